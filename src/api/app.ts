@@ -1,0 +1,44 @@
+import cors from "cors";
+import express, { type Express } from "express";
+import helmet from "helmet";
+import { AppError } from "../errors/app-error.js";
+import type { AppDeps } from "./deps.js";
+import { errorHandler } from "./error-handler.js";
+import { requestContext } from "./request-context.js";
+import { adminRouter } from "./routes/admin.js";
+import { healthRouter } from "./routes/health.js";
+import { v1Router } from "./routes/v1.js";
+
+/** The web process's express app, not listening: the entry point or a test decides where it runs. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", deps.config.trustProxyHops);
+  app.set("etag", false);
+
+  app.use(requestContext(deps));
+  app.use(helmet());
+  app.use(healthRouter(deps));
+
+  // /v1 streams bodies to the upstream untouched, so it is mounted before any body parser.
+  app.use("/v1", v1Router(deps));
+
+  app.use(
+    "/admin",
+    cors({
+      origin: deps.config.consoleOrigins,
+      credentials: true,
+      methods: ["GET", "POST", "PATCH", "DELETE"],
+      allowedHeaders: ["Content-Type", "Authorization", "X-Request-Id"],
+      exposedHeaders: ["X-Request-Id", "Retry-After"],
+      maxAge: 600,
+    }),
+    adminRouter(deps),
+  );
+
+  app.use((req, _res) => {
+    throw new AppError("not_found", `Unknown path: ${req.method} ${req.path}`);
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,16 @@
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Config } from "../config/config.js";
+import type { Database } from "../db/client.js";
+import type { Logger } from "../logging/logger.js";
+import type { Clock } from "../time/clock.js";
+
+/** Everything the web process needs, built once by the entry point (or by a test, on real services). */
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  redis: Redis;
+  emailQueue: Queue;
+  logger: Logger;
+  clock: Clock;
+}

@@ -1,0 +1,35 @@
+import type { ErrorRequestHandler } from "express";
+import { AppError, errorBody } from "../errors/app-error.js";
+import type { Logger } from "../logging/logger.js";
+
+/** Renders every error in the contract's shape. Unknown errors become a 500 with no detail leaked. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const appError = toAppError(err);
+    if (appError.status >= 500) {
+      (req.log ?? logger).error({ err }, "request failed");
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    for (const [name, value] of Object.entries(appError.headers)) res.setHeader(name, value);
+    res.status(appError.status).json(errorBody(appError.code, appError.message, appError.param));
+  };
+}
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as { type?: string; status?: number; statusCode?: number };
+  // Errors raised by express.json() / raw-body.
+  if (e?.type === "entity.parse.failed")
+    return new AppError("invalid_json", "Request body is not valid JSON");
+  if (e?.type === "entity.too.large") return new AppError("payload_too_large", "Request body is too large");
+  if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {
+    return new AppError("unsupported_media_type", "Unsupported body encoding");
+  }
+  if (e?.type === "request.aborted") return new AppError("validation_failed", "Request aborted");
+  const status = e?.status ?? e?.statusCode;
+  if (status === 400) return new AppError("validation_failed", "Malformed request");
+  return new AppError("internal_error", "Internal server error");
+}

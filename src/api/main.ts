@@ -1,0 +1,44 @@
+import { createServer } from "node:http";
+import { loadConfigOrExit } from "../config/config.js";
+import { connectDatabase } from "../db/client.js";
+import { createLogger } from "../logging/logger.js";
+import { createQueues } from "../queues/queues.js";
+import { connectRedis } from "../redis/client.js";
+import { systemClock } from "../time/clock.js";
+import { createApp } from "./app.js";
+
+const config = loadConfigOrExit();
+const logger = createLogger({ level: config.logLevel, name: "web" });
+const database = connectDatabase(config);
+const redis = connectRedis(config, "commands");
+const queueConnection = connectRedis(config, "bullmq");
+const queues = createQueues(queueConnection, config.redisPrefix);
+
+const app = createApp({ config, database, redis, emailQueue: queues.email, logger, clock: systemClock });
+const server = createServer(app);
+// Heroku's router keeps connections open for 90 s; stay above it so it never hits a closed socket.
+server.keepAliveTimeout = 95_000;
+server.headersTimeout = 96_000;
+server.listen(config.port, () => logger.info({ port: config.port }, "web listening"));
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "stopping: no new connections, finishing in-flight requests");
+  const deadline = setTimeout(() => {
+    logger.error("in-flight requests did not finish in time; exiting");
+    process.exit(1);
+  }, config.shutdownTimeoutMs);
+  deadline.unref();
+  // close() stops accepting and resolves once every in-flight request (streams included) has ended.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await closed;
+  await Promise.allSettled([queues.email.close(), queues.maintenance.close()]);
+  await Promise.allSettled([database.close(), redis.quit(), queueConnection.quit()]);
+  logger.info("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,54 @@
+import express, { type RequestHandler, Router } from "express";
+import { AppError } from "../../errors/app-error.js";
+import type { AppDeps } from "../deps.js";
+import { SESSION_COOKIE } from "../session-auth.js";
+
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Everything under /admin: JSON bodies only, CSRF checks, then the feature routers. */
+export function adminRouter(deps: AppDeps): Router {
+  const router = Router();
+  router.use(requireJsonBody);
+  router.use(express.json({ limit: "64kb", strict: true, type: () => true }));
+  router.use(rejectCrossSiteWrites(deps.config.consoleOrigins));
+  // Feature routers are mounted here as they are built.
+  return router;
+}
+
+/** A state-changing request with a body must declare it as JSON (415 otherwise). */
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  if (!STATE_CHANGING.has(req.method)) return next();
+  const hasBody =
+    req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+  if (!hasBody) return next();
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new AppError(
+      "unsupported_media_type",
+      "Request body must be JSON (Content-Type: application/json)",
+    );
+  }
+  next();
+};
+
+/**
+ * CSRF: a browser attaches the session cookie to cross-site requests, so a cookie-authenticated
+ * state change must come from a listed console origin. Any request announcing a foreign Origin is
+ * refused too (login CSRF). Bearer-authenticated calls are not exposed to CSRF.
+ */
+function rejectCrossSiteWrites(allowedOrigins: string[]): RequestHandler {
+  const allowed = new Set(allowedOrigins);
+  return (req, _res, next) => {
+    if (!STATE_CHANGING.has(req.method)) return next();
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowed.has(origin)) {
+      throw new AppError("csrf_rejected", "Origin not allowed for this request");
+    }
+    const bearer = /^bearer\s/i.test(req.headers.authorization ?? "");
+    const cookie = (req.headers.cookie ?? "").includes(`${SESSION_COOKIE}=`);
+    if (cookie && !bearer && origin === undefined) {
+      throw new AppError("csrf_rejected", "A cookie-authenticated request must carry an allowed Origin");
+    }
+    next();
+  };
+}

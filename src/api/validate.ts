@@ -1,0 +1,20 @@
+import type { z } from "zod";
+import { AppError } from "../errors/app-error.js";
+
+/**
+ * Parses input with a zod schema or throws a 400 validation_failed naming the first field at fault.
+ * Body schemas are strict objects, so an unknown field (mass assignment) is refused by name.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (!issue) throw new AppError("validation_failed", "Invalid request");
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    throw new AppError("validation_failed", `Unknown field: ${key}`, { param: key });
+  }
+  const param = issue.path.length > 0 ? issue.path.map(String).join(".") : undefined;
+  const message = param ? `${param}: ${issue.message}` : issue.message;
+  throw new AppError("validation_failed", message, param ? { param } : {});
+}

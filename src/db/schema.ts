@@ -1,0 +1,146 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  check,
+  date,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+// Ids are time-ordered and carry a type prefix (see src/db/ids.ts), so "newest first" is ORDER BY id DESC
+// and a cursor is simply the last id seen.
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const accounts = pgTable(
+  "accounts",
+  {
+    id: text("id").primaryKey(),
+    // Stored trimmed, as given; uniqueness and look-ups are on lower(email).
+    email: text("email").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    emailVerifiedAt: ts("email_verified_at"),
+    tier: text("tier", { enum: ["free", "pro", "enterprise"] })
+      .notNull()
+      .default("free"),
+    rotationReminderDays: integer("rotation_reminder_days").notNull().default(30),
+    disabledAt: ts("disabled_at"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("accounts_email_lower_key").on(sql`lower(${t.email})`),
+    check("accounts_tier_check", sql`${t.tier} in ('free', 'pro', 'enterprise')`),
+    check("accounts_reminder_days_check", sql`${t.rotationReminderDays} between 0 and 365`),
+  ],
+);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    // SHA-256 of the token, hex. The token itself is never stored.
+    tokenHash: text("token_hash").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    lastUsedAt: ts("last_used_at").notNull().defaultNow(),
+    expiresAt: ts("expires_at").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+  },
+  (t) => [
+    uniqueIndex("sessions_token_hash_key").on(t.tokenHash),
+    index("sessions_account_id_idx").on(t.accountId),
+    index("sessions_expires_at_idx").on(t.expiresAt),
+  ],
+);
+
+export const emailTokens = pgTable(
+  "email_tokens",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    purpose: text("purpose", { enum: ["verify_email", "reset_password"] }).notNull(),
+    tokenHash: text("token_hash").notNull(),
+    // The job that minted the token: one email request, however many attempts it took.
+    requestId: text("request_id").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    expiresAt: ts("expires_at").notNull(),
+    usedAt: ts("used_at"),
+  },
+  (t) => [
+    uniqueIndex("email_tokens_token_hash_key").on(t.tokenHash),
+    index("email_tokens_account_id_idx").on(t.accountId),
+    index("email_tokens_expires_at_idx").on(t.expiresAt),
+  ],
+);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    // SHA-256 of the full key, hex: keys have 190 bits of entropy, so a fast hash is enough.
+    keyHash: text("key_hash").notNull(),
+    last4: text("last4").notNull(),
+    permissions: text("permissions").array().notNull(),
+    rateLimitPerMinute: integer("rate_limit_per_minute"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    lastUsedAt: ts("last_used_at"),
+    expiresAt: ts("expires_at"),
+    revokedAt: ts("revoked_at"),
+    rotatedFrom: text("rotated_from"),
+    lastReminderAt: ts("last_reminder_at"),
+  },
+  (t) => [
+    uniqueIndex("api_keys_key_hash_key").on(t.keyHash),
+    index("api_keys_account_id_id_idx").on(t.accountId, t.id),
+  ],
+);
+
+export const keyUsageDaily = pgTable(
+  "key_usage_daily",
+  {
+    keyId: text("key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    day: date("day", { mode: "string" }).notNull(),
+    requests: bigint("requests", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.day] })],
+);
+
+// Each applied flush batch leaves its id here, in the same transaction as its writes, so that a batch
+// replayed after a crash is recognised and skipped instead of counted twice.
+export const usageFlushBatches = pgTable("usage_flush_batches", {
+  id: text("id").primaryKey(),
+  appliedAt: ts("applied_at").notNull().defaultNow(),
+});
+
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    action: text("action").notNull(),
+    keyId: text("key_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [index("audit_events_account_id_id_idx").on(t.accountId, t.id)],
+);

@@ -1,0 +1,43 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
+
+let env: TestEnv;
+let web: TestApp;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  web = await env.makeApp();
+});
+afterAll(async () => {
+  await env.close();
+});
+
+describe("health and errors", () => {
+  it("answers /healthz and /readyz while PostgreSQL and Redis are up", async () => {
+    await request(web.app).get("/healthz").expect(200);
+    const ready = await request(web.app).get("/readyz").expect(200);
+    expect(ready.body).toMatchObject({ postgres: "up", redis: "up" });
+  });
+
+  it("answers an unknown path with 404 in the contract's error shape and a request id", async () => {
+    const res = await request(web.app).get("/nope").expect(404);
+    expect(res.body).toEqual({
+      error: { message: expect.any(String), type: "invalid_request_error", code: "not_found" },
+    });
+    expect(res.headers["x-request-id"]).toMatch(/\S+/);
+  });
+
+  it("keeps a sane client request id and replaces an unsafe one", async () => {
+    const kept = await request(web.app).get("/healthz").set("x-request-id", "abc-123");
+    expect(kept.headers["x-request-id"]).toBe("abc-123");
+    const replaced = await request(web.app).get("/healthz").set("x-request-id", "bad id\twith spaces");
+    expect(replaced.headers["x-request-id"]).not.toContain(" ");
+  });
+
+  it("sends helmet's security headers", async () => {
+    const res = await request(web.app).get("/healthz");
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+    expect(res.headers["x-powered-by"]).toBeUndefined();
+  });
+});
