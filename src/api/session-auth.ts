@@ -1,1 +1,52 @@
+import { parse as parseCookie } from "cookie";
+import type { Request, RequestHandler, Response } from "express";
+import { AppError } from "../errors/app-error.js";
+import { type AccountRow, type SessionRow, validateSessionToken } from "../sessions/sessions.js";
+import type { AppDeps } from "./deps.js";
+
 export const SESSION_COOKIE = "keyward_session";
+
+export interface SessionAuth {
+  account: AccountRow;
+  session: SessionRow;
+  /** The raw token, needed only to clear the cookie; never logged. */
+  via: "cookie" | "bearer";
+}
+
+/** The session token a request carries: `Authorization: Bearer` wins over the cookie. */
+export function sessionTokenOf(req: Request): { token: string; via: "cookie" | "bearer" } | null {
+  const authorization = req.headers.authorization;
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match?.[1] ? { token: match[1], via: "bearer" } : null;
+  }
+  const cookie = req.headers.cookie ? parseCookie(req.headers.cookie)[SESSION_COOKIE] : undefined;
+  return cookie ? { token: cookie, via: "cookie" } : null;
+}
+
+/** Requires a live console session; API keys are never accepted here (they only work on /v1). */
+export function requireSession(deps: AppDeps): RequestHandler {
+  return async (req, res, next) => {
+    const found = sessionTokenOf(req);
+    if (!found) throw new AppError("session_required", "A console session is required");
+    const result = await validateSessionToken(deps.database.db, found.token, deps.clock.now(), deps.config);
+    if (!result) throw new AppError("session_required", "Session is invalid or has expired");
+    res.locals.auth = {
+      account: result.account,
+      session: result.session,
+      via: found.via,
+    } satisfies SessionAuth;
+    next();
+  };
+}
+
+export function authOf(res: Response): SessionAuth {
+  const auth = res.locals.auth as SessionAuth | undefined;
+  if (!auth) throw new Error("authOf called on a route without requireSession");
+  return auth;
+}
+
+/** The client's address and agent, for audit events and rate limits (trust proxy decides the IP). */
+export function clientContext(req: Request): { ip: string | null; userAgent: string | null } {
+  return { ip: req.ip ?? null, userAgent: req.get("user-agent") ?? null };
+}

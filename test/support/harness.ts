@@ -6,10 +6,17 @@ import { createApp } from "../../src/api/app.js";
 import type { AppDeps } from "../../src/api/deps.js";
 import { type Config, parseConfig } from "../../src/config/config.js";
 import { connectDatabase, type Database } from "../../src/db/client.js";
+import { createMailer, type Mailer } from "../../src/email/mailer.js";
 import { createLogger, type Logger } from "../../src/logging/logger.js";
 import { createQueues } from "../../src/queues/queues.js";
 import { connectRedis } from "../../src/redis/client.js";
 import { type Clock, systemClock } from "../../src/time/clock.js";
+import {
+  createWorker,
+  type JobProcessor,
+  type KeywardWorker,
+  type WorkerDeps,
+} from "../../src/worker/worker.js";
 import { ADMIN_URL, databaseUrl, REDIS_URL, TEMPLATE_DB } from "./db-names.js";
 
 /** Captured log lines, for tests that assert on what was (or was not) logged. */
@@ -36,6 +43,17 @@ export interface TestEnv {
   configWith(overrides: Record<string, string>): Config;
   /** A web app on this env's database and Redis prefix; call as often as you want instances. */
   makeApp(overrides?: { config?: Config; clock?: Clock; redisUrl?: string }): Promise<TestApp>;
+  /** A worker on this env, with the processors given (tests pass the real ones they exercise). */
+  makeWorker(
+    processors: { email?: JobProcessor; maintenance?: JobProcessor },
+    overrides?: { config?: Config; clock?: Clock; mailer?: Mailer },
+  ): Promise<TestWorker>;
+  close(): Promise<void>;
+}
+
+export interface TestWorker {
+  worker: KeywardWorker;
+  deps: WorkerDeps;
   close(): Promise<void>;
 }
 
@@ -92,6 +110,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
   const logs = new LogCapture();
   const logger = createLogger({ level: "info" }, logs);
   const apps: TestApp[] = [];
+  const workers: TestWorker[] = [];
 
   return {
     dbName,
@@ -128,7 +147,43 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
       apps.push(testApp);
       return testApp;
     },
+    async makeWorker(processors, opts = {}) {
+      const workerConfig = opts.config ?? config;
+      const redis = connectRedis(workerConfig, "commands");
+      const bull = connectRedis(workerConfig, "bullmq");
+      const queues = createQueues(bull, workerConfig.redisPrefix);
+      const workerDatabase = connectDatabase(workerConfig);
+      const unused: JobProcessor = async (_deps, job) => {
+        throw new Error(`no processor for ${job.name} in this test`);
+      };
+      const deps: WorkerDeps = {
+        config: workerConfig,
+        database: workerDatabase,
+        redis,
+        bullConnection: bull,
+        queues,
+        mailer: opts.mailer ?? createMailer(workerConfig, logger),
+        logger,
+        clock: opts.clock ?? systemClock,
+      };
+      const worker = createWorker(deps, {
+        email: processors.email ?? unused,
+        maintenance: processors.maintenance ?? unused,
+      });
+      const testWorker: TestWorker = {
+        worker,
+        deps,
+        async close() {
+          await worker.close();
+          await Promise.allSettled([queues.email.close(), queues.maintenance.close()]);
+          await Promise.allSettled([workerDatabase.close(), redis.quit(), bull.quit()]);
+        },
+      };
+      workers.push(testWorker);
+      return testWorker;
+    },
     async close() {
+      await Promise.allSettled(workers.map((w) => w.close()));
       await Promise.allSettled(apps.map((a) => a.close()));
       await database.close();
       const redis = connectRedis({ redisUrl: REDIS_URL, redisTlsRejectUnauthorized: false });
