@@ -1,0 +1,210 @@
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Config } from "../config/config.js";
+import type { Database } from "../db/client.js";
+import type { Logger } from "../logging/logger.js";
+import type { Clock } from "../time/clock.js";
+import { pendingUsageKey } from "./buffer.js";
+
+// Moves the Redis usage buffer (see buffer.ts) to PostgreSQL without losing or double-counting a use:
+//  1. hand-over: one Lua script renames `pending` to `processing` and names the batch, atomically, so
+//     uses recorded from then on land in a fresh `pending` hash;
+//  2. the processing hash is read, sorted by key id and cut into batches of BATCH_SIZE keys, so a rerun
+//     over the same (unchanged) hash cuts exactly the same batches with the same ids;
+//  3. each batch is ONE statement that records `<batchId>:<n>` in usage_flush_batches and applies its
+//     writes only if that id was new, so a batch replayed after a crash is a no-op;
+//  4. the processing hash is deleted only if it still belongs to this batch.
+// A run that finds `processing` already there (its worker died) finishes that batch first.
+
+export const processingUsageKey = (prefix: string) => `${prefix}:usage:processing`;
+export const processingBatchIdKey = (prefix: string) => `${prefix}:usage:processing:batch`;
+
+/** Keys per statement. Part of the batch ids' meaning: change it only with no processing hash left. */
+export const FLUSH_BATCH_SIZE = 1_000;
+
+export interface FlushDeps {
+  database: Database;
+  redis: Redis;
+  config: Pick<Config, "redisPrefix">;
+  logger: Logger;
+  clock: { now(): Date } | Clock;
+}
+
+export interface FlushOptions {
+  /** For crash tests: throw after this many batch statements, before the hand-over is finished. */
+  failAfterBatches?: number;
+}
+
+export interface FlushStats {
+  /** The batch handed over, or null when the buffer was empty. */
+  batchId: string | null;
+  /** True when the run finished a batch that an earlier run had handed over but not completed. */
+  resumed: boolean;
+  keys: number;
+  /** SQL statements executed (one per batch of up to FLUSH_BATCH_SIZE keys). */
+  statements: number;
+  /** Batches whose writes were applied by this run (the others had been applied before a crash). */
+  appliedBatches: number;
+  skippedBatches: number;
+}
+
+// Returns {0} when there is nothing to flush, {1, id} to resume a batch, {2, id} for a fresh one.
+const HAND_OVER = `
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  local id = redis.call('GET', KEYS[3])
+  if not id then
+    redis.call('SET', KEYS[3], ARGV[1])
+    id = ARGV[1]
+  end
+  return {1, id}
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {0}
+end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('SET', KEYS[3], ARGV[1])
+return {2, ARGV[1]}
+`;
+
+// Deletes the processing hash only if it is still the batch this run finished: a slow run must not
+// delete a newer batch handed over after a concurrent run completed the old one.
+const RELEASE = `
+if redis.call('GET', KEYS[2]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1], KEYS[2])
+end
+return 0
+`;
+
+interface KeyUsage {
+  lastUsedMs: number | null;
+  /** day (YYYY-MM-DD) → requests */
+  days: Map<string, number>;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+export async function flushUsage(deps: FlushDeps, options: FlushOptions = {}): Promise<FlushStats> {
+  const prefix = deps.config.redisPrefix;
+  const keys = [pendingUsageKey(prefix), processingUsageKey(prefix), processingBatchIdKey(prefix)];
+  const fresh = `flush_${deps.clock.now().getTime()}_${randomBytes(6).toString("hex")}`;
+  const handed = (await deps.redis.eval(HAND_OVER, keys.length, ...keys, fresh)) as [number, string?];
+  const stats: FlushStats = {
+    batchId: handed[1] ?? null,
+    resumed: handed[0] === 1,
+    keys: 0,
+    statements: 0,
+    appliedBatches: 0,
+    skippedBatches: 0,
+  };
+  if (handed[0] === 0 || !stats.batchId) return stats;
+  const batchId = stats.batchId;
+  if (stats.resumed) deps.logger.warn({ batchId }, "finishing a usage flush an earlier run left unfinished");
+
+  const usage = await readProcessingHash(deps, processingUsageKey(prefix));
+  const keyIds = [...usage.keys()].sort();
+  stats.keys = keyIds.length;
+  for (let n = 0; n * FLUSH_BATCH_SIZE < keyIds.length; n++) {
+    if (options.failAfterBatches !== undefined && stats.statements >= options.failAfterBatches) {
+      throw new Error(`injected flush failure after ${stats.statements} batch(es)`);
+    }
+    const slice = keyIds.slice(n * FLUSH_BATCH_SIZE, (n + 1) * FLUSH_BATCH_SIZE);
+    const applied = await applyBatch(deps, `${batchId}:${n}`, slice, usage);
+    stats.statements++;
+    if (applied) stats.appliedBatches++;
+    else stats.skippedBatches++;
+  }
+  if (options.failAfterBatches !== undefined && stats.statements >= options.failAfterBatches) {
+    throw new Error(`injected flush failure after ${stats.statements} batch(es)`);
+  }
+  await deps.redis.eval(RELEASE, 2, processingUsageKey(prefix), processingBatchIdKey(prefix), batchId);
+  return stats;
+}
+
+/** HSCAN rather than HGETALL so that a large buffer never blocks Redis for long. */
+async function readProcessingHash(deps: FlushDeps, key: string): Promise<Map<string, KeyUsage>> {
+  const usage = new Map<string, KeyUsage>();
+  const entry = (keyId: string): KeyUsage => {
+    let u = usage.get(keyId);
+    if (!u) {
+      u = { lastUsedMs: null, days: new Map() };
+      usage.set(keyId, u);
+    }
+    return u;
+  };
+  let cursor = "0";
+  do {
+    const [next, flat] = await deps.redis.hscan(key, cursor, "COUNT", 1000);
+    cursor = next;
+    // HSCAN may return a field twice; the hash no longer changes, so assigning (not adding) is exact.
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const field = flat[i] as string;
+      const value = Number(flat[i + 1]);
+      if (field.startsWith("t:") && Number.isSafeInteger(value)) {
+        const u = entry(field.slice(2));
+        u.lastUsedMs = Math.max(u.lastUsedMs ?? 0, value);
+        continue;
+      }
+      const cut = field.lastIndexOf(":");
+      const day = field.slice(cut + 1);
+      if (field.startsWith("c:") && cut > 2 && DAY.test(day) && Number.isSafeInteger(value) && value > 0) {
+        entry(field.slice(2, cut)).days.set(day, value);
+        continue;
+      }
+      deps.logger.warn({ field }, "ignoring a malformed usage buffer field");
+    }
+  } while (cursor !== "0");
+  return usage;
+}
+
+/**
+ * One statement: claim the batch id, and only if the claim is new, move last_used_at forward (never
+ * back: GREATEST ignores a NULL) and add the day counts. Keys deleted meanwhile are skipped rather than
+ * failing the batch: FOR KEY SHARE waits for a concurrent delete and then leaves the row out.
+ */
+async function applyBatch(
+  deps: FlushDeps,
+  id: string,
+  keyIds: string[],
+  usage: Map<string, KeyUsage>,
+): Promise<boolean> {
+  const touched: { key_id: string; used_at: string }[] = [];
+  const counts: { key_id: string; day: string; requests: number }[] = [];
+  for (const keyId of keyIds) {
+    const u = usage.get(keyId) as KeyUsage;
+    if (u.lastUsedMs !== null) touched.push({ key_id: keyId, used_at: new Date(u.lastUsedMs).toISOString() });
+    for (const [day, requests] of u.days) counts.push({ key_id: keyId, day, requests });
+  }
+  // The batch travels as JSON parameters: postgres.js cannot type sql.array() on a connection's first
+  // query, and jsonb_to_recordset gives the same set-based plan as unnest.
+  const sql = deps.database.sql;
+  const [row] = await sql<{ claimed: number }[]>`
+    with claimed as (
+      insert into usage_flush_batches (id, applied_at) values (${id}, ${deps.clock.now().toISOString()})
+      on conflict (id) do nothing
+      returning id
+    ),
+    live as (
+      select id from api_keys
+      where id in (select jsonb_array_elements_text(${JSON.stringify(keyIds)}::jsonb))
+        and exists (select 1 from claimed)
+      for key share
+    ),
+    touched as (
+      update api_keys k set last_used_at = greatest(k.last_used_at, u.used_at)
+      from jsonb_to_recordset(${JSON.stringify(touched)}::jsonb) as u(key_id text, used_at timestamptz)
+      where k.id = u.key_id and k.id in (select id from live)
+      returning k.id
+    ),
+    counted as (
+      insert into key_usage_daily (key_id, day, requests)
+      select c.key_id, c.day, c.requests
+      from jsonb_to_recordset(${JSON.stringify(counts)}::jsonb) as c(key_id text, day date, requests bigint)
+      where c.key_id in (select id from live)
+      on conflict (key_id, day) do update set requests = key_usage_daily.requests + excluded.requests
+      returning key_id
+    )
+    select (select count(*) from claimed)::int as claimed,
+           (select count(*) from touched)::int as touched,
+           (select count(*) from counted)::int as counted`;
+  return (row?.claimed ?? 0) > 0;
+}

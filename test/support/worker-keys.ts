@@ -1,0 +1,34 @@
+import { newId } from "../../src/db/ids.js";
+import type { TestEnv } from "./harness.js";
+
+/** Inserts `count` API keys for one account in one statement (the flush tests need thousands). */
+export async function insertManyKeys(
+  env: TestEnv,
+  accountId: string,
+  count: number,
+  opts: { createdAt?: Date } = {},
+): Promise<string[]> {
+  const at = opts.createdAt ?? new Date();
+  const ids = Array.from({ length: count }, () => newId("key", at.getTime()));
+  const sql = env.database.sql;
+  await sql`
+    insert into api_keys (id, account_id, name, key_hash, last4, permissions, created_at)
+    select k.id, ${accountId}, 'bulk ' || k.n, md5(k.id), right(md5(k.id), 4), array['models:list'], ${at.toISOString()}
+    from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) with ordinality as k(id, n)`;
+  return ids;
+}
+
+/** Bounded polling for a condition (no sleeping on luck): fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
