@@ -1,5 +1,6 @@
 import { parse as parseCookie } from "cookie";
-import type { Request, RequestHandler, Response } from "express";
+import type { CookieOptions, Request, RequestHandler, Response } from "express";
+import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import { type AccountRow, type SessionRow, validateSessionToken } from "../sessions/sessions.js";
 import type { AppDeps } from "./deps.js";
@@ -49,4 +50,28 @@ export function authOf(res: Response): SessionAuth {
 /** The client's address and agent, for audit events and rate limits (trust proxy decides the IP). */
 export function clientContext(req: Request): { ip: string | null; userAgent: string | null } {
   return { ip: req.ip ?? null, userAgent: req.get("user-agent") ?? null };
+}
+
+function sessionCookieOptions(config: Pick<Config, "secureCookies">): CookieOptions {
+  // HttpOnly: scripts never see the token. SameSite=Lax: not sent on cross-site POSTs (CSRF is also
+  // checked by Origin). Secure whenever the public URL is https.
+  return { httpOnly: true, sameSite: "lax", path: "/", secure: config.secureCookies };
+}
+
+export function setSessionCookie(
+  res: Response,
+  config: Pick<Config, "secureCookies">,
+  token: string,
+  expiresAt: Date,
+): void {
+  res.cookie(SESSION_COOKIE, token, { ...sessionCookieOptions(config), expires: expiresAt });
+}
+
+export function clearSessionCookie(res: Response, config: Pick<Config, "secureCookies">): void {
+  res.clearCookie(SESSION_COOKIE, sessionCookieOptions(config));
+}
+
+/** The IP rate limits key on; "unknown" rather than no limit when express cannot tell. */
+export function clientIp(req: Request): string {
+  return req.ip ?? "unknown";
 }

@@ -2,6 +2,10 @@ import express, { type RequestHandler, Router } from "express";
 import { AppError } from "../../errors/app-error.js";
 import type { AppDeps } from "../deps.js";
 import { SESSION_COOKIE } from "../session-auth.js";
+import { accountsRouter } from "./accounts.js";
+import { docsRouter } from "./docs.js";
+import { meRouter } from "./me.js";
+import { sessionsRouter } from "./sessions.js";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -12,6 +16,10 @@ export function adminRouter(deps: AppDeps): Router {
   router.use(express.json({ limit: "64kb", strict: true, type: () => true }));
   router.use(rejectCrossSiteWrites(deps.config.consoleOrigins));
   // Feature routers are mounted here as they are built.
+  router.use(accountsRouter(deps));
+  router.use(sessionsRouter(deps));
+  router.use(meRouter(deps));
+  router.use(docsRouter(deps));
   return router;
 }
 

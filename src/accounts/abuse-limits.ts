@@ -1,0 +1,99 @@
+import type { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { hashSecret } from "../secrets/secrets.js";
+
+// Limits on the unauthenticated account endpoints, shared by every web process through Redis. Each
+// limiter keeps a per-process memory twin as insurance, so that a Redis outage weakens the limits to
+// per-process ones instead of switching them off or failing the request.
+
+const MINUTE = 60;
+const LIMITS = {
+  loginEmail: { points: 10, duration: 15 * MINUTE },
+  loginIp: { points: 100, duration: 15 * MINUTE },
+  signupIp: { points: 20, duration: 60 * MINUTE },
+  emailRequestEmail: { points: 5, duration: 60 * MINUTE },
+  emailRequestIp: { points: 30, duration: 60 * MINUTE },
+} as const;
+
+export interface AbuseLimits {
+  /** Seconds until another login attempt is allowed for this email or IP, or null when allowed now. */
+  loginBlockedFor(email: string, ip: string): Promise<number | null>;
+  recordLoginFailure(email: string, ip: string): Promise<void>;
+  clearLoginFailures(email: string): Promise<void>;
+  /** Count one request; seconds to wait when over the limit, else null. */
+  consumeSignup(ip: string): Promise<number | null>;
+  consumeVerificationEmail(email: string, ip: string): Promise<number | null>;
+  consumePasswordReset(email: string, ip: string): Promise<number | null>;
+}
+
+function limiter(redis: Redis, keyPrefix: string, opts: { points: number; duration: number }) {
+  return new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix,
+    ...opts,
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: new RateLimiterMemory({ keyPrefix, ...opts }),
+  });
+}
+
+// Emails are keyed by a hash so that addresses do not sit in Redis key names.
+const emailKey = (email: string) => hashSecret(email.trim().toLowerCase());
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+async function consume(l: RateLimiterRedis, key: string): Promise<number | null> {
+  try {
+    await l.consume(key);
+    return null;
+  } catch (err) {
+    if (err instanceof RateLimiterRes) return seconds(err.msBeforeNext);
+    throw err;
+  }
+}
+
+async function consumeAll(pairs: [RateLimiterRedis, string][]): Promise<number | null> {
+  const waits = await Promise.all(pairs.map(([l, key]) => consume(l, key)));
+  const blocked = waits.filter((w): w is number => w !== null);
+  return blocked.length > 0 ? Math.max(...blocked) : null;
+}
+
+export function createAbuseLimits(redis: Redis, redisPrefix: string): AbuseLimits {
+  const p = `${redisPrefix}:rl`;
+  const loginEmail = limiter(redis, `${p}:login-email`, LIMITS.loginEmail);
+  const loginIp = limiter(redis, `${p}:login-ip`, LIMITS.loginIp);
+  const signupIp = limiter(redis, `${p}:signup-ip`, LIMITS.signupIp);
+  const verifyEmail = limiter(redis, `${p}:verify-email`, LIMITS.emailRequestEmail);
+  const verifyIp = limiter(redis, `${p}:verify-ip`, LIMITS.emailRequestIp);
+  const resetEmail = limiter(redis, `${p}:reset-email`, LIMITS.emailRequestEmail);
+  const resetIp = limiter(redis, `${p}:reset-ip`, LIMITS.emailRequestIp);
+
+  return {
+    async loginBlockedFor(email, ip) {
+      const [byEmail, byIp] = await Promise.all([loginEmail.get(emailKey(email)), loginIp.get(ip)]);
+      const waits = [
+        byEmail && byEmail.consumedPoints >= LIMITS.loginEmail.points ? seconds(byEmail.msBeforeNext) : null,
+        byIp && byIp.consumedPoints >= LIMITS.loginIp.points ? seconds(byIp.msBeforeNext) : null,
+      ].filter((w): w is number => w !== null);
+      return waits.length > 0 ? Math.max(...waits) : null;
+    },
+    async recordLoginFailure(email, ip) {
+      await consumeAll([
+        [loginEmail, emailKey(email)],
+        [loginIp, ip],
+      ]);
+    },
+    async clearLoginFailures(email) {
+      await loginEmail.delete(emailKey(email));
+    },
+    consumeSignup: (ip) => consume(signupIp, ip),
+    consumeVerificationEmail: (email, ip) =>
+      consumeAll([
+        [verifyEmail, emailKey(email)],
+        [verifyIp, ip],
+      ]),
+    consumePasswordReset: (email, ip) =>
+      consumeAll([
+        [resetEmail, emailKey(email)],
+        [resetIp, ip],
+      ]),
+  };
+}

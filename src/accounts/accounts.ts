@@ -1,0 +1,121 @@
+import { eq, sql } from "drizzle-orm";
+import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
+import type { Db } from "../db/client.js";
+import { newId } from "../db/ids.js";
+import { accounts } from "../db/schema.js";
+import { invalidateAccountSessions } from "../sessions/sessions.js";
+
+export type AccountRow = typeof accounts.$inferSelect;
+
+export interface AccountJson {
+  id: string;
+  email: string;
+  email_verified: boolean;
+  tier: "free" | "pro" | "enterprise";
+  rotation_reminder_days: number;
+  created_at: string;
+}
+
+/** The account as clients see it: never a hash, never the disabled flag. */
+export function accountJson(account: AccountRow): AccountJson {
+  return {
+    id: account.id,
+    email: account.email,
+    email_verified: account.emailVerifiedAt !== null,
+    tier: account.tier,
+    rotation_reminder_days: account.rotationReminderDays,
+    created_at: account.createdAt.toISOString(),
+  };
+}
+
+/** Emails are stored trimmed, as typed, and matched on lower(email) (the unique index's expression). */
+export async function findAccountByEmail(db: Db, email: string): Promise<AccountRow | null> {
+  const [row] = await db
+    .select()
+    .from(accounts)
+    .where(sql`lower(${accounts.email}) = lower(${email.trim()})`)
+    .limit(1);
+  return row ?? null;
+}
+
+export async function findAccountById(db: Db, id: string): Promise<AccountRow | null> {
+  const [row] = await db.select().from(accounts).where(eq(accounts.id, id)).limit(1);
+  return row ?? null;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  // drizzle wraps the driver's error; PostgreSQL's code is on it or on its cause.
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code === "23505" || e?.cause?.code === "23505";
+}
+
+/**
+ * A new, unverified account. Two signups racing for one address both pass any prior check, so the
+ * unique index on lower(email) is the arbiter: its violation is the "taken" answer.
+ */
+export async function insertAccount(
+  db: Db,
+  input: { email: string; passwordHash: string; now: Date },
+): Promise<{ ok: true; account: AccountRow } | { ok: false; reason: "email_taken" }> {
+  try {
+    const [account] = await db
+      .insert(accounts)
+      .values({
+        id: newId("acc", input.now.getTime()),
+        email: input.email.trim(),
+        passwordHash: input.passwordHash,
+        createdAt: input.now,
+        updatedAt: input.now,
+      })
+      .returning();
+    if (!account) throw new Error("account insert returned no row");
+    return { ok: true, account };
+  } catch (err) {
+    if (isUniqueViolation(err)) return { ok: false, reason: "email_taken" };
+    throw err;
+  }
+}
+
+export async function updateRotationReminderDays(
+  db: Db,
+  accountId: string,
+  days: number,
+  now: Date,
+): Promise<AccountRow> {
+  const [row] = await db
+    .update(accounts)
+    .set({ rotationReminderDays: days, updatedAt: now })
+    .where(eq(accounts.id, accountId))
+    .returning();
+  if (!row) throw new Error("account vanished during update");
+  return row;
+}
+
+/** Stores a hash made with today's argon2 parameters after a login that verified the old one. */
+export async function storeRehashedPassword(db: Db, accountId: string, passwordHash: string): Promise<void> {
+  await db.update(accounts).set({ passwordHash }).where(eq(accounts.id, accountId));
+}
+
+/**
+ * A password change by a logged-in user: the new hash, every other session ended (a thief holding
+ * one loses it) and the audit row, all in one transaction.
+ */
+export async function changePassword(
+  db: Db,
+  input: { accountId: string; passwordHash: string; keepSessionId: string; now: Date } & AuditContext,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(accounts)
+      .set({ passwordHash: input.passwordHash, updatedAt: input.now })
+      .where(eq(accounts.id, input.accountId));
+    await invalidateAccountSessions(tx, input.accountId, input.keepSessionId);
+    await recordAuditEvent(tx, {
+      accountId: input.accountId,
+      action: "password.changed",
+      ip: input.ip,
+      userAgent: input.userAgent,
+      at: input.now,
+    });
+  });
+}

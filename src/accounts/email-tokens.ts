@@ -1,0 +1,138 @@
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
+import type { Db } from "../db/client.js";
+import { newId } from "../db/ids.js";
+import { accounts, emailTokens } from "../db/schema.js";
+import { generateToken, hashSecret } from "../secrets/secrets.js";
+import { invalidateAccountSessions } from "../sessions/sessions.js";
+import type { AccountRow } from "./accounts.js";
+
+export type EmailTokenPurpose = "verify_email" | "reset_password";
+
+const HOUR_MS = 3_600_000;
+export const TOKEN_TTL_MS: Record<EmailTokenPurpose, number> = {
+  verify_email: 24 * HOUR_MS,
+  reset_password: HOUR_MS,
+};
+
+/**
+ * Mints a token for an email about to be sent; only its hash is stored. `requestId` is the job that
+ * asked for it, so every attempt of one request is traceable to it.
+ */
+export async function mintEmailToken(
+  db: Db,
+  input: { accountId: string; purpose: EmailTokenPurpose; requestId: string; now: Date },
+): Promise<string> {
+  const { token, hash } = generateToken();
+  await db.insert(emailTokens).values({
+    id: newId("tok", input.now.getTime()),
+    accountId: input.accountId,
+    purpose: input.purpose,
+    tokenHash: hash,
+    requestId: input.requestId,
+    createdAt: input.now,
+    expiresAt: new Date(input.now.getTime() + TOKEN_TTL_MS[input.purpose]),
+  });
+  return token;
+}
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/**
+ * Uses a token once: a single conditional UPDATE, so two concurrent uses cannot both succeed and an
+ * expired or used token matches nothing. Returns the account id, or null.
+ */
+async function consumeToken(
+  tx: Tx,
+  token: string,
+  purpose: EmailTokenPurpose,
+  now: Date,
+): Promise<string | null> {
+  const [row] = await tx
+    .update(emailTokens)
+    .set({ usedAt: now })
+    .where(
+      and(
+        eq(emailTokens.tokenHash, hashSecret(token)),
+        eq(emailTokens.purpose, purpose),
+        isNull(emailTokens.usedAt),
+        gt(emailTokens.expiresAt, now),
+      ),
+    )
+    .returning({ accountId: emailTokens.accountId });
+  return row?.accountId ?? null;
+}
+
+/** Verifies the account's email with a verification token; null when the token is not usable. */
+export async function verifyEmailWithToken(db: Db, token: string, now: Date): Promise<AccountRow | null> {
+  return db.transaction(async (tx) => {
+    const accountId = await consumeToken(tx, token, "verify_email", now);
+    if (!accountId) return null;
+    const [account] = await tx
+      .update(accounts)
+      .set({ emailVerifiedAt: sql`coalesce(${accounts.emailVerifiedAt}, ${now.toISOString()}::timestamptz)` })
+      .where(eq(accounts.id, accountId))
+      .returning();
+    return account ?? null;
+  });
+}
+
+/** The account a reset token belongs to, without using it (the new password is checked first). */
+export async function accountForResetToken(db: Db, token: string, now: Date): Promise<AccountRow | null> {
+  const [row] = await db
+    .select({ account: accounts })
+    .from(emailTokens)
+    .innerJoin(accounts, eq(accounts.id, emailTokens.accountId))
+    .where(
+      and(
+        eq(emailTokens.tokenHash, hashSecret(token)),
+        eq(emailTokens.purpose, "reset_password"),
+        isNull(emailTokens.usedAt),
+        gt(emailTokens.expiresAt, now),
+      ),
+    )
+    .limit(1);
+  return row?.account ?? null;
+}
+
+/**
+ * Completes a reset: uses the token, stores the new hash, ends every session of the account and
+ * retires its other reset links, with the audit row, in one transaction. Receiving the link proves
+ * the address, so the email counts as verified too. False when the token was used meanwhile.
+ */
+export async function resetPasswordWithToken(
+  db: Db,
+  input: { token: string; passwordHash: string; now: Date } & AuditContext,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const accountId = await consumeToken(tx, input.token, "reset_password", input.now);
+    if (!accountId) return false;
+    await tx
+      .update(accounts)
+      .set({
+        passwordHash: input.passwordHash,
+        updatedAt: input.now,
+        emailVerifiedAt: sql`coalesce(${accounts.emailVerifiedAt}, ${input.now.toISOString()}::timestamptz)`,
+      })
+      .where(eq(accounts.id, accountId));
+    await tx
+      .update(emailTokens)
+      .set({ usedAt: input.now })
+      .where(
+        and(
+          eq(emailTokens.accountId, accountId),
+          eq(emailTokens.purpose, "reset_password"),
+          isNull(emailTokens.usedAt),
+        ),
+      );
+    await invalidateAccountSessions(tx, accountId);
+    await recordAuditEvent(tx, {
+      accountId,
+      action: "password.reset",
+      ip: input.ip,
+      userAgent: input.userAgent,
+      at: input.now,
+    });
+    return true;
+  });
+}

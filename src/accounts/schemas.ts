@@ -1,0 +1,32 @@
+import { z } from "zod";
+
+// Request bodies of the account and session endpoints, validated by the routes and published in the
+// OpenAPI document from these very objects. Strict: an unknown field is refused by name.
+
+const email = z.string().trim().pipe(z.email("must be a valid email address").max(254));
+// The password rules (length in code points, email, common list) are checked by passwordProblem();
+// this bound only keeps absurd bodies from reaching argon2.
+const password = z.string().max(4096);
+const token = z.string().min(1).max(512);
+
+export const SignupBody = z.strictObject({ email, password });
+export const VerifyBody = z.strictObject({ token });
+export const EmailOnlyBody = z.strictObject({ email });
+export const ResetConfirmBody = z.strictObject({ token, password });
+export const LoginBody = z.strictObject({ email: z.string().trim().min(1).max(320), password });
+export const UpdateMeBody = z.strictObject({
+  rotation_reminder_days: z.number().int().min(0).max(365).optional(),
+});
+export const ChangePasswordBody = z.strictObject({
+  current_password: z.string().min(1).max(4096),
+  new_password: password,
+});
+
+export const AccountSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  email_verified: z.boolean(),
+  tier: z.enum(["free", "pro", "enterprise"]),
+  rotation_reminder_days: z.number().int(),
+  created_at: z.string(),
+});

@@ -1,0 +1,184 @@
+import { Router } from "express";
+import { z } from "zod";
+import { createAbuseLimits } from "../../accounts/abuse-limits.js";
+import { accountJson, findAccountByEmail, insertAccount } from "../../accounts/accounts.js";
+import {
+  accountForResetToken,
+  resetPasswordWithToken,
+  verifyEmailWithToken,
+} from "../../accounts/email-tokens.js";
+import { hashPassword, passwordProblem, warmUpPasswords } from "../../accounts/passwords.js";
+import {
+  AccountSchema,
+  EmailOnlyBody,
+  ResetConfirmBody,
+  SignupBody,
+  VerifyBody,
+} from "../../accounts/schemas.js";
+import { enqueueEmail } from "../../email/enqueue.js";
+import { AppError } from "../../errors/app-error.js";
+import type { EmailJobName } from "../../jobs/jobs.js";
+import type { AppDeps } from "../deps.js";
+import { errorResponse, registry } from "../openapi-registry.js";
+import { route } from "../routing.js";
+import { clientContext, clientIp } from "../session-auth.js";
+import { parseInput } from "../validate.js";
+
+export const AccountRef = registry.register("Account", AccountSchema);
+const AccountResponse = z.object({ account: AccountRef });
+
+export function rateLimited(retryAfterSeconds: number): AppError {
+  return new AppError("rate_limit_exceeded", "Too many requests; try again later", {
+    headers: { "Retry-After": String(retryAfterSeconds) },
+  });
+}
+
+/** Signup, email verification and the forgotten-password flow: everything reachable without a session. */
+export function accountsRouter(deps: AppDeps): Router {
+  const router = Router();
+  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
+  warmUpPasswords();
+
+  // Queuing failures must not undo a signup or reveal anything: the user can ask again.
+  const queueEmail = async (name: EmailJobName, accountId: string) => {
+    try {
+      await enqueueEmail(deps.emailQueue, name, { accountId });
+    } catch (err) {
+      deps.logger.error({ err, job: name, accountId }, "could not queue email");
+    }
+  };
+
+  route(router, "/accounts", {
+    post: async (req, res) => {
+      const wait = await limits.consumeSignup(clientIp(req));
+      if (wait !== null) throw rateLimited(wait);
+      const body = parseInput(SignupBody, req.body);
+      const problem = passwordProblem(body.password, body.email);
+      if (problem) throw new AppError("validation_failed", problem, { param: "password" });
+      const created = await insertAccount(deps.database.db, {
+        email: body.email,
+        passwordHash: await hashPassword(body.password),
+        now: deps.clock.now(),
+      });
+      if (!created.ok) {
+        throw new AppError("email_taken", "An account with this email already exists", { param: "email" });
+      }
+      await queueEmail("verification-email", created.account.id);
+      res.status(201).json({ account: accountJson(created.account) });
+    },
+  });
+
+  route(router, "/accounts/verify", {
+    post: async (req, res) => {
+      const body = parseInput(VerifyBody, req.body);
+      const account = await verifyEmailWithToken(deps.database.db, body.token, deps.clock.now());
+      if (!account)
+        throw new AppError("invalid_token", "The token is unknown, used or expired", { param: "token" });
+      res.json({ account: accountJson(account) });
+    },
+  });
+
+  // Both email requests answer 202 {} whatever the address, so they cannot tell who has an account.
+  route(router, "/accounts/verification-email", {
+    post: async (req, res) => {
+      const body = parseInput(EmailOnlyBody, req.body);
+      const wait = await limits.consumeVerificationEmail(body.email, clientIp(req));
+      if (wait !== null) throw rateLimited(wait);
+      const account = await findAccountByEmail(deps.database.db, body.email);
+      if (account && !account.emailVerifiedAt && !account.disabledAt) {
+        await queueEmail("verification-email", account.id);
+      }
+      res.status(202).json({});
+    },
+  });
+
+  route(router, "/accounts/password-reset", {
+    post: async (req, res) => {
+      const body = parseInput(EmailOnlyBody, req.body);
+      const wait = await limits.consumePasswordReset(body.email, clientIp(req));
+      if (wait !== null) throw rateLimited(wait);
+      const account = await findAccountByEmail(deps.database.db, body.email);
+      if (account && !account.disabledAt) await queueEmail("password-reset-email", account.id);
+      res.status(202).json({});
+    },
+  });
+
+  route(router, "/accounts/password-reset/confirm", {
+    post: async (req, res) => {
+      const body = parseInput(ResetConfirmBody, req.body);
+      const invalid = new AppError("invalid_token", "The token is unknown, used or expired", {
+        param: "token",
+      });
+      const account = await accountForResetToken(deps.database.db, body.token, deps.clock.now());
+      if (!account) throw invalid;
+      const problem = passwordProblem(body.password, account.email);
+      if (problem) throw new AppError("validation_failed", problem, { param: "password" });
+      const done = await resetPasswordWithToken(deps.database.db, {
+        token: body.token,
+        passwordHash: await hashPassword(body.password),
+        now: deps.clock.now(),
+        ...clientContext(req),
+      });
+      if (!done) throw invalid;
+      res.status(204).end();
+    },
+  });
+
+  return router;
+}
+
+const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
+const accepted = { description: "Accepted, whatever the email", ...json(z.object({})) };
+const tooMany = errorResponse("Too many requests (Retry-After says when to retry)");
+
+registry.registerPath({
+  method: "post",
+  path: "/admin/accounts",
+  summary: "Sign up; a verification email is queued",
+  tags: ["accounts"],
+  request: { body: json(SignupBody) },
+  responses: {
+    201: { description: "Account created", ...json(AccountResponse) },
+    400: errorResponse("validation_failed: email syntax or a password that breaks the rules"),
+    409: errorResponse("email_taken"),
+    429: tooMany,
+  },
+});
+registry.registerPath({
+  method: "post",
+  path: "/admin/accounts/verify",
+  summary: "Verify an email address with the token from the verification email",
+  tags: ["accounts"],
+  request: { body: json(VerifyBody) },
+  responses: {
+    200: { description: "Verified", ...json(AccountResponse) },
+    400: errorResponse("invalid_token (unknown, used or expired) or validation_failed"),
+  },
+});
+registry.registerPath({
+  method: "post",
+  path: "/admin/accounts/verification-email",
+  summary: "Send the verification email again (only to an unverified account)",
+  tags: ["accounts"],
+  request: { body: json(EmailOnlyBody) },
+  responses: { 202: accepted, 400: errorResponse("validation_failed"), 429: tooMany },
+});
+registry.registerPath({
+  method: "post",
+  path: "/admin/accounts/password-reset",
+  summary: "Email a password-reset link to the account, if there is one",
+  tags: ["accounts"],
+  request: { body: json(EmailOnlyBody) },
+  responses: { 202: accepted, 400: errorResponse("validation_failed"), 429: tooMany },
+});
+registry.registerPath({
+  method: "post",
+  path: "/admin/accounts/password-reset/confirm",
+  summary: "Set a new password with a reset token; every session of the account ends",
+  tags: ["accounts"],
+  request: { body: json(ResetConfirmBody) },
+  responses: {
+    204: { description: "Password changed" },
+    400: errorResponse("invalid_token or validation_failed"),
+  },
+});

@@ -1,0 +1,111 @@
+import { Router } from "express";
+import { z } from "zod";
+import { accountJson, changePassword, updateRotationReminderDays } from "../../accounts/accounts.js";
+import { hashPassword, passwordProblem, verifyPassword } from "../../accounts/passwords.js";
+import { ChangePasswordBody, UpdateMeBody } from "../../accounts/schemas.js";
+import { AppError } from "../../errors/app-error.js";
+import type { AppDeps } from "../deps.js";
+import { errorResponse, registry } from "../openapi-registry.js";
+import { route } from "../routing.js";
+import { authOf, clientContext, requireSession } from "../session-auth.js";
+import { parseInput } from "../validate.js";
+import { AccountRef } from "./accounts.js";
+
+/** The logged-in account: read it, change its settings, change its password. */
+export function meRouter(deps: AppDeps): Router {
+  const router = Router();
+  const session = requireSession(deps);
+
+  route(router, "/me", {
+    get: [
+      session,
+      (_req, res) => {
+        res.json({ account: accountJson(authOf(res).account) });
+      },
+    ],
+    patch: [
+      session,
+      async (req, res) => {
+        const body = parseInput(UpdateMeBody, req.body);
+        let account = authOf(res).account;
+        if (body.rotation_reminder_days !== undefined) {
+          account = await updateRotationReminderDays(
+            deps.database.db,
+            account.id,
+            body.rotation_reminder_days,
+            deps.clock.now(),
+          );
+        }
+        res.json({ account: accountJson(account) });
+      },
+    ],
+  });
+
+  route(router, "/me/password", {
+    post: [
+      session,
+      async (req, res) => {
+        const body = parseInput(ChangePasswordBody, req.body);
+        const auth = authOf(res);
+        const current = await verifyPassword(auth.account.passwordHash, body.current_password);
+        if (!current.ok) {
+          throw new AppError("invalid_credentials", "Current password is incorrect", {
+            param: "current_password",
+          });
+        }
+        const problem = passwordProblem(body.new_password, auth.account.email);
+        if (problem) throw new AppError("validation_failed", problem, { param: "new_password" });
+        await changePassword(deps.database.db, {
+          accountId: auth.account.id,
+          passwordHash: await hashPassword(body.new_password),
+          keepSessionId: auth.session.id,
+          now: deps.clock.now(),
+          ...clientContext(req),
+        });
+        res.status(204).end();
+      },
+    ],
+  });
+
+  return router;
+}
+
+const AccountResponse = {
+  content: { "application/json": { schema: z.object({ account: AccountRef }) } },
+};
+const noSession = errorResponse("session_required");
+
+registry.registerPath({
+  method: "get",
+  path: "/admin/me",
+  summary: "The logged-in account",
+  tags: ["me"],
+  security: [{ session: [] }],
+  responses: { 200: { description: "The account", ...AccountResponse }, 401: noSession },
+});
+registry.registerPath({
+  method: "patch",
+  path: "/admin/me",
+  summary: "Change account settings (rotation_reminder_days: 0 turns reminders off)",
+  tags: ["me"],
+  security: [{ session: [] }],
+  request: { body: { content: { "application/json": { schema: UpdateMeBody } } } },
+  responses: {
+    200: { description: "The updated account", ...AccountResponse },
+    400: errorResponse("validation_failed"),
+    401: noSession,
+  },
+});
+registry.registerPath({
+  method: "post",
+  path: "/admin/me/password",
+  summary: "Change the password; every other session of the account ends",
+  tags: ["me"],
+  security: [{ session: [] }],
+  request: { body: { content: { "application/json": { schema: ChangePasswordBody } } } },
+  responses: {
+    204: { description: "Password changed" },
+    400: errorResponse("validation_failed (new_password breaks the rules)"),
+    401: errorResponse("session_required, or invalid_credentials for a wrong current password"),
+  },
+});

@@ -1,0 +1,104 @@
+import { Router } from "express";
+import { z } from "zod";
+import { createAbuseLimits } from "../../accounts/abuse-limits.js";
+import { accountJson } from "../../accounts/accounts.js";
+import { LoginBody } from "../../accounts/schemas.js";
+import { AppError } from "../../errors/app-error.js";
+import { logIn } from "../../sessions/login.js";
+import { invalidateSession } from "../../sessions/sessions.js";
+import type { AppDeps } from "../deps.js";
+import { errorResponse, registry } from "../openapi-registry.js";
+import { route } from "../routing.js";
+import {
+  authOf,
+  clearSessionCookie,
+  clientContext,
+  clientIp,
+  requireSession,
+  setSessionCookie,
+} from "../session-auth.js";
+import { parseInput } from "../validate.js";
+import { AccountRef, rateLimited } from "./accounts.js";
+
+/** Console login and logout. */
+export function sessionsRouter(deps: AppDeps): Router {
+  const router = Router();
+  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
+
+  route(router, "/sessions", {
+    post: async (req, res) => {
+      const body = parseInput(LoginBody, req.body);
+      const result = await logIn(
+        {
+          db: deps.database.db,
+          limits,
+          now: deps.clock.now(),
+          sessionTtlHours: deps.config.sessionTtlHours,
+        },
+        { email: body.email, password: body.password, ...clientContext(req), ip: clientIp(req) },
+      );
+      if (!result.ok) {
+        switch (result.reason) {
+          case "rate_limited":
+            throw rateLimited(result.retryAfterSeconds);
+          case "invalid_credentials":
+            throw new AppError("invalid_credentials", "Incorrect email or password");
+          case "email_not_verified":
+            throw new AppError("email_not_verified", "Verify your email address before logging in");
+          case "account_disabled":
+            throw new AppError("account_disabled", "This account is disabled");
+        }
+      }
+      setSessionCookie(res, deps.config, result.token, result.session.expiresAt);
+      res.setHeader("Cache-Control", "no-store");
+      res.status(201).json({
+        session: { token: result.token, expires_at: result.session.expiresAt.toISOString() },
+        account: accountJson(result.account),
+      });
+    },
+  });
+
+  route(router, "/sessions/current", {
+    delete: [
+      requireSession(deps),
+      async (_req, res) => {
+        await invalidateSession(deps.database.db, authOf(res).session.id);
+        clearSessionCookie(res, deps.config);
+        res.status(204).end();
+      },
+    ],
+  });
+
+  return router;
+}
+
+const LoginResponse = z.object({
+  session: z.object({ token: z.string(), expires_at: z.string() }),
+  account: AccountRef,
+});
+
+registry.registerPath({
+  method: "post",
+  path: "/admin/sessions",
+  summary: "Log in; the session token is returned and set as the keyward_session cookie",
+  tags: ["sessions"],
+  request: { body: { content: { "application/json": { schema: LoginBody } } } },
+  responses: {
+    201: {
+      description: "Logged in (Cache-Control: no-store; Set-Cookie: keyward_session)",
+      content: { "application/json": { schema: LoginResponse } },
+    },
+    400: errorResponse("validation_failed"),
+    401: errorResponse("invalid_credentials: the same for an unknown email and a wrong password"),
+    403: errorResponse("email_not_verified or account_disabled"),
+    429: errorResponse("rate_limit_exceeded after repeated failures (Retry-After)"),
+  },
+});
+registry.registerPath({
+  method: "delete",
+  path: "/admin/sessions/current",
+  summary: "Log out: the session stops working and the cookie is cleared",
+  tags: ["sessions"],
+  security: [{ session: [] }],
+  responses: { 204: { description: "Logged out" }, 401: errorResponse("session_required") },
+});

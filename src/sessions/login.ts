@@ -1,0 +1,57 @@
+import type { AbuseLimits } from "../accounts/abuse-limits.js";
+import { type AccountRow, findAccountByEmail, storeRehashedPassword } from "../accounts/accounts.js";
+import { verifyAgainstDummy, verifyPassword } from "../accounts/passwords.js";
+import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
+import type { Db } from "../db/client.js";
+import { createSession, type SessionRow } from "./sessions.js";
+
+export type LoginResult =
+  | { ok: true; token: string; session: SessionRow; account: AccountRow }
+  | { ok: false; reason: "invalid_credentials" | "email_not_verified" | "account_disabled" }
+  | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
+
+/**
+ * Logs in with email and password. An unknown email and a wrong password give the same answer after
+ * the same work (an argon2 verification), so neither the body nor the time tells them apart; the
+ * verified and disabled checks come only after the password checked out, so they reveal nothing to
+ * someone without it. Failures count against the email and the IP.
+ */
+export async function logIn(
+  deps: { db: Db; limits: AbuseLimits; now: Date; sessionTtlHours: number },
+  input: { email: string; password: string; ip: string } & AuditContext,
+): Promise<LoginResult> {
+  const blockedFor = await deps.limits.loginBlockedFor(input.email, input.ip);
+  if (blockedFor !== null) return { ok: false, reason: "rate_limited", retryAfterSeconds: blockedFor };
+
+  const account = await findAccountByEmail(deps.db, input.email);
+  const verified = account
+    ? await verifyPassword(account.passwordHash, input.password)
+    : await verifyAgainstDummy(input.password).then(() => ({ ok: false, rehash: null }));
+  if (!account || !verified.ok) {
+    await deps.limits.recordLoginFailure(input.email, input.ip);
+    return { ok: false, reason: "invalid_credentials" };
+  }
+  await deps.limits.clearLoginFailures(input.email);
+  if (verified.rehash) await storeRehashedPassword(deps.db, account.id, verified.rehash);
+  if (account.disabledAt) return { ok: false, reason: "account_disabled" };
+  if (!account.emailVerifiedAt) return { ok: false, reason: "email_not_verified" };
+
+  const { token, session } = await deps.db.transaction(async (tx) => {
+    const created = await createSession(tx, {
+      accountId: account.id,
+      ip: input.ip,
+      userAgent: input.userAgent,
+      now: deps.now,
+      ttlHours: deps.sessionTtlHours,
+    });
+    await recordAuditEvent(tx, {
+      accountId: account.id,
+      action: "session.created",
+      ip: input.ip,
+      userAgent: input.userAgent,
+      at: deps.now,
+    });
+    return created;
+  });
+  return { ok: true, token, session, account };
+}
