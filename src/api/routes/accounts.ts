@@ -24,7 +24,8 @@ import { route } from "../routing.js";
 import { clientContext, clientIp } from "../session-auth.js";
 import { parseInput } from "../validate.js";
 
-export const AccountRef = registry.register("Account", AccountSchema);
+// The account schema stays inline: it is built in src/accounts, before zod is extended for OpenAPI.
+export const AccountRef = AccountSchema;
 const AccountResponse = z.object({ account: AccountRef });
 
 export function rateLimited(retryAfterSeconds: number): AppError {
