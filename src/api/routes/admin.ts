@@ -3,8 +3,11 @@ import { AppError } from "../../errors/app-error.js";
 import type { AppDeps } from "../deps.js";
 import { SESSION_COOKIE } from "../session-auth.js";
 import { accountsRouter } from "./accounts.js";
+import { auditEventsRouter } from "./audit-events.js";
 import { docsRouter } from "./docs.js";
+import { keysRouter } from "./keys.js";
 import { meRouter } from "./me.js";
+import { permissionsRouter } from "./permissions.js";
 import { sessionsRouter } from "./sessions.js";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -20,6 +23,9 @@ export function adminRouter(deps: AppDeps): Router {
   router.use(sessionsRouter(deps));
   router.use(meRouter(deps));
   router.use(docsRouter(deps));
+  router.use("/keys", keysRouter(deps));
+  router.use("/permissions", permissionsRouter(deps));
+  router.use("/audit-events", auditEventsRouter(deps));
   return router;
 }
 

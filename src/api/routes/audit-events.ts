@@ -1,0 +1,46 @@
+import { Router } from "express";
+import { z } from "zod";
+import { AuditEventSchema, EVENT_ID_PATTERN, listAuditEvents } from "../../audit/list-audit-events.js";
+import { PageQuery } from "../../keys/key-schemas.js";
+import type { AppDeps } from "../deps.js";
+import { errorResponse, registry } from "../openapi-registry.js";
+import { checkCursor } from "../pagination.js";
+import { route } from "../routing.js";
+import { authOf, requireSession } from "../session-auth.js";
+import { parseInput } from "../validate.js";
+
+const AuditEventListResponse = z.object({
+  data: z.array(AuditEventSchema),
+  next_cursor: z.string().nullable(),
+});
+
+/** GET /admin/audit-events: the signed-in account's own events, newest first. */
+export function auditEventsRouter(deps: AppDeps): Router {
+  const router = Router();
+  router.use(requireSession(deps));
+  route(router, "/", {
+    get: async (req, res) => {
+      const query = parseInput(PageQuery, req.query);
+      checkCursor(query.cursor, EVENT_ID_PATTERN);
+      const page = await listAuditEvents(deps.database.db, { accountId: authOf(res).account.id, ...query });
+      res.json({ data: page.data, next_cursor: page.nextCursor });
+    },
+  });
+  return router;
+}
+
+registry.registerPath({
+  method: "get",
+  path: "/admin/audit-events",
+  summary: "Logins, password changes and key changes of the signed-in account, newest first",
+  security: [{ session: [] }],
+  request: { query: PageQuery },
+  responses: {
+    200: {
+      description: "A page of events",
+      content: { "application/json": { schema: AuditEventListResponse } },
+    },
+    400: errorResponse("Invalid query"),
+    401: errorResponse("No valid console session"),
+  },
+});

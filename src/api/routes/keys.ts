@@ -1,0 +1,179 @@
+import { type Request, type RequestHandler, type Response, Router } from "express";
+import { z } from "zod";
+import { AppError } from "../../errors/app-error.js";
+import { createApiKey } from "../../keys/create-key.js";
+import { findApiKey, listApiKeys, renameApiKey } from "../../keys/key-queries.js";
+import {
+  CreateKeyBody,
+  KEY_ID_PATTERN,
+  ListKeysQuery,
+  MAX_ACTIVE_KEYS,
+  RenameKeyBody,
+  RotateKeyBody,
+  UsageQuery,
+} from "../../keys/key-schemas.js";
+import { type ApiKeyRow, toKeyJson } from "../../keys/key-view.js";
+import { ALL_PERMISSIONS } from "../../keys/permissions.js";
+import { revokeApiKey } from "../../keys/revoke-key.js";
+import { rotateApiKey } from "../../keys/rotate-key.js";
+import { keyUsageByDay } from "../../usage/usage-report.js";
+import type { AppDeps } from "../deps.js";
+import { checkCursor } from "../pagination.js";
+import { route } from "../routing.js";
+import { authOf, clientContext, requireSession } from "../session-auth.js";
+import { parseInput } from "../validate.js";
+import "./keys-openapi.js";
+
+const NoBody = z.strictObject({});
+
+/** The key routes under /admin/keys, all behind a console session. */
+export function keysRouter(deps: AppDeps): Router {
+  const router = Router();
+  router.use(requireSession(deps));
+  const { db } = deps.database;
+  const marker = { db, redis: deps.redis, redisPrefix: deps.config.redisPrefix };
+  const json = (res: Response, key: ApiKeyRow) =>
+    toKeyJson(key, deps.clock.now(), deps.config.rateLimitsPerMinute[authOf(res).account.tier]);
+
+  const create: RequestHandler = async (req, res) => {
+    const { account } = authOf(res);
+    if (!account.emailVerifiedAt) {
+      throw new AppError("email_not_verified", "Verify your email address before creating API keys");
+    }
+    const body = parseInput(CreateKeyBody, req.body);
+    const now = deps.clock.now();
+    const expiresAt = body.expires_at ? new Date(body.expires_at) : null;
+    if (expiresAt && expiresAt.getTime() <= now.getTime()) {
+      throw new AppError("validation_failed", "expires_at: must be in the future", { param: "expires_at" });
+    }
+    const tierLimit = deps.config.rateLimitsPerMinute[account.tier];
+    const rateLimit = body.rate_limit_per_minute ?? null;
+    if (rateLimit !== null && rateLimit > tierLimit) {
+      throw new AppError(
+        "validation_failed",
+        `rate_limit_per_minute: may not exceed your tier's limit of ${tierLimit}`,
+        { param: "rate_limit_per_minute" },
+      );
+    }
+    const result = await createApiKey(db, {
+      accountId: account.id,
+      name: body.name,
+      permissions: body.permissions ?? ALL_PERMISSIONS,
+      expiresAt,
+      rateLimitPerMinute: rateLimit,
+      now,
+      context: clientContext(req),
+    });
+    if (!result.ok) throw keyLimitReached();
+    res.status(201).setHeader("Cache-Control", "no-store");
+    res.json({ key: json(res, result.key), secret: result.secret });
+  };
+
+  const list: RequestHandler = async (req, res) => {
+    const query = parseInput(ListKeysQuery, req.query);
+    checkCursor(query.cursor, KEY_ID_PATTERN);
+    const page = await listApiKeys(db, {
+      accountId: authOf(res).account.id,
+      ...query,
+      now: deps.clock.now(),
+    });
+    res.json({ data: page.rows.map((k) => json(res, k)), next_cursor: page.nextCursor });
+  };
+
+  const get: RequestHandler = async (req, res) => {
+    res.json({ key: json(res, await ownKey(req, res)) });
+  };
+
+  const rename: RequestHandler = async (req, res) => {
+    const keyId = keyIdOf(req);
+    const body = parseInput(RenameKeyBody, req.body);
+    const result = await renameApiKey(db, {
+      accountId: authOf(res).account.id,
+      keyId,
+      name: body.name,
+      now: deps.clock.now(),
+      context: clientContext(req),
+    });
+    if (!result.ok) throw result.reason === "revoked" ? keyRevoked() : keyNotFound();
+    res.json({ key: json(res, result.key) });
+  };
+
+  const revoke: RequestHandler = async (req, res) => {
+    const keyId = keyIdOf(req);
+    parseInput(NoBody, req.body);
+    const input = {
+      accountId: authOf(res).account.id,
+      keyId,
+      now: deps.clock.now(),
+      context: clientContext(req),
+    };
+    const result = await revokeApiKey(marker, input);
+    if (!result.ok) {
+      if (result.reason === "not_found") throw keyNotFound();
+      throw unavailable(req, result.cause);
+    }
+    res.json({ key: json(res, result.key) });
+  };
+
+  const rotate: RequestHandler = async (req, res) => {
+    const keyId = keyIdOf(req);
+    const body = parseInput(RotateKeyBody, req.body);
+    const result = await rotateApiKey(marker, {
+      accountId: authOf(res).account.id,
+      keyId,
+      graceSeconds: body.grace_period_seconds,
+      now: deps.clock.now(),
+      context: clientContext(req),
+    });
+    if (!result.ok) {
+      if (result.reason === "not_found") throw keyNotFound();
+      if (result.reason === "revoked") throw keyRevoked();
+      if (result.reason === "expired")
+        throw new AppError("key_expired", "This key has expired; create a new key");
+      if (result.reason === "key_limit") throw keyLimitReached();
+      throw unavailable(req, result.cause);
+    }
+    res.status(201).setHeader("Cache-Control", "no-store");
+    res.json({ key: json(res, result.key), secret: result.secret, previous: json(res, result.previous) });
+  };
+
+  const usage: RequestHandler = async (req, res) => {
+    const key = await ownKey(req, res);
+    const query = parseInput(UsageQuery, req.query);
+    res.json({ data: await keyUsageByDay(db, { keyId: key.id, days: query.days, now: deps.clock.now() }) });
+  };
+
+  async function ownKey(req: Request, res: Response): Promise<ApiKeyRow> {
+    const key = await findApiKey(db, authOf(res).account.id, keyIdOf(req));
+    if (!key) throw keyNotFound();
+    return key;
+  }
+
+  route(router, "/", { get: list, post: create });
+  route(router, "/:id", { get, patch: rename });
+  route(router, "/:id/revoke", { post: revoke });
+  route(router, "/:id/rotate", { post: rotate });
+  route(router, "/:id/usage", { get: usage });
+  return router;
+}
+
+/** A malformed id is answered like an unknown one, or another account's: nothing to learn from it. */
+function keyIdOf(req: Request): string {
+  const id = String(req.params.id ?? "");
+  if (!KEY_ID_PATTERN.test(id)) throw keyNotFound();
+  return id;
+}
+
+const keyNotFound = () => new AppError("not_found", "No such API key");
+const keyRevoked = () =>
+  new AppError("key_revoked", "This key has been revoked and can no longer be changed");
+const keyLimitReached = () =>
+  new AppError(
+    "key_limit_reached",
+    `An account may have at most ${MAX_ACTIVE_KEYS} active keys; revoke one first`,
+  );
+
+function unavailable(req: Request, cause: unknown): AppError {
+  req.log?.warn({ err: cause }, "key invalidation marker could not be written; change rolled back");
+  return new AppError("service_unavailable", "Key changes are unavailable right now; nothing was changed");
+}

@@ -1,0 +1,27 @@
+import { Router } from "express";
+import { PermissionsResponse } from "../../keys/key-schemas.js";
+import { PERMISSIONS } from "../../keys/permissions.js";
+import type { AppDeps } from "../deps.js";
+import { errorResponse, registry } from "../openapi-registry.js";
+import { route } from "../routing.js";
+import { requireSession } from "../session-auth.js";
+
+/** GET /admin/permissions: the catalog a key's permissions are chosen from. */
+export function permissionsRouter(deps: AppDeps): Router {
+  const router = Router();
+  router.use(requireSession(deps));
+  const data = PERMISSIONS.map(({ id, description }) => ({ id, description }));
+  route(router, "/", { get: (_req, res) => void res.json({ data }) });
+  return router;
+}
+
+registry.registerPath({
+  method: "get",
+  path: "/admin/permissions",
+  summary: "The permissions an API key can hold",
+  security: [{ session: [] }],
+  responses: {
+    200: { description: "The catalog", content: { "application/json": { schema: PermissionsResponse } } },
+    401: errorResponse("No valid console session"),
+  },
+});

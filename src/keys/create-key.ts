@@ -1,0 +1,78 @@
+import { eq } from "drizzle-orm";
+import type { AuditContext } from "../audit/audit.js";
+import { recordAuditEvent } from "../audit/audit.js";
+import type { Db } from "../db/client.js";
+import { newId } from "../db/ids.js";
+import { accounts, apiKeys } from "../db/schema.js";
+import { generateApiKey } from "../secrets/secrets.js";
+import { countActiveKeys, type KeyTx } from "./key-queries.js";
+import { MAX_ACTIVE_KEYS } from "./key-schemas.js";
+import type { ApiKeyRow } from "./key-view.js";
+import type { Permission } from "./permissions.js";
+
+export interface NewKeyInput {
+  accountId: string;
+  name: string;
+  permissions: Permission[];
+  expiresAt: Date | null;
+  rateLimitPerMinute: number | null;
+  rotatedFrom?: string | null;
+  now: Date;
+}
+
+export type CreateKeyResult =
+  | { ok: true; key: ApiKeyRow; secret: string }
+  | { ok: false; reason: "key_limit" };
+
+/**
+ * Locks the account row for the rest of the transaction. Two concurrent creations for one account
+ * would otherwise both count 99 active keys and both insert; with the lock the second one waits for
+ * the first to commit and then counts 100.
+ */
+export async function lockAccount(tx: KeyTx, accountId: string): Promise<void> {
+  await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for("update");
+}
+
+/** Inserts a key row with a fresh secret; only the secret's SHA-256 is stored. */
+export async function insertKey(tx: KeyTx, input: NewKeyInput): Promise<{ key: ApiKeyRow; secret: string }> {
+  const { secret, hash, last4 } = generateApiKey();
+  const [key] = await tx
+    .insert(apiKeys)
+    .values({
+      id: newId("key", input.now.getTime()),
+      accountId: input.accountId,
+      name: input.name,
+      keyHash: hash,
+      last4,
+      permissions: input.permissions,
+      rateLimitPerMinute: input.rateLimitPerMinute,
+      createdAt: input.now,
+      expiresAt: input.expiresAt,
+      rotatedFrom: input.rotatedFrom ?? null,
+    })
+    .returning();
+  if (!key) throw new Error("api key insert returned no row");
+  return { key, secret };
+}
+
+/** Creates a key unless the account already has the maximum of active keys; audited atomically. */
+export async function createApiKey(
+  db: Db,
+  input: NewKeyInput & { context: AuditContext },
+): Promise<CreateKeyResult> {
+  return db.transaction(async (tx) => {
+    await lockAccount(tx, input.accountId);
+    if ((await countActiveKeys(tx, input.accountId, input.now)) >= MAX_ACTIVE_KEYS) {
+      return { ok: false, reason: "key_limit" };
+    }
+    const { key, secret } = await insertKey(tx, input);
+    await recordAuditEvent(tx, {
+      accountId: input.accountId,
+      action: "key.created",
+      keyId: key.id,
+      at: input.now,
+      ...input.context,
+    });
+    return { ok: true, key, secret };
+  });
+}

@@ -1,0 +1,90 @@
+import { and, count, desc, eq, gt, isNotNull, isNull, lt, lte, or, type SQL } from "drizzle-orm";
+import type { AuditContext } from "../audit/audit.js";
+import { recordAuditEvent } from "../audit/audit.js";
+import type { Db } from "../db/client.js";
+import { apiKeys } from "../db/schema.js";
+import type { ApiKeyRow, KeyStatus } from "./key-view.js";
+
+// Reads and the simple write (rename) of an account's keys. Every query is scoped by account id, so
+// another account's key id behaves exactly like an unknown one.
+
+export type KeyTx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/** The SQL twin of keyStatus(): revoked wins over expired. */
+export function statusIs(status: KeyStatus, now: Date): SQL {
+  if (status === "revoked") return isNotNull(apiKeys.revokedAt);
+  if (status === "expired") {
+    return and(isNull(apiKeys.revokedAt), lte(apiKeys.expiresAt, now)) as SQL;
+  }
+  return and(isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))) as SQL;
+}
+
+export async function countActiveKeys(db: Pick<Db, "select">, accountId: string, now: Date): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.accountId, accountId), statusIs("active", now)));
+  return row?.n ?? 0;
+}
+
+export async function findApiKey(
+  db: Pick<Db, "select">,
+  accountId: string,
+  keyId: string,
+): Promise<ApiKeyRow | null> {
+  const [row] = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)));
+  return row ?? null;
+}
+
+/** One page, newest first (ids are time-ordered); the cursor is the last id of the previous page. */
+export async function listApiKeys(
+  db: Db,
+  input: { accountId: string; status: KeyStatus | "all"; limit: number; cursor?: string; now: Date },
+): Promise<{ rows: ApiKeyRow[]; nextCursor: string | null }> {
+  const conditions = [eq(apiKeys.accountId, input.accountId)];
+  if (input.status !== "all") conditions.push(statusIs(input.status, input.now));
+  if (input.cursor) conditions.push(lt(apiKeys.id, input.cursor));
+  // One row more than asked tells whether another page exists without a count query.
+  const rows = await db
+    .select()
+    .from(apiKeys)
+    .where(and(...conditions))
+    .orderBy(desc(apiKeys.id))
+    .limit(input.limit + 1);
+  const page = rows.slice(0, input.limit);
+  const nextCursor = rows.length > input.limit ? (page[page.length - 1]?.id ?? null) : null;
+  return { rows: page, nextCursor };
+}
+
+export type RenameResult = { ok: true; key: ApiKeyRow } | { ok: false; reason: "not_found" | "revoked" };
+
+/** Renames a key that is not revoked (a revoked key is frozen), with its audit event, atomically. */
+export async function renameApiKey(
+  db: Db,
+  input: { accountId: string; keyId: string; name: string; now: Date; context: AuditContext },
+): Promise<RenameResult> {
+  return db.transaction(async (tx) => {
+    const [key] = await tx
+      .update(apiKeys)
+      .set({ name: input.name })
+      .where(
+        and(eq(apiKeys.id, input.keyId), eq(apiKeys.accountId, input.accountId), isNull(apiKeys.revokedAt)),
+      )
+      .returning();
+    if (!key) {
+      const existing = await findApiKey(tx, input.accountId, input.keyId);
+      return { ok: false, reason: existing ? "revoked" : "not_found" };
+    }
+    await recordAuditEvent(tx, {
+      accountId: input.accountId,
+      action: "key.renamed",
+      keyId: key.id,
+      at: input.now,
+      ...input.context,
+    });
+    return { ok: true, key };
+  });
+}

@@ -1,0 +1,87 @@
+import { and, eq } from "drizzle-orm";
+import type { Redis } from "ioredis";
+import type { AuditContext } from "../audit/audit.js";
+import { recordAuditEvent } from "../audit/audit.js";
+import type { Db } from "../db/client.js";
+import { apiKeys } from "../db/schema.js";
+import { insertKey, lockAccount } from "./create-key.js";
+import { countActiveKeys } from "./key-queries.js";
+import { MAX_ACTIVE_KEYS } from "./key-schemas.js";
+import { type ApiKeyRow, keyStatus } from "./key-view.js";
+import type { Permission } from "./permissions.js";
+import { KeyMarkerUnavailable, publishKeyDeadAt } from "./revoke-key.js";
+
+export type RotateResult =
+  | { ok: true; key: ApiKeyRow; secret: string; previous: ApiKeyRow }
+  | { ok: false; reason: "not_found" | "revoked" | "expired" | "key_limit" | "unavailable"; cause?: unknown };
+
+/** When the previous key stops: the end of the grace period, but never later than its own expiry. */
+export function previousKeyDeadline(
+  previous: Pick<ApiKeyRow, "expiresAt">,
+  now: Date,
+  graceSeconds: number,
+): Date {
+  const graceEnd = now.getTime() + graceSeconds * 1000;
+  const own = previous.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
+  return new Date(Math.min(own, graceEnd));
+}
+
+/**
+ * Replaces a live key with a new one (same name, permissions, rate limit and expiry, rotated_from set)
+ * and shortens the old key's life to the grace period. Counted against the active-key limit: the old
+ * key still counts while its grace period runs. The audit event names the old key, the one acted on;
+ * the new key points back to it through rotated_from.
+ */
+export async function rotateApiKey(
+  deps: { db: Db; redis: Redis; redisPrefix: string },
+  input: { accountId: string; keyId: string; graceSeconds: number; now: Date; context: AuditContext },
+): Promise<RotateResult> {
+  try {
+    return await deps.db.transaction(async (tx): Promise<RotateResult> => {
+      await lockAccount(tx, input.accountId);
+      const [old] = await tx
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.id, input.keyId), eq(apiKeys.accountId, input.accountId)))
+        .for("update");
+      if (!old) return { ok: false, reason: "not_found" };
+      const status = keyStatus(old, input.now);
+      if (status !== "active") return { ok: false, reason: status };
+
+      const deadline = previousKeyDeadline(old, input.now, input.graceSeconds);
+      const oldStaysActive = deadline.getTime() > input.now.getTime();
+      const activeNow = await countActiveKeys(tx, input.accountId, input.now);
+      // After the rotation: the others, the new key, and the old one while its grace period runs.
+      if (activeNow + (oldStaysActive ? 1 : 0) > MAX_ACTIVE_KEYS) return { ok: false, reason: "key_limit" };
+
+      const { key, secret } = await insertKey(tx, {
+        accountId: input.accountId,
+        name: old.name,
+        permissions: old.permissions as Permission[],
+        expiresAt: old.expiresAt,
+        rateLimitPerMinute: old.rateLimitPerMinute,
+        rotatedFrom: old.id,
+        now: input.now,
+      });
+      const [previous] = await tx
+        .update(apiKeys)
+        .set({ expiresAt: deadline })
+        .where(eq(apiKeys.id, old.id))
+        .returning();
+      if (!previous) throw new Error("rotated key vanished inside its transaction");
+      await recordAuditEvent(tx, {
+        accountId: input.accountId,
+        action: "key.rotated",
+        keyId: old.id,
+        at: input.now,
+        ...input.context,
+      });
+      // Last before the commit, as for a revocation: caches elsewhere must learn the new deadline.
+      await publishKeyDeadAt(deps.redis, deps.redisPrefix, old.id, deadline.getTime());
+      return { ok: true, key, secret, previous };
+    });
+  } catch (err) {
+    if (err instanceof KeyMarkerUnavailable) return { ok: false, reason: "unavailable", cause: err.cause };
+    throw err;
+  }
+}
