@@ -1,12 +1,16 @@
+import type { Queue } from "bullmq";
 import cors from "cors";
 import express, { type Express } from "express";
 import helmet from "helmet";
 import { AppError } from "../errors/app-error.js";
+import { recordHttpMetrics } from "../metrics/http-metrics.js";
+import { createMetrics } from "../metrics/metrics.js";
 import type { AppDeps } from "./deps.js";
 import { errorHandler } from "./error-handler.js";
 import { requestContext } from "./request-context.js";
 import { adminRouter } from "./routes/admin.js";
 import { healthRouter } from "./routes/health.js";
+import { metricsRouter } from "./routes/metrics.js";
 import { v1Router } from "./routes/v1.js";
 
 /** The web process's express app, not listening: the entry point or a test decides where it runs. */
@@ -17,8 +21,11 @@ export function createApp(deps: AppDeps): Express {
   app.set("etag", false);
 
   app.use(requestContext(deps));
+  const metrics = createMetrics({ queues: queuesOf(deps) });
+  app.use(recordHttpMetrics(metrics));
   app.use(helmet());
   app.use(healthRouter(deps));
+  app.use(metricsRouter(deps, metrics));
 
   // /v1 streams bodies to the upstream untouched, so it is mounted before any body parser.
   app.use("/v1", v1Router(deps));
@@ -41,4 +48,10 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+function queuesOf(deps: AppDeps): Record<string, Queue> {
+  const queues: Record<string, Queue> = { email: deps.emailQueue };
+  if (deps.maintenanceQueue) queues.maintenance = deps.maintenanceQueue;
+  return queues;
 }

@@ -11,6 +11,8 @@ export interface AppDeps {
   database: Database;
   redis: Redis;
   emailQueue: Queue;
+  /** Only read for /metrics queue depths; optional so that an app without it still builds. */
+  maintenanceQueue?: Queue;
   logger: Logger;
   clock: Clock;
 }

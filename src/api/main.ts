@@ -14,7 +14,15 @@ const redis = connectRedis(config, "commands");
 const queueConnection = connectRedis(config, "bullmq");
 const queues = createQueues(queueConnection, config.redisPrefix);
 
-const app = createApp({ config, database, redis, emailQueue: queues.email, logger, clock: systemClock });
+const app = createApp({
+  config,
+  database,
+  redis,
+  emailQueue: queues.email,
+  maintenanceQueue: queues.maintenance,
+  logger,
+  clock: systemClock,
+});
 const server = createServer(app);
 // Heroku's router keeps connections open for 90 s; stay above it so it never hits a closed socket.
 server.keepAliveTimeout = 95_000;

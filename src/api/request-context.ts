@@ -19,7 +19,13 @@ export function requestContext(deps: AppDeps): RequestHandler {
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : "info"),
     serializers: {
       // Only what helps an operator: never headers, bodies or query strings (keys may sit there).
-      req: (req) => ({ id: req.id, method: req.method, path: String(req.url).split("?")[0] }),
+      // The client's address as `trust proxy` (TRUST_PROXY) decides it, not the router's.
+      req: (req) => ({
+        id: req.id,
+        method: req.method,
+        path: String(req.url).split("?")[0],
+        ip: (req.raw as { ip?: string } | undefined)?.ip,
+      }),
       res: (res) => ({ statusCode: res.statusCode }),
     },
     quietReqLogger: true,

@@ -133,6 +133,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
         database: appDatabase,
         redis,
         emailQueue: queues.email,
+        maintenanceQueue: queues.maintenance,
         logger,
         clock: opts.clock ?? systemClock,
       };

@@ -1,0 +1,75 @@
+import type { Request, RequestHandler } from "express";
+import type { Metrics } from "./metrics.js";
+
+const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+// A mount-path segment kept as is in a label; anything else (an id, an odd spelling) becomes ":param"
+// so that a label never carries a value from the request.
+const PLAIN_SEGMENT = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * Times every request and counts /v1 outcomes. Labels use the express route pattern
+ * ("/admin/keys/:id"), never the raw URL: ids and query strings would explode the series count, and a
+ * URL may carry what must not be stored.
+ */
+export function recordHttpMetrics(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const matched = trackMatchedRoute(req);
+    res.once("close", () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = matched.pattern ?? "unmatched";
+      const method = KNOWN_METHODS.has(req.method) ? req.method : "OTHER";
+      metrics.httpDuration.observe({ method, route, status: String(res.statusCode) }, seconds);
+
+      if (!isV1(req)) return;
+      const outcome = res.locals.v1Outcome;
+      metrics.v1Requests.inc({
+        outcome: typeof outcome === "string" ? outcome : fallbackOutcome(res.statusCode),
+      });
+      const upstreamMs = res.locals.upstreamMs;
+      if (typeof upstreamMs === "number" && Number.isFinite(upstreamMs)) {
+        metrics.upstreamDuration.observe({ route }, upstreamMs / 1000);
+      }
+    });
+    next();
+  };
+}
+
+/**
+ * Express sets `req.route` when a route matches, but restores `req.baseUrl` once an error leaves the
+ * router, so both are read at the moment the route is assigned, not when the response ends.
+ */
+function trackMatchedRoute(req: Request): { pattern: string | undefined } {
+  const matched: { pattern: string | undefined } = { pattern: undefined };
+  let current: unknown;
+  Object.defineProperty(req, "route", {
+    configurable: true,
+    enumerable: true,
+    get: () => current,
+    set(value: { path?: unknown } | undefined) {
+      current = value;
+      if (typeof value?.path === "string") matched.pattern = sanitizeBase(req.baseUrl) + value.path;
+    },
+  });
+  return matched;
+}
+
+function sanitizeBase(baseUrl: string): string {
+  return baseUrl
+    .split("/")
+    .map((segment) => {
+      const lower = segment.toLowerCase();
+      return segment === "" || PLAIN_SEGMENT.test(lower) ? lower : ":param";
+    })
+    .join("/");
+}
+
+function isV1(req: Request): boolean {
+  const path = req.originalUrl.split("?")[0]?.toLowerCase() ?? "";
+  return path === "/v1" || path.startsWith("/v1/");
+}
+
+/** Used when the proxy did not name its outcome (a request refused before it reached the proxy). */
+function fallbackOutcome(status: number): string {
+  return status < 400 ? "ok" : `http_${status}`;
+}
