@@ -1,0 +1,206 @@
+import argon2 from "argon2";
+import { eq } from "drizzle-orm";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { accounts, auditEvents } from "../src/db/schema.js";
+import { manualClock } from "../src/time/clock.js";
+import { createAccount, FIXTURE_PASSWORD } from "./support/fixtures.js";
+import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
+
+let env: TestEnv;
+let web: TestApp;
+const clock = manualClock(new Date("2026-04-01T08:00:00Z"));
+const ORIGIN = "http://console.test";
+
+beforeAll(async () => {
+  env = await createTestEnv({ TRUST_PROXY: "1" });
+  web = await env.makeApp({ clock });
+});
+afterAll(async () => {
+  await env.close();
+});
+
+let ipCounter = 0;
+const nextIp = () => `198.51.100.${++ipCounter}`;
+
+function logIn(email: string, password: string, ip = nextIp()) {
+  return request(web.app).post("/admin/sessions").set("X-Forwarded-For", ip).send({ email, password });
+}
+
+const sessionCookieOf = (res: request.Response) =>
+  ([] as string[]).concat(res.headers["set-cookie"] ?? []).find((c) => c.startsWith("keyward_session="));
+
+describe("login", () => {
+  it("returns a session token, the account, no-store and an HttpOnly SameSite=Lax cookie", async () => {
+    const { id, email } = await createAccount(env);
+    const res = await logIn(email.toUpperCase(), FIXTURE_PASSWORD).expect(201);
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.body.session.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(new Date(res.body.session.expires_at).getTime()).toBe(clock.now().getTime() + 168 * 3600_000);
+    expect(res.body.account).toMatchObject({ id, email, email_verified: true, tier: "free" });
+    expect(JSON.stringify(res.body)).not.toContain("argon2");
+    const cookie = sessionCookieOf(res);
+    expect(cookie).toContain(`keyward_session=${res.body.session.token}`);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).toMatch(/Path=\//);
+    expect(cookie).not.toMatch(/Secure/);
+
+    const audit = await env.database.db.select().from(auditEvents).where(eq(auditEvents.accountId, id));
+    expect(audit.map((a) => a.action)).toEqual(["session.created"]);
+    expect(audit[0]?.ip).toMatch(/^198\.51\.100\./);
+  });
+
+  it("issues a new token at every login", async () => {
+    const { email } = await createAccount(env);
+    const a = await logIn(email, FIXTURE_PASSWORD).expect(201);
+    const b = await logIn(email, FIXTURE_PASSWORD).expect(201);
+    expect(a.body.session.token).not.toBe(b.body.session.token);
+  });
+
+  it("marks the cookie Secure when the public URL is https", async () => {
+    const secure = await env.makeApp({ config: env.configWith({ PUBLIC_URL: "https://api.example.com" }) });
+    const { email } = await createAccount(env);
+    const res = await request(secure.app)
+      .post("/admin/sessions")
+      .send({ email, password: FIXTURE_PASSWORD })
+      .expect(201);
+    expect(sessionCookieOf(res)).toMatch(/; Secure/);
+  });
+
+  it("answers an unknown email and a wrong password with the same body and a similar time", async () => {
+    const { email } = await createAccount(env);
+    const timed = async (e: string) => {
+      const started = performance.now();
+      const res = await logIn(e, "not the right password").expect(401);
+      return { body: res.body, ms: performance.now() - started };
+    };
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    let bodies: unknown[] = [];
+    for (let i = 0; i < 4; i++) {
+      const w = await timed(email);
+      const u = await timed(`nobody-${i}@example.com`);
+      wrong.push(w.ms);
+      unknown.push(u.ms);
+      bodies = [w.body, u.body];
+    }
+    expect(bodies[0]).toEqual(bodies[1]);
+    expect(bodies[0]).toEqual({
+      error: { message: expect.any(String), type: "authentication_error", code: "invalid_credentials" },
+    });
+    // Both paths run one argon2 verification; without the dummy hash the unknown email would answer
+    // in a millisecond instead of tens.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    const ratio = median(unknown) / median(wrong);
+    expect(ratio).toBeGreaterThan(0.4);
+    expect(ratio).toBeLessThan(2.5);
+  });
+
+  it("says email_not_verified only once the password checked out", async () => {
+    const { email } = await createAccount(env, { verified: false });
+    const wrong = await logIn(email, "not the right password").expect(401);
+    expect(wrong.body.error.code).toBe("invalid_credentials");
+    const right = await logIn(email, FIXTURE_PASSWORD).expect(403);
+    expect(right.body.error).toMatchObject({ code: "email_not_verified", type: "permission_error" });
+    expect(sessionCookieOf(right)).toBeUndefined();
+  });
+
+  it("refuses a disabled account with account_disabled, and only with the right password", async () => {
+    const { id, email } = await createAccount(env);
+    await env.database.db.update(accounts).set({ disabledAt: new Date() }).where(eq(accounts.id, id));
+    expect((await logIn(email, "not the right password").expect(401)).body.error.code).toBe(
+      "invalid_credentials",
+    );
+    expect((await logIn(email, FIXTURE_PASSWORD).expect(403)).body.error.code).toBe("account_disabled");
+  });
+
+  it("rehashes a password stored with weaker argon2 parameters", async () => {
+    const { id, email } = await createAccount(env);
+    const weak = await argon2.hash(FIXTURE_PASSWORD, { type: argon2.argon2id, memoryCost: 8192, timeCost: 1 });
+    await env.database.db.update(accounts).set({ passwordHash: weak }).where(eq(accounts.id, id));
+    await logIn(email, FIXTURE_PASSWORD).expect(201);
+    const [row] = await env.database.db.select().from(accounts).where(eq(accounts.id, id));
+    const params = /^\$argon2id\$v=19\$([^$]+)\$/.exec(row?.passwordHash ?? "")?.[1]?.split(",").sort();
+    expect(params).toEqual(["m=19456", "p=1", "t=2"]);
+    await logIn(email, FIXTURE_PASSWORD).expect(201);
+  });
+
+  it("blocks an email after 10 failures in 15 minutes with 429 and Retry-After, whatever the IP", async () => {
+    const { email } = await createAccount(env);
+    for (let i = 0; i < 10; i++) await logIn(email, `wrong password ${i}`).expect(401);
+    const blocked = await logIn(email, FIXTURE_PASSWORD).expect(429);
+    expect(blocked.body.error).toMatchObject({ code: "rate_limit_exceeded", type: "rate_limit_error" });
+    const retryAfter = Number(blocked.headers["retry-after"]);
+    expect(retryAfter).toBeGreaterThan(800);
+    expect(retryAfter).toBeLessThanOrEqual(900);
+    // Another account is unaffected.
+    const other = await createAccount(env);
+    await logIn(other.email, FIXTURE_PASSWORD).expect(201);
+  });
+
+  it("validates the body: unknown field, malformed JSON, non-JSON", async () => {
+    const unknown = await request(web.app)
+      .post("/admin/sessions")
+      .send({ email: "a@example.com", password: "x", remember: true })
+      .expect(400);
+    expect(unknown.body.error).toMatchObject({ code: "validation_failed", param: "remember" });
+    const malformed = await request(web.app)
+      .post("/admin/sessions")
+      .set("Content-Type", "application/json")
+      .send('{"email": ')
+      .expect(400);
+    expect(malformed.body.error.code).toBe("invalid_json");
+    const form = await request(web.app)
+      .post("/admin/sessions")
+      .set("Content-Type", "application/x-www-form-urlencoded")
+      .send("email=a@example.com&password=x")
+      .expect(415);
+    expect(form.body.error.code).toBe("unsupported_media_type");
+  });
+});
+
+describe("sessions by cookie and bearer", () => {
+  it("authenticates by cookie, and a cookie-authenticated logout needs an allowed Origin", async () => {
+    const { email } = await createAccount(env);
+    const login = await logIn(email, FIXTURE_PASSWORD).expect(201);
+    const cookie = `keyward_session=${login.body.session.token}`;
+    await request(web.app).get("/admin/me").set("Cookie", cookie).expect(200);
+
+    const noOrigin = await request(web.app).delete("/admin/sessions/current").set("Cookie", cookie).expect(403);
+    expect(noOrigin.body.error).toMatchObject({ code: "csrf_rejected", type: "permission_error" });
+    const foreign = await request(web.app)
+      .delete("/admin/sessions/current")
+      .set("Cookie", cookie)
+      .set("Origin", "https://evil.example")
+      .expect(403);
+    expect(foreign.body.error.code).toBe("csrf_rejected");
+    await request(web.app).get("/admin/me").set("Cookie", cookie).expect(200);
+
+    const out = await request(web.app)
+      .delete("/admin/sessions/current")
+      .set("Cookie", cookie)
+      .set("Origin", ORIGIN)
+      .expect(204);
+    expect(sessionCookieOf(out)).toMatch(/keyward_session=;.*Expires=Thu, 01 Jan 1970/);
+    await request(web.app).get("/admin/me").set("Cookie", cookie).expect(401);
+  });
+
+  it("answers a logout without a session with 401", async () => {
+    const res = await request(web.app).delete("/admin/sessions/current").expect(401);
+    expect(res.body.error.code).toBe("session_required");
+  });
+
+  it("ends a session after 24 hours unused and after 7 days whatever the use", async () => {
+    const { email } = await createAccount(env);
+    const idle = (await logIn(email, FIXTURE_PASSWORD).expect(201)).body.session.token;
+    const busy = (await logIn(email, FIXTURE_PASSWORD).expect(201)).body.session.token;
+    for (let day = 1; day <= 6; day++) {
+      clock.advance(23 * 3600_000);
+      await request(web.app).get("/admin/me").set("Authorization", `Bearer ${busy}`).expect(200);
+    }
+    await request(web.app).get("/admin/me").set("Authorization", `Bearer ${idle}`).expect(401);
+    clock.advance(30 * 3600_000); // 168 h since login, used 23 h ago
+    await request(web.app).get("/admin/me").set("Authorization", `Bearer ${busy}`).expect(401);
+  });
+});
