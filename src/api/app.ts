@@ -1,10 +1,10 @@
 import type { Queue } from "bullmq";
-import cors from "cors";
 import express, { type Express } from "express";
 import helmet from "helmet";
 import { AppError } from "../errors/app-error.js";
 import { recordHttpMetrics } from "../metrics/http-metrics.js";
 import { createMetrics } from "../metrics/metrics.js";
+import { consoleCors } from "./console-cors.js";
 import type { AppDeps } from "./deps.js";
 import { errorHandler } from "./error-handler.js";
 import { requestContext } from "./request-context.js";
@@ -30,18 +30,7 @@ export function createApp(deps: AppDeps): Express {
   // /v1 streams bodies to the upstream untouched, so it is mounted before any body parser.
   app.use("/v1", v1Router(deps));
 
-  app.use(
-    "/admin",
-    cors({
-      origin: deps.config.consoleOrigins,
-      credentials: true,
-      methods: ["GET", "POST", "PATCH", "DELETE"],
-      allowedHeaders: ["Content-Type", "Authorization", "X-Request-Id"],
-      exposedHeaders: ["X-Request-Id", "Retry-After"],
-      maxAge: 600,
-    }),
-    adminRouter(deps),
-  );
+  app.use("/admin", consoleCors(deps.config.consoleOrigins), adminRouter(deps));
 
   app.use((req, _res) => {
     throw new AppError("not_found", `Unknown path: ${req.method} ${req.path}`);

@@ -1,0 +1,25 @@
+import cors from "cors";
+import type { RequestHandler } from "express";
+
+/**
+ * CORS for the console: exactly CONSOLE_ORIGINS, with credentials. A foreign origin gets no CORS
+ * header at all (the cors package alone would still send Allow-Credentials), and every response says
+ * Vary: Origin, since whether the headers are there depends on it.
+ */
+export function consoleCors(origins: string[]): RequestHandler {
+  const allowed = new Set(origins);
+  const withCors = cors({
+    origin: true,
+    credentials: true,
+    methods: ["GET", "POST", "PATCH", "DELETE"],
+    allowedHeaders: ["Content-Type", "Authorization", "X-Request-Id"],
+    exposedHeaders: ["X-Request-Id", "Retry-After"],
+    maxAge: 600,
+  });
+  return (req, res, next) => {
+    res.vary("Origin");
+    const origin = req.headers.origin;
+    if (origin === undefined || !allowed.has(origin)) return next();
+    withCors(req, res, next);
+  };
+}
