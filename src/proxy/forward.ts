@@ -1,0 +1,170 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import { Transform, type TransformCallback } from "node:stream";
+import { Pool } from "undici";
+import type { Config } from "../config/config.js";
+import { AppError } from "../errors/app-error.js";
+
+// Streams a /v1 request to the upstream and its answer back, untouched: the body is piped (never
+// parsed or re-serialised), SSE chunks are written as they arrive, redirects are passed back rather
+// than followed. The client's credentials, cookies and hop-by-hop headers go no further.
+
+const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
+// Never sent upstream: the client's key (replaced by UPSTREAM_API_KEY), its cookies, the Host of this
+// gateway, and Expect (undici does not do 100-continue; the body follows at once anyway).
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, "host", "authorization", "x-api-key", "cookie", "expect"]);
+// Never passed back: the upstream's cookies, and headers this gateway owns.
+const NOT_RETURNED = new Set([...HOP_BY_HOP, "set-cookie", "x-request-id"]);
+
+export interface Upstream {
+  pool: Pool;
+  basePath: string;
+  apiKey: string | undefined;
+  bodyLimitBytes: number;
+  close(): Promise<void>;
+}
+
+export function createUpstream(config: Config): Upstream {
+  const url = new URL(config.upstreamUrl);
+  const pool = new Pool(url.origin, {
+    connections: 256,
+    keepAliveTimeout: 30_000,
+    // Time to the upstream's response headers; once a (possibly long) stream has started, no timeout.
+    headersTimeout: config.upstreamTimeoutMs,
+    bodyTimeout: 0,
+    connectTimeout: Math.min(config.upstreamTimeoutMs, 10_000),
+  });
+  return {
+    pool,
+    basePath: url.pathname.replace(/\/+$/, ""),
+    apiKey: config.upstreamApiKey,
+    bodyLimitBytes: config.proxyBodyLimitBytes,
+    close: () => pool.close(),
+  };
+}
+
+class BodyTooLarge extends Error {}
+
+/** Passes the body through, failing as soon as it grows past the limit (chunked bodies included). */
+class BodyLimit extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) done(new BodyTooLarge());
+    else done(null, chunk);
+  }
+}
+
+export function tooLargeError(limit: number): AppError {
+  // The unread rest of the body is not drained: the connection closes after this answer.
+  return new AppError("payload_too_large", `Request body is larger than the limit of ${limit} bytes`, {
+    headers: { connection: "close" },
+  });
+}
+
+/** True when a declared Content-Length is already over the limit. */
+export function declaresTooLarge(headers: IncomingHttpHeaders, limit: number): boolean {
+  const declared = Number(headers["content-length"] ?? 0);
+  return Number.isFinite(declared) && declared > limit;
+}
+
+function upstreamHeaders(req: IncomingMessage, requestId: string, apiKey: string | undefined) {
+  const named = new Set((req.headers.connection ?? "").split(",").map((t) => t.trim().toLowerCase()));
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || NOT_FORWARDED.has(name) || named.has(name)) continue;
+    headers[name] = value;
+  }
+  headers["x-request-id"] = requestId;
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+  return headers;
+}
+
+function copyResponseHeaders(from: IncomingHttpHeaders, res: ServerResponse): void {
+  const named = new Set(
+    String(from.connection ?? "")
+      .split(",")
+      .map((t) => t.trim().toLowerCase()),
+  );
+  for (const [name, value] of Object.entries(from)) {
+    if (value === undefined || NOT_RETURNED.has(name) || named.has(name)) continue;
+    // Rate-limit headers are this gateway's: the upstream's own would contradict them.
+    if (name.startsWith("x-ratelimit-")) continue;
+    res.setHeader(name, value);
+  }
+}
+
+export type ForwardResult = { outcome: "ok"; upstreamMs: number } | { outcome: "client_aborted" };
+
+/**
+ * Forwards one request. Resolves once the response is fully written (or the client went away);
+ * rejects with an AppError (413, 502, 504) only while nothing has been sent to the client yet.
+ */
+export async function forwardToUpstream(
+  upstream: Upstream,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: { path: string; requestId: string },
+): Promise<ForwardResult> {
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.once("close", onClose);
+
+  let body: BodyLimit | undefined;
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    body = new BodyLimit(upstream.bodyLimitBytes);
+    req.pipe(body);
+  }
+  const started = performance.now();
+  let upstreamMs = 0;
+  try {
+    await upstream.pool.stream(
+      {
+        path: upstream.basePath + target.path,
+        method: req.method as "GET" | "POST",
+        headers: upstreamHeaders(req, target.requestId, upstream.apiKey),
+        body,
+        signal: abort.signal,
+      },
+      ({ statusCode, headers }) => {
+        upstreamMs = performance.now() - started;
+        res.statusCode = statusCode;
+        copyResponseHeaders(headers, res);
+        // Event streams: the client should see the status at once, before the first event.
+        if (String(headers["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
+        return res;
+      },
+    );
+    return { outcome: "ok", upstreamMs };
+  } catch (err) {
+    if (abort.signal.aborted) return { outcome: "client_aborted" };
+    if (res.headersSent) {
+      // The upstream failed mid-answer: nothing can be said to the client any more but the cut.
+      res.destroy();
+      return { outcome: "ok", upstreamMs };
+    }
+    if (err instanceof BodyTooLarge) throw tooLargeError(upstream.bodyLimitBytes);
+    const code = (err as { code?: string }).code;
+    if (code === "UND_ERR_HEADERS_TIMEOUT") {
+      throw new AppError("upstream_timeout", "The upstream did not answer in time");
+    }
+    throw new AppError("upstream_unavailable", "The upstream could not be reached");
+  } finally {
+    res.off("close", onClose);
+  }
+}

@@ -1,0 +1,54 @@
+import type { Permission } from "../keys/permissions.js";
+
+// The closed table of /v1 routes the gateway forwards. Anything else is answered 404 here and never
+// reaches the upstream, so no client input can pick another upstream path or host.
+
+export type V1Route =
+  | { kind: "forward"; permission: Permission; upstreamPath: string }
+  | { kind: "unknown_endpoint" }
+  | { kind: "method_not_allowed"; allow: string };
+
+const FIXED: Record<string, { method: string; permission: Permission }> = {
+  "/v1/chat/completions": { method: "POST", permission: "chat:read" },
+  "/v1/embeddings": { method: "POST", permission: "embeddings:read" },
+  "/v1/models": { method: "GET", permission: "models:list" },
+};
+
+// Model ids such as `meta-llama/Llama-3.1-8B` may hold slashes (raw or as %2F). Raw characters are
+// limited to unreserved ones and percent escapes; the decoded id may not contain a dot segment or a
+// backslash, so nothing between here and the upstream can normalise the path out of /v1/models.
+const RAW_MODEL_ID = /^[A-Za-z0-9._~:@+%-]+(?:\/[A-Za-z0-9._~:@+%-]+)*$/;
+const DECODED_MODEL_ID = /^[A-Za-z0-9._~:@+-]+(?:\/[A-Za-z0-9._~:@+-]+)*$/;
+
+function isSafeModelId(raw: string): boolean {
+  if (!RAW_MODEL_ID.test(raw)) return false;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    return false;
+  }
+  if (!DECODED_MODEL_ID.test(decoded)) return false;
+  return decoded.split("/").every((segment) => segment !== "." && segment !== "..");
+}
+
+/**
+ * Resolves a request-target (`req.originalUrl`, origin-form) to the route it may take. The upstream
+ * path is the client's path and query, unchanged, once the path is known to be in the table.
+ */
+export function resolveV1Route(method: string, requestTarget: string): V1Route {
+  // Absolute-form targets (`GET http://host/v1/...`) and anything not under /v1/ are refused outright.
+  if (!requestTarget.startsWith("/v1/")) return { kind: "unknown_endpoint" };
+  const queryAt = requestTarget.indexOf("?");
+  const path = queryAt === -1 ? requestTarget : requestTarget.slice(0, queryAt);
+  const fixed = FIXED[path];
+  if (fixed) {
+    if (method !== fixed.method) return { kind: "method_not_allowed", allow: fixed.method };
+    return { kind: "forward", permission: fixed.permission, upstreamPath: requestTarget };
+  }
+  if (path.startsWith("/v1/models/") && isSafeModelId(path.slice("/v1/models/".length))) {
+    if (method !== "GET") return { kind: "method_not_allowed", allow: "GET" };
+    return { kind: "forward", permission: "models:list", upstreamPath: requestTarget };
+  }
+  return { kind: "unknown_endpoint" };
+}

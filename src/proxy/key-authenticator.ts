@@ -1,0 +1,179 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { LRUCache } from "lru-cache";
+import type { Config } from "../config/config.js";
+import type { Database } from "../db/client.js";
+import { deadAtKey, epochKey } from "../keys/key-state.js";
+import type { Logger } from "../logging/logger.js";
+import { hashSecret, isWellFormedApiKey } from "../secrets/secrets.js";
+import { findKeyRecordByHash, isKeyLive, type KeyRecord } from "./key-records.js";
+
+// Decides whether a presented key may be used, with no PostgreSQL query in steady state:
+// - records are cached in this process by key hash; unknown hashes for a few seconds, so a made-up key
+//   with a valid checksum cannot make every request hit PostgreSQL;
+// - every request reads the key's dead-at marker and the shared epoch in one MGET. Revocations and
+//   rotations publish the marker before they commit, so they act at once on every process; a missing
+//   or changed epoch (Redis restarted or flushed, markers possibly lost) drops the whole cache.
+// Outages: without Redis every request is checked against PostgreSQL (a revoked or expired key is
+// never accepted); without PostgreSQL cached keys keep working and unknown ones are "unavailable".
+
+export type KeyCheck = { ok: true; record: KeyRecord } | { ok: false; reason: "invalid" | "unavailable" };
+
+const INVALID: KeyCheck = { ok: false, reason: "invalid" };
+const UNAVAILABLE: KeyCheck = { ok: false, reason: "unavailable" };
+
+class PostgresUnavailable extends Error {}
+
+export interface KeyAuthenticatorOptions {
+  maxEntries?: number;
+  unknownKeyTtlMs?: number;
+  lookupTimeoutMs?: number;
+}
+
+export function createKeyAuthenticator(
+  deps: { config: Config; database: Database; redis: Redis; logger: Logger },
+  options: KeyAuthenticatorOptions = {},
+) {
+  const { config, database, redis, logger } = deps;
+  const prefix = config.redisPrefix;
+  const maxEntries = options.maxEntries ?? 50_000;
+  const lookupTimeoutMs = options.lookupTimeoutMs ?? 2_000;
+  const known = new LRUCache<string, KeyRecord>({ max: maxEntries });
+  const unknown = new LRUCache<string, true>({ max: maxEntries, ttl: options.unknownKeyTtlMs ?? 5_000 });
+  const inflight = new Map<string, Promise<KeyRecord | null>>();
+  let cacheEpoch: string | null = null;
+  const warnings = new Map<string, number>();
+
+  function warn(kind: string, err: unknown): void {
+    // At most one line per kind every 10 s: an outage must not flood the log at request rate.
+    const last = warnings.get(kind) ?? 0;
+    if (Date.now() - last < 10_000) return;
+    warnings.set(kind, Date.now());
+    logger.warn({ err }, kind);
+  }
+
+  /** One PostgreSQL read per key, however many requests miss at once; bounded in time. */
+  function load(hash: string): Promise<KeyRecord | null> {
+    let pending = inflight.get(hash);
+    if (!pending) {
+      pending = withTimeout(
+        findKeyRecordByHash(database.sql, hash, config.rateLimitsPerMinute),
+        lookupTimeoutMs,
+      )
+        .catch((err) => {
+          warn("key look-up in PostgreSQL failed", err);
+          throw new PostgresUnavailable();
+        })
+        .finally(() => inflight.delete(hash));
+      inflight.set(hash, pending);
+    }
+    return pending;
+  }
+
+  /** Adopts the shared epoch, creating it if Redis lost it; a different epoch drops every cached record. */
+  async function adoptEpoch(seen: string | null): Promise<void> {
+    let epoch = seen;
+    if (epoch === null) {
+      await redis.set(epochKey(prefix), randomUUID(), "NX");
+      epoch = await redis.get(epochKey(prefix));
+    }
+    if (epoch !== cacheEpoch) {
+      known.clear();
+      unknown.clear();
+      cacheEpoch = epoch;
+    }
+  }
+
+  function decide(record: KeyRecord, deadAt: string | null, nowMs: number): KeyCheck {
+    if (deadAt !== null) {
+      const at = Number(deadAt);
+      if (Number.isFinite(at)) record.deadAtMs = Math.min(record.deadAtMs ?? at, at);
+    }
+    return isKeyLive(record, nowMs) ? { ok: true, record } : INVALID;
+  }
+
+  async function checkAgainstPostgres(hash: string, nowMs: number): Promise<KeyCheck> {
+    try {
+      const record = await load(hash);
+      if (!record) {
+        unknown.set(hash, true);
+        return INVALID;
+      }
+      return isKeyLive(record, nowMs) ? { ok: true, record } : INVALID;
+    } catch {
+      return UNAVAILABLE;
+    }
+  }
+
+  async function checkWithRedis(
+    hash: string,
+    cached: KeyRecord | undefined,
+    nowMs: number,
+  ): Promise<KeyCheck> {
+    if (cached) {
+      const [deadAt, epoch] = await redis.mget(deadAtKey(prefix, cached.id), epochKey(prefix));
+      if (epoch !== null && epoch === cacheEpoch) return decide(cached, deadAt ?? null, nowMs);
+      await adoptEpoch(epoch ?? null);
+    } else if (cacheEpoch === null) {
+      await adoptEpoch(await redis.get(epochKey(prefix)));
+    }
+    const filledUnder = cacheEpoch;
+    let record: KeyRecord | null;
+    try {
+      record = await load(hash);
+    } catch {
+      return UNAVAILABLE;
+    }
+    if (!record) {
+      unknown.set(hash, true);
+      return INVALID;
+    }
+    const [deadAt, epoch] = await redis.mget(deadAtKey(prefix, record.id), epochKey(prefix));
+    // Cache only what was read while the epoch held; otherwise the next request re-reads.
+    if (epoch !== null && epoch === filledUnder) known.set(hash, record);
+    return decide(record, deadAt ?? null, nowMs);
+  }
+
+  return {
+    async check(secret: string, now: Date): Promise<KeyCheck> {
+      // Typos, other providers' keys and made-up strings stop here, with no I/O at all.
+      if (!isWellFormedApiKey(secret)) return INVALID;
+      const hash = hashSecret(secret);
+      const nowMs = now.getTime();
+      const cached = known.get(hash);
+      // Revocation and expiry are final: once seen, the key is refused without asking anyone. (A
+      // disabled account is not: enabling it again bumps the epoch, which the MGET below notices.)
+      if (cached && !cached.accountDisabled && !isKeyLive(cached, nowMs)) return INVALID;
+      if (!cached && unknown.has(hash)) return INVALID;
+      if (redis.status !== "ready") return checkAgainstPostgres(hash, nowMs);
+      try {
+        return await checkWithRedis(hash, cached, nowMs);
+      } catch (err) {
+        warn("key markers unreadable in Redis; checking keys against PostgreSQL", err);
+        return checkAgainstPostgres(hash, nowMs);
+      }
+    },
+    /** For tests and diagnostics: how many records this process holds. */
+    get cachedKeys(): number {
+      return known.size;
+    },
+  };
+}
+
+export type KeyAuthenticator = ReturnType<typeof createKeyAuthenticator>;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}

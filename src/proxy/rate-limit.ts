@@ -1,0 +1,78 @@
+import type { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+
+// Per key, per minute, shared by every web process through Redis. When Redis cannot answer, each
+// process falls back to its own in-memory limiter (rate-limiter-flexible's insurance limiter): limits
+// then hold per process rather than globally, and no request fails because of it.
+
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  msBeforeReset: number;
+}
+
+const WINDOW_SECONDS = 60;
+
+export function createKeyRateLimiter(redis: Redis, redisPrefix: string) {
+  // One limiter per distinct limit: they share one counter per key, each reads it against its points.
+  const limiters = new Map<number, RateLimiterRedis>();
+
+  function limiterFor(points: number): RateLimiterRedis {
+    let limiter = limiters.get(points);
+    if (!limiter) {
+      limiter = new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `${redisPrefix}:ratelimit`,
+        points,
+        duration: WINDOW_SECONDS,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory({
+          keyPrefix: "ratelimit-local",
+          points,
+          duration: WINDOW_SECONDS,
+        }),
+      });
+      limiters.set(points, limiter);
+    }
+    return limiter;
+  }
+
+  return {
+    async consume(keyId: string, limit: number): Promise<RateDecision> {
+      try {
+        const res = await limiterFor(limit).consume(keyId);
+        return { allowed: true, limit, remaining: res.remainingPoints, msBeforeReset: res.msBeforeNext };
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) {
+          return { allowed: false, limit, remaining: 0, msBeforeReset: rejection.msBeforeNext };
+        }
+        throw rejection;
+      }
+    },
+  };
+}
+
+export type KeyRateLimiter = ReturnType<typeof createKeyRateLimiter>;
+
+/** OpenAI's `x-ratelimit-reset-requests` format: Go-style durations such as `20ms`, `1s`, `6m0s`. */
+export function formatResetDuration(ms: number): string {
+  const clamped = Math.max(0, Math.ceil(ms));
+  if (clamped < 1000) return `${clamped}ms`;
+  const seconds = Math.ceil(clamped / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+}
+
+export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
+  return {
+    "x-ratelimit-limit-requests": String(decision.limit),
+    "x-ratelimit-remaining-requests": String(decision.remaining),
+    "x-ratelimit-reset-requests": formatResetDuration(decision.msBeforeReset),
+  };
+}
+
+/** Whole seconds, at least 1, for `Retry-After`. */
+export function retryAfterSeconds(decision: RateDecision): number {
+  return Math.max(1, Math.ceil(decision.msBeforeReset / 1000));
+}

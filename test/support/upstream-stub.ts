@@ -1,0 +1,239 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+// A local stand-in for an OpenAI-compatible server (vLLM): models, chat completions (plain and SSE,
+// chunk by chunk), embeddings. It records what it receives so tests can assert what the gateway sent,
+// and it can hold a stream open, answer slowly or answer with errors on demand.
+
+export interface ReceivedRequest {
+  method: string;
+  /** The request-target exactly as received (path and query). */
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface UpstreamStub {
+  url: string;
+  port: number;
+  requests: ReceivedRequest[];
+  /** Request-targets whose connection closed before the stub finished answering. */
+  aborted: string[];
+  /** Delays every response's headers by this many ms (0 = answer at once). */
+  setDelayMs(ms: number): void;
+  /**
+   * Makes the next streamed chat send its first chunk and then wait. Resolves `firstChunkSent` once that
+   * chunk is written; `release()` lets the rest of the stream go.
+   */
+  holdNextStream(): { firstChunkSent: Promise<void>; release(): void };
+  /** Polls (bounded) until the predicate holds; throws after `timeoutMs`. */
+  waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const STUB_MODEL = "vllm-primary";
+const CREATED = 1_700_000_000;
+
+const modelObject = (id: string) => ({ id, object: "model", created: CREATED, owned_by: "vllm" });
+
+function openAiError(message: string, type: string, code: string | null, param: string | null = null) {
+  return JSON.stringify({ error: { message, type, param, code } });
+}
+
+export async function startUpstreamStub(): Promise<UpstreamStub> {
+  const requests: ReceivedRequest[] = [];
+  const aborted: string[] = [];
+  let delayMs = 0;
+  let hold: { sent: () => void; gate: Promise<void> } | undefined;
+  let counter = 0;
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      const url = req.url ?? "";
+      requests.push({ method: req.method ?? "", url, headers: req.headers, body });
+      res.on("close", () => {
+        if (!res.writableFinished) aborted.push(url);
+      });
+      const answer = () => route(req.method ?? "", url, body, res);
+      if (delayMs > 0) setTimeout(answer, delayMs);
+      else answer();
+    });
+  });
+
+  function json(res: import("node:http").ServerResponse, status: number, body: string, extra = {}) {
+    res.writeHead(status, { "content-type": "application/json", ...extra });
+    res.end(body);
+  }
+
+  function route(method: string, url: string, body: string, res: import("node:http").ServerResponse) {
+    const path = url.split("?")[0] ?? "";
+    if (method === "GET" && path === "/v1/models") {
+      // A cookie and hop-by-hop header the gateway must not pass on, and one header it must.
+      json(res, 200, JSON.stringify({ object: "list", data: [modelObject(STUB_MODEL)] }), {
+        "set-cookie": "upstream_session=secret; Path=/",
+        "x-upstream-served": "yes",
+        "keep-alive": "timeout=5",
+      });
+      return;
+    }
+    if (method === "GET" && path === "/v1/models/redirect-me") {
+      res.writeHead(302, { location: "/v1/models" });
+      res.end();
+      return;
+    }
+    if (method === "GET" && path.startsWith("/v1/models/")) {
+      const id = decodeURIComponent(path.slice("/v1/models/".length));
+      if (id === STUB_MODEL) json(res, 200, JSON.stringify(modelObject(id)));
+      else
+        json(
+          res,
+          404,
+          openAiError(`The model \`${id}\` does not exist.`, "NotFoundError", "model_not_found"),
+        );
+      return;
+    }
+    if (method === "POST" && path === "/v1/embeddings") {
+      const parsed = safeJson(body);
+      const inputs = Array.isArray(parsed?.input) ? parsed.input : [parsed?.input];
+      const vector = [0.1, 0.2, 0.3];
+      // The openai SDK asks for base64 (little-endian float32), as vLLM serves it.
+      const embedding =
+        parsed?.encoding_format === "base64"
+          ? Buffer.from(new Float32Array(vector).buffer).toString("base64")
+          : vector;
+      json(
+        res,
+        200,
+        JSON.stringify({
+          object: "list",
+          model: STUB_MODEL,
+          data: inputs.map((_x: unknown, index: number) => ({
+            object: "embedding",
+            index,
+            embedding,
+          })),
+          usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
+        }),
+      );
+      return;
+    }
+    if (method === "POST" && path === "/v1/chat/completions") {
+      chat(body, res);
+      return;
+    }
+    json(res, 404, openAiError(`Not found: ${method} ${path}`, "NotFoundError", null));
+  }
+
+  function chat(body: string, res: import("node:http").ServerResponse) {
+    const parsed = safeJson(body);
+    if (!parsed || !Array.isArray(parsed.messages)) {
+      json(res, 400, openAiError("messages is required", "BadRequestError", null, "messages"));
+      return;
+    }
+    if (parsed.model === "boom") {
+      json(res, 500, openAiError("upstream exploded", "InternalServerError", null));
+      return;
+    }
+    if (parsed.model !== STUB_MODEL) {
+      json(
+        res,
+        404,
+        openAiError(`The model \`${parsed.model}\` does not exist.`, "NotFoundError", "model_not_found"),
+      );
+      return;
+    }
+    const id = `chatcmpl-${++counter}`;
+    const words = ["Hello", " there", "!"];
+    if (parsed.stream !== true) {
+      json(
+        res,
+        200,
+        JSON.stringify({
+          id,
+          object: "chat.completion",
+          created: CREATED,
+          model: STUB_MODEL,
+          choices: [
+            { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: "stop" },
+          ],
+          usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+        }),
+      );
+      return;
+    }
+    void streamChat(id, words, res);
+  }
+
+  async function streamChat(id: string, words: string[], res: import("node:http").ServerResponse) {
+    const chunk = (delta: object, finish: string | null) =>
+      `data: ${JSON.stringify({
+        id,
+        object: "chat.completion.chunk",
+        created: CREATED,
+        model: STUB_MODEL,
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      })}\n\n`;
+    const held = hold;
+    hold = undefined;
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.write(chunk({ role: "assistant", content: "" }, null));
+    res.write(chunk({ content: words[0] }, null));
+    if (held) {
+      held.sent();
+      await held.gate;
+    }
+    if (res.destroyed) return;
+    for (const word of words.slice(1)) res.write(chunk({ content: word }, null));
+    res.write(chunk({}, "stop"));
+    res.end("data: [DONE]\n\n");
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    aborted,
+    setDelayMs(ms) {
+      delayMs = ms;
+    },
+    holdNextStream() {
+      let sent!: () => void;
+      let release!: () => void;
+      const firstChunkSent = new Promise<void>((r) => {
+        sent = r;
+      });
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      hold = { sent, gate };
+      return { firstChunkSent, release };
+    },
+    async waitFor(predicate, timeoutMs = 5_000) {
+      const until = Date.now() + timeoutMs;
+      while (!predicate()) {
+        if (Date.now() > until) throw new Error("condition not met in time");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function safeJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === "object" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
