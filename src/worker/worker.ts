@@ -30,22 +30,42 @@ export type JobProcessor = (deps: WorkerDeps, job: Job) => Promise<unknown>;
  * The worker process's composition root: BullMQ workers wired to the processors. Processors are
  * passed in by name so this module stays the only place that knows BullMQ's wiring.
  */
+export interface WorkerTuning {
+  /** How long a job's lock lasts without renewal; a killed worker's job is retried after it. */
+  lockDurationMs?: number;
+  /** How often this worker looks for jobs whose worker died (stalled) to put them back. */
+  stalledIntervalMs?: number;
+}
+
 export function createWorker(
   deps: WorkerDeps,
   processors: { email: JobProcessor; maintenance: JobProcessor },
+  tuning: WorkerTuning = {},
 ): KeywardWorker {
   const prefix = `${deps.config.redisPrefix}:bull`;
-  const email = new Worker(QUEUE_EMAIL, (job) => processors.email(deps, job), {
+  const common = {
     connection: deps.bullConnection,
     prefix,
+    // A job cut off by a kill keeps its lock until lockDuration passes, then a stalled check moves it
+    // back to wait; a second stall fails it (kept in the failed set) rather than looping forever.
+    lockDuration: tuning.lockDurationMs ?? 30_000,
+    stalledInterval: tuning.stalledIntervalMs ?? 30_000,
+    maxStalledCount: 2,
+    // Defaults for jobs added without their own retention (job options win when set).
+    removeOnComplete: { count: 100 },
+    removeOnFail: { count: 1000, age: 14 * 24 * 3600 },
+  };
+  const email = new Worker(QUEUE_EMAIL, (job) => processors.email(deps, job), {
+    ...common,
     concurrency: deps.config.workerConcurrency,
   });
+  // Concurrency 1: maintenance runs are short, and one at a time per process keeps flushes serial.
   const maintenance = new Worker(QUEUE_MAINTENANCE, (job) => processors.maintenance(deps, job), {
-    connection: deps.bullConnection,
-    prefix,
+    ...common,
     concurrency: 1,
   });
   for (const w of [email, maintenance]) {
+    w.on("completed", (job) => deps.logger.debug({ job: job.name, jobId: job.id }, "job completed"));
     w.on("failed", (job, err) =>
       deps.logger.warn({ job: job?.name, jobId: job?.id, err: err.message }, "job failed"),
     );

@@ -1,0 +1,45 @@
+import { type Job, UnrecoverableError } from "bullmq";
+import { type MaintenanceJobName, ROTATION_REMINDER_EMAIL } from "../jobs/jobs.js";
+import { purgeExpired } from "../purge/purge.js";
+import { processRotationReminderEmail } from "../reminders/reminder-email.js";
+import { runRotationReminders } from "../reminders/rotation-reminders.js";
+import { flushUsage } from "../usage/flush.js";
+import type { JobProcessor, WorkerDeps } from "./worker.js";
+
+/** Runs a scheduled maintenance job by its name. */
+export const processMaintenanceJob: JobProcessor = async (deps: WorkerDeps, job: Job) => {
+  const name = job.name as MaintenanceJobName;
+  switch (name) {
+    case "last-used-flush":
+      return flushUsage(deps);
+    case "rotation-reminders":
+      return runRotationReminders(deps, await claimStampOf(deps, job));
+    case "purge":
+      return purgeExpired(deps);
+    default:
+      throw new UnrecoverableError(`unknown maintenance job: ${String(name satisfies never)}`);
+  }
+};
+
+/**
+ * The first attempt of a reminder run fixes its claim stamp in the job's data before claiming, so a
+ * retry (after a failure or a kill) reuses it and finds the keys the first attempt claimed.
+ */
+async function claimStampOf(deps: WorkerDeps, job: Job): Promise<Date> {
+  const stored = (job.data as { claimAt?: unknown } | undefined)?.claimAt;
+  if (typeof stored === "string" && !Number.isNaN(Date.parse(stored))) return new Date(stored);
+  const claimAt = deps.clock.now();
+  await job.updateData({ ...(job.data ?? {}), claimAt: claimAt.toISOString() });
+  return claimAt;
+}
+
+/**
+ * The email queue's processor: rotation reminders are handled here, every other email by the
+ * accounts' processor (verification and password reset).
+ */
+export function routeEmailJobs(processEmailJob: JobProcessor): JobProcessor {
+  return (deps, job) =>
+    job.name === ROTATION_REMINDER_EMAIL
+      ? processRotationReminderEmail(deps, job)
+      : processEmailJob(deps, job);
+}
