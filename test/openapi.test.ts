@@ -1,0 +1,61 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
+
+let env: TestEnv;
+let web: TestApp;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  web = await env.makeApp();
+});
+afterAll(async () => {
+  await env.close();
+});
+
+describe("OpenAPI document and docs page", () => {
+  it("serves OpenAPI 3.1 with every account and session route and their error responses", async () => {
+    const res = await request(web.app).get("/admin/openapi.json").expect(200);
+    expect(res.body.openapi).toBe("3.1.0");
+    const paths = res.body.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    const expected: [string, string, string[]][] = [
+      ["/admin/accounts", "post", ["201", "400", "409", "429"]],
+      ["/admin/accounts/verify", "post", ["200", "400"]],
+      ["/admin/accounts/verification-email", "post", ["202", "429"]],
+      ["/admin/accounts/password-reset", "post", ["202", "429"]],
+      ["/admin/accounts/password-reset/confirm", "post", ["204", "400"]],
+      ["/admin/sessions", "post", ["201", "401", "403", "429"]],
+      ["/admin/sessions/current", "delete", ["204", "401"]],
+      ["/admin/me", "get", ["200", "401"]],
+      ["/admin/me", "patch", ["200", "400", "401"]],
+      ["/admin/me/password", "post", ["204", "400", "401"]],
+    ];
+    for (const [path, method, statuses] of expected) {
+      const op = paths[path]?.[method];
+      expect(op, `${method} ${path}`).toBeDefined();
+      expect(Object.keys(op?.responses ?? {})).toEqual(expect.arrayContaining(statuses));
+    }
+    // Generated from the validating schemas: the strict body refuses unknown fields in the document too.
+    const signup = (
+      paths["/admin/accounts"]?.post as unknown as {
+        requestBody: { content: Record<string, { schema: Record<string, unknown> }> };
+      }
+    ).requestBody.content["application/json"]?.schema;
+    expect(signup).toMatchObject({ required: ["email", "password"], additionalProperties: false });
+  });
+
+  it("renders the document on /admin/docs from locally served assets", async () => {
+    const page = await request(web.app).get("/admin/docs").expect(200);
+    expect(page.headers["content-type"]).toMatch(/text\/html/);
+    const sources = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] as string);
+    expect(sources.length).toBeGreaterThanOrEqual(3);
+    for (const src of sources) {
+      expect(src.startsWith("/admin/docs/assets/")).toBe(true);
+      await request(web.app).get(src).expect(200);
+    }
+    const init = await request(web.app).get("/admin/docs/assets/init.js").expect(200);
+    expect(init.text).toContain("/admin/openapi.json");
+    await request(web.app).get("/admin/docs/assets/package.json").expect(404);
+    await request(web.app).get("/admin/docs/assets/constructor").expect(404);
+  });
+});

@@ -1,0 +1,76 @@
+import argon2 from "argon2";
+import { describe, expect, it } from "vitest";
+import {
+  ARGON2_OPTIONS,
+  hashPassword,
+  isCommonPassword,
+  passwordProblem,
+  verifyAgainstDummy,
+  verifyPassword,
+} from "../src/accounts/passwords.js";
+
+describe("password rules", () => {
+  it("counts length in code points: 12 to 256", () => {
+    expect(passwordProblem("a".repeat(11), "u@example.com")).toMatch(/at least 12/);
+    expect(passwordProblem("zq".repeat(6), "u@example.com")).toBeNull();
+    expect(passwordProblem("w".repeat(256), "u@example.com")).toBeNull();
+    expect(passwordProblem("w".repeat(257), "u@example.com")).toMatch(/at most 256/);
+    expect(passwordProblem("🔑".repeat(11), "u@example.com")).toMatch(/at least 12/);
+    expect(passwordProblem("🔑".repeat(12), "u@example.com")).toBeNull();
+    expect(passwordProblem("🔑".repeat(256), "u@example.com")).toBeNull();
+  });
+
+  it("refuses the email's local part, equal or contained, in any case", () => {
+    expect(passwordProblem("Christopher.Smith", "christopher.smith@example.com")).toMatch(/email/);
+    expect(passwordProblem("my name is CHRISTOPHER", "christopher@example.com")).toMatch(/email/);
+    expect(passwordProblem("completely unrelated", "christopher@example.com")).toBeNull();
+  });
+
+  it("refuses common passwords from the bundled list, case-insensitively", () => {
+    expect(isCommonPassword("password")).toBe(true);
+    expect(isCommonPassword("PassWord")).toBe(true);
+    expect(isCommonPassword("q1w2e3r4t5y6")).toBe(true);
+    expect(passwordProblem("Q1W2E3R4T5Y6", "u@example.com")).toMatch(/common/);
+    expect(isCommonPassword("a perfectly fine passphrase")).toBe(false);
+  });
+});
+
+describe("argon2id hashing", () => {
+  it("hashes with argon2id at m=19456 KiB, t=2, p=1 and verifies", async () => {
+    const hash = await hashPassword("a perfectly fine passphrase");
+    expect(hash).toMatch(/^\$argon2id\$v=19\$/);
+    expect(hash).toContain("m=19456");
+    expect(hash).toContain("t=2");
+    expect(hash).toContain("p=1");
+    expect(await verifyPassword(hash, "a perfectly fine passphrase")).toEqual({ ok: true, rehash: null });
+    expect(await verifyPassword(hash, "a perfectly fine passphrasE")).toEqual({ ok: false, rehash: null });
+    expect(await verifyPassword("not a hash", "whatever")).toEqual({ ok: false, rehash: null });
+  });
+
+  it("asks for a rehash when the stored hash used weaker parameters", async () => {
+    const weak = await argon2.hash("a perfectly fine passphrase", {
+      type: argon2.argon2id,
+      memoryCost: 4096,
+      timeCost: 1,
+    });
+    const result = await verifyPassword(weak, "a perfectly fine passphrase");
+    expect(result.ok).toBe(true);
+    expect(result.rehash).toContain(`m=${ARGON2_OPTIONS.memoryCost}`);
+  });
+
+  it("takes tens of milliseconds per hash, and the dummy verification about as long", async () => {
+    await hashPassword("warm up");
+    const runs = 5;
+    let started = performance.now();
+    for (let i = 0; i < runs; i++) await hashPassword(`measure ${i} passphrase`);
+    const hashMs = (performance.now() - started) / runs;
+    started = performance.now();
+    for (let i = 0; i < runs; i++) await verifyAgainstDummy(`measure ${i} passphrase`);
+    const dummyMs = (performance.now() - started) / runs;
+    console.info(
+      `argon2id hash: ${hashMs.toFixed(1)} ms; dummy verify: ${dummyMs.toFixed(1)} ms (mean of ${runs})`,
+    );
+    expect(hashMs).toBeGreaterThan(5);
+    expect(dummyMs).toBeGreaterThan(hashMs * 0.4);
+  });
+});
