@@ -1,6 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { AuditContext } from "../audit/audit.js";
-import { recordAuditEvent } from "../audit/audit.js";
+import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, apiKeys } from "../db/schema.js";

@@ -1,6 +1,5 @@
 import { and, count, desc, eq, gt, isNotNull, isNull, lt, lte, or, type SQL } from "drizzle-orm";
-import type { AuditContext } from "../audit/audit.js";
-import { recordAuditEvent } from "../audit/audit.js";
+import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { apiKeys } from "../db/schema.js";
 import type { ApiKeyRow, KeyStatus } from "./key-view.js";

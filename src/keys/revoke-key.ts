@@ -1,7 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Redis } from "ioredis";
-import type { AuditContext } from "../audit/audit.js";
-import { recordAuditEvent } from "../audit/audit.js";
+import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { apiKeys } from "../db/schema.js";
 import { findApiKey } from "./key-queries.js";
