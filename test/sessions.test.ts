@@ -117,11 +117,18 @@ describe("login", () => {
 
   it("rehashes a password stored with weaker argon2 parameters", async () => {
     const { id, email } = await createAccount(env);
-    const weak = await argon2.hash(FIXTURE_PASSWORD, { type: argon2.argon2id, memoryCost: 8192, timeCost: 1 });
+    const weak = await argon2.hash(FIXTURE_PASSWORD, {
+      type: argon2.argon2id,
+      memoryCost: 8192,
+      timeCost: 1,
+    });
     await env.database.db.update(accounts).set({ passwordHash: weak }).where(eq(accounts.id, id));
     await logIn(email, FIXTURE_PASSWORD).expect(201);
     const [row] = await env.database.db.select().from(accounts).where(eq(accounts.id, id));
-    const params = /^\$argon2id\$v=19\$([^$]+)\$/.exec(row?.passwordHash ?? "")?.[1]?.split(",").sort();
+    const params = /^\$argon2id\$v=19\$([^$]+)\$/
+      .exec(row?.passwordHash ?? "")?.[1]
+      ?.split(",")
+      .sort();
     expect(params).toEqual(["m=19456", "p=1", "t=2"]);
     await logIn(email, FIXTURE_PASSWORD).expect(201);
   });
@@ -167,7 +174,10 @@ describe("sessions by cookie and bearer", () => {
     const cookie = `keyward_session=${login.body.session.token}`;
     await request(web.app).get("/admin/me").set("Cookie", cookie).expect(200);
 
-    const noOrigin = await request(web.app).delete("/admin/sessions/current").set("Cookie", cookie).expect(403);
+    const noOrigin = await request(web.app)
+      .delete("/admin/sessions/current")
+      .set("Cookie", cookie)
+      .expect(403);
     expect(noOrigin.body.error).toMatchObject({ code: "csrf_rejected", type: "permission_error" });
     const foreign = await request(web.app)
       .delete("/admin/sessions/current")
