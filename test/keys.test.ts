@@ -64,6 +64,9 @@ describe("POST /admin/keys", () => {
     const got = await as(user.token).get(`/admin/keys/${key.id}`).expect(200);
     expect(JSON.stringify(got.body)).not.toContain(secret);
     expect(got.headers["cache-control"]).not.toBe("no-store");
+    expect(env.logs.lines.length).toBeGreaterThan(0);
+    expect(env.logs.text).not.toContain(secret);
+    expect(env.logs.text).not.toContain(user.token);
   });
 
   it("keeps chosen permissions without duplicates, an expiry and a lower rate limit", async () => {
