@@ -78,6 +78,9 @@ describe("signup, verification and login, through the worker", () => {
       .set("Authorization", `Bearer ${sessionToken}`)
       .expect(401);
     expect(after.body.error.code).toBe("session_required");
+    // Neither the password nor a token reached any log line of the web process or the worker.
+    for (const secret of [PASSWORD, token, sessionToken]) expect(env.logs.text).not.toContain(secret);
+    expect(env.logs.text).toContain("email sent");
   });
 
   it("refuses a verification token that was already used, and one that expired", async () => {

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAbuseLimits } from "../src/accounts/abuse-limits.js";
+import { connectRedis } from "../src/redis/client.js";
+import { createTestEnv, type TestEnv } from "./support/harness.js";
+
+// The abuse limits on their own, on the real Redis: cheaper than driving 100 argon2 logins over HTTP.
+
+let env: TestEnv;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+});
+afterAll(async () => {
+  await env.close();
+});
+
+describe("login and email-request limits", () => {
+  it("blocks an IP after 100 failures in 15 minutes, across different emails", async () => {
+    const redis = connectRedis(env.config);
+    try {
+      const limits = createAbuseLimits(redis, env.prefix);
+      for (let i = 0; i < 99; i++) await limits.recordLoginFailure(`victim-${i}@example.com`, "10.0.0.1");
+      expect(await limits.loginBlockedFor("fresh@example.com", "10.0.0.1")).toBeNull();
+      await limits.recordLoginFailure("victim-last@example.com", "10.0.0.1");
+      const wait = await limits.loginBlockedFor("fresh@example.com", "10.0.0.1");
+      expect(wait).toBeGreaterThan(800);
+      expect(wait).toBeLessThanOrEqual(900);
+      expect(await limits.loginBlockedFor("fresh@example.com", "10.0.0.2")).toBeNull();
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it("clears an email's failures after a successful login, and keys emails case-insensitively", async () => {
+    const redis = connectRedis(env.config);
+    try {
+      const limits = createAbuseLimits(redis, env.prefix);
+      for (let i = 0; i < 10; i++) await limits.recordLoginFailure("Mixed@Example.com", `10.1.0.${i}`);
+      expect(await limits.loginBlockedFor("mixed@example.com", "10.1.1.1")).toBeGreaterThan(0);
+      await limits.clearLoginFailures("MIXED@example.com");
+      expect(await limits.loginBlockedFor("mixed@example.com", "10.1.1.1")).toBeNull();
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it("keeps limiting, per process, when Redis is unreachable", async () => {
+    const dead = connectRedis({ redisUrl: "redis://127.0.0.1:1", redisTlsRejectUnauthorized: false });
+    try {
+      const limits = createAbuseLimits(dead, env.prefix);
+      for (let i = 0; i < 20; i++) expect(await limits.consumeSignup("10.2.0.1")).toBeNull();
+      expect(await limits.consumeSignup("10.2.0.1")).toBeGreaterThan(0);
+    } finally {
+      dead.disconnect();
+    }
+  });
+});
