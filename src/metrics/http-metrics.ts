@@ -17,7 +17,7 @@ export function recordHttpMetrics(metrics: Metrics): RequestHandler {
     const matched = trackMatchedRoute(req);
     res.once("close", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = matched.pattern ?? "unmatched";
+      const route = matched.pattern ?? v1Pattern(req) ?? "unmatched";
       const method = KNOWN_METHODS.has(req.method) ? req.method : "OTHER";
       metrics.httpDuration.observe({ method, route, status: String(res.statusCode) }, seconds);
 
@@ -62,6 +62,18 @@ function sanitizeBase(baseUrl: string): string {
       return segment === "" || PLAIN_SEGMENT.test(lower) ? lower : ":param";
     })
     .join("/");
+}
+
+// The gateway answers /v1 with one middleware and its own closed route table, so express matches no
+// route there; its paths are named here, with the model id folded into ":id".
+const V1_FIXED = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/models"]);
+
+function v1Pattern(req: Request): string | undefined {
+  if (!isV1(req)) return undefined;
+  const path = req.originalUrl.split("?")[0] ?? "";
+  if (V1_FIXED.has(path)) return path;
+  if (path.startsWith("/v1/models/") && path.length > "/v1/models/".length) return "/v1/models/:id";
+  return undefined;
 }
 
 function isV1(req: Request): boolean {

@@ -1,0 +1,158 @@
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import { findAccountByEmail } from "../accounts/accounts.js";
+import { hashPassword, passwordProblem } from "../accounts/passwords.js";
+import type { Db } from "../db/client.js";
+import { bumpKeysEpoch } from "../keys/key-state.js";
+import { randomBase62 } from "../secrets/secrets.js";
+import type { Clock } from "../time/clock.js";
+import {
+  disableAccountRow,
+  enableAccountRow,
+  insertVerifiedAccount,
+  listAccountsForOperator,
+  setAccountTier,
+  type Tier,
+  unrevokedKeys,
+} from "./account-admin.js";
+
+export interface CliDeps {
+  db: Db;
+  redis: Redis;
+  redisPrefix: string;
+  clock: Clock;
+  out: (line: string) => void;
+}
+
+/** A command's result: exit code 0, or 1 with the line to print on stderr. */
+export type CommandResult = { ok: true } | { ok: false; message: string };
+
+const ok: CommandResult = { ok: true };
+const fail = (message: string): CommandResult => ({ ok: false, message });
+const emailSchema = z.email().max(254);
+
+export async function listAccounts(deps: CliDeps, options: { json: boolean }): Promise<CommandResult> {
+  const rows = await listAccountsForOperator(deps.db, deps.clock.now());
+  if (options.json) {
+    for (const r of rows) deps.out(JSON.stringify({ ...r, createdAt: r.createdAt.toISOString() }));
+    return ok;
+  }
+  const table = [
+    ["ID", "EMAIL", "VERIFIED", "TIER", "STATUS", "ACTIVE KEYS", "CREATED"],
+    ...rows.map((r) => [
+      r.id,
+      r.email,
+      r.verified ? "yes" : "no",
+      r.tier,
+      r.disabled ? "disabled" : "active",
+      String(r.activeKeys),
+      r.createdAt.toISOString(),
+    ]),
+  ];
+  const widths = table[0]?.map((_, col) => Math.max(...table.map((row) => row[col]?.length ?? 0))) ?? [];
+  for (const row of table)
+    deps.out(
+      row
+        .map((cell, col) => cell.padEnd(widths[col] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    );
+  deps.out(`${rows.length} account(s)`);
+  return ok;
+}
+
+/**
+ * Changes the tier, then drops every process's cached key records so the new limits apply to the
+ * account's keys on their next request.
+ */
+export async function setTier(deps: CliDeps, email: string, tier: Tier): Promise<CommandResult> {
+  const account = await findAccountByEmail(deps.db, email);
+  if (!account) return fail(`no account with email ${email}`);
+  await setAccountTier(deps.db, account.id, tier, deps.clock.now());
+  try {
+    await bumpKeysEpoch(deps.redis, deps.redisPrefix);
+  } catch (err) {
+    return fail(
+      `tier set to ${tier}, but Redis could not be told (${(err as Error).message}); ` +
+        "running web processes keep the old limit until they reload keys: run the command again",
+    );
+  }
+  deps.out(`${account.email}: tier ${account.tier} -> ${tier}`);
+  return ok;
+}
+
+/**
+ * Disables an account and ends its sessions in PostgreSQL, then drops every web process's cached key
+ * records (the epoch), so the next request with any of its keys reads the disabled account and gets
+ * 401. Per-key dead markers are not used: the gateway treats them as final, and a disable can be
+ * undone. Redis is checked first, so that an unreachable Redis changes nothing; a run cut short after
+ * the commit is finished by running the command again.
+ */
+export async function disableAccount(deps: CliDeps, email: string): Promise<CommandResult> {
+  const account = await findAccountByEmail(deps.db, email);
+  if (!account) return fail(`no account with email ${email}`);
+  try {
+    await deps.redis.ping();
+  } catch (err) {
+    return fail(`Redis is unavailable (${(err as Error).message}); nothing was changed`);
+  }
+  const keys = await unrevokedKeys(deps.db, account.id);
+  if (!account.disabledAt) await disableAccountRow(deps.db, account.id, deps.clock.now());
+  const published = await publishCacheReload(deps);
+  if (!published.ok) return published;
+  deps.out(
+    account.disabledAt
+      ? `${account.email}: already disabled`
+      : `${account.email}: disabled; ${keys.length} key(s) refused from now on, sessions ended`,
+  );
+  return ok;
+}
+
+/** Re-enables an account; its keys work again on their next request, its users log in anew. */
+export async function enableAccount(deps: CliDeps, email: string): Promise<CommandResult> {
+  const account = await findAccountByEmail(deps.db, email);
+  if (!account) return fail(`no account with email ${email}`);
+  if (account.disabledAt) await enableAccountRow(deps.db, account.id, deps.clock.now());
+  const published = await publishCacheReload(deps);
+  if (!published.ok) return published;
+  deps.out(account.disabledAt ? `${account.email}: enabled` : `${account.email}: already enabled`);
+  return ok;
+}
+
+async function publishCacheReload(deps: CliDeps): Promise<CommandResult> {
+  try {
+    await bumpKeysEpoch(deps.redis, deps.redisPrefix);
+    return ok;
+  } catch (err) {
+    return fail(
+      `saved in PostgreSQL, but Redis could not be told (${(err as Error).message}); ` +
+        "web processes may act on cached keys until the command is run again",
+    );
+  }
+}
+
+/**
+ * Creates an account that is already verified. The password comes from stdin, or is generated and
+ * printed once: it is shown here and stored nowhere but as an argon2id hash.
+ */
+export async function createAccount(
+  deps: CliDeps,
+  rawEmail: string,
+  options: { password?: string },
+): Promise<CommandResult> {
+  const email = rawEmail.trim();
+  if (!emailSchema.safeParse(email).success) return fail(`not a valid email address: ${email}`);
+  const generated = options.password === undefined;
+  const password = options.password ?? randomBase62(24);
+  const problem = passwordProblem(password, email);
+  if (problem) return fail(problem);
+  const result = await insertVerifiedAccount(deps.db, {
+    email,
+    passwordHash: await hashPassword(password),
+    now: deps.clock.now(),
+  });
+  if (!result.ok) return fail(`an account with email ${email} already exists`);
+  deps.out(`created ${result.id} <${email}> (verified, tier free)`);
+  if (generated) deps.out(`password (shown once, store it now): ${password}`);
+  return ok;
+}
