@@ -22,21 +22,26 @@ interface KeyRow {
   account_id: string;
   permissions: string[];
   rate_limit_per_minute: number | null;
-  expires_at: Date | null;
-  revoked_at: Date | null;
+  expires_at_ms: number | null;
+  revoked_at_ms: number | null;
   tier: Tier;
-  disabled_at: Date | null;
+  disabled: boolean;
 }
 
-/** One query, one round trip: the key by its hash, with what the gateway needs from its account. */
+/**
+ * One query, one round trip: the key by its hash, with what the gateway needs from its account.
+ * Times come back as epoch milliseconds (drizzle's driver set-up turns timestamps into strings).
+ */
 export async function findKeyRecordByHash(
   sql: Sql,
   keyHash: string,
   tierLimits: Config["rateLimitsPerMinute"],
 ): Promise<KeyRecord | null> {
   const rows = await sql<KeyRow[]>`
-    select k.id, k.account_id, k.permissions, k.rate_limit_per_minute, k.expires_at, k.revoked_at,
-           a.tier, a.disabled_at
+    select k.id, k.account_id, k.permissions, k.rate_limit_per_minute,
+           (extract(epoch from k.expires_at) * 1000)::float8 as expires_at_ms,
+           (extract(epoch from k.revoked_at) * 1000)::float8 as revoked_at_ms,
+           a.tier, a.disabled_at is not null as disabled
     from api_keys k join accounts a on a.id = k.account_id
     where k.key_hash = ${keyHash}`;
   const row = rows[0];
@@ -48,9 +53,9 @@ export async function findKeyRecordByHash(
     permissions: new Set(row.permissions as Permission[]),
     // A key's own limit may only lower its tier's (a later downgrade of the tier lowers it too).
     limitPerMinute: Math.min(row.rate_limit_per_minute ?? tierLimit, tierLimit),
-    expiresAtMs: row.expires_at?.getTime() ?? null,
-    revokedAtMs: row.revoked_at?.getTime() ?? null,
-    accountDisabled: row.disabled_at !== null,
+    expiresAtMs: row.expires_at_ms,
+    revokedAtMs: row.revoked_at_ms,
+    accountDisabled: row.disabled,
     deadAtMs: null,
   };
 }

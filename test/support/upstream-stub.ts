@@ -75,7 +75,7 @@ export async function startUpstreamStub(): Promise<UpstreamStub> {
       json(res, 200, JSON.stringify({ object: "list", data: [modelObject(STUB_MODEL)] }), {
         "set-cookie": "upstream_session=secret; Path=/",
         "x-upstream-served": "yes",
-        "keep-alive": "timeout=5",
+        "keep-alive": "timeout=77",
       });
       return;
     }
