@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 function job(name: string, accountId: string): Job {
-  return { name, id: `job-${++jobCounter}`, data: { accountId } } as unknown as Job;
+  return { name, id: `job-${++jobCounter}`, data: { accountId }, attemptsMade: 0 } as unknown as Job;
 }
 
 const tokensOf = (accountId: string) =>
@@ -106,6 +106,17 @@ describe("processEmailJob", () => {
       UnrecoverableError,
     );
     await expect(processEmailJob(deps, job("no-such-email", account.id))).rejects.toBeInstanceOf(
+      UnrecoverableError,
+    );
+  });
+
+  it("takes Resend's 409 on a retry as proof that an earlier attempt was sent, but not on a first attempt", async () => {
+    const account = await createAccount(env, { verified: false });
+    const retry = { ...job("verification-email", account.id), attemptsMade: 1 } as unknown as Job;
+    stub.failNext(1, 409);
+    await expect(processEmailJob(deps, retry)).resolves.toEqual({ sent: "earlier-attempt" });
+    stub.failNext(1, 409);
+    await expect(processEmailJob(deps, job("verification-email", account.id))).rejects.toBeInstanceOf(
       UnrecoverableError,
     );
   });

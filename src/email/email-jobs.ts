@@ -58,6 +58,15 @@ export const processEmailJob: JobProcessor = async (deps: WorkerDeps, job: Job) 
     );
     return { sent: result.id };
   }
+  // Resend answers 409 when an idempotency key was already used with another body (or is in use right
+  // now). On a retry that means an earlier attempt's email, with its own still-valid token, went out.
+  if (result.status === 409 && job.attemptsMade > 0) {
+    deps.logger.info(
+      { job: job.name, jobId: job.id, accountId: account.id },
+      "email already sent by an earlier attempt",
+    );
+    return { sent: "earlier-attempt" };
+  }
   const reason = `email send failed (${result.status ?? "network"}): ${result.message}`;
   if (result.retryable) throw new Error(reason);
   throw new UnrecoverableError(reason);
