@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import type { Express } from "express";
 import postgres from "postgres";
+import { inject } from "vitest";
 import { createApp } from "../../src/api/app.js";
 import type { AppDeps } from "../../src/api/deps.js";
 import { type Config, parseConfig } from "../../src/config/config.js";
@@ -17,7 +18,7 @@ import {
   type KeywardWorker,
   type WorkerDeps,
 } from "../../src/worker/worker.js";
-import { ADMIN_URL, databaseUrl, REDIS_URL, TEMPLATE_DB } from "./db-names.js";
+import { ADMIN_URL, databaseUrl, REDIS_URL } from "./db-names.js";
 
 /** Captured log lines, for tests that assert on what was (or was not) logged. */
 export class LogCapture extends Writable {
@@ -69,7 +70,7 @@ async function cloneTemplate(name: string): Promise<void> {
     // Two clones of one template at the same instant can collide; a retry settles it.
     for (let attempt = 0; ; attempt++) {
       try {
-        await sql.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
+        await sql.unsafe(`create database ${name} template ${inject("templateDb")}`);
         return;
       } catch (err) {
         if (attempt >= 20) throw err;
