@@ -43,6 +43,8 @@ describe("OpenAPI document and docs page", () => {
   it("renders the document on /admin/docs from locally served assets", async () => {
     const page = await request(web.app).get("/admin/docs").expect(200);
     expect(page.headers["content-type"]).toMatch(/text\/html/);
+    expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
+    expect(page.headers["content-security-policy"]).not.toContain("upgrade-insecure-requests");
     const sources = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] as string);
     expect(sources.length).toBeGreaterThanOrEqual(3);
     for (const src of sources) {

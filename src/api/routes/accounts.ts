@@ -24,9 +24,9 @@ import { route } from "../routing.js";
 import { clientContext, clientIp } from "../session-auth.js";
 import { parseInput } from "../validate.js";
 
-// The account schema stays inline: it is built in src/accounts, before zod is extended for OpenAPI.
-export const AccountRef = AccountSchema;
-const AccountResponse = z.object({ account: AccountRef });
+// Account stays an inline schema (no named component): it is built in src/accounts, before zod is
+// extended for OpenAPI, and registering it by name would need that extension.
+const AccountResponse = z.object({ account: AccountSchema });
 
 export function rateLimited(retryAfterSeconds: number): AppError {
   return new AppError("rate_limit_exceeded", "Too many requests; try again later", {

@@ -35,6 +35,19 @@ const PAGE = `<!doctype html>
 const INIT = `window.ui = SwaggerUIBundle({ url: "/admin/openapi.json", dom_id: "#swagger-ui", deepLinking: true });
 `;
 
+// helmet's default CSP asks browsers to upgrade every request to https, which would break the page on a
+// plain-http local run; this one allows exactly what Swagger UI needs, from this origin only.
+const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
 /** The OpenAPI document of the admin API and a page that renders it. */
 export function docsRouter(deps: AppDeps): Router {
   const router = Router();
@@ -49,6 +62,7 @@ export function docsRouter(deps: AppDeps): Router {
   });
   route(router, "/docs", {
     get: (_req, res) => {
+      res.setHeader("Content-Security-Policy", DOCS_CSP);
       res.type("html").send(PAGE);
     },
   });

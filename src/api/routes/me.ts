@@ -2,14 +2,13 @@ import { Router } from "express";
 import { z } from "zod";
 import { accountJson, changePassword, updateRotationReminderDays } from "../../accounts/accounts.js";
 import { hashPassword, passwordProblem, verifyPassword } from "../../accounts/passwords.js";
-import { ChangePasswordBody, UpdateMeBody } from "../../accounts/schemas.js";
+import { AccountSchema, ChangePasswordBody, UpdateMeBody } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
 import type { AppDeps } from "../deps.js";
 import { errorResponse, registry } from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { authOf, clientContext, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
-import { AccountRef } from "./accounts.js";
 
 /** The logged-in account: read it, change its settings, change its password. */
 export function meRouter(deps: AppDeps): Router {
@@ -71,7 +70,7 @@ export function meRouter(deps: AppDeps): Router {
 }
 
 const AccountResponse = {
-  content: { "application/json": { schema: z.object({ account: AccountRef }) } },
+  content: { "application/json": { schema: z.object({ account: AccountSchema }) } },
 };
 const noSession = errorResponse("session_required");
 

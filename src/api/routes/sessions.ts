@@ -2,7 +2,7 @@ import { Router } from "express";
 import { z } from "zod";
 import { createAbuseLimits } from "../../accounts/abuse-limits.js";
 import { accountJson } from "../../accounts/accounts.js";
-import { LoginBody } from "../../accounts/schemas.js";
+import { AccountSchema, LoginBody } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
 import { logIn } from "../../sessions/login.js";
 import { invalidateSession } from "../../sessions/sessions.js";
@@ -18,7 +18,7 @@ import {
   setSessionCookie,
 } from "../session-auth.js";
 import { parseInput } from "../validate.js";
-import { AccountRef, rateLimited } from "./accounts.js";
+import { rateLimited } from "./accounts.js";
 
 /** Console login and logout. */
 export function sessionsRouter(deps: AppDeps): Router {
@@ -74,7 +74,7 @@ export function sessionsRouter(deps: AppDeps): Router {
 
 const LoginResponse = z.object({
   session: z.object({ token: z.string(), expires_at: z.string() }),
-  account: AccountRef,
+  account: AccountSchema,
 });
 
 registry.registerPath({
