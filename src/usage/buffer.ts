@@ -11,12 +11,24 @@ export function utcDay(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
 
-/** O(1): two hash commands in one round trip; callers need not wait for it. */
+// One atomic command: count the use, and move the last-used time only forward, so uses recorded out
+// of order (several web processes, small clock differences) never lower it.
+const RECORD_USE = `
+redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if (not current) or tonumber(ARGV[3]) > tonumber(current) then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+end
+return 1`;
+
+/** O(1): one script call; callers need not wait for it. */
 export function recordKeyUse(redis: Redis, prefix: string, keyId: string, at: Date): Promise<unknown> {
-  const key = pendingUsageKey(prefix);
-  return redis
-    .pipeline()
-    .hset(key, `t:${keyId}`, String(at.getTime()))
-    .hincrby(key, `c:${keyId}:${utcDay(at)}`, 1)
-    .exec();
+  return redis.eval(
+    RECORD_USE,
+    1,
+    pendingUsageKey(prefix),
+    `t:${keyId}`,
+    `c:${keyId}:${utcDay(at)}`,
+    String(at.getTime()),
+  );
 }
