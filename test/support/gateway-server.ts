@@ -21,7 +21,7 @@ export interface RawResponse {
   status: number;
   headers: import("node:http").IncomingHttpHeaders;
   text: string;
-  json(): any;
+  json(): { error: { message: string; type: string; code: string; param?: string } };
 }
 
 /**

@@ -1,0 +1,78 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { extractApiKey } from "../src/proxy/extract-api-key.js";
+import { resolveV1Route } from "../src/proxy/gateway-routes.js";
+import { formatResetDuration } from "../src/proxy/rate-limit.js";
+
+describe("extractApiKey", () => {
+  it("prefers X-API-Key over Authorization: Bearer", () => {
+    expect(extractApiKey({ "x-api-key": "sk-srt-a", authorization: "Bearer sk-srt-b" })).toBe("sk-srt-a");
+    expect(extractApiKey({ authorization: "Bearer sk-srt-b" })).toBe("sk-srt-b");
+    expect(extractApiKey({ authorization: "bearer   sk-srt-b " })).toBe("sk-srt-b");
+  });
+
+  it("treats absent or empty headers as no key, and anything else as a key to be checked", () => {
+    expect(extractApiKey({})).toBeUndefined();
+    expect(extractApiKey({ "x-api-key": "  " })).toBeUndefined();
+    expect(extractApiKey({ authorization: "Bearer" })).toBeUndefined();
+    expect(extractApiKey({ authorization: "Basic Zm9vOmJhcg==" })).toBe("Basic Zm9vOmJhcg==");
+  });
+});
+
+describe("resolveV1Route", () => {
+  it("maps the contract's table to permissions", () => {
+    expect(resolveV1Route("POST", "/v1/chat/completions")).toMatchObject({ permission: "chat:read" });
+    expect(resolveV1Route("POST", "/v1/embeddings")).toMatchObject({ permission: "embeddings:read" });
+    expect(resolveV1Route("GET", "/v1/models?limit=2")).toMatchObject({
+      permission: "models:list",
+      upstreamPath: "/v1/models?limit=2",
+    });
+    expect(resolveV1Route("GET", "/v1/models/meta-llama/Llama-3.1-8B")).toMatchObject({
+      permission: "models:list",
+    });
+    expect(resolveV1Route("GET", "/v1/models/meta-llama%2FLlama-3.1-8B")).toMatchObject({ kind: "forward" });
+    expect(resolveV1Route("GET", "/v1/chat/completions")).toEqual({
+      kind: "method_not_allowed",
+      allow: "POST",
+    });
+  });
+
+  it("never lets a forwarded path leave /v1 (no dot segments, encoded or not, no backslashes)", () => {
+    const piece = fc.constantFrom(
+      "..",
+      ".",
+      "%2e%2e",
+      "%2E.",
+      ".%2e",
+      "%2f",
+      "%5c",
+      "\\",
+      "/",
+      "a",
+      "models",
+      "v1",
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), fc.constantFrom("GET", "POST"), (parts, method) => {
+        const route = resolveV1Route(method, `/v1/${parts.join("")}`);
+        if (route.kind !== "forward") return;
+        const decoded = decodeURIComponent(route.upstreamPath.split("?")[0] ?? "");
+        expect(decoded.startsWith("/v1/")).toBe(true);
+        expect(decoded.split(/[/\\]/)).not.toContain("..");
+        expect(decoded.split(/[/\\]/)).not.toContain(".");
+        expect(decoded).not.toContain("\\");
+      }),
+    );
+  });
+});
+
+describe("formatResetDuration", () => {
+  it("uses OpenAI's duration format", () => {
+    expect(formatResetDuration(20)).toBe("20ms");
+    expect(formatResetDuration(999.2)).toBe("1s");
+    expect(formatResetDuration(1000)).toBe("1s");
+    expect(formatResetDuration(59_001)).toBe("60s");
+    expect(formatResetDuration(360_000)).toBe("6m0s");
+    expect(formatResetDuration(-5)).toBe("0ms");
+  });
+});
