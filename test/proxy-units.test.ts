@@ -71,7 +71,8 @@ describe("formatResetDuration", () => {
     expect(formatResetDuration(20)).toBe("20ms");
     expect(formatResetDuration(999.2)).toBe("1s");
     expect(formatResetDuration(1000)).toBe("1s");
-    expect(formatResetDuration(59_001)).toBe("60s");
+    expect(formatResetDuration(59_001)).toBe("1m0s");
+    expect(formatResetDuration(58_500)).toBe("59s");
     expect(formatResetDuration(360_000)).toBe("6m0s");
     expect(formatResetDuration(-5)).toBe("0ms");
   });
