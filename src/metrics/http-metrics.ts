@@ -20,19 +20,49 @@ export function recordHttpMetrics(metrics: Metrics): RequestHandler {
       const route = matched.pattern ?? v1Pattern(req) ?? "unmatched";
       const method = KNOWN_METHODS.has(req.method) ? req.method : "OTHER";
       metrics.httpDuration.observe({ method, route, status: String(res.statusCode) }, seconds);
-
       if (!isV1(req)) return;
-      const outcome = res.locals.v1Outcome;
-      metrics.v1Requests.inc({
-        outcome: typeof outcome === "string" ? outcome : fallbackOutcome(res.statusCode),
-      });
-      const upstreamMs = res.locals.upstreamMs;
-      if (typeof upstreamMs === "number" && Number.isFinite(upstreamMs)) {
-        metrics.upstreamDuration.observe({ route }, upstreamMs / 1000);
-      }
+      const record = () => {
+        const outcome = res.locals.v1Outcome;
+        metrics.v1Requests.inc({
+          outcome: typeof outcome === "string" ? outcome : fallbackOutcome(res.statusCode),
+        });
+        const upstreamMs = res.locals.upstreamMs;
+        if (typeof upstreamMs === "number" && Number.isFinite(upstreamMs)) {
+          metrics.upstreamDuration.observe({ route }, upstreamMs / 1000);
+        }
+      };
+      if (res.locals.v1Outcome !== undefined) record();
+      else whenOutcomeSet(res.locals, record);
     });
     next();
   };
+}
+
+/**
+ * A forwarded request's outcome is known to the gateway only once its stream has been handed over,
+ * which can be just after the response's "close"; so the count waits for it (the upstream time is set
+ * in the same turn, hence the microtask), and falls back to the status if it never comes.
+ */
+function whenOutcomeSet(locals: Record<string, unknown>, record: () => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    record();
+  };
+  const timer = setTimeout(once, 1_000);
+  timer.unref();
+  let value: unknown;
+  Object.defineProperty(locals, "v1Outcome", {
+    configurable: true,
+    enumerable: true,
+    get: () => value,
+    set(v: unknown) {
+      value = v;
+      queueMicrotask(once);
+    },
+  });
 }
 
 /**
