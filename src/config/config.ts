@@ -56,6 +56,9 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(25_000),
   WORKER_CONCURRENCY: positiveInt.default(5),
+  // How long a worker's claim on a job lasts without renewal: a job whose worker was killed is retried
+  // by another worker after about this long (BullMQ's stalled-job recovery).
+  WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -91,6 +94,7 @@ export interface Config {
   logLevel: string;
   shutdownTimeoutMs: number;
   workerConcurrency: number;
+  workerLockDurationMs: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -143,6 +147,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       logLevel: e.LOG_LEVEL,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       workerConcurrency: e.WORKER_CONCURRENCY,
+      workerLockDurationMs: e.WORKER_LOCK_DURATION_MS,
     },
   };
 }

@@ -30,26 +30,18 @@ export type JobProcessor = (deps: WorkerDeps, job: Job) => Promise<unknown>;
  * The worker process's composition root: BullMQ workers wired to the processors. Processors are
  * passed in by name so this module stays the only place that knows BullMQ's wiring.
  */
-export interface WorkerTuning {
-  /** How long a job's lock lasts without renewal; a killed worker's job is retried after it. */
-  lockDurationMs?: number;
-  /** How often this worker looks for jobs whose worker died (stalled) to put them back. */
-  stalledIntervalMs?: number;
-}
-
 export function createWorker(
   deps: WorkerDeps,
   processors: { email: JobProcessor; maintenance: JobProcessor },
-  tuning: WorkerTuning = {},
 ): KeywardWorker {
   const prefix = `${deps.config.redisPrefix}:bull`;
   const common = {
     connection: deps.bullConnection,
     prefix,
     // A job cut off by a kill keeps its lock until lockDuration passes, then a stalled check moves it
-    // back to wait; a second stall fails it (kept in the failed set) rather than looping forever.
-    lockDuration: tuning.lockDurationMs ?? 30_000,
-    stalledInterval: tuning.stalledIntervalMs ?? 30_000,
+    // back to wait; a third stall fails it (kept in the failed set) rather than looping forever.
+    lockDuration: deps.config.workerLockDurationMs,
+    stalledInterval: deps.config.workerLockDurationMs,
     maxStalledCount: 2,
     // Defaults for jobs added without their own retention (job options win when set).
     removeOnComplete: { count: 100 },

@@ -1,0 +1,185 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { type AddressInfo, createServer as createNetServer, Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "./worker-keys.js";
+
+// Real worker processes (`node --import tsx src/worker/main.ts`) for the lifecycle tests, and a Resend
+// stand-in that can hold a request open so a job is provably "in hand" when a signal arrives.
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const running = new Set<ChildProcess>();
+
+export interface WorkerProcess {
+  pid: number;
+  /** Parsed JSON log lines (stdout), in order. */
+  logs: Record<string, unknown>[];
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  hasExited(): boolean;
+  waitForLog(
+    what: string,
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<void>;
+  signal(sig: NodeJS.Signals): void;
+}
+
+export function spawnWorker(env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/worker/main.ts"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  const logs: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  let buffered = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString("utf8");
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    for (const line of lines.filter(Boolean)) {
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+  });
+  child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString("utf8")));
+  let done = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => {
+      done = true;
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  return {
+    pid: child.pid ?? -1,
+    logs,
+    stderr,
+    exited,
+    hasExited: () => done,
+    async waitForLog(what, match, timeoutMs = 20_000) {
+      await waitFor(
+        what,
+        async () => logs.some(match) || (done ? Promise.reject(exitError()) : false),
+        timeoutMs,
+      );
+    },
+    signal: (sig) => {
+      if (!done) child.kill(sig);
+    },
+  };
+  function exitError(): Error {
+    return new Error(`worker ${child.pid} exited early: ${stderr.join("").slice(-2000)}`);
+  }
+}
+
+/** For afterAll: no test leaves a worker process behind, whatever happened. */
+export async function killAllWorkers(): Promise<void> {
+  const left = [...running];
+  for (const child of left) child.kill("SIGKILL");
+  await Promise.all(left.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
+}
+
+export interface HeldResend {
+  url: string;
+  /** POST /emails bodies received, in order. */
+  received: { to?: string; subject?: string; text?: string }[];
+  /** While held, requests wait unanswered; release() answers them all and later ones at once. */
+  hold(): void;
+  release(): void;
+  close(): Promise<void>;
+}
+
+export async function startHeldResend(): Promise<HeldResend> {
+  const received: HeldResend["received"] = [];
+  let held = false;
+  const waiting: (() => void)[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"));
+      const answer = () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ id: `held-${received.length}` }));
+      };
+      if (held) waiting.push(answer);
+      else answer();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    hold: () => {
+      held = true;
+    },
+    release: () => {
+      held = false;
+      for (const answer of waiting.splice(0)) answer();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface CuttableProxy {
+  port: number;
+  /** Drops every open connection and refuses (resets) new ones, keeping the port. */
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP forwarder on a fixed port that can be cut and restored, to take a service away and back. */
+export async function startCuttableProxy(target: { host: string; port: number }): Promise<CuttableProxy> {
+  const sockets = new Set<Socket>();
+  let up = true;
+  const server = createNetServer((client) => {
+    if (!up) {
+      client.destroy();
+      return;
+    }
+    const upstream = new Socket();
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    sockets.add(client);
+    sockets.add(upstream);
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+    upstream.connect(target.port, target.host, () => {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut() {
+      up = false;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    restore() {
+      up = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
