@@ -30,6 +30,10 @@ server.headersTimeout = 96_000;
 server.listen(config.port, () => logger.info({ port: config.port }, "web listening"));
 
 let stopping = false;
+// During shutdown, every answer tells the client (or router) to drop its connection after it.
+server.prependListener("request", (_req, res) => {
+  if (stopping) res.setHeader("Connection", "close");
+});
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -42,7 +46,11 @@ async function shutdown(signal: string): Promise<void> {
   // close() stops accepting and resolves once every in-flight request (streams included) has ended.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
+  // A keep-alive connection whose request ends during shutdown (a stream finishing) turns idle rather
+  // than closed, and would hold the process for keepAliveTimeout: close those as they appear.
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
   await closed;
+  clearInterval(sweep);
   await Promise.allSettled([queues.email.close(), queues.maintenance.close()]);
   await Promise.allSettled([database.close(), redis.quit(), queueConnection.quit()]);
   logger.info("stopped");
