@@ -152,6 +152,44 @@ describe("last-used flush", () => {
     expect(await usageOf(key.id)).toEqual({ "2026-03-10": 5 });
   });
 
+  it("a slow run that reads after its batch was finished and a new one handed over writes nothing twice", async () => {
+    const account = await createAccount(env);
+    const key = await insertApiKey(env, account.id);
+    const at = new Date("2026-03-10T15:00:00Z");
+    for (let i = 0; i < 4; i++) await recordKeyUse(redis, env.prefix, key.id, at);
+    // Run B hands over batch X, then stalls; meanwhile run A finishes X, and run C hands over the
+    // next batch Y (6 more uses, on 2 keys so that Y has more keys than X) and dies before writing.
+    const other = await insertApiKey(env, account.id);
+    const slow = await flushUsage(deps(), {
+      afterHandOver: async () => {
+        expect(await flushUsage(deps())).toMatchObject({ resumed: true, appliedBatches: 1 });
+        for (let i = 0; i < 3; i++) await recordKeyUse(redis, env.prefix, key.id, at);
+        for (let i = 0; i < 3; i++) await recordKeyUse(redis, env.prefix, other.id, at);
+        await expect(flushUsage(deps(), { failAfterBatches: 0 })).rejects.toThrow(/injected/);
+      },
+    });
+    expect(slow).toMatchObject({ keys: 0, statements: 0 });
+    expect(await flushUsage(deps())).toMatchObject({ resumed: true, keys: 2, appliedBatches: 1 });
+    expect(await usageOf(key.id)).toEqual({ "2026-03-10": 7 });
+    expect(await usageOf(other.id)).toEqual({ "2026-03-10": 3 });
+  });
+
+  it("drops fields PostgreSQL would refuse instead of failing every run on them", async () => {
+    const account = await createAccount(env);
+    const key = await insertApiKey(env, account.id);
+    await redis.hset(pendingUsageKey(env.prefix), {
+      [`c:${key.id}:2026-02-30`]: "5",
+      [`c:${key.id}:2026-03-10`]: "2",
+      [`t:${key.id}`]: "not a time",
+      "c:nonsense": "1",
+    });
+    const stats = await flushUsage(deps());
+    expect(stats).toMatchObject({ keys: 1, appliedBatches: 1 });
+    expect(await usageOf(key.id)).toEqual({ "2026-03-10": 2 });
+    expect(await lastUsed(key.id)).toBeNull();
+    expect(env.logs.text).toContain("ignoring a malformed usage buffer field");
+  });
+
   it("flushes 10,000 distinct keys in ten statements (timing logged)", async () => {
     const account = await createAccount(env);
     const ids = await insertManyKeys(env, account.id, 10_000);

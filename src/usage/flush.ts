@@ -7,19 +7,23 @@ import type { Clock } from "../time/clock.js";
 import { pendingUsageKey } from "./buffer.js";
 
 // Moves the Redis usage buffer (see buffer.ts) to PostgreSQL without losing or double-counting a use:
-//  1. hand-over: one Lua script renames `pending` to `processing` and names the batch, atomically, so
-//     uses recorded from then on land in a fresh `pending` hash;
-//  2. the processing hash is read, sorted by key id and cut into batches of BATCH_SIZE keys, so a rerun
-//     over the same (unchanged) hash cuts exactly the same batches with the same ids;
-//  3. each batch is ONE statement that records `<batchId>:<n>` in usage_flush_batches and applies its
+//  1. hand-over: one Lua script renames `pending` to a hash of its own, `usage:batch:<id>`, and marks
+//     `<id>` as the batch in flight (`usage:processing`), atomically; uses recorded from then on land
+//     in a fresh `pending` hash;
+//  2. the batch hash is read, sorted by key id and cut into batches of FLUSH_BATCH_SIZE keys, so a rerun
+//     over the same (never modified) hash cuts exactly the same batches with the same ids;
+//  3. each batch is ONE statement that records `<id>:<n>` in usage_flush_batches and applies its
 //     writes only if that id was new, so a batch replayed after a crash is a no-op;
-//  4. the processing hash is deleted only if it still belongs to this batch.
-// A run that finds `processing` already there (its worker died) finishes that batch first.
+//  4. the batch hash and the in-flight mark are deleted together, only if the mark is still `<id>`.
+// A run that finds a batch in flight (its worker died, or another run is on it) works on that batch.
+// Because each batch has its own hash, a slow run that reads after a faster one finished and a new
+// batch was handed over reads an empty hash, never the new batch under the old batch's ids.
 
+/** Exists while a batch is in flight; holds its id. */
 export const processingUsageKey = (prefix: string) => `${prefix}:usage:processing`;
-export const processingBatchIdKey = (prefix: string) => `${prefix}:usage:processing:batch`;
+export const usageBatchKey = (prefix: string, batchId: string) => `${prefix}:usage:batch:${batchId}`;
 
-/** Keys per statement. Part of the batch ids' meaning: change it only with no processing hash left. */
+/** Keys per statement. Part of the batch ids' meaning: change it only with no batch in flight. */
 export const FLUSH_BATCH_SIZE = 1_000;
 
 export interface FlushDeps {
@@ -27,18 +31,20 @@ export interface FlushDeps {
   redis: Redis;
   config: Pick<Config, "redisPrefix">;
   logger: Logger;
-  clock: { now(): Date } | Clock;
+  clock: Clock;
 }
 
 export interface FlushOptions {
   /** For crash tests: throw after this many batch statements, before the hand-over is finished. */
   failAfterBatches?: number;
+  /** For race tests: runs after the hand-over, before the batch is read. */
+  afterHandOver?: () => Promise<void>;
 }
 
 export interface FlushStats {
   /** The batch handed over, or null when the buffer was empty. */
   batchId: string | null;
-  /** True when the run finished a batch that an earlier run had handed over but not completed. */
+  /** True when the run worked on a batch that an earlier (or concurrent) run had handed over. */
   resumed: boolean;
   keys: number;
   /** SQL statements executed (one per batch of up to FLUSH_BATCH_SIZE keys). */
@@ -50,26 +56,20 @@ export interface FlushStats {
 
 // Returns {0} when there is nothing to flush, {1, id} to resume a batch, {2, id} for a fresh one.
 const HAND_OVER = `
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  local id = redis.call('GET', KEYS[3])
-  if not id then
-    redis.call('SET', KEYS[3], ARGV[1])
-    id = ARGV[1]
-  end
+local id = redis.call('GET', KEYS[2])
+if id then
   return {1, id}
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {0}
 end
-redis.call('RENAME', KEYS[1], KEYS[2])
-redis.call('SET', KEYS[3], ARGV[1])
+redis.call('RENAME', KEYS[1], KEYS[3])
+redis.call('SET', KEYS[2], ARGV[1])
 return {2, ARGV[1]}
 `;
 
-// Deletes the processing hash only if it is still the batch this run finished: a slow run must not
-// delete a newer batch handed over after a concurrent run completed the old one.
 const RELEASE = `
-if redis.call('GET', KEYS[2]) == ARGV[1] then
+if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1], KEYS[2])
 end
 return 0
@@ -81,13 +81,26 @@ interface KeyUsage {
   days: Map<string, number>;
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
+// A field PostgreSQL would refuse must be dropped here, or its batch would fail on every run and the
+// flush would never get past it.
+const MAX_MS = Date.UTC(9999, 11, 31);
+const isTime = (ms: number) => Number.isSafeInteger(ms) && ms > 0 && ms < MAX_MS;
+function isDay(day: string): boolean {
+  const at = Date.parse(`${day}T00:00:00Z`);
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) && isTime(at) && new Date(at).toISOString().startsWith(day);
+}
 
 export async function flushUsage(deps: FlushDeps, options: FlushOptions = {}): Promise<FlushStats> {
   const prefix = deps.config.redisPrefix;
-  const keys = [pendingUsageKey(prefix), processingUsageKey(prefix), processingBatchIdKey(prefix)];
-  const fresh = `flush_${deps.clock.now().getTime()}_${randomBytes(6).toString("hex")}`;
-  const handed = (await deps.redis.eval(HAND_OVER, keys.length, ...keys, fresh)) as [number, string?];
+  const fresh = `${deps.clock.now().getTime()}-${randomBytes(6).toString("hex")}`;
+  const handed = (await deps.redis.eval(
+    HAND_OVER,
+    3,
+    pendingUsageKey(prefix),
+    processingUsageKey(prefix),
+    usageBatchKey(prefix, fresh),
+    fresh,
+  )) as [number, string?];
   const stats: FlushStats = {
     batchId: handed[1] ?? null,
     resumed: handed[0] === 1,
@@ -98,30 +111,33 @@ export async function flushUsage(deps: FlushDeps, options: FlushOptions = {}): P
   };
   if (handed[0] === 0 || !stats.batchId) return stats;
   const batchId = stats.batchId;
-  if (stats.resumed) deps.logger.warn({ batchId }, "finishing a usage flush an earlier run left unfinished");
+  if (stats.resumed) deps.logger.info({ batchId }, "working on a usage batch handed over by an earlier run");
 
-  const usage = await readProcessingHash(deps, processingUsageKey(prefix));
+  await options.afterHandOver?.();
+  const usage = await readBatch(deps, usageBatchKey(prefix, batchId));
   const keyIds = [...usage.keys()].sort();
   stats.keys = keyIds.length;
-  for (let n = 0; n * FLUSH_BATCH_SIZE < keyIds.length; n++) {
+  const failIfAsked = () => {
     if (options.failAfterBatches !== undefined && stats.statements >= options.failAfterBatches) {
       throw new Error(`injected flush failure after ${stats.statements} batch(es)`);
     }
+  };
+  for (let n = 0; n * FLUSH_BATCH_SIZE < keyIds.length; n++) {
+    failIfAsked();
     const slice = keyIds.slice(n * FLUSH_BATCH_SIZE, (n + 1) * FLUSH_BATCH_SIZE);
     const applied = await applyBatch(deps, `${batchId}:${n}`, slice, usage);
     stats.statements++;
     if (applied) stats.appliedBatches++;
     else stats.skippedBatches++;
   }
-  if (options.failAfterBatches !== undefined && stats.statements >= options.failAfterBatches) {
-    throw new Error(`injected flush failure after ${stats.statements} batch(es)`);
-  }
-  await deps.redis.eval(RELEASE, 2, processingUsageKey(prefix), processingBatchIdKey(prefix), batchId);
+  failIfAsked();
+  await deps.redis.eval(RELEASE, 2, processingUsageKey(prefix), usageBatchKey(prefix, batchId), batchId);
+  if (stats.keys > 0) deps.logger.info(stats, "usage flushed");
   return stats;
 }
 
 /** HSCAN rather than HGETALL so that a large buffer never blocks Redis for long. */
-async function readProcessingHash(deps: FlushDeps, key: string): Promise<Map<string, KeyUsage>> {
+async function readBatch(deps: FlushDeps, key: string): Promise<Map<string, KeyUsage>> {
   const usage = new Map<string, KeyUsage>();
   const entry = (keyId: string): KeyUsage => {
     let u = usage.get(keyId);
@@ -139,14 +155,14 @@ async function readProcessingHash(deps: FlushDeps, key: string): Promise<Map<str
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const field = flat[i] as string;
       const value = Number(flat[i + 1]);
-      if (field.startsWith("t:") && Number.isSafeInteger(value)) {
+      if (field.startsWith("t:") && field.length > 2 && isTime(value)) {
         const u = entry(field.slice(2));
         u.lastUsedMs = Math.max(u.lastUsedMs ?? 0, value);
         continue;
       }
       const cut = field.lastIndexOf(":");
       const day = field.slice(cut + 1);
-      if (field.startsWith("c:") && cut > 2 && DAY.test(day) && Number.isSafeInteger(value) && value > 0) {
+      if (field.startsWith("c:") && cut > 2 && isDay(day) && Number.isSafeInteger(value) && value > 0) {
         entry(field.slice(2, cut)).days.set(day, value);
         continue;
       }
