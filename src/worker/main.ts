@@ -20,6 +20,10 @@ const database = connectDatabase(config);
 const redis = connectRedis(config, "commands");
 const bullConnection = connectRedis(config, "bullmq");
 const queues = createQueues(bullConnection, config.redisPrefix);
+// Without a listener BullMQ prints each connection error's stack to stderr; one JSON line is enough.
+for (const queue of [queues.email, queues.maintenance]) {
+  queue.on("error", (err) => logger.warn({ queue: queue.name, err: err.message }, "queue connection error"));
+}
 const mailer = createMailer(config, logger);
 
 const worker = createWorker(
@@ -44,7 +48,9 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, "stopping: taking no new jobs, finishing the jobs in hand");
   const deadline = setTimeout(() => {
     // The unfinished job keeps its lock until it expires, then another worker retries it.
-    logger.error("jobs in hand did not finish in time; exiting, they will be retried");
+    logger.error(
+      "shutdown did not finish in time (a long job, or Redis unreachable); exiting, unfinished jobs will be retried",
+    );
     process.exit(1);
   }, config.shutdownTimeoutMs);
   deadline.unref();
