@@ -78,10 +78,17 @@ function trackMatchedRoute(req: Request): { pattern: string | undefined } {
     get: () => current,
     set(value: { path?: unknown } | undefined) {
       current = value;
-      if (typeof value?.path === "string") matched.pattern = sanitizeBase(req.baseUrl) + value.path;
+      if (typeof value?.path === "string")
+        matched.pattern = joinPattern(sanitizeBase(req.baseUrl), value.path);
     },
   });
   return matched;
+}
+
+/** "/admin/keys" + "/" is "/admin/keys": a router's root route is named by its mount path. */
+function joinPattern(base: string, path: string): string {
+  const joined = base + path;
+  return joined.length > 1 && joined.endsWith("/") ? joined.slice(0, -1) : joined;
 }
 
 function sanitizeBase(baseUrl: string): string {
