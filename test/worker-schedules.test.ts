@@ -52,7 +52,9 @@ describe("maintenance schedules", () => {
         expect(job.opts).toMatchObject({ removeOnComplete: true, removeOnFail: { count: 500 }, attempts: 3 });
       }
     } finally {
+      // This prefix is outside the env's, so env.close() would not clean it: remove both queues here.
       await queues[0]?.maintenance.obliterate({ force: true });
+      await queues[0]?.email.obliterate({ force: true });
       await Promise.allSettled(queues.flatMap((q) => [q.email.close(), q.maintenance.close()]));
       await Promise.allSettled(connections.map((c) => c.quit()));
     }
