@@ -62,6 +62,9 @@ describe("rotation reminders", () => {
     });
     const off = await createAccount(env, { reminderDays: 0 });
     await insertApiKey(env, off.id, { name: "never reminded", createdAt: daysAgo(400) });
+    // An unverified address is not written to; its keys stay unclaimed until it is verified.
+    const unverified = await createAccount(env, { reminderDays: 30, verified: false });
+    await insertApiKey(env, unverified.id, { createdAt: daysAgo(400) });
 
     const stats = await runRotationReminders(worker.deps, clock.now());
     expect(stats).toMatchObject({ claimedKeys: 2, accounts: 1 });
@@ -80,9 +83,10 @@ describe("rotation reminders", () => {
     }
     expect(email?.idempotencyKey).toBe(`rotation-reminder/${account.id}/${clock.now().getTime()}`);
     expect(emailsTo(off.email)).toHaveLength(0);
-    const [offKey] = await env.database
-      .sql`select last_reminder_at from api_keys where account_id = ${off.id}`;
-    expect(offKey?.last_reminder_at).toBeNull();
+    expect(emailsTo(unverified.email)).toHaveLength(0);
+    const unclaimed = await env.database.sql`
+      select id from api_keys where account_id in (${off.id}, ${unverified.id}) and last_reminder_at is null`;
+    expect(unclaimed.count).toBe(2);
   });
 
   it("a second run in the same period, by any worker, reminds nobody again", async () => {
@@ -139,6 +143,12 @@ describe("rotation reminders", () => {
     await emailQueueSettled();
     expect(emailsTo(account.email)).toHaveLength(1);
     expect(emailsTo(account.email)[0]?.text).toContain("orphaned claim");
+
+    // A first attempt (no stamp in its data yet) stores the stamp it claims with before claiming.
+    const fresh = await worker.deps.queues.maintenance.add("rotation-reminders", {});
+    await waitFor("a fresh reminder run", async () => (await fresh.getState()) === "completed");
+    const stored = await worker.deps.queues.maintenance.getJob(fresh.id as string);
+    expect(stored?.data).toEqual({ claimAt: clock.now().toISOString() });
   });
 
   it("a failed send after the claim is retried and delivered once", async () => {
