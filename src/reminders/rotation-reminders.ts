@@ -6,8 +6,9 @@ import type { Logger } from "../logging/logger.js";
 // A rotation reminder run in two steps, each safe to repeat:
 //  1. claim: one conditional UPDATE stamps last_reminder_at = claimAt on every due key. A key already
 //     stamped within its account's period no longer matches, so a second run, a second worker or a
-//     retry never claims it again; FOR UPDATE SKIP LOCKED keeps concurrent runs from waiting on
-//     each other, and the re-check after the lock keeps them from both claiming one key.
+//     retry never claims it again: a concurrent run waits on the row lock, then re-checks the row
+//     and leaves it out. Rows are locked in id order so that two runs never deadlock; NO KEY UPDATE
+//     (not UPDATE) so that the usage flush's KEY SHARE locks on the same keys are not blocked.
 //  2. hand-off: one email job per account that has keys stamped with exactly claimAt, with a job id
 //     derived from (account, claimAt). A retry of the run re-derives the same accounts and the same
 //     job ids, so an email lost between the claim and the enqueue is enqueued by the retry, and one
@@ -52,7 +53,7 @@ export async function claimDueKeys(
                or d.last_reminder_at <= ${now}::timestamptz - make_interval(days => a.rotation_reminder_days))
         order by d.id
         limit ${CLAIM_BATCH}
-        for update of d skip locked
+        for no key update of d
       )
       returning k.id`;
     statements++;
