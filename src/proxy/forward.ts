@@ -117,7 +117,7 @@ export async function forwardToUpstream(
   upstream: Upstream,
   req: IncomingMessage,
   res: ServerResponse,
-  target: { path: string; requestId: string },
+  target: { path: string; requestId: string; onResponse?: (upstreamMs: number) => void },
 ): Promise<ForwardResult> {
   const abort = new AbortController();
   const onClose = () => {
@@ -143,6 +143,7 @@ export async function forwardToUpstream(
       },
       ({ statusCode, headers }) => {
         upstreamMs = performance.now() - started;
+        target.onResponse?.(upstreamMs);
         res.statusCode = statusCode;
         copyResponseHeaders(headers, res);
         // Event streams: the client should see the status at once, before the first event.

@@ -17,6 +17,11 @@ import { findKeyRecordByHash, isKeyLive, type KeyRecord } from "./key-records.js
 // Outages: without Redis every request is checked against PostgreSQL (a revoked or expired key is
 // never accepted); without PostgreSQL cached keys keep working and unknown ones are "unavailable".
 
+export interface PresentedKey {
+  hash: string;
+  cached: KeyRecord | undefined;
+}
+
 export type KeyCheck = { ok: true; record: KeyRecord } | { ok: false; reason: "invalid" | "unavailable" };
 
 const INVALID: KeyCheck = { ok: false, reason: "invalid" };
@@ -135,12 +140,20 @@ export function createKeyAuthenticator(
   }
 
   return {
-    async check(secret: string, now: Date): Promise<KeyCheck> {
-      // Typos, other providers' keys and made-up strings stop here, with no I/O at all.
-      if (!isWellFormedApiKey(secret)) return INVALID;
+    /**
+     * Synchronous first step: null for a malformed key (typos, other providers' keys, made-up
+     * strings: no I/O at all), else its hash and, when this process holds it, its cached record, so
+     * the caller can start work that needs the key's id (its rate limit) in the same Redis round trip.
+     */
+    present(secret: string): PresentedKey | null {
+      if (!isWellFormedApiKey(secret)) return null;
       const hash = hashSecret(secret);
+      return { hash, cached: known.get(hash) };
+    },
+
+    async check(presented: PresentedKey, now: Date): Promise<KeyCheck> {
+      const { hash, cached } = presented;
       const nowMs = now.getTime();
-      const cached = known.get(hash);
       // Revocation and expiry are final: once seen, the key is refused without asking anyone. (A
       // disabled account is not: enabling it again bumps the epoch, which the MGET below notices.)
       if (cached && !cached.accountDisabled && !isKeyLive(cached, nowMs)) return INVALID;

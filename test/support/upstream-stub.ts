@@ -40,7 +40,11 @@ function openAiError(message: string, type: string, code: string | null, param: 
   return JSON.stringify({ error: { message, type, param, code } });
 }
 
-export async function startUpstreamStub(): Promise<UpstreamStub> {
+/** `record: false` for the benchmark: keeping every request would grow without bound. */
+export async function startUpstreamStub(
+  options: { port?: number; record?: boolean } = {},
+): Promise<UpstreamStub> {
+  const record = options.record ?? true;
   const requests: ReceivedRequest[] = [];
   const aborted: string[] = [];
   let delayMs = 0;
@@ -53,10 +57,12 @@ export async function startUpstreamStub(): Promise<UpstreamStub> {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       const url = req.url ?? "";
-      requests.push({ method: req.method ?? "", url, headers: req.headers, body });
-      res.on("close", () => {
-        if (!res.writableFinished) aborted.push(url);
-      });
+      if (record) {
+        requests.push({ method: req.method ?? "", url, headers: req.headers, body });
+        res.on("close", () => {
+          if (!res.writableFinished) aborted.push(url);
+        });
+      }
       const answer = () => route(req.method ?? "", url, body, res);
       if (delayMs > 0) setTimeout(answer, delayMs);
       else answer();
@@ -191,7 +197,7 @@ export async function startUpstreamStub(): Promise<UpstreamStub> {
     res.end("data: [DONE]\n\n");
   }
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
 
   return {

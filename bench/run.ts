@@ -1,0 +1,234 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import autocannon from "autocannon";
+import postgres from "postgres";
+import { connectDatabase } from "../src/db/client.js";
+import { newId } from "../src/db/ids.js";
+import { runMigrations } from "../src/db/migrate.js";
+import { accounts, apiKeys } from "../src/db/schema.js";
+import { connectRedis } from "../src/redis/client.js";
+import { generateApiKey } from "../src/secrets/secrets.js";
+
+// `npm run bench`: the upstream stand-in, a bare undici pass-through (the floor) and keyward, each in
+// its own process; the same autocannon load through each, first flat out (saturation), then at half
+// the bare proxy's saturation rate (latency at a realistic load). Prints the table and writes it to
+// BENCHMARKS.md. A benchmark, not a test: numbers depend on the machine and what else runs on it.
+
+const PG_BASE = process.env.BENCH_PG_BASE ?? "postgres://postgres@127.0.0.1:5432";
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const DB_NAME = "keyward_bench";
+const PREFIX = `kwbench-${randomBytes(4).toString("hex")}`;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WARMUP_SECONDS = 2;
+
+type Ready = { ready: true; port: number };
+
+function start(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 30_000);
+    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
+    child.on("message", (m: Ready) => {
+      if (m.ready) {
+        clearTimeout(timer);
+        resolve({ child, port: m.port });
+      }
+    });
+  });
+}
+
+function askQueries(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { queries?: number }) => {
+      if (typeof m.queries === "number") {
+        child.off("message", onMessage);
+        resolve(m.queries);
+      }
+    };
+    child.on("message", onMessage);
+    child.send({ type: "queries" });
+  });
+}
+
+async function prepareDatabase(): Promise<{ databaseUrl: string; secret: string }> {
+  const admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`drop database if exists ${DB_NAME} with (force)`);
+  await admin.unsafe(`create database ${DB_NAME}`);
+  await admin.end();
+  const databaseUrl = `${PG_BASE}/${DB_NAME}`;
+  await runMigrations({ databaseUrl, databaseSsl: "off", databasePoolMax: 1 });
+  const { db, close } = connectDatabase({ databaseUrl, databaseSsl: "off", databasePoolMax: 1 });
+  const accountId = newId("acc");
+  await db.insert(accounts).values({
+    id: accountId,
+    email: "bench@example.com",
+    passwordHash: "not-a-login-account",
+    emailVerifiedAt: new Date(),
+    tier: "enterprise",
+  });
+  const key = generateApiKey();
+  await db.insert(apiKeys).values({
+    id: newId("key"),
+    accountId,
+    name: "bench",
+    keyHash: key.hash,
+    last4: key.last4,
+    permissions: ["chat:read", "embeddings:read", "models:list"],
+  });
+  await close();
+  return { databaseUrl, secret: key.secret };
+}
+
+interface Load {
+  name: string;
+  method: "GET" | "POST";
+  path: string;
+  body?: string;
+}
+
+const LOADS: Load[] = [
+  { name: "GET /v1/models", method: "GET", path: "/v1/models" },
+  {
+    name: "POST /v1/chat/completions",
+    method: "POST",
+    path: "/v1/chat/completions",
+    body: JSON.stringify({ model: "vllm-primary", messages: [{ role: "user", content: "Hello!" }] }),
+  },
+];
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  bad: number;
+}
+
+async function hit(
+  port: number,
+  load: Load,
+  secret: string,
+  seconds: number,
+  rate?: number,
+): Promise<Measured> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}${load.path}`,
+    method: load.method,
+    body: load.body,
+    headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+    connections: CONNECTIONS,
+    duration: seconds,
+    overallRate: rate,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    bad: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const { databaseUrl, secret } = await prepareDatabase();
+  const children: ChildProcess[] = [];
+  try {
+    const upstream = await start("bench/upstream.ts", {});
+    children.push(upstream.child);
+    const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+    const bare = await start("bench/bare-proxy.ts", { UPSTREAM_URL: upstreamUrl });
+    children.push(bare.child);
+    const keyward = await start("bench/keyward-server.ts", {
+      NODE_ENV: "production",
+      DATABASE_URL: databaseUrl,
+      DATABASE_SSL: "off",
+      REDIS_URL,
+      REDIS_PREFIX: PREFIX,
+      UPSTREAM_URL: upstreamUrl,
+      RATE_LIMIT_ENTERPRISE: "1000000000",
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
+    });
+    children.push(keyward.child);
+
+    const rows: string[] = [];
+    const verdicts: string[] = [];
+    let queriesDuringRuns = 0;
+    let keywardRequests = 0;
+    for (const load of LOADS) {
+      // Warm-up: JIT, keep-alive pools, keyward's key cache (its one PostgreSQL read happens here).
+      await hit(bare.port, load, secret, WARMUP_SECONDS);
+      await hit(keyward.port, load, secret, WARMUP_SECONDS);
+      const queriesBefore = await askQueries(keyward.child);
+      const bareMax = await hit(bare.port, load, secret, SECONDS);
+      const kwMax = await hit(keyward.port, load, secret, SECONDS);
+      const half = Math.max(1, Math.round(bareMax.rps / 2));
+      const bareHalf = await hit(bare.port, load, secret, SECONDS, half);
+      const kwHalf = await hit(keyward.port, load, secret, SECONDS, half);
+      queriesDuringRuns += (await askQueries(keyward.child)) - queriesBefore;
+      keywardRequests += kwMax.requests + kwHalf.requests;
+
+      const ratio = kwMax.rps / bareMax.rps;
+      const p99Gap = kwHalf.p99 - bareHalf.p99;
+      rows.push(
+        `| ${load.name} | bare proxy | ${bareMax.rps.toFixed(0)} | ${bareMax.p50} / ${bareMax.p99} | ${half} | ${bareHalf.p50} / ${bareHalf.p99} | ${bareMax.bad + bareHalf.bad} |`,
+        `| ${load.name} | keyward | ${kwMax.rps.toFixed(0)} (${(ratio * 100).toFixed(0)} %) | ${kwMax.p50} / ${kwMax.p99} | ${half} | ${kwHalf.p50} / ${kwHalf.p99} | ${kwMax.bad + kwHalf.bad} |`,
+      );
+      verdicts.push(
+        `- ${load.name}: keyward at ${(ratio * 100).toFixed(0)} % of the bare proxy's req/s (target ≥ 80 %: ${ratio >= 0.8 ? "met" : "MISSED"}); p99 at ${half} req/s ${p99Gap >= 0 ? "+" : ""}${p99Gap.toFixed(0)} ms over the bare proxy (target ≤ 2 ms: ${p99Gap <= 2 ? "met" : "MISSED"}).`,
+      );
+    }
+    const perRequest = queriesDuringRuns / Math.max(1, keywardRequests);
+    verdicts.push(
+      `- PostgreSQL queries issued by keyward during the measured runs: ${queriesDuringRuns} for ${keywardRequests} requests (${perRequest.toFixed(6)} per request; target 0: ${queriesDuringRuns === 0 ? "met" : "MISSED"}).`,
+    );
+
+    const cpu = cpus();
+    const machine = `${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}`;
+    const table = [
+      "| load | target | req/s flat out (vs bare) | p50 / p99 ms | rate for latency run (req/s) | p50 / p99 ms at that rate | non-2xx + errors |",
+      "|---|---|---|---|---|---|---|",
+      ...rows,
+    ].join("\n");
+    const report = [
+      "# Benchmarks",
+      "",
+      "`npm run bench` (`bench/run.ts`): the upstream stand-in (`test/support/upstream-stub.ts`), a bare undici",
+      "pass-through proxy with no auth (`bench/bare-proxy.ts`, the floor) and keyward's web app",
+      "(`bench/keyward-server.ts`, built as `src/api/main.ts` builds it, request logging on at `info`), each in its",
+      "own process, against a fresh `keyward_bench` database with migrations applied and one enterprise key.",
+      `autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up: first flat out, then at`,
+      "half of the bare proxy's flat-out rate (autocannon `overallRate`). Latencies in ms.",
+      "",
+      `- Date: ${new Date().toISOString()}`,
+      `- Machine: ${machine}. Shared with other work while measured, so absolute numbers are noisy;`,
+      "  upstream, both proxies and autocannon share the same cores.",
+      `- Command: \`npm run bench\` (total ${((Date.now() - began) / 1000).toFixed(0)} s)`,
+      "",
+      table,
+      "",
+      "Against the targets:",
+      "",
+      ...verdicts,
+      "",
+    ].join("\n");
+    process.stdout.write(`\n${table}\n\n${verdicts.join("\n")}\n`);
+    writeFileSync(new URL("../BENCHMARKS.md", import.meta.url), report);
+    process.stdout.write("\nwritten to BENCHMARKS.md\n");
+  } finally {
+    for (const child of children) child.kill("SIGTERM");
+    const redis = connectRedis({ redisUrl: REDIS_URL, redisTlsRejectUnauthorized: false });
+    const keys = await redis.keys(`${PREFIX}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  }
+}
+
+await main();
+process.exit(0);
