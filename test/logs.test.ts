@@ -2,7 +2,6 @@ import type { Job } from "bullmq";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processEmailJob } from "../src/email/email-jobs.js";
-import { redactPaths } from "../src/logging/logger.js";
 import { manualClock } from "../src/time/clock.js";
 import { processMaintenanceJob, routeEmailJobs } from "../src/worker/maintenance.js";
 import { createTestEnv, type TestApp, type TestEnv, type TestWorker } from "./support/harness.js";
@@ -227,28 +226,22 @@ describe("logs over a whole account life", () => {
   }, 60_000);
 
   it("redacts the sensitive fields wherever a log call might carry them", () => {
-    for (const path of [
-      "req.headers.authorization",
-      "req.headers['x-api-key']",
-      "req.headers.cookie",
-      "res.headers['set-cookie']",
-      "*.password",
-      "*.token",
-      "*.secret",
-    ]) {
-      expect(redactPaths).toContain(path);
-    }
     const before = env.logs.lines.length;
     env.logger.info(
       {
         req: { headers: { authorization: "Bearer leak-1", "x-api-key": "leak-2", cookie: "s=leak-3" } },
         res: { headers: { "set-cookie": "s=leak-4" } },
         body: { password: "leak-5", token: "leak-6", secret: "leak-7", new_password: "leak-8" },
+        password: "leak-9",
+        token: "leak-10",
+        headers: { authorization: "Bearer leak-11", cookie: "leak-12" },
+        config: { resendApiKey: "leak-13", upstreamApiKey: "leak-14", metricsToken: "leak-15" },
       },
       "a careless log call",
     );
     const line = env.logs.lines.slice(before).join("\n");
     expect(line).toContain("a careless log call");
-    for (let i = 1; i <= 8; i++) expect(line).not.toContain(`leak-${i}`);
+    expect(line).toContain("[redacted]");
+    for (let i = 1; i <= 15; i++) expect(line).not.toMatch(new RegExp(`leak-${i}\\b`));
   });
 });
