@@ -13,7 +13,14 @@ export const SignupBody = z.strictObject({ email, password });
 export const VerifyBody = z.strictObject({ token });
 export const EmailOnlyBody = z.strictObject({ email });
 export const ResetConfirmBody = z.strictObject({ token, password });
-export const LoginBody = z.strictObject({ email: z.string().trim().min(1).max(320), password });
+// No address holds a NUL, and PostgreSQL refuses one even in a comparison: refuse it before the look-up.
+const loginEmail = z
+  .string()
+  .trim()
+  .min(1)
+  .max(320)
+  .refine((s) => !s.includes("\u0000"), "must not contain a NUL character");
+export const LoginBody = z.strictObject({ email: loginEmail, password });
 export const UpdateMeBody = z.strictObject({
   rotation_reminder_days: z.number().int().min(0).max(365).optional(),
 });

@@ -11,11 +11,15 @@ export const MAX_ACTIVE_KEYS = 100;
 export const MAX_GRACE_PERIOD_SECONDS = 604_800;
 export const DEFAULT_GRACE_PERIOD_SECONDS = 86_400;
 
+// Control characters (NUL above all, which PostgreSQL cannot store) never belong in a one-line name.
+const hasControlCharacter = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 || c === "\u007f");
+
 const keyName = z
   .string()
   .trim()
   .min(1, "must be 1 to 100 characters")
-  .max(100, "must be 1 to 100 characters");
+  .max(100, "must be 1 to 100 characters")
+  .refine((name) => !hasControlCharacter(name), "must not contain control characters");
 
 // Checked as a whole list so that the error names `permissions`, not `permissions.2`.
 const permissionList = z

@@ -1,0 +1,69 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAccountWithSession, insertApiKey } from "./support/fixtures.js";
+import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
+
+// Inputs a client can send that PostgreSQL cannot store or compare: they must be refused as a 400 in
+// the error shape, never reach the database and come back as a 500.
+
+let env: TestEnv;
+let web: TestApp;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  web = await env.makeApp();
+});
+afterAll(async () => {
+  await env.close();
+});
+
+function expectValidationError(res: request.Response, param: string) {
+  expect(res.status).toBe(400);
+  expect(res.body.error).toMatchObject({ type: "invalid_request_error", code: "validation_failed", param });
+}
+
+describe("a NUL character in a string field", () => {
+  it("is a 400 naming the key name on create and rename, and creates or changes nothing", async () => {
+    const user = await createAccountWithSession(env);
+    const auth = `Bearer ${user.token}`;
+    const created = await request(web.app)
+      .post("/admin/keys")
+      .set("Authorization", auth)
+      .send({ name: "dev\u0000key" });
+    expectValidationError(created, "name");
+
+    const key = await insertApiKey(env, user.id, { name: "kept" });
+    const renamed = await request(web.app)
+      .patch(`/admin/keys/${key.id}`)
+      .set("Authorization", auth)
+      .send({ name: "a\u0000b" });
+    expectValidationError(renamed, "name");
+
+    const list = await request(web.app).get("/admin/keys").set("Authorization", auth).expect(200);
+    expect(list.body.data.map((k: { name: string }) => k.name)).toEqual(["kept"]);
+  });
+
+  it("refuses other control characters in a key name, but keeps unicode names", async () => {
+    const user = await createAccountWithSession(env);
+    const auth = `Bearer ${user.token}`;
+    const res = await request(web.app)
+      .post("/admin/keys")
+      .set("Authorization", auth)
+      .send({ name: "line\nbreak" });
+    expectValidationError(res, "name");
+    const ok = await request(web.app)
+      .post("/admin/keys")
+      .set("Authorization", auth)
+      .send({ name: "Produktion ☕ 本番" })
+      .expect(201);
+    expect(ok.body.key.name).toBe("Produktion ☕ 本番");
+  });
+
+  it("is a 400 on login, not a 500", async () => {
+    const res = await request(web.app)
+      .post("/admin/sessions")
+      .send({ email: "someone\u0000@example.com", password: "whatever password" });
+    expectValidationError(res, "email");
+    expect(env.logs.text).not.toContain("request failed");
+  });
+});
