@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import postgres from "postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import { connectRedis } from "../src/redis/client.js";
+import { ADMIN_URL, databaseUrl, REDIS_URL } from "./support/db-names.js";
+
+// `npm run dev` from nothing: a database that does not exist yet, then web and worker with reload.
+
+const suffix = randomBytes(4).toString("hex");
+const dbName = `kw_test_dev_${suffix}`;
+const prefix = `kwtest-dev-${suffix}`;
+let dev: ChildProcess | undefined;
+
+afterAll(async () => {
+  if (dev && dev.exitCode === null) dev.kill("SIGKILL");
+  const sql = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  await sql.unsafe(`drop database if exists ${dbName} with (force)`);
+  await sql.end();
+  const redis = connectRedis({ redisUrl: REDIS_URL, redisTlsRejectUnauthorized: false });
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("npm run dev", () => {
+  it("creates and migrates the database, runs web and worker, and stops both on one SIGINT", async () => {
+    const port = await freePort();
+    const output: string[] = [];
+    dev = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        DATABASE_URL: databaseUrl(dbName),
+        REDIS_URL,
+        REDIS_PREFIX: prefix,
+        PORT: String(port),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    for (const stream of [dev.stdout, dev.stderr]) {
+      stream?.on("data", (d: Buffer) => output.push(...d.toString("utf8").split("\n").filter(Boolean)));
+    }
+    const exited = new Promise<number | null>((resolve) => dev?.once("exit", (code) => resolve(code)));
+
+    let ready: { status?: string } | undefined;
+    for (let i = 0; i < 300 && ready?.status !== "ready"; i++) {
+      ready = await fetch(`http://127.0.0.1:${port}/readyz`)
+        .then((r) => r.json() as Promise<{ status?: string }>)
+        .catch(() => undefined);
+      if (ready?.status !== "ready") await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ready?.status, output.join("\n")).toBe("ready");
+    for (
+      let i = 0;
+      i < 200 && !output.some((l) => l.startsWith("[worker]") && l.includes("worker started"));
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(output).toContain(`[dev] created database ${dbName}`);
+    expect(output).toContain("[dev] migrations applied");
+    expect(output.some((l) => l.startsWith("[web]") && l.includes("web listening"))).toBe(true);
+    expect(output.some((l) => l.startsWith("[worker]") && l.includes("worker started"))).toBe(true);
+
+    const sql = postgres(databaseUrl(dbName), { max: 1, onnotice: () => {} });
+    const tables = await sql<{ count: number }[]>`
+      select count(*)::int as count from information_schema.tables where table_name in ('accounts', 'api_keys')`;
+    await sql.end();
+    expect(tables[0]?.count).toBe(2);
+
+    dev.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(output.filter((l) => l.includes('"msg":"stopped"')).length).toBe(2);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  }, 60_000);
+});
