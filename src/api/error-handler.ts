@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from "express";
 import { AppError, errorBody } from "../errors/app-error.js";
+import { loggableError, postgresCodeOf } from "../errors/loggable-error.js";
 import type { Logger } from "../logging/logger.js";
 
 /** Renders every error in the contract's shape. Unknown errors become a 500 with no detail leaked. */
@@ -7,7 +8,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const appError = toAppError(err);
     if (appError.status >= 500) {
-      (req.log ?? logger).error({ err }, "request failed");
+      (req.log ?? logger).error({ err: loggableError(err) }, "request failed");
     }
     if (res.headersSent) {
       res.destroy();
@@ -29,6 +30,11 @@ function toAppError(err: unknown): AppError {
     return new AppError("unsupported_media_type", "Unsupported body encoding");
   }
   if (e?.type === "request.aborted") return new AppError("validation_failed", "Request aborted");
+  // Text PostgreSQL cannot store (a NUL, say) that got past validation is the client's input at fault.
+  const pgCode = postgresCodeOf(err);
+  if (pgCode === "22021" || pgCode === "22P05") {
+    return new AppError("validation_failed", "The request contains characters that cannot be stored");
+  }
   const status = e?.status ?? e?.statusCode;
   if (status === 400) return new AppError("validation_failed", "Malformed request");
   return new AppError("internal_error", "Internal server error");

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config/config.js";
 import type { Database } from "../db/client.js";
 import type { Mailer } from "../email/mailer.js";
+import { loggableMessage } from "../errors/loggable-error.js";
 import { QUEUE_EMAIL, QUEUE_MAINTENANCE } from "../jobs/jobs.js";
 import type { Logger } from "../logging/logger.js";
 import type { Clock } from "../time/clock.js";
@@ -59,7 +60,7 @@ export function createWorker(
   for (const w of [email, maintenance]) {
     w.on("completed", (job) => deps.logger.debug({ job: job.name, jobId: job.id }, "job completed"));
     w.on("failed", (job, err) =>
-      deps.logger.warn({ job: job?.name, jobId: job?.id, err: err.message }, "job failed"),
+      deps.logger.warn({ job: job?.name, jobId: job?.id, err: loggableMessage(err) }, "job failed"),
     );
     w.on("error", (err) => deps.logger.error({ err: err.message }, "worker error"));
   }
