@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import OpenAI, { AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAccount, insertApiKey } from "./support/fixtures.js";
+import { createAccount, createAccountWithSession, insertApiKey } from "./support/fixtures.js";
 import { listen } from "./support/gateway-server.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
@@ -137,11 +137,26 @@ describe("the /v1 gateway through the openai SDK", () => {
     expect(err.headers.get("x-ratelimit-remaining-requests")).toBe("0");
   });
 
-  it("refuses a request with no key with missing_api_key", async () => {
+  it("refuses a request with no key with missing_api_key, with a request id", async () => {
     const res = await fetch(`${server.url}/v1/models`);
     expect(res.status).toBe(401);
+    expect(res.headers.get("x-request-id")).toMatch(/\S+/);
     const body = (await res.json()) as { error: Record<string, string> };
     expect(body.error).toMatchObject({ type: "authentication_error", code: "missing_api_key" });
+  });
+
+  it("refuses an admin session token used as an API key", async () => {
+    const { token } = await createAccountWithSession(env);
+    const err = await client(token)
+      .models.list()
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect(err.error.code).toBe("invalid_api_key");
+  });
+
+  it("never writes a key to the log", () => {
+    expect(env.logs.lines.length).toBeGreaterThan(0);
+    expect(env.logs.text).not.toContain(secret);
   });
 });
 
