@@ -67,3 +67,21 @@ describe("a NUL character in a string field", () => {
     expect(env.logs.text).not.toContain("request failed");
   });
 });
+
+describe("a key name's length", () => {
+  it("is counted in characters (code points), as passwords are: 100 emoji pass, 101 do not", async () => {
+    const user = await createAccountWithSession(env);
+    const post = (name: string) =>
+      request(web.app).post("/admin/keys").set("Authorization", `Bearer ${user.token}`).send({ name });
+    const hundred = "🔑".repeat(100);
+    const ok = await post(hundred).expect(201);
+    expect(ok.body.key.name).toBe(hundred);
+    expectValidationError(await post("🔑".repeat(101)), "name");
+  });
+
+  it("is documented as 1 to 100 in the OpenAPI document", async () => {
+    const doc = await request(web.app).get("/admin/openapi.json").expect(200);
+    const name = doc.body.components.schemas.CreateKeyRequest.properties.name;
+    expect(name).toMatchObject({ type: "string", minLength: 1, maxLength: 100 });
+  });
+});
