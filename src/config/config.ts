@@ -1,3 +1,4 @@
+import { getNextMillis } from "bullmq";
 import { z } from "zod";
 
 // The environment is parsed once per process, at its entry point; everything else receives the typed
@@ -12,6 +13,20 @@ const commaList = z.string().transform((s) =>
 
 const url = z.url({ protocol: /^https?$/ });
 const positiveInt = z.coerce.number().int().positive();
+
+// Parsed as the worker's schedulers will parse it (BullMQ's cron parser), so a schedule that would
+// fail there stops the process at start instead of silently never running.
+const cron = z
+  .string()
+  .min(9)
+  .refine((pattern) => {
+    try {
+      getNextMillis(Date.now(), { pattern, tz: "UTC" });
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be a cron expression such as 0 9 * * *");
 
 const booleanish = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
 
@@ -47,8 +62,8 @@ export const envSchema = z.object({
   RATE_LIMIT_PRO: positiveInt.default(600),
   RATE_LIMIT_ENTERPRISE: positiveInt.default(6000),
   LAST_USED_FLUSH_MS: positiveInt.default(10_000),
-  ROTATION_REMINDER_CRON: z.string().min(9).default("0 9 * * *"),
-  PURGE_CRON: z.string().min(9).default("0 * * * *"),
+  ROTATION_REMINDER_CRON: cron.default("0 9 * * *"),
+  PURGE_CRON: cron.default("0 * * * *"),
   SESSION_TTL_HOURS: positiveInt.default(168),
   SESSION_IDLE_HOURS: positiveInt.default(24),
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
