@@ -16,6 +16,13 @@ const LIMITS = {
 } as const;
 
 export interface AbuseLimits {
+  /**
+   * Counts a login attempt against the email and the IP before the password is checked, so that
+   * guesses sent in parallel are counted too; seconds to wait when over either limit, else null.
+   */
+  beginLoginAttempt(email: string, ip: string): Promise<number | null>;
+  /** After a correct password: the email's count is cleared and the attempt given back to the IP. */
+  loginSucceeded(email: string, ip: string): Promise<void>;
   /** Seconds until another login attempt is allowed for this email or IP, or null when allowed now. */
   loginBlockedFor(email: string, ip: string): Promise<number | null>;
   recordLoginFailure(email: string, ip: string): Promise<void>;
@@ -67,6 +74,14 @@ export function createAbuseLimits(redis: Redis, redisPrefix: string): AbuseLimit
   const resetIp = limiter(redis, `${p}:reset-ip`, LIMITS.emailRequestIp);
 
   return {
+    beginLoginAttempt: (email, ip) =>
+      consumeAll([
+        [loginEmail, emailKey(email)],
+        [loginIp, ip],
+      ]),
+    async loginSucceeded(email, ip) {
+      await Promise.all([loginEmail.delete(emailKey(email)), loginIp.reward(ip, 1)]);
+    },
     async loginBlockedFor(email, ip) {
       const [byEmail, byIp] = await Promise.all([loginEmail.get(emailKey(email)), loginIp.get(ip)]);
       const waits = [

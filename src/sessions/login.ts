@@ -14,24 +14,24 @@ export type LoginResult =
  * Logs in with email and password. An unknown email and a wrong password give the same answer after
  * the same work (an argon2 verification), so neither the body nor the time tells them apart; the
  * verified and disabled checks come only after the password checked out, so they reveal nothing to
- * someone without it. Failures count against the email and the IP.
+ * someone without it. Every attempt counts against the email and the IP; a correct password clears
+ * the email's count and gives the IP its attempt back, so only failures add up.
  */
 export async function logIn(
   deps: { db: Db; limits: AbuseLimits; now: Date; sessionTtlHours: number },
   input: { email: string; password: string; ip: string } & AuditContext,
 ): Promise<LoginResult> {
-  const blockedFor = await deps.limits.loginBlockedFor(input.email, input.ip);
+  // Counted before the password check: a count read now and raised only after the check would let a
+  // burst of parallel guesses all pass before any of them is counted.
+  const blockedFor = await deps.limits.beginLoginAttempt(input.email, input.ip);
   if (blockedFor !== null) return { ok: false, reason: "rate_limited", retryAfterSeconds: blockedFor };
 
   const account = await findAccountByEmail(deps.db, input.email);
   const verified = account
     ? await verifyPassword(account.passwordHash, input.password)
     : await verifyAgainstDummy(input.password).then(() => ({ ok: false, rehash: null }));
-  if (!account || !verified.ok) {
-    await deps.limits.recordLoginFailure(input.email, input.ip);
-    return { ok: false, reason: "invalid_credentials" };
-  }
-  await deps.limits.clearLoginFailures(input.email);
+  if (!account || !verified.ok) return { ok: false, reason: "invalid_credentials" };
+  await deps.limits.loginSucceeded(input.email, input.ip);
   if (verified.rehash) await storeRehashedPassword(deps.db, account.id, verified.rehash);
   if (account.disabledAt) return { ok: false, reason: "account_disabled" };
   if (!account.emailVerifiedAt) return { ok: false, reason: "email_not_verified" };
