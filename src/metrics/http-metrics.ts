@@ -12,14 +12,25 @@ const PLAIN_SEGMENT = /^[a-z][a-z0-9-]{0,31}$/;
  * URL may carry what must not be stored.
  */
 export function recordHttpMetrics(metrics: Metrics): RequestHandler {
+  // prom-client hashes a label object on every observation; a child per label set is reused instead.
+  const durations = new Map<string, { observe(seconds: number): void }>();
+  const durationFor = (method: string, route: string, status: string) => {
+    const id = `${method} ${status} ${route}`;
+    let child = durations.get(id);
+    if (!child) {
+      child = metrics.httpDuration.labels(method, route, status);
+      durations.set(id, child);
+    }
+    return child;
+  };
   return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    const matched = trackMatchedRoute(req);
+    const started = performance.now();
+    trackMatchedRoutes(req);
     res.once("close", () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = matched.pattern ?? v1Pattern(req) ?? "unmatched";
+      const seconds = (performance.now() - started) / 1000;
+      const route = (req as TrackedRequest)[MATCHED] ?? v1Pattern(req) ?? "unmatched";
       const method = KNOWN_METHODS.has(req.method) ? req.method : "OTHER";
-      metrics.httpDuration.observe({ method, route, status: String(res.statusCode) }, seconds);
+      durationFor(method, route, String(res.statusCode)).observe(seconds);
       if (!isV1(req)) return;
       const record = () => {
         const outcome = res.locals.v1Outcome;
@@ -65,24 +76,31 @@ function whenOutcomeSet(locals: Record<string, unknown>, record: () => void): vo
   });
 }
 
+const MATCHED = Symbol("keyward.matchedRoute");
+const ROUTE = Symbol("keyward.route");
+type TrackedRequest = Request & { [MATCHED]?: string; [ROUTE]?: unknown };
+const patchedPrototypes = new WeakSet<object>();
+
 /**
  * Express sets `req.route` when a route matches, but restores `req.baseUrl` once an error leaves the
- * router, so both are read at the moment the route is assigned, not when the response ends.
+ * router, so both are read at the moment the route is assigned, not when the response ends. The
+ * accessor sits on the app's request prototype (once), so request objects keep their fast shape.
  */
-function trackMatchedRoute(req: Request): { pattern: string | undefined } {
-  const matched: { pattern: string | undefined } = { pattern: undefined };
-  let current: unknown;
-  Object.defineProperty(req, "route", {
+function trackMatchedRoutes(req: Request): void {
+  const proto = Object.getPrototypeOf(req) as object;
+  if (patchedPrototypes.has(proto)) return;
+  patchedPrototypes.add(proto);
+  Object.defineProperty(proto, "route", {
     configurable: true,
-    enumerable: true,
-    get: () => current,
-    set(value: { path?: unknown } | undefined) {
-      current = value;
+    get(this: TrackedRequest) {
+      return this[ROUTE];
+    },
+    set(this: TrackedRequest, value: { path?: unknown } | undefined) {
+      this[ROUTE] = value;
       if (typeof value?.path === "string")
-        matched.pattern = joinPattern(sanitizeBase(req.baseUrl), value.path);
+        this[MATCHED] = joinPattern(sanitizeBase(this.baseUrl), value.path);
     },
   });
-  return matched;
 }
 
 /** "/admin/keys" + "/" is "/admin/keys": a router's root route is named by its mount path. */
