@@ -192,6 +192,20 @@ describe("what comes back", () => {
   });
 });
 
+describe("the metrics hook", () => {
+  it("reports each /v1 outcome and the upstream's time to headers to the metrics middleware", async () => {
+    const fresh = await appWith({});
+    await rawRequest(fresh.url, { path: "/v1/models", headers: { "x-api-key": secret } });
+    await rawRequest(fresh.url, { path: "/v1/models", headers: { "x-api-key": "sk-srt-nope" } });
+    await rawRequest(fresh.url, { path: "/v1/files", headers: { "x-api-key": secret } });
+    const metrics = await fetch(`${fresh.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/keyward_v1_requests_total\{[^}]*outcome="ok"[^}]*\} 1/);
+    expect(metrics).toMatch(/keyward_v1_requests_total\{[^}]*outcome="invalid_api_key"[^}]*\} 1/);
+    expect(metrics).toMatch(/keyward_v1_requests_total\{[^}]*outcome="unknown_endpoint"[^}]*\} 1/);
+    expect(metrics).toMatch(/keyward_upstream_duration_seconds_count\{[^}]*\} 1/);
+  });
+});
+
 describe("what is refused before anything is forwarded", () => {
   it("answers 404 unknown_endpoint for paths outside the table, and for every escape attempt", async () => {
     const targets = [
