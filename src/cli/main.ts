@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { loadConfigOrExit } from "../config/config.js";
 import { connectDatabase } from "../db/client.js";
 import { connectRedis } from "../redis/client.js";
@@ -17,6 +18,8 @@ const code = await runCli(
     },
   },
   async () => {
+    // As `npm run dev` does, so a local set-up configured in .env reaches the same database.
+    if (existsSync(".env")) process.loadEnvFile(".env");
     const config = loadConfigOrExit();
     const database = connectDatabase({ ...config, databasePoolMax: 2 });
     const redis = connectRedis(config, "commands");
