@@ -235,7 +235,9 @@ describe("logs over a whole account life", () => {
         password: "leak-9",
         token: "leak-10",
         headers: { authorization: "Bearer leak-11", cookie: "leak-12" },
-        config: { resendApiKey: "leak-13", upstreamApiKey: "leak-14", metricsToken: "leak-15" },
+        resendApiKey: "leak-13",
+        upstreamApiKey: "leak-14",
+        metricsToken: "leak-15",
       },
       "a careless log call",
     );
