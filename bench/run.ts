@@ -175,6 +175,8 @@ async function main(): Promise<void> {
     const verdicts: string[] = [];
     let queriesDuringRuns = 0;
     let keywardRequests = 0;
+    let bareCpuUs = 0;
+    let keywardCpuUs = 0;
     for (const load of LOADS) {
       // Warm-up: JIT, keep-alive pools, keyward's key cache (its one PostgreSQL read happens here).
       await hit(bare, load, secret, WARMUP_SECONDS);
@@ -187,6 +189,8 @@ async function main(): Promise<void> {
       const kwHalf = await hit(keyward, load, secret, SECONDS, half);
       queriesDuringRuns += (await askQueries(keyward.child)) - queriesBefore;
       keywardRequests += kwMax.requests + kwHalf.requests;
+      bareCpuUs = Math.max(bareCpuUs, bareMax.cpuUs);
+      keywardCpuUs = Math.max(keywardCpuUs, kwMax.cpuUs);
 
       const ratio = kwMax.rps / bareMax.rps;
       const p99Gap = kwHalf.p99 - bareHalf.p99;
@@ -209,6 +213,9 @@ async function main(): Promise<void> {
     const healthMax = await hit(keyward, health, secret, SECONDS);
     rows.push(
       `| ${health.name} | keyward | ${healthMax.rps.toFixed(0)} | ${healthMax.p50} / ${healthMax.p99} | ${healthMax.cpuUs.toFixed(0)} | | | ${healthMax.bad} |`,
+    );
+    verdicts.push(
+      `- Where the time goes (CPU per request, worst load): bare proxy ${bareCpuUs.toFixed(0)} µs; keyward ${keywardCpuUs.toFixed(0)} µs, of which ${healthMax.cpuUs.toFixed(0)} µs is its middleware alone (/healthz: request id and log line, metrics, helmet, express) and about ${(keywardCpuUs - healthMax.cpuUs).toFixed(0)} µs the gateway (key check, rate limit, key-use record, forwarding). With that middleware, keyward could reach at most about ${((bareCpuUs / Math.max(1, healthMax.cpuUs)) * 100).toFixed(0)} % of the bare proxy's req/s even if the gateway cost nothing.`,
     );
     const totalQueries = await askQueries(keyward.child);
     const perRequest = queriesDuringRuns / Math.max(1, keywardRequests);
