@@ -259,6 +259,19 @@ describe("POST /admin/me/password", () => {
     ).map((e) => e.action);
     expect(actions).toContain("password.changed");
   });
+  it("limits wrong current passwords like failed logins: the 11th guess is 429 with Retry-After", async () => {
+    const { token } = await createAccountWithSession(env);
+    const guess = () =>
+      request(web.app)
+        .post("/admin/me/password")
+        .set("Authorization", `Bearer ${token}`)
+        .send({ current_password: "a wrong guess here", new_password: "a brand new passphrase" });
+    for (let i = 0; i < 10; i++) expect((await guess()).status).toBe(401);
+    const blocked = await guess();
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.error.code).toBe("rate_limit_exceeded");
+    expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
+  });
 });
 
 describe("CSRF, CORS and request errors on /admin", () => {

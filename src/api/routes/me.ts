@@ -1,5 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
+import { createAbuseLimits } from "../../accounts/abuse-limits.js";
 import { accountJson, changePassword, updateRotationReminderDays } from "../../accounts/accounts.js";
 import { hashPassword, passwordProblem, verifyPassword } from "../../accounts/passwords.js";
 import { AccountSchema, ChangePasswordBody, UpdateMeBody } from "../../accounts/schemas.js";
@@ -14,6 +15,9 @@ import { parseInput } from "../validate.js";
 export function meRouter(deps: AppDeps): Router {
   const router = Router();
   const session = requireSession(deps);
+  // A stolen session must not become an online password oracle: the current-password check shares
+  // the login's per-email and per-IP failure limits.
+  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
 
   route(router, "/me", {
     get: [
@@ -46,7 +50,15 @@ export function meRouter(deps: AppDeps): Router {
       async (req, res) => {
         const body = parseInput(ChangePasswordBody, req.body);
         const auth = authOf(res);
+        const ip = clientContext(req).ip ?? "unknown";
+        const blockedFor = await limits.beginLoginAttempt(auth.account.email, ip);
+        if (blockedFor !== null) {
+          throw new AppError("rate_limit_exceeded", "Too many failed password attempts; try again later", {
+            headers: { "Retry-After": String(blockedFor) },
+          });
+        }
         const current = await verifyPassword(auth.account.passwordHash, body.current_password);
+        if (current.ok) await limits.loginSucceeded(auth.account.email, ip);
         if (!current.ok) {
           throw new AppError("invalid_credentials", "Current password is incorrect", {
             param: "current_password",
