@@ -119,3 +119,27 @@ describe("GET /admin/audit-events", () => {
     expect([anonymous.status, anonymous.body.error.code]).toEqual([401, "session_required"]);
   });
 });
+
+describe("client addresses", () => {
+  it("records a direct IPv4 client as a plain address, not IPv4-mapped IPv6", async () => {
+    const direct = await env.makeApp({ clock });
+    const user = await createAccountWithSession(env);
+    const server = direct.app.listen(0, "::");
+    await new Promise((resolve) => server.once("listening", resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      await request(`http://127.0.0.1:${port}`)
+        .post("/admin/keys")
+        .set("Authorization", `Bearer ${user.token}`)
+        .send({ name: "direct" })
+        .expect(201);
+    } finally {
+      server.close();
+    }
+    const events = await request(web.app)
+      .get("/admin/audit-events")
+      .set("Authorization", `Bearer ${user.token}`)
+      .expect(200);
+    expect(events.body.data[0]).toMatchObject({ action: "key.created", ip: "127.0.0.1" });
+  });
+});

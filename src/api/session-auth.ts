@@ -49,7 +49,13 @@ export function authOf(res: Response): SessionAuth {
 
 /** The client's address and agent, for audit events and rate limits (trust proxy decides the IP). */
 export function clientContext(req: Request): { ip: string | null; userAgent: string | null } {
-  return { ip: req.ip ?? null, userAgent: req.get("user-agent") ?? null };
+  return { ip: req.ip ? plainIp(req.ip) : null, userAgent: req.get("user-agent") ?? null };
+}
+
+// A dual-stack socket reports IPv4 clients as "::ffff:1.2.3.4"; audit logs and limits use "1.2.3.4",
+// so one client is one key whichever way it arrived.
+function plainIp(ip: string): string {
+  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
 }
 
 function sessionCookieOptions(config: Pick<Config, "secureCookies">): CookieOptions {
@@ -73,5 +79,5 @@ export function clearSessionCookie(res: Response, config: Pick<Config, "secureCo
 
 /** The IP rate limits key on; "unknown" rather than no limit when express cannot tell. */
 export function clientIp(req: Request): string {
-  return req.ip ?? "unknown";
+  return req.ip ? plainIp(req.ip) : "unknown";
 }
