@@ -173,6 +173,27 @@ describe("POST /admin/keys/:id/rotate", () => {
     expect(children).toHaveLength(2);
   });
 
+  it("rotates a key once: a repeated or concurrent rotation is 409 key_rotated and mints no second key", async () => {
+    const user = await createAccountWithSession(env);
+    const old = await insertApiKey(env, user.id);
+    const both = await Promise.all([
+      post(web, user.token, `/admin/keys/${old.id}/rotate`, { grace_period_seconds: 60 }),
+      post(web, user.token, `/admin/keys/${old.id}/rotate`, { grace_period_seconds: 60 }),
+    ]);
+    expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
+    const refused = both.find((r) => r.status === 409);
+    expect(refused?.body.error).toMatchObject({ code: "key_rotated", type: "invalid_request_error" });
+    const again = await post(web, user.token, `/admin/keys/${old.id}/rotate`, { grace_period_seconds: 0 });
+    expect([again.status, again.body.error.code]).toEqual([409, "key_rotated"]);
+    const successors = await env.database.db.select().from(apiKeys).where(eq(apiKeys.rotatedFrom, old.id));
+    expect(successors).toHaveLength(1);
+    // The replacement itself can be rotated in turn.
+    const next = await post(web, user.token, `/admin/keys/${successors[0]?.id}/rotate`, {
+      grace_period_seconds: 0,
+    });
+    expect(next.status).toBe(201);
+  });
+
   it("refuses a bad grace period with 400", async () => {
     const user = await createAccountWithSession(env);
     const key = await insertApiKey(env, user.id);

@@ -22,6 +22,7 @@ export const errorStatus = {
   key_limit_reached: 409,
   key_revoked: 409,
   key_expired: 409,
+  key_rotated: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limit_exceeded: 429,

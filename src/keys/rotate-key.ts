@@ -12,7 +12,11 @@ import { KeyMarkerUnavailable, publishKeyDeadAt } from "./revoke-key.js";
 
 export type RotateResult =
   | { ok: true; key: ApiKeyRow; secret: string; previous: ApiKeyRow }
-  | { ok: false; reason: "not_found" | "revoked" | "expired" | "key_limit" | "unavailable"; cause?: unknown };
+  | {
+      ok: false;
+      reason: "not_found" | "revoked" | "expired" | "already_rotated" | "key_limit" | "unavailable";
+      cause?: unknown;
+    };
 
 /** When the previous key stops: the end of the grace period, but never later than its own expiry. */
 export function previousKeyDeadline(
@@ -46,6 +50,14 @@ export async function rotateApiKey(
       if (!old) return { ok: false, reason: "not_found" };
       const status = keyStatus(old, input.now);
       if (status !== "active") return { ok: false, reason: status };
+      // One successor per key: a repeated call (a double click, a client retry) must not mint a second
+      // secret that nobody keeps. The row lock above serialises concurrent rotations of this key.
+      const [successor] = await tx
+        .select({ id: apiKeys.id })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.rotatedFrom, old.id), eq(apiKeys.accountId, input.accountId)))
+        .limit(1);
+      if (successor) return { ok: false, reason: "already_rotated" };
 
       const deadline = previousKeyDeadline(old, input.now, input.graceSeconds);
       const oldStaysActive = deadline.getTime() > input.now.getTime();

@@ -130,6 +130,12 @@ export function keysRouter(deps: AppDeps): Router {
       if (result.reason === "revoked") throw keyRevoked();
       if (result.reason === "expired")
         throw new AppError("key_expired", "This key has expired; create a new key");
+      if (result.reason === "already_rotated") {
+        throw new AppError(
+          "key_rotated",
+          "This key has already been rotated; rotate its replacement instead",
+        );
+      }
       if (result.reason === "key_limit") throw keyLimitReached();
       throw unavailable(req, result.cause);
     }
