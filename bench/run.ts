@@ -220,7 +220,7 @@ async function main(): Promise<void> {
       `| ${health.name} | keyward | ${healthMax.rps.toFixed(0)} | ${healthMax.p50} / ${healthMax.p99} | ${healthMax.cpuUs.toFixed(0)} | | | | | ${healthMax.bad} |`,
     );
     verdicts.push(
-      `- Where the time goes (CPU per request, worst load): bare proxy ${bareCpuUs.toFixed(0)} µs; keyward ${keywardCpuUs.toFixed(0)} µs, of which ${healthMax.cpuUs.toFixed(0)} µs is its middleware alone (/healthz: request id and log line, metrics, helmet, express) and about ${(keywardCpuUs - healthMax.cpuUs).toFixed(0)} µs the gateway (key check, rate limit, key-use record, forwarding). With that middleware, keyward could reach at most about ${((bareCpuUs / Math.max(1, healthMax.cpuUs)) * 100).toFixed(0)} % of the bare proxy's req/s even if the gateway cost nothing.`,
+      `- Where the time goes (CPU per request, worst load): bare proxy ${bareCpuUs.toFixed(0)} µs; keyward ${keywardCpuUs.toFixed(0)} µs, of which ${healthMax.cpuUs.toFixed(0)} µs is its middleware alone (/healthz: request id and log line, metrics, helmet, express) and about ${(keywardCpuUs - healthMax.cpuUs).toFixed(0)} µs the /v1 path beyond that floor (key check, rate limit, key-use record, forwarding, /v1 metrics). With that middleware, keyward could reach at most about ${((bareCpuUs / Math.max(1, healthMax.cpuUs)) * 100).toFixed(0)} % of the bare proxy's req/s even if the gateway cost nothing.`,
     );
     const totalQueries = await askQueries(keyward.child);
     const perRequest = queriesDuringRuns / Math.max(1, keywardRequests);
