@@ -4,8 +4,9 @@ import { type AddressInfo, createServer as createNetServer, Socket } from "node:
 import { fileURLToPath } from "node:url";
 import { waitFor } from "./worker-keys.js";
 
-// Real worker processes (`node --import tsx src/worker/main.ts`) for the lifecycle tests, and a Resend
-// stand-in that can hold a request open so a job is provably "in hand" when a signal arrives.
+// Real worker processes (`node --import tsx src/worker/main.ts`) for the lifecycle tests (and web
+// processes, `src/api/main.ts`, for the end-to-end test), and a Resend stand-in that can hold a
+// request open so a job is provably "in hand" when a signal arrives.
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const running = new Set<ChildProcess>();
@@ -26,7 +27,16 @@ export interface WorkerProcess {
 }
 
 export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/worker/main.ts"], {
+  return spawnEntry("src/worker/main.ts", env);
+}
+
+/** A web process; give it a free `PORT` in `env`. Same handle as a worker's (JSON log lines, signals). */
+export function spawnWeb(env: Record<string, string>): WorkerProcess {
+  return spawnEntry("src/api/main.ts", env);
+}
+
+function spawnEntry(entry: string, env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -74,11 +84,11 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
     },
   };
   function exitError(): Error {
-    return new Error(`worker ${child.pid} exited early: ${stderr.join("").slice(-2000)}`);
+    return new Error(`${entry} (${child.pid}) exited early: ${stderr.join("").slice(-2000)}`);
   }
 }
 
-/** For afterAll: no test leaves a worker process behind, whatever happened. */
+/** For afterAll: no test leaves a worker (or web) process behind, whatever happened. */
 export async function killAllWorkers(): Promise<void> {
   const left = [...running];
   for (const child of left) child.kill("SIGKILL");
