@@ -107,6 +107,9 @@ export const apiKeys = pgTable(
   (t) => [
     uniqueIndex("api_keys_key_hash_key").on(t.keyHash),
     index("api_keys_account_id_id_idx").on(t.accountId, t.id),
+    // Rotation looks for an existing successor; reminders find the keys a run claimed by its stamp.
+    index("api_keys_rotated_from_idx").on(t.rotatedFrom),
+    index("api_keys_last_reminder_at_idx").on(t.lastReminderAt),
   ],
 );
 

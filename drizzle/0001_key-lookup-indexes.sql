@@ -1,0 +1,2 @@
+CREATE INDEX "api_keys_rotated_from_idx" ON "api_keys" USING btree ("rotated_from");--> statement-breakpoint
+CREATE INDEX "api_keys_last_reminder_at_idx" ON "api_keys" USING btree ("last_reminder_at");
