@@ -1,34 +1,94 @@
 import { randomUUID } from "node:crypto";
-import type { RequestHandler } from "express";
-import { pinoHttp } from "pino-http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Request, RequestHandler } from "express";
+import type { Logger } from "../logging/logger.js";
 import type { AppDeps } from "./deps.js";
+
+declare module "node:http" {
+  interface IncomingMessage {
+    /** The request id: the client's sane `x-request-id`, else a fresh UUID; also sent back. */
+    id: string;
+    /** A logger whose lines carry `reqId`; made on first use only (most requests never log). */
+    log: Logger;
+  }
+}
 
 // A client's own request id is kept when it is sane (short, printable), so traces can be joined up;
 // anything else is replaced, so that a header cannot inject into logs.
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function requestContext(deps: AppDeps): RequestHandler {
-  const http = pinoHttp({
-    logger: deps.logger,
-    genReqId: (req, res) => {
-      const given = req.headers["x-request-id"];
-      const id = typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
-      res.setHeader("x-request-id", id);
-      return id;
+const LOGGER = Symbol("keyward.logger");
+const CHILD = Symbol("keyward.childLogger");
+type ContextRequest = IncomingMessage & { [LOGGER]?: Logger; [CHILD]?: Logger };
+const patchedPrototypes = new WeakSet<object>();
+
+/**
+ * `req.log` as an accessor on the app's request prototype (set once), so a request that logs nothing
+ * (nearly all of them) allocates no child logger, and request objects keep one shape.
+ */
+function installLazyLog(req: IncomingMessage): void {
+  const proto = Object.getPrototypeOf(req) as object;
+  if (patchedPrototypes.has(proto)) return;
+  patchedPrototypes.add(proto);
+  Object.defineProperty(proto, "log", {
+    configurable: true,
+    get(this: ContextRequest) {
+      let child = this[CHILD];
+      if (!child) {
+        const base = this[LOGGER];
+        if (!base) return undefined;
+        child = base.child({ reqId: this.id });
+        this[CHILD] = child;
+      }
+      return child;
     },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : "info"),
-    serializers: {
-      // Only what helps an operator: never headers, bodies or query strings (keys may sit there).
-      // The client's address as `trust proxy` (TRUST_PROXY) decides it, not the router's.
-      req: (req) => ({
-        id: req.id,
-        method: req.method,
-        path: String(req.url).split("?")[0],
-        ip: (req.raw as { ip?: string } | undefined)?.ip,
-      }),
-      res: (res) => ({ statusCode: res.statusCode }),
+    set(this: ContextRequest, value: Logger) {
+      this[CHILD] = value;
     },
-    quietReqLogger: true,
   });
-  return http as unknown as RequestHandler;
+}
+
+/** The id to use for a request, set as its `x-request-id` response header. */
+export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers["x-request-id"];
+  const id = typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+  req.id = id;
+  res.setHeader("x-request-id", id);
+  return id;
+}
+
+/** The path of a request-target without its query string (keys or tokens may sit there). */
+export function pathOf(url: string | undefined): string {
+  const raw = url ?? "";
+  const queryAt = raw.indexOf("?");
+  return queryAt === -1 ? raw : raw.slice(0, queryAt);
+}
+
+/**
+ * Request id and one access line per request, written when the response ends (or the client goes):
+ * only what helps an operator, never headers, bodies or query strings. The client's address is the
+ * one `trust proxy` (TRUST_PROXY) decides. Server errors are logged at `error`.
+ */
+export function logAccess(logger: Logger, req: Request, res: ServerResponse, startedMs: number): void {
+  const status = res.statusCode;
+  const line = {
+    reqId: req.id,
+    req: { id: req.id, method: req.method, path: pathOf(req.originalUrl ?? req.url), ip: req.ip },
+    res: { statusCode: status },
+    responseTime: Date.now() - startedMs,
+  };
+  if (status >= 500) logger.error(line, "request errored");
+  else logger.info(line, "request completed");
+}
+
+export function requestContext(deps: AppDeps): RequestHandler {
+  const logger = deps.logger;
+  return (req, res, next) => {
+    installLazyLog(req);
+    (req as ContextRequest)[LOGGER] = logger;
+    assignRequestId(req, res);
+    const started = Date.now();
+    res.once("close", () => logAccess(logger, req, res, started));
+    next();
+  };
 }

@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import autocannon from "autocannon";
+import postgres from "postgres";
+import { connectDatabase } from "../src/db/client.js";
+import { newId } from "../src/db/ids.js";
+import { runMigrations } from "../src/db/migrate.js";
+import { accounts, apiKeys } from "../src/db/schema.js";
+import { generateApiKey } from "../src/secrets/secrets.js";
+
+// usage: tsx quick.ts [paths comma] [seconds] [prof]
+const PG = "postgres://postgres@127.0.0.1:5432";
+const DB = "keyward_quick";
+const paths = (process.argv[2] ?? "/v1/models").split(",");
+const seconds = Number(process.argv[3] ?? 6);
+const prof = process.argv[4] === "prof";
+const reps = Number(process.env.REPS ?? 2);
+function start(script: string, env: Record<string, string>, extra: string[] = []) {
+  const child = spawn(process.execPath, [...extra, "--import", "tsx", script], {
+    cwd: "/work/main",
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  return new Promise<{ child: ChildProcess; port: number }>((res, rej) => {
+    child.once("exit", (c) => rej(new Error(`${script} exited ${c}`)));
+    child.on("message", (m: { ready?: boolean; port: number }) => m.ready && res({ child, port: m.port }));
+  });
+}
+function cpuMs(pid?: number) {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+const admin = postgres(`${PG}/postgres`, { max: 1, onnotice: () => {} });
+await admin.unsafe(`drop database if exists ${DB} with (force)`);
+await admin.unsafe(`create database ${DB}`);
+await admin.end();
+const databaseUrl = `${PG}/${DB}`;
+await runMigrations({ databaseUrl, databaseSsl: "off", databasePoolMax: 1 });
+const { db, close } = connectDatabase({ databaseUrl, databaseSsl: "off", databasePoolMax: 1 });
+const accountId = newId("acc");
+await db.insert(accounts).values({
+  id: accountId,
+  email: "q@example.com",
+  passwordHash: "x",
+  emailVerifiedAt: new Date(),
+  tier: "enterprise",
+});
+const key = generateApiKey();
+await db.insert(apiKeys).values({
+  id: newId("key"),
+  accountId,
+  name: "q",
+  keyHash: key.hash,
+  last4: key.last4,
+  permissions: ["chat:read", "embeddings:read", "models:list"],
+});
+await close();
+const up = await start("bench/upstream.ts", {});
+const kw = await start(
+  "bench/keyward-server.ts",
+  {
+    NODE_ENV: "production",
+    DATABASE_URL: databaseUrl,
+    DATABASE_SSL: "off",
+    REDIS_URL: "redis://127.0.0.1:6379",
+    REDIS_PREFIX: `kwq-${randomBytes(3).toString("hex")}`,
+    UPSTREAM_URL: `http://127.0.0.1:${up.port}`,
+    RATE_LIMIT_ENTERPRISE: "1000000000",
+    LOG_LEVEL: "info",
+  },
+  prof ? ["--cpu-prof", "--cpu-prof-dir=/tmp/kwq/prof"] : [],
+);
+for (const path of paths) {
+  const post = path.includes("chat");
+  const opts = {
+    url: `http://127.0.0.1:${kw.port}${path}`,
+    method: post ? "POST" : "GET",
+    body: post
+      ? JSON.stringify({ model: "vllm-primary", messages: [{ role: "user", content: "Hello!" }] })
+      : undefined,
+    headers: { "content-type": "application/json", authorization: `Bearer ${key.secret}` },
+    connections: 32,
+  } as const;
+  await autocannon({ ...opts, duration: 2 });
+  for (let i = 0; i < reps; i++) {
+    const c0 = cpuMs(kw.child.pid);
+    const r = await autocannon({ ...opts, duration: seconds });
+    const cpu = ((cpuMs(kw.child.pid) - c0) * 1000) / r.requests.total;
+    console.log(
+      `${path}\trps ${r.requests.average.toFixed(0)}\tcpu ${cpu.toFixed(0)} µs/req\tp50 ${r.latency.p50} p99 ${r.latency.p99}\tbad ${r.non2xx + r.errors}`,
+    );
+  }
+}
+kw.child.kill("SIGTERM");
+up.child.kill("SIGTERM");
+await new Promise((r) => setTimeout(r, 1500));
+process.exit(0);
