@@ -19,13 +19,13 @@ describe("login and email-request limits", () => {
     const redis = connectRedis(env.config);
     try {
       const limits = createAbuseLimits(redis, env.prefix);
-      for (let i = 0; i < 99; i++) await limits.recordLoginFailure(`victim-${i}@example.com`, "10.0.0.1");
-      expect(await limits.loginBlockedFor("fresh@example.com", "10.0.0.1")).toBeNull();
-      await limits.recordLoginFailure("victim-last@example.com", "10.0.0.1");
-      const wait = await limits.loginBlockedFor("fresh@example.com", "10.0.0.1");
+      for (let i = 0; i < 100; i++) {
+        expect(await limits.beginLoginAttempt(`victim-${i}@example.com`, "10.0.0.1")).toBeNull();
+      }
+      const wait = await limits.beginLoginAttempt("fresh@example.com", "10.0.0.1");
       expect(wait).toBeGreaterThan(800);
       expect(wait).toBeLessThanOrEqual(900);
-      expect(await limits.loginBlockedFor("fresh@example.com", "10.0.0.2")).toBeNull();
+      expect(await limits.beginLoginAttempt("fresh@example.com", "10.0.0.2")).toBeNull();
     } finally {
       await redis.quit();
     }
@@ -35,10 +35,16 @@ describe("login and email-request limits", () => {
     const redis = connectRedis(env.config);
     try {
       const limits = createAbuseLimits(redis, env.prefix);
-      for (let i = 0; i < 10; i++) await limits.recordLoginFailure("Mixed@Example.com", `10.1.0.${i}`);
-      expect(await limits.loginBlockedFor("mixed@example.com", "10.1.1.1")).toBeGreaterThan(0);
-      await limits.clearLoginFailures("MIXED@example.com");
-      expect(await limits.loginBlockedFor("mixed@example.com", "10.1.1.1")).toBeNull();
+      for (let i = 0; i < 9; i++) {
+        expect(await limits.beginLoginAttempt("Mixed@Example.com", `10.1.0.${i}`)).toBeNull();
+      }
+      // The 10th attempt is allowed and succeeds: the email's count starts again from zero.
+      expect(await limits.beginLoginAttempt("mixed@example.com", "10.1.0.9")).toBeNull();
+      await limits.loginSucceeded("MIXED@example.com", "10.1.0.9");
+      for (let i = 0; i < 10; i++) {
+        expect(await limits.beginLoginAttempt("mixed@EXAMPLE.com", `10.1.1.${i}`)).toBeNull();
+      }
+      expect(await limits.beginLoginAttempt("MIXED@example.com", "10.1.2.1")).toBeGreaterThan(0);
     } finally {
       await redis.quit();
     }

@@ -23,10 +23,6 @@ export interface AbuseLimits {
   beginLoginAttempt(email: string, ip: string): Promise<number | null>;
   /** After a correct password: the email's count is cleared and the attempt given back to the IP. */
   loginSucceeded(email: string, ip: string): Promise<void>;
-  /** Seconds until another login attempt is allowed for this email or IP, or null when allowed now. */
-  loginBlockedFor(email: string, ip: string): Promise<number | null>;
-  recordLoginFailure(email: string, ip: string): Promise<void>;
-  clearLoginFailures(email: string): Promise<void>;
   /** Count one request; seconds to wait when over the limit, else null. */
   consumeSignup(ip: string): Promise<number | null>;
   consumeVerificationEmail(email: string, ip: string): Promise<number | null>;
@@ -81,23 +77,6 @@ export function createAbuseLimits(redis: Redis, redisPrefix: string): AbuseLimit
       ]),
     async loginSucceeded(email, ip) {
       await Promise.all([loginEmail.delete(emailKey(email)), loginIp.reward(ip, 1)]);
-    },
-    async loginBlockedFor(email, ip) {
-      const [byEmail, byIp] = await Promise.all([loginEmail.get(emailKey(email)), loginIp.get(ip)]);
-      const waits = [
-        byEmail && byEmail.consumedPoints >= LIMITS.loginEmail.points ? seconds(byEmail.msBeforeNext) : null,
-        byIp && byIp.consumedPoints >= LIMITS.loginIp.points ? seconds(byIp.msBeforeNext) : null,
-      ].filter((w): w is number => w !== null);
-      return waits.length > 0 ? Math.max(...waits) : null;
-    },
-    async recordLoginFailure(email, ip) {
-      await consumeAll([
-        [loginEmail, emailKey(email)],
-        [loginIp, ip],
-      ]);
-    },
-    async clearLoginFailures(email) {
-      await loginEmail.delete(emailKey(email));
     },
     consumeSignup: (ip) => consume(signupIp, ip),
     consumeVerificationEmail: (email, ip) =>
