@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from "express";
 import type { Redis } from "ioredis";
 import type { AppDeps } from "../api/deps.js";
 import { AppError } from "../errors/app-error.js";
-import { recordKeyUse } from "../usage/buffer.js";
+import { defineUsageCommands, recordKeyUse } from "../usage/buffer.js";
 import { extractApiKey } from "./extract-api-key.js";
 import { declaresTooLarge, forwardToUpstream, tooLargeError, type Upstream } from "./forward.js";
 import { resolveV1Route } from "./gateway-routes.js";
@@ -31,14 +31,14 @@ export interface Gateway {
 }
 
 /**
- * The hot path's own Redis connection, with auto-pipelining: the commands of one request (markers,
- * rate limit, key use) and of concurrent requests leave in one write. Socket writes, not Redis, are
- * what a request costs most. It follows the app's connection (same address, closed with it).
+ * The hot path's own Redis connection, with auto-pipelining: every command of one request (markers,
+ * rate limit, key use) and of concurrent requests leaves in one write per event-loop turn. Socket
+ * writes, not Redis, are what a request costs most. Script commands are defined before any pipeline
+ * exists (see rate-limit.ts). It follows the app's connection (same address, closed with it).
  */
 function hotPathRedis(redis: Redis): Redis {
-  // rate-limiter-flexible's script command stays out of the auto-pipeline: under load, mixing it in
-  // made ioredis fail an auto-pipeline callback with an uncaught error (seen while benchmarking).
-  const hot = redis.duplicate({ enableAutoPipelining: true, autoPipeliningIgnoredCommands: ["rlflxIncr"] });
+  const hot = redis.duplicate({ enableAutoPipelining: true });
+  defineUsageCommands(hot);
   hot.on("error", () => {});
   redis.once("end", () => hot.disconnect());
   return hot;

@@ -17,6 +17,11 @@ const WINDOW_SECONDS = 60;
 export function createKeyRateLimiter(redis: Redis, redisPrefix: string) {
   // One limiter per distinct limit: they share one counter per key, each reads it against its points.
   const limiters = new Map<number, RateLimiterRedis>();
+  // Each RateLimiterRedis defines its script command (rlflxIncr) on the client. The first one is made
+  // now, before the client has any auto-pipeline: ioredis copies a client's commands into a pipeline
+  // when it creates it, and a pipeline lacking the command fails the callbacks of its whole batch
+  // (an uncaught TypeError). Later limiters redefine the same script, which pipelines already have.
+  new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisPrefix}:ratelimit`, points: 1, duration: 1 });
 
   function limiterFor(points: number): RateLimiterRedis {
     let limiter = limiters.get(points);

@@ -21,11 +21,30 @@ if (not current) or tonumber(ARGV[3]) > tonumber(current) then
 end
 return 1`;
 
-/** O(1): one script call; callers need not wait for it. */
+const COMMAND = "keywardRecordKeyUse";
+type WithRecordUse = Redis & {
+  [COMMAND](key: string, tField: string, cField: string, atMs: string): Promise<unknown>;
+};
+const defined = new WeakSet<Redis>();
+
+/**
+ * Defines the script command on a client. A client with auto-pipelining must have it before its first
+ * pipeline is made: ioredis copies a client's commands into each pipeline when creating it, and a
+ * command missing from a pipeline fails that whole batch's callbacks.
+ */
+export function defineUsageCommands(redis: Redis): void {
+  if (defined.has(redis)) return;
+  redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: RECORD_USE });
+  defined.add(redis);
+}
+
+/**
+ * O(1): one script call; callers need not wait for it. The script is a defined command, so after its
+ * first use on a connection only its SHA1 is sent (EVALSHA; ioredis re-sends the body on NOSCRIPT).
+ */
 export function recordKeyUse(redis: Redis, prefix: string, keyId: string, at: Date): Promise<unknown> {
-  return redis.eval(
-    RECORD_USE,
-    1,
+  defineUsageCommands(redis);
+  return (redis as WithRecordUse)[COMMAND](
     pendingUsageKey(prefix),
     `t:${keyId}`,
     `c:${keyId}:${utcDay(at)}`,
