@@ -223,6 +223,9 @@ describe("what is refused before anything is forwarded", () => {
       "/v1//127.0.0.1:1/v1/models",
       "/v1/chat/completions/../../admin/me",
       "/v1/Chat/Completions",
+      "/v1",
+      "/v1?models",
+      "/V1/models",
     ];
     const before = stub.requests.length;
     for (const path of targets) {
@@ -231,6 +234,20 @@ describe("what is refused before anything is forwarded", () => {
       expect(res.json().error.code, path).toBe("unknown_endpoint");
     }
     expect(stub.requests.length).toBe(before);
+  });
+
+  it("leaves paths that only look like /v1 to the app (404 not_found), and marks /v1 answers nosniff", async () => {
+    for (const path of ["/v1x/models", "/v10/models", "/v2/models"]) {
+      const res = await rawRequest(server.url, { path, headers: { "x-api-key": secret } });
+      expect(res.status, path).toBe(404);
+      expect(res.json().error.code, path).toBe("not_found");
+    }
+    const ok = await rawRequest(server.url, { path: "/v1/models", headers: { "x-api-key": secret } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers["x-content-type-options"]).toBe("nosniff");
+    const refused = await rawRequest(server.url, { path: "/v1/models" });
+    expect(refused.status).toBe(401);
+    expect(refused.headers["x-content-type-options"]).toBe("nosniff");
   });
 
   it("never forwards requests aimed at another host (absolute-form or protocol-relative)", async () => {

@@ -23,12 +23,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestContext(deps));
   const metrics = createMetrics({ queues: queuesOf(deps) });
   app.use(recordHttpMetrics(metrics));
+  // /v1 first, before helmet and the routers (see v1Router); it streams bodies to the upstream
+  // untouched, so it also comes before any body parser.
+  app.use(v1Router(deps));
   app.use(helmet());
   app.use(healthRouter(deps));
   app.use(metricsRouter(deps, metrics));
-
-  // /v1 streams bodies to the upstream untouched, so it is mounted before any body parser.
-  app.use("/v1", v1Router(deps));
 
   app.use("/admin", consoleCors(deps.config.consoleOrigins), adminRouter(deps));
 
