@@ -225,6 +225,35 @@ describe("logs over a whole account life", () => {
     }
   }, 60_000);
 
+  it("writes one access line per request with the operator's fields only (no query, no header)", async () => {
+    const before = env.logs.lines.length;
+    await request(web.app)
+      .get("/v1/models?api_key=query-leak-1")
+      .set("x-request-id", "access-line-1")
+      .set("authorization", "Bearer header-leak-2")
+      .set("x-forwarded-for", "203.0.113.9")
+      .expect(401);
+    const lines = env.logs.lines
+      .slice(before)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.reqId === "access-line-1");
+    expect(lines).toHaveLength(1);
+    const [line] = lines;
+    // (A `name` too where the logger has one: "web" in production; the test logger has none.)
+    expect(Object.keys(line ?? {}).sort()).toEqual(
+      ["level", "msg", "pid", "reqId", "req", "res", "responseTime", "time"].sort(),
+    );
+    expect(line).toMatchObject({
+      level: 30,
+      msg: "request completed",
+      req: { id: "access-line-1", method: "GET", path: "/v1/models", ip: "203.0.113.9" },
+      res: { statusCode: 401 },
+    });
+    expect(Object.keys(line?.req as object).sort()).toEqual(["id", "ip", "method", "path"]);
+    expect(typeof line?.responseTime).toBe("number");
+    expect(env.logs.lines.slice(before).join("\n")).not.toMatch(/leak-[12]/);
+  });
+
   it("redacts the sensitive fields wherever a log call might carry them", () => {
     const before = env.logs.lines.length;
     env.logger.info(

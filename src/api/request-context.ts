@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Request, RequestHandler } from "express";
-import type { Logger } from "../logging/logger.js";
+import { accessLoggerFor, type Logger } from "../logging/logger.js";
 import type { AppDeps } from "./deps.js";
 
 declare module "node:http" {
@@ -67,7 +67,8 @@ export function pathOf(url: string | undefined): string {
 /**
  * Request id and one access line per request, written when the response ends (or the client goes):
  * only what helps an operator, never headers, bodies or query strings. The client's address is the
- * one `trust proxy` (TRUST_PROXY) decides. Server errors are logged at `error`.
+ * one `trust proxy` (TRUST_PROXY) decides. Server errors are logged at `error`. `logger` is the
+ * access logger (no redaction pass: none of these fields is a secret's name).
  */
 export function logAccess(logger: Logger, req: Request, res: ServerResponse, startedMs: number): void {
   const status = res.statusCode;
@@ -83,12 +84,13 @@ export function logAccess(logger: Logger, req: Request, res: ServerResponse, sta
 
 export function requestContext(deps: AppDeps): RequestHandler {
   const logger = deps.logger;
+  const access = accessLoggerFor(logger);
   return (req, res, next) => {
     installLazyLog(req);
     (req as ContextRequest)[LOGGER] = logger;
     assignRequestId(req, res);
     const started = Date.now();
-    res.once("close", () => logAccess(logger, req, res, started));
+    res.once("close", () => logAccess(access, req, res, started));
     next();
   };
 }

@@ -31,3 +31,21 @@ export function createLogger(
     destination,
   );
 }
+
+const accessLoggers = new WeakMap<Logger, Logger>();
+
+/**
+ * The logger for the per-request access line alone: the same destination, level and bindings (name,
+ * pid) as `logger`, without its redaction pass. That line has fixed fields (request id, method, path,
+ * client address, status, time), none of them a redacted name, so redacting it changes nothing and
+ * cost about a third of the line's time. Everything else, `req.log` included, goes through `logger`.
+ */
+export function accessLoggerFor(logger: Logger): Logger {
+  let access = accessLoggers.get(logger);
+  if (!access) {
+    const destination = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+    access = pino({ level: logger.level, base: { pid: process.pid, ...logger.bindings() } }, destination);
+    accessLoggers.set(logger, access);
+  }
+  return access;
+}
