@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { connectDatabase } from "../src/db/client.js";
@@ -149,8 +149,13 @@ async function hit(
   };
 }
 
+function formatLoad(load: number[]): string {
+  return load.map((l) => l.toFixed(2)).join(", ");
+}
+
 async function main(): Promise<void> {
   const began = Date.now();
+  const loadBefore = loadavg();
   const { databaseUrl, secret } = await prepareDatabase();
   const children: ChildProcess[] = [];
   try {
@@ -208,7 +213,8 @@ async function main(): Promise<void> {
       );
     }
     // The floor under keyward's own stack: /healthz passes the same middleware (request id and log
-    // line, metrics, helmet, express routing) but no key check, limit or upstream.
+    // line, metrics, express) but no key check, limit or upstream; it also passes helmet and the
+    // health router, which /v1 (dispatched first) skips, so it is an upper bound of /v1's share.
     const health = {
       name: "GET /healthz (keyward's middleware alone)",
       method: "GET" as const,
@@ -220,7 +226,7 @@ async function main(): Promise<void> {
       `| ${health.name} | keyward | ${healthMax.rps.toFixed(0)} | ${healthMax.p50} / ${healthMax.p99} | ${healthMax.cpuUs.toFixed(0)} | | | | | ${healthMax.bad} |`,
     );
     verdicts.push(
-      `- Where the time goes (CPU per request, worst load): bare proxy ${bareCpuUs.toFixed(0)} µs; keyward ${keywardCpuUs.toFixed(0)} µs, of which ${healthMax.cpuUs.toFixed(0)} µs is its middleware alone (/healthz: request id and log line, metrics, helmet, express) and about ${(keywardCpuUs - healthMax.cpuUs).toFixed(0)} µs the /v1 path beyond that floor (key check, rate limit, key-use record, forwarding, /v1 metrics). With that middleware, keyward could reach at most about ${((bareCpuUs / Math.max(1, healthMax.cpuUs)) * 100).toFixed(0)} % of the bare proxy's req/s even if the gateway cost nothing.`,
+      `- Where the time goes (CPU per request, worst load): bare proxy ${bareCpuUs.toFixed(0)} µs; keyward ${keywardCpuUs.toFixed(0)} µs, of which at most ${healthMax.cpuUs.toFixed(0)} µs is its middleware (/healthz: request id and log line, metrics, express, plus helmet and the health router, which /v1 skips) and at least about ${(keywardCpuUs - healthMax.cpuUs).toFixed(0)} µs the /v1 path beyond that floor (key check, rate limit, key-use record, forwarding, /v1 metrics). With middleware as costly as /healthz's, keyward could reach at most about ${((bareCpuUs / Math.max(1, healthMax.cpuUs)) * 100).toFixed(0)} % of the bare proxy's req/s even if the gateway cost nothing.`,
     );
     const totalQueries = await askQueries(keyward.child);
     const perRequest = queriesDuringRuns / Math.max(1, keywardRequests);
@@ -251,6 +257,7 @@ async function main(): Promise<void> {
       `- Date: ${new Date().toISOString()}`,
       `- Machine: ${machine}. Shared with other work while measured, so absolute numbers are noisy;`,
       "  upstream, both proxies and autocannon share the same cores.",
+      `- Load average (1, 5, 15 min, as \`uptime\` shows it) at the start: ${formatLoad(loadBefore)}; at the end: ${formatLoad(loadavg())}.`,
       `- Command: \`npm run bench\` (total ${((Date.now() - began) / 1000).toFixed(0)} s)`,
       "",
       table,
