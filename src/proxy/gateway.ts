@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from "express";
 import type { Redis } from "ioredis";
 import type { AppDeps } from "../api/deps.js";
 import { AppError } from "../errors/app-error.js";
-import { defineUsageCommands, recordKeyUse } from "../usage/buffer.js";
+import { createKeyUseBatcher, defineUsageCommands } from "../usage/buffer.js";
 import { extractApiKey } from "./extract-api-key.js";
 import { declaresTooLarge, forwardToUpstream, tooLargeError, type Upstream } from "./forward.js";
 import { resolveV1Route } from "./gateway-routes.js";
@@ -50,20 +50,11 @@ export function createGateway(deps: AppDeps, upstream: Upstream): Gateway {
   const authenticator = createKeyAuthenticator({ ...deps, redis });
   const limiter = createKeyRateLimiter(redis, prefix);
   let usageFailing = false;
-
-  function noteKeyUse(keyId: string, at: Date): void {
-    // Fire and forget: last-used bookkeeping must never slow down or fail a request.
-    if (redis.status !== "ready") return;
-    recordKeyUse(redis, prefix, keyId, at).then(
-      () => {
-        usageFailing = false;
-      },
-      (err) => {
-        if (!usageFailing) deps.logger.warn({ err, keyId }, "could not buffer key use in Redis");
-        usageFailing = true;
-      },
-    );
-  }
+  // Fire and forget: last-used bookkeeping must never slow down or fail a request.
+  const noteKeyUse = createKeyUseBatcher(redis, prefix, (err, keyId) => {
+    if (err && !usageFailing) deps.logger.warn({ err, keyId }, "could not buffer key use in Redis");
+    usageFailing = err !== null;
+  });
 
   async function serve(req: Request, res: Response): Promise<void> {
     const route = resolveV1Route(req.method, req.originalUrl);

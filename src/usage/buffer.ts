@@ -14,7 +14,7 @@ export function utcDay(at: Date): string {
 // One atomic command: count the use, and move the last-used time only forward, so uses recorded out
 // of order (several web processes, small clock differences) never lower it.
 const RECORD_USE = `
-redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+redis.call('HINCRBY', KEYS[1], ARGV[2], tonumber(ARGV[4]))
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if (not current) or tonumber(ARGV[3]) > tonumber(current) then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
@@ -23,7 +23,7 @@ return 1`;
 
 const COMMAND = "keywardRecordKeyUse";
 type WithRecordUse = Redis & {
-  [COMMAND](key: string, tField: string, cField: string, atMs: string): Promise<unknown>;
+  [COMMAND](key: string, tField: string, cField: string, atMs: string, count: string): Promise<unknown>;
 };
 const defined = new WeakSet<Redis>();
 
@@ -39,15 +39,64 @@ export function defineUsageCommands(redis: Redis): void {
 }
 
 /**
- * O(1): one script call; callers need not wait for it. The script is a defined command, so after its
- * first use on a connection only its SHA1 is sent (EVALSHA; ioredis re-sends the body on NOSCRIPT).
+ * O(1): one script call counting `count` uses at `at`; callers need not wait for it. The script is a
+ * defined command, so after its first use on a connection only its SHA1 is sent (EVALSHA; ioredis
+ * re-sends the body on NOSCRIPT).
  */
-export function recordKeyUse(redis: Redis, prefix: string, keyId: string, at: Date): Promise<unknown> {
+export function recordKeyUse(
+  redis: Redis,
+  prefix: string,
+  keyId: string,
+  at: Date,
+  count = 1,
+): Promise<unknown> {
   defineUsageCommands(redis);
   return (redis as WithRecordUse)[COMMAND](
     pendingUsageKey(prefix),
     `t:${keyId}`,
     `c:${keyId}:${utcDay(at)}`,
     String(at.getTime()),
+    String(count),
   );
+}
+
+export type KeyUseBatcher = (keyId: string, at: Date) => void;
+
+/**
+ * Sums the key uses of one event-loop turn per key and UTC day, then sends each sum as one command
+ * (count and latest time) once the turn is over: concurrent requests with one key cost one Redis
+ * command, not one each, and nothing is held longer than the auto-pipeline holds a command anyway.
+ * Fire and forget: `settled` hears how each command went. Uses noted while Redis is not ready are
+ * dropped, as a direct call would have failed.
+ */
+export function createKeyUseBatcher(
+  redis: Redis,
+  prefix: string,
+  settled: (err: unknown, keyId: string) => void,
+): KeyUseBatcher {
+  let turn: Map<string, { keyId: string; at: Date; count: number }> | undefined;
+  function flush(): void {
+    const uses = turn;
+    turn = undefined;
+    if (!uses || redis.status !== "ready") return;
+    for (const use of uses.values()) {
+      recordKeyUse(redis, prefix, use.keyId, use.at, use.count).then(
+        () => settled(null, use.keyId),
+        (err) => settled(err ?? new Error("key use not recorded"), use.keyId),
+      );
+    }
+  }
+  return (keyId, at) => {
+    if (!turn) {
+      turn = new Map();
+      setImmediate(flush);
+    }
+    const slot = `${keyId}:${utcDay(at)}`;
+    const use = turn.get(slot);
+    if (!use) turn.set(slot, { keyId, at, count: 1 });
+    else {
+      use.count++;
+      if (at.getTime() > use.at.getTime()) use.at = at;
+    }
+  };
 }
