@@ -69,4 +69,26 @@ describe("script commands on an auto-pipelined connection", () => {
     expect(uncaught).toEqual([]);
     fresh.disconnect();
   });
+
+  it("refuses a key past its limit from memory until its window ends, still shared through Redis", async () => {
+    const limiter = createKeyRateLimiter(hot, env.prefix);
+    const counter = `${env.prefix}:ratelimit:key_blocked`;
+    expect((await limiter.consume("key_blocked", 2)).allowed).toBe(true);
+    expect((await limiter.consume("key_blocked", 2)).allowed).toBe(true);
+    const refused = await limiter.consume("key_blocked", 2);
+    expect(refused).toMatchObject({ allowed: false, limit: 2, remaining: 0 });
+    expect(await hot.get(counter)).toBe("3");
+    for (let i = 0; i < 5; i++) {
+      const again = await limiter.consume("key_blocked", 2);
+      expect(again).toMatchObject({ allowed: false, remaining: 0 });
+      expect(again.msBeforeReset).toBeGreaterThan(0);
+      expect(again.msBeforeReset).toBeLessThanOrEqual(60_000);
+    }
+    // Not one more command reached Redis for this key...
+    expect(await hot.get(counter)).toBe("3");
+    // ...and another process, which has not seen the 429 yet, is refused by the shared count.
+    const otherProcess = createKeyRateLimiter(hot, env.prefix);
+    expect((await otherProcess.consume("key_blocked", 2)).allowed).toBe(false);
+    expect(await hot.get(counter)).toBe("4");
+  });
 });

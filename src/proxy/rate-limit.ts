@@ -31,6 +31,10 @@ export function createKeyRateLimiter(redis: Redis, redisPrefix: string) {
         keyPrefix: `${redisPrefix}:ratelimit`,
         points,
         duration: WINDOW_SECONDS,
+        // A key past its limit stays past it until its window ends (the count only grows), so this
+        // process then refuses it from memory, until that end, without asking Redis: a client
+        // hammering on after its 429 costs no Redis command.
+        inMemoryBlockOnConsumed: points + 1,
         rejectIfRedisNotReady: true,
         insuranceLimiter: new RateLimiterMemory({
           keyPrefix: "ratelimit-local",
