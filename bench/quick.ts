@@ -9,7 +9,11 @@ import { runMigrations } from "../src/db/migrate.js";
 import { accounts, apiKeys } from "../src/db/schema.js";
 import { generateApiKey } from "../src/secrets/secrets.js";
 
-// usage: tsx quick.ts [paths comma] [seconds] [prof]
+// A quick look at keyward alone while working on its hot path (not `npm run bench`): the upstream
+// stand-in and keyward's server as bench/run.ts starts them, then autocannon (32 connections) on each
+// path, REPS times, printing req/s, CPU µs per request (from /proc) and latency. `prof` starts keyward
+// with --cpu-prof (profiles in /tmp/kwq/prof, written when it exits).
+// Usage: npx tsx bench/quick.ts /v1/models,/healthz [seconds] [prof]   (REPS=3 for three repeats)
 const PG = "postgres://postgres@127.0.0.1:5432";
 const DB = "keyward_quick";
 const paths = (process.argv[2] ?? "/v1/models").split(",");
@@ -18,7 +22,7 @@ const prof = process.argv[4] === "prof";
 const reps = Number(process.env.REPS ?? 2);
 function start(script: string, env: Record<string, string>, extra: string[] = []) {
   const child = spawn(process.execPath, [...extra, "--import", "tsx", script], {
-    cwd: "/work/main",
+    cwd: new URL("..", import.meta.url).pathname,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
