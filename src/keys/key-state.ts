@@ -34,21 +34,6 @@ export async function markKeyDeadAt(
   await redis.eval(SET_EARLIEST, 1, deadAtKey(prefix, keyId), String(Math.floor(atMs)));
 }
 
-/** Publishes the same for many keys at once (an account disabled, say). */
-export async function markKeysDeadAt(
-  redis: Redis,
-  prefix: string,
-  keyIds: string[],
-  atMs: number,
-): Promise<void> {
-  if (keyIds.length === 0) return;
-  const pipeline = redis.pipeline();
-  for (const id of keyIds) pipeline.eval(SET_EARLIEST, 1, deadAtKey(prefix, id), String(Math.floor(atMs)));
-  const results = await pipeline.exec();
-  const failed = results?.find(([err]) => err);
-  if (failed?.[0]) throw failed[0];
-}
-
 /** Makes every process drop its cached key records (a tier change, say). */
 export async function bumpKeysEpoch(redis: Redis, prefix: string): Promise<void> {
   await redis.del(epochKey(prefix));

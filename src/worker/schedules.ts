@@ -7,8 +7,6 @@ import type { Logger } from "../logging/logger.js";
 // is `repeat:<scheduler>:<time>`, and upserting the same scheduler from every worker process at start
 // replaces it instead of adding another, so N workers still produce one job per scheduled time.
 
-export const MAINTENANCE_SCHEDULES = ["last-used-flush", "rotation-reminders", "purge"] as const;
-
 type Repeat = { every: number } | { pattern: string; tz: string };
 
 export function maintenanceSchedules(
