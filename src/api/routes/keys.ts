@@ -64,7 +64,7 @@ export function keysRouter(deps: AppDeps): Router {
       now,
       context: clientContext(req),
     });
-    if (!result.ok) throw keyLimitReached();
+    if (!result.ok) throw changeRefused(req, result);
     res.status(201).setHeader("Cache-Control", "no-store");
     res.json({ key: json(res, result.key), secret: result.secret });
   };
@@ -94,24 +94,20 @@ export function keysRouter(deps: AppDeps): Router {
       now: deps.clock.now(),
       context: clientContext(req),
     });
-    if (!result.ok) throw result.reason === "revoked" ? keyRevoked() : keyNotFound();
+    if (!result.ok) throw changeRefused(req, result);
     res.json({ key: json(res, result.key) });
   };
 
   const revoke: RequestHandler = async (req, res) => {
     const keyId = keyIdOf(req);
     parseInput(NoBody, req.body);
-    const input = {
+    const result = await revokeApiKey(marker, {
       accountId: authOf(res).account.id,
       keyId,
       now: deps.clock.now(),
       context: clientContext(req),
-    };
-    const result = await revokeApiKey(marker, input);
-    if (!result.ok) {
-      if (result.reason === "not_found") throw keyNotFound();
-      throw unavailable(req, result.cause);
-    }
+    });
+    if (!result.ok) throw changeRefused(req, result);
     res.json({ key: json(res, result.key) });
   };
 
@@ -125,20 +121,7 @@ export function keysRouter(deps: AppDeps): Router {
       now: deps.clock.now(),
       context: clientContext(req),
     });
-    if (!result.ok) {
-      if (result.reason === "not_found") throw keyNotFound();
-      if (result.reason === "revoked") throw keyRevoked();
-      if (result.reason === "expired")
-        throw new AppError("key_expired", "This key has expired; create a new key");
-      if (result.reason === "already_rotated") {
-        throw new AppError(
-          "key_rotated",
-          "This key has already been rotated; rotate its replacement instead",
-        );
-      }
-      if (result.reason === "key_limit") throw keyLimitReached();
-      throw unavailable(req, result.cause);
-    }
+    if (!result.ok) throw changeRefused(req, result);
     res.status(201).setHeader("Cache-Control", "no-store");
     res.json({ key: json(res, result.key), secret: result.secret, previous: json(res, result.previous) });
   };
@@ -171,15 +154,36 @@ function keyIdOf(req: Request): string {
 }
 
 const keyNotFound = () => new AppError("not_found", "No such API key");
-const keyRevoked = () =>
-  new AppError("key_revoked", "This key has been revoked and can no longer be changed");
-const keyLimitReached = () =>
-  new AppError(
-    "key_limit_reached",
-    `An account may have at most ${MAX_ACTIVE_KEYS} active keys; revoke one first`,
-  );
 
-function unavailable(req: Request, cause: unknown): AppError {
-  req.log?.warn({ err: cause }, "key invalidation marker could not be written; change rolled back");
-  return new AppError("service_unavailable", "Key changes are unavailable right now; nothing was changed");
+type RefusedChange = {
+  reason: "not_found" | "revoked" | "expired" | "already_rotated" | "key_limit" | "unavailable";
+  cause?: unknown;
+};
+
+/** The error for a creation, rename, revocation or rotation that did not happen, one answer per reason. */
+function changeRefused(req: Request, refused: RefusedChange): AppError {
+  switch (refused.reason) {
+    case "not_found":
+      return keyNotFound();
+    case "revoked":
+      return new AppError("key_revoked", "This key has been revoked and can no longer be changed");
+    case "expired":
+      return new AppError("key_expired", "This key has expired; create a new key");
+    case "already_rotated":
+      return new AppError("key_rotated", "This key has already been rotated; rotate its replacement instead");
+    case "key_limit":
+      return new AppError(
+        "key_limit_reached",
+        `An account may have at most ${MAX_ACTIVE_KEYS} active keys; revoke one first`,
+      );
+    case "unavailable":
+      req.log?.warn(
+        { err: refused.cause },
+        "key invalidation marker could not be written; change rolled back",
+      );
+      return new AppError(
+        "service_unavailable",
+        "Key changes are unavailable right now; nothing was changed",
+      );
+  }
 }
