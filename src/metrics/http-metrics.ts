@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from "express";
+import { isV1Target } from "../proxy/gateway-routes.js";
 import type { Metrics } from "./metrics.js";
 
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -28,10 +29,12 @@ export function recordHttpMetrics(metrics: Metrics): RequestHandler {
     trackMatchedRoutes(req);
     res.once("close", () => {
       const seconds = (performance.now() - started) / 1000;
-      const route = (req as TrackedRequest)[MATCHED] ?? v1Pattern(req) ?? "unmatched";
+      const v1 = isV1Target(req.originalUrl);
+      const route =
+        (req as TrackedRequest)[MATCHED] ?? (v1 ? v1Pattern(req.originalUrl) : undefined) ?? "unmatched";
       const method = KNOWN_METHODS.has(req.method) ? req.method : "OTHER";
       durationFor(method, route, String(res.statusCode)).observe(seconds);
-      if (!isV1(req)) return;
+      if (!v1) return;
       const record = () => {
         const outcome = res.locals.v1Outcome;
         metrics.v1Requests.inc({
@@ -123,17 +126,11 @@ function sanitizeBase(baseUrl: string): string {
 // route there; its paths are named here, with the model id folded into ":id".
 const V1_FIXED = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/models"]);
 
-function v1Pattern(req: Request): string | undefined {
-  if (!isV1(req)) return undefined;
-  const path = req.originalUrl.split("?")[0] ?? "";
+function v1Pattern(originalUrl: string): string | undefined {
+  const path = originalUrl.split("?")[0] ?? "";
   if (V1_FIXED.has(path)) return path;
   if (path.startsWith("/v1/models/") && path.length > "/v1/models/".length) return "/v1/models/:id";
   return undefined;
-}
-
-function isV1(req: Request): boolean {
-  const path = req.originalUrl.split("?")[0]?.toLowerCase() ?? "";
-  return path === "/v1" || path.startsWith("/v1/");
 }
 
 /** Used when the proxy did not name its outcome (a request refused before it reached the proxy). */

@@ -14,6 +14,19 @@ const FIXED: Record<string, { method: string; permission: Permission }> = {
   "/v1/models": { method: "GET", permission: "models:list" },
 };
 
+/**
+ * True for `/v1`, `/v1/…` and `/v1?…`, in any case: the targets express's `app.use("/v1")` matched.
+ * Checked by hand, so /v1 needs no router, path matching or prefix trimming per request.
+ */
+export function isV1Target(url: string): boolean {
+  if (url.length < 3 || url.charCodeAt(0) !== 47 || url.charCodeAt(2) !== 49) return false; // "/", "1"
+  const v = url.charCodeAt(1);
+  if (v !== 118 && v !== 86) return false; // "v", "V"
+  if (url.length === 3) return true;
+  const next = url.charCodeAt(3);
+  return next === 47 || next === 63; // "/", "?"
+}
+
 // Model ids such as `meta-llama/Llama-3.1-8B` may hold slashes (raw or as %2F). Raw characters are
 // limited to unreserved ones and percent escapes; the decoded id may not contain a dot segment or a
 // backslash, so nothing between here and the upstream can normalise the path out of /v1/models.

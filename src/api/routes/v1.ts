@@ -2,20 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from "express";
 import { createUpstream } from "../../proxy/forward.js";
 import { createGateway } from "../../proxy/gateway.js";
+import { isV1Target } from "../../proxy/gateway-routes.js";
 import type { AppDeps } from "../deps.js";
-
-/**
- * True for `/v1`, `/v1/…` and `/v1?…`, in any case: the targets express's `app.use("/v1")` matched.
- * Checked by hand, so /v1 needs no router, path matching or prefix trimming per request.
- */
-export function isV1Target(url: string): boolean {
-  if (url.length < 3 || url.charCodeAt(0) !== 47 || url.charCodeAt(2) !== 49) return false; // "/", "1"
-  const v = url.charCodeAt(1);
-  if (v !== 118 && v !== 86) return false; // "v", "V"
-  if (url.length === 3) return true;
-  const next = url.charCodeAt(3);
-  return next === 47 || next === 63; // "/", "?"
-}
 
 /**
  * The /v1 gateway: authenticate the key, check permission and rate limit, stream to the upstream.
