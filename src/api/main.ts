@@ -1,32 +1,12 @@
 import { createServer } from "node:http";
 import { loadConfigOrExit } from "../config/config.js";
-import { connectDatabase } from "../db/client.js";
-import { createLogger } from "../logging/logger.js";
-import { createQueues } from "../queues/queues.js";
-import { connectRedis } from "../redis/client.js";
-import { systemClock } from "../time/clock.js";
 import { createApp } from "./app.js";
+import { connectWebDeps } from "./web-deps.js";
 
 const config = loadConfigOrExit();
-const logger = createLogger({ level: config.logLevel, name: "web" });
-const database = connectDatabase(config);
-const redis = connectRedis(config, "commands");
-const queueConnection = connectRedis(config, "bullmq");
-const queues = createQueues(queueConnection, config.redisPrefix);
-// Without a listener BullMQ prints each connection error's stack to stderr; one JSON line is enough.
-for (const queue of [queues.email, queues.maintenance]) {
-  queue.on("error", (err) => logger.warn({ queue: queue.name, err: err.message }, "queue connection error"));
-}
-
-const app = createApp({
-  config,
-  database,
-  redis,
-  emailQueue: queues.email,
-  maintenanceQueue: queues.maintenance,
-  logger,
-  clock: systemClock,
-});
+const web = connectWebDeps(config);
+const logger = web.deps.logger;
+const app = createApp(web.deps);
 const server = createServer(app);
 // Heroku's router keeps connections open for 90 s; stay above it so it never hits a closed socket.
 server.keepAliveTimeout = 95_000;
@@ -55,8 +35,7 @@ async function shutdown(signal: string): Promise<void> {
   const sweep = setInterval(() => server.closeIdleConnections(), 100);
   await closed;
   clearInterval(sweep);
-  await Promise.allSettled([queues.email.close(), queues.maintenance.close()]);
-  await Promise.allSettled([database.close(), redis.quit(), queueConnection.quit()]);
+  await web.close();
   logger.info("stopped");
   process.exit(0);
 }
