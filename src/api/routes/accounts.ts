@@ -34,6 +34,9 @@ export function rateLimited(retryAfterSeconds: number): AppError {
   });
 }
 
+const invalidToken = () =>
+  new AppError("invalid_token", "The token is unknown, used or expired", { param: "token" });
+
 /** Signup, email verification and the forgotten-password flow: everything reachable without a session. */
 export function accountsRouter(deps: AppDeps): Router {
   const router = Router();
@@ -73,8 +76,7 @@ export function accountsRouter(deps: AppDeps): Router {
     post: async (req, res) => {
       const body = parseInput(VerifyBody, req.body);
       const account = await verifyEmailWithToken(deps.database.db, body.token, deps.clock.now());
-      if (!account)
-        throw new AppError("invalid_token", "The token is unknown, used or expired", { param: "token" });
+      if (!account) throw invalidToken();
       res.json({ account: accountJson(account) });
     },
   });
@@ -107,11 +109,8 @@ export function accountsRouter(deps: AppDeps): Router {
   route(router, "/accounts/password-reset/confirm", {
     post: async (req, res) => {
       const body = parseInput(ResetConfirmBody, req.body);
-      const invalid = new AppError("invalid_token", "The token is unknown, used or expired", {
-        param: "token",
-      });
       const account = await accountForResetToken(deps.database.db, body.token, deps.clock.now());
-      if (!account) throw invalid;
+      if (!account) throw invalidToken();
       const problem = passwordProblem(body.password, account.email);
       if (problem) throw new AppError("validation_failed", problem, { param: "password" });
       const done = await resetPasswordWithToken(deps.database.db, {
@@ -120,7 +119,7 @@ export function accountsRouter(deps: AppDeps): Router {
         now: deps.clock.now(),
         ...clientContext(req),
       });
-      if (!done) throw invalid;
+      if (!done) throw invalidToken();
       res.status(204).end();
     },
   });

@@ -58,12 +58,12 @@ export function meRouter(deps: AppDeps): Router {
           });
         }
         const current = await verifyPassword(auth.account.passwordHash, body.current_password);
-        if (current.ok) await limits.loginSucceeded(auth.account.email, ip);
         if (!current.ok) {
           throw new AppError("invalid_credentials", "Current password is incorrect", {
             param: "current_password",
           });
         }
+        await limits.loginSucceeded(auth.account.email, ip);
         const problem = passwordProblem(body.new_password, auth.account.email);
         if (problem) throw new AppError("validation_failed", problem, { param: "new_password" });
         await changePassword(deps.database.db, {
