@@ -31,9 +31,14 @@ export const ErrorSchema = registry.register(
   }),
 );
 
+/** A JSON request or response body with this schema, for registerPath. */
+export function jsonBody(schema: z.ZodType) {
+  return { content: { "application/json": { schema } } };
+}
+
 /** A response entry for an error status, for registerPath's `responses`. */
 export function errorResponse(description: string) {
-  return { description, content: { "application/json": { schema: ErrorSchema } } };
+  return { description, ...jsonBody(ErrorSchema) };
 }
 
 export function generateOpenApiDocument(publicUrl: string) {

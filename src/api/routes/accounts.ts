@@ -19,7 +19,7 @@ import { enqueueEmail } from "../../email/enqueue.js";
 import { AppError } from "../../errors/app-error.js";
 import type { EmailJobName } from "../../jobs/jobs.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, registry } from "../openapi-registry.js";
+import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { clientContext, clientIp } from "../session-auth.js";
 import { parseInput } from "../validate.js";
@@ -127,8 +127,7 @@ export function accountsRouter(deps: AppDeps): Router {
   return router;
 }
 
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
-const accepted = { description: "Accepted, whatever the email", ...json(z.object({})) };
+const accepted = { description: "Accepted, whatever the email", ...jsonBody(z.object({})) };
 const tooMany = errorResponse("Too many requests (Retry-After says when to retry)");
 
 registry.registerPath({
@@ -136,9 +135,9 @@ registry.registerPath({
   path: "/admin/accounts",
   summary: "Sign up; a verification email is queued",
   tags: ["accounts"],
-  request: { body: json(SignupBody) },
+  request: { body: jsonBody(SignupBody) },
   responses: {
-    201: { description: "Account created", ...json(AccountResponse) },
+    201: { description: "Account created", ...jsonBody(AccountResponse) },
     400: errorResponse("validation_failed: email syntax or a password that breaks the rules"),
     409: errorResponse("email_taken"),
     429: tooMany,
@@ -149,9 +148,9 @@ registry.registerPath({
   path: "/admin/accounts/verify",
   summary: "Verify an email address with the token from the verification email",
   tags: ["accounts"],
-  request: { body: json(VerifyBody) },
+  request: { body: jsonBody(VerifyBody) },
   responses: {
-    200: { description: "Verified", ...json(AccountResponse) },
+    200: { description: "Verified", ...jsonBody(AccountResponse) },
     400: errorResponse("invalid_token (unknown, used or expired) or validation_failed"),
   },
 });
@@ -160,7 +159,7 @@ registry.registerPath({
   path: "/admin/accounts/verification-email",
   summary: "Send the verification email again (only to an unverified account)",
   tags: ["accounts"],
-  request: { body: json(EmailOnlyBody) },
+  request: { body: jsonBody(EmailOnlyBody) },
   responses: { 202: accepted, 400: errorResponse("validation_failed"), 429: tooMany },
 });
 registry.registerPath({
@@ -168,7 +167,7 @@ registry.registerPath({
   path: "/admin/accounts/password-reset",
   summary: "Email a password-reset link to the account, if there is one",
   tags: ["accounts"],
-  request: { body: json(EmailOnlyBody) },
+  request: { body: jsonBody(EmailOnlyBody) },
   responses: { 202: accepted, 400: errorResponse("validation_failed"), 429: tooMany },
 });
 registry.registerPath({
@@ -176,7 +175,7 @@ registry.registerPath({
   path: "/admin/accounts/password-reset/confirm",
   summary: "Set a new password with a reset token; every session of the account ends",
   tags: ["accounts"],
-  request: { body: json(ResetConfirmBody) },
+  request: { body: jsonBody(ResetConfirmBody) },
   responses: {
     204: { description: "Password changed" },
     400: errorResponse("invalid_token or validation_failed"),

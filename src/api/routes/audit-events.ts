@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AuditEventSchema, EVENT_ID_PATTERN, listAuditEvents } from "../../audit/list-audit-events.js";
 import { PageQuery } from "../../keys/key-schemas.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, registry } from "../openapi-registry.js";
+import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
 import { checkCursor } from "../pagination.js";
 import { route } from "../routing.js";
 import { authOf, requireSession } from "../session-auth.js";
@@ -38,7 +38,7 @@ registry.registerPath({
   responses: {
     200: {
       description: "A page of events",
-      content: { "application/json": { schema: AuditEventListResponse } },
+      ...jsonBody(AuditEventListResponse),
     },
     400: errorResponse("Invalid query"),
     401: errorResponse("No valid console session"),

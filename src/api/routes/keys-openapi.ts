@@ -12,15 +12,14 @@ import {
   UsageQuery,
   UsageResponse,
 } from "../../keys/key-schemas.js";
-import { errorResponse, registry } from "../openapi-registry.js";
+import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
 
 // The /admin/keys paths in the OpenAPI document, with the schemas the routes validate with.
 registerKeyPaths();
 
 function registerKeyPaths(): void {
   const security = [{ session: [] }];
-  const body = (schema: z.ZodType) => ({ content: { "application/json": { schema } } });
-  const ok = (description: string, schema: z.ZodType) => ({ description, ...body(schema) });
+  const ok = (description: string, schema: z.ZodType) => ({ description, ...jsonBody(schema) });
   const common = { 401: errorResponse("No valid console session") };
   const notFound = { 404: errorResponse("No such key for this account") };
   registry.registerPath({
@@ -28,7 +27,7 @@ function registerKeyPaths(): void {
     path: "/admin/keys",
     summary: "Create an API key; the full key is returned only here",
     security,
-    request: { body: body(CreateKeyBody) },
+    request: { body: jsonBody(CreateKeyBody) },
     responses: {
       201: ok("The key and its secret", KeyWithSecretResponse),
       400: errorResponse("Invalid body"),
@@ -58,7 +57,7 @@ function registerKeyPaths(): void {
     path: "/admin/keys/{id}",
     summary: "Rename a key",
     security,
-    request: { params: KeyIdParams, body: body(RenameKeyBody) },
+    request: { params: KeyIdParams, body: jsonBody(RenameKeyBody) },
     responses: {
       200: ok("The renamed key", KeyResponse),
       400: errorResponse("Invalid body"),
@@ -85,7 +84,7 @@ function registerKeyPaths(): void {
     path: "/admin/keys/{id}/rotate",
     summary: "Replace a key with a new one; the previous key works until the grace period ends",
     security,
-    request: { params: KeyIdParams, body: body(RotateKeyBody) },
+    request: { params: KeyIdParams, body: jsonBody(RotateKeyBody) },
     responses: {
       201: ok("The new key, its secret and the previous key", RotateKeyResponse),
       400: errorResponse("Invalid body"),

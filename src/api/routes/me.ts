@@ -6,7 +6,7 @@ import { hashPassword, passwordProblem, verifyPassword } from "../../accounts/pa
 import { AccountSchema, ChangePasswordBody, UpdateMeBody } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, registry } from "../openapi-registry.js";
+import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { authOf, clientContext, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
@@ -81,9 +81,7 @@ export function meRouter(deps: AppDeps): Router {
   return router;
 }
 
-const AccountResponse = {
-  content: { "application/json": { schema: z.object({ account: AccountSchema }) } },
-};
+const AccountResponse = jsonBody(z.object({ account: AccountSchema }));
 const noSession = errorResponse("session_required");
 
 registry.registerPath({
@@ -100,7 +98,7 @@ registry.registerPath({
   summary: "Change account settings (rotation_reminder_days: 0 turns reminders off)",
   tags: ["me"],
   security: [{ session: [] }],
-  request: { body: { content: { "application/json": { schema: UpdateMeBody } } } },
+  request: { body: jsonBody(UpdateMeBody) },
   responses: {
     200: { description: "The updated account", ...AccountResponse },
     400: errorResponse("validation_failed"),
@@ -113,7 +111,7 @@ registry.registerPath({
   summary: "Change the password; every other session of the account ends",
   tags: ["me"],
   security: [{ session: [] }],
-  request: { body: { content: { "application/json": { schema: ChangePasswordBody } } } },
+  request: { body: jsonBody(ChangePasswordBody) },
   responses: {
     204: { description: "Password changed" },
     400: errorResponse("validation_failed (new_password breaks the rules)"),

@@ -2,7 +2,7 @@ import { Router } from "express";
 import { PermissionsResponse } from "../../keys/key-schemas.js";
 import { PERMISSIONS } from "../../keys/permissions.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, registry } from "../openapi-registry.js";
+import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { requireSession } from "../session-auth.js";
 
@@ -21,7 +21,7 @@ registry.registerPath({
   summary: "The permissions an API key can hold",
   security: [{ session: [] }],
   responses: {
-    200: { description: "The catalog", content: { "application/json": { schema: PermissionsResponse } } },
+    200: { description: "The catalog", ...jsonBody(PermissionsResponse) },
     401: errorResponse("No valid console session"),
   },
 });

@@ -7,7 +7,7 @@ import { AppError } from "../../errors/app-error.js";
 import { logIn } from "../../sessions/login.js";
 import { invalidateSession } from "../../sessions/sessions.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, registry } from "../openapi-registry.js";
+import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
 import { route } from "../routing.js";
 import {
   authOf,
@@ -82,11 +82,11 @@ registry.registerPath({
   path: "/admin/sessions",
   summary: "Log in; the session token is returned and set as the keyward_session cookie",
   tags: ["sessions"],
-  request: { body: { content: { "application/json": { schema: LoginBody } } } },
+  request: { body: jsonBody(LoginBody) },
   responses: {
     201: {
       description: "Logged in (Cache-Control: no-store; Set-Cookie: keyward_session)",
-      content: { "application/json": { schema: LoginResponse } },
+      ...jsonBody(LoginResponse),
     },
     400: errorResponse("validation_failed"),
     401: errorResponse("invalid_credentials: the same for an unknown email and a wrong password"),
