@@ -18,13 +18,7 @@ export function connectWebDeps(
   const database = connectDatabase(config, options);
   const redis = connectRedis(config, "commands");
   const queueConnection = connectRedis(config, "bullmq");
-  const queues = createQueues(queueConnection, config.redisPrefix);
-  // Without a listener BullMQ prints each connection error's stack to stderr; one JSON line is enough.
-  for (const queue of [queues.email, queues.maintenance]) {
-    queue.on("error", (err) =>
-      logger.warn({ queue: queue.name, err: err.message }, "queue connection error"),
-    );
-  }
+  const queues = createQueues(queueConnection, config.redisPrefix, logger);
   const deps: AppDeps = {
     config,
     database,

@@ -19,11 +19,7 @@ const logger = createLogger({ level: config.logLevel, name: "worker" });
 const database = connectDatabase(config);
 const redis = connectRedis(config, "commands");
 const bullConnection = connectRedis(config, "bullmq");
-const queues = createQueues(bullConnection, config.redisPrefix);
-// Without a listener BullMQ prints each connection error's stack to stderr; one JSON line is enough.
-for (const queue of [queues.email, queues.maintenance]) {
-  queue.on("error", (err) => logger.warn({ queue: queue.name, err: err.message }, "queue connection error"));
-}
+const queues = createQueues(bullConnection, config.redisPrefix, logger);
 const mailer = createMailer(config, logger);
 
 const worker = createWorker(
