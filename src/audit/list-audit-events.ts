@@ -1,6 +1,7 @@
 import { and, desc, eq, lt } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
+import { pageOf } from "../db/pages.js";
 import { auditEvents } from "../db/schema.js";
 
 export const EVENT_ID_PATTERN = /^evt_[0-9a-z]{26}$/;
@@ -31,9 +32,9 @@ export async function listAuditEvents(
     .where(and(...conditions))
     .orderBy(desc(auditEvents.id))
     .limit(input.limit + 1);
-  const page = rows.slice(0, input.limit);
+  const page = pageOf(rows, input.limit);
   return {
-    data: page.map((e) => ({
+    data: page.rows.map((e) => ({
       id: e.id,
       action: e.action,
       key_id: e.keyId,
@@ -41,6 +42,6 @@ export async function listAuditEvents(
       user_agent: e.userAgent,
       created_at: e.createdAt.toISOString(),
     })),
-    nextCursor: rows.length > input.limit ? (page[page.length - 1]?.id ?? null) : null,
+    nextCursor: page.nextCursor,
   };
 }

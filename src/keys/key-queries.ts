@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gt, isNotNull, isNull, lt, lte, or, type SQL } from "drizzle-orm";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
+import { pageOf } from "../db/pages.js";
 import { apiKeys } from "../db/schema.js";
 import type { ApiKeyRow, KeyStatus } from "./key-view.js";
 
@@ -46,16 +47,13 @@ export async function listApiKeys(
   const conditions = [eq(apiKeys.accountId, input.accountId)];
   if (input.status !== "all") conditions.push(statusIs(input.status, input.now));
   if (input.cursor) conditions.push(lt(apiKeys.id, input.cursor));
-  // One row more than asked tells whether another page exists without a count query.
   const rows = await db
     .select()
     .from(apiKeys)
     .where(and(...conditions))
     .orderBy(desc(apiKeys.id))
     .limit(input.limit + 1);
-  const page = rows.slice(0, input.limit);
-  const nextCursor = rows.length > input.limit ? (page[page.length - 1]?.id ?? null) : null;
-  return { rows: page, nextCursor };
+  return pageOf(rows, input.limit);
 }
 
 export type RenameResult = { ok: true; key: ApiKeyRow } | { ok: false; reason: "not_found" | "revoked" };
