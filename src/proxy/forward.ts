@@ -81,8 +81,17 @@ export function declaresTooLarge(headers: IncomingHttpHeaders, limit: number): b
   return Number.isFinite(declared) && declared > limit;
 }
 
+/** The headers a Connection header names: hop-by-hop for this one message, so not passed on either. */
+function namedByConnection(connection: string | string[] | undefined): Set<string> {
+  return new Set(
+    String(connection ?? "")
+      .split(",")
+      .map((t) => t.trim().toLowerCase()),
+  );
+}
+
 function upstreamHeaders(req: IncomingMessage, requestId: string, apiKey: string | undefined) {
-  const named = new Set((req.headers.connection ?? "").split(",").map((t) => t.trim().toLowerCase()));
+  const named = namedByConnection(req.headers.connection);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || NOT_FORWARDED.has(name) || named.has(name)) continue;
@@ -94,11 +103,7 @@ function upstreamHeaders(req: IncomingMessage, requestId: string, apiKey: string
 }
 
 function copyResponseHeaders(from: IncomingHttpHeaders, res: ServerResponse): void {
-  const named = new Set(
-    String(from.connection ?? "")
-      .split(",")
-      .map((t) => t.trim().toLowerCase()),
-  );
+  const named = namedByConnection(from.connection);
   for (const [name, value] of Object.entries(from)) {
     if (value === undefined || NOT_RETURNED.has(name) || named.has(name)) continue;
     // Rate-limit headers are this gateway's: the upstream's own would contradict them.
