@@ -10,33 +10,27 @@ export const SESSION_COOKIE = "keyward_session";
 export interface SessionAuth {
   account: AccountRow;
   session: SessionRow;
-  /** The raw token, needed only to clear the cookie; never logged. */
-  via: "cookie" | "bearer";
 }
 
 /** The session token a request carries: `Authorization: Bearer` wins over the cookie. */
-export function sessionTokenOf(req: Request): { token: string; via: "cookie" | "bearer" } | null {
+function sessionTokenOf(req: Request): string | null {
   const authorization = req.headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match?.[1] ? { token: match[1], via: "bearer" } : null;
+    return match?.[1] ?? null;
   }
   const cookie = req.headers.cookie ? parseCookie(req.headers.cookie)[SESSION_COOKIE] : undefined;
-  return cookie ? { token: cookie, via: "cookie" } : null;
+  return cookie ?? null;
 }
 
 /** Requires a live console session; API keys are never accepted here (they only work on /v1). */
 export function requireSession(deps: AppDeps): RequestHandler {
   return async (req, res, next) => {
-    const found = sessionTokenOf(req);
-    if (!found) throw new AppError("session_required", "A console session is required");
-    const result = await validateSessionToken(deps.database.db, found.token, deps.clock.now(), deps.config);
+    const token = sessionTokenOf(req);
+    if (!token) throw new AppError("session_required", "A console session is required");
+    const result = await validateSessionToken(deps.database.db, token, deps.clock.now(), deps.config);
     if (!result) throw new AppError("session_required", "Session is invalid or has expired");
-    res.locals.auth = {
-      account: result.account,
-      session: result.session,
-      via: found.via,
-    } satisfies SessionAuth;
+    res.locals.auth = { account: result.account, session: result.session } satisfies SessionAuth;
     next();
   };
 }

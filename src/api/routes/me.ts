@@ -8,7 +8,7 @@ import { AppError } from "../../errors/app-error.js";
 import type { AppDeps } from "../deps.js";
 import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
 import { route } from "../routing.js";
-import { authOf, clientContext, requireSession } from "../session-auth.js";
+import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
 
 /** The logged-in account: read it, change its settings, change its password. */
@@ -50,7 +50,7 @@ export function meRouter(deps: AppDeps): Router {
       async (req, res) => {
         const body = parseInput(ChangePasswordBody, req.body);
         const auth = authOf(res);
-        const ip = clientContext(req).ip ?? "unknown";
+        const ip = clientIp(req);
         const blockedFor = await limits.beginLoginAttempt(auth.account.email, ip);
         if (blockedFor !== null) {
           throw new AppError("rate_limit_exceeded", "Too many failed password attempts; try again later", {
