@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
-import type { Db } from "../db/client.js";
+import type { Db, Tx } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, emailTokens } from "../db/schema.js";
 import { generateToken, hashSecret } from "../secrets/secrets.js";
@@ -35,8 +35,6 @@ export async function mintEmailToken(
   });
   return token;
 }
-
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 /**
  * Uses a token once: a single conditional UPDATE, so two concurrent uses cannot both succeed and an

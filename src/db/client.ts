@@ -4,6 +4,8 @@ import type { Config } from "../config/config.js";
 import * as schema from "./schema.js";
 
 export type Db = PostgresJsDatabase<typeof schema>;
+/** The handle a `db.transaction(async (tx) => …)` callback receives. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type Sql = postgres.Sql;
 
 export interface Database {

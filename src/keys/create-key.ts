@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
-import type { Db } from "../db/client.js";
+import type { Db, Tx } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, apiKeys } from "../db/schema.js";
 import { generateApiKey } from "../secrets/secrets.js";
-import { countActiveKeys, type KeyTx } from "./key-queries.js";
+import { countActiveKeys } from "./key-queries.js";
 import { MAX_ACTIVE_KEYS } from "./key-schemas.js";
 import type { ApiKeyRow } from "./key-view.js";
 import type { Permission } from "./permissions.js";
@@ -28,12 +28,12 @@ export type CreateKeyResult =
  * would otherwise both count 99 active keys and both insert; with the lock the second one waits for
  * the first to commit and then counts 100.
  */
-export async function lockAccount(tx: KeyTx, accountId: string): Promise<void> {
+export async function lockAccount(tx: Tx, accountId: string): Promise<void> {
   await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for("update");
 }
 
 /** Inserts a key row with a fresh secret; only the secret's SHA-256 is stored. */
-export async function insertKey(tx: KeyTx, input: NewKeyInput): Promise<{ key: ApiKeyRow; secret: string }> {
+export async function insertKey(tx: Tx, input: NewKeyInput): Promise<{ key: ApiKeyRow; secret: string }> {
   const { secret, hash, last4 } = generateApiKey();
   const [key] = await tx
     .insert(apiKeys)

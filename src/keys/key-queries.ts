@@ -8,8 +8,6 @@ import type { ApiKeyRow, KeyStatus } from "./key-view.js";
 // Reads and the simple write (rename) of an account's keys. Every query is scoped by account id, so
 // another account's key id behaves exactly like an unknown one.
 
-export type KeyTx = Parameters<Parameters<Db["transaction"]>[0]>[0];
-
 /** The SQL twin of keyStatus(): revoked wins over expired. */
 export function statusIs(status: KeyStatus, now: Date): SQL {
   if (status === "revoked") return isNotNull(apiKeys.revokedAt);
