@@ -2,12 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
-import postgres from "postgres";
-import { connectDatabase } from "../src/db/client.js";
-import { newId } from "../src/db/ids.js";
-import { runMigrations } from "../src/db/migrate.js";
-import { accounts, apiKeys } from "../src/db/schema.js";
-import { generateApiKey } from "../src/secrets/secrets.js";
+import { prepareBenchDatabase } from "./bench-database.js";
 
 // A quick look at keyward alone while working on its hot path (not `npm run bench`): the upstream
 // stand-in and keyward's server as bench/run.ts starts them, then autocannon (32 connections) on each
@@ -35,31 +30,7 @@ function cpuMs(pid?: number) {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return (Number(f[11]) + Number(f[12])) * 10;
 }
-const admin = postgres(`${PG}/postgres`, { max: 1, onnotice: () => {} });
-await admin.unsafe(`drop database if exists ${DB} with (force)`);
-await admin.unsafe(`create database ${DB}`);
-await admin.end();
-const databaseUrl = `${PG}/${DB}`;
-await runMigrations({ databaseUrl, databaseSsl: "off", databasePoolMax: 1 });
-const { db, close } = connectDatabase({ databaseUrl, databaseSsl: "off", databasePoolMax: 1 });
-const accountId = newId("acc");
-await db.insert(accounts).values({
-  id: accountId,
-  email: "q@example.com",
-  passwordHash: "x",
-  emailVerifiedAt: new Date(),
-  tier: "enterprise",
-});
-const key = generateApiKey();
-await db.insert(apiKeys).values({
-  id: newId("key"),
-  accountId,
-  name: "q",
-  keyHash: key.hash,
-  last4: key.last4,
-  permissions: ["chat:read", "embeddings:read", "models:list"],
-});
-await close();
+const { databaseUrl, secret } = await prepareBenchDatabase(PG, DB);
 const up = await start("bench/upstream.ts", {});
 const kw = await start(
   "bench/keyward-server.ts",
@@ -83,7 +54,7 @@ for (const path of paths) {
     body: post
       ? JSON.stringify({ model: "vllm-primary", messages: [{ role: "user", content: "Hello!" }] })
       : undefined,
-    headers: { "content-type": "application/json", authorization: `Bearer ${key.secret}` },
+    headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
     connections: 32,
   } as const;
   await autocannon({ ...opts, duration: 2 });

@@ -3,13 +3,8 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import autocannon from "autocannon";
-import postgres from "postgres";
-import { connectDatabase } from "../src/db/client.js";
-import { newId } from "../src/db/ids.js";
-import { runMigrations } from "../src/db/migrate.js";
-import { accounts, apiKeys } from "../src/db/schema.js";
 import { connectRedis } from "../src/redis/client.js";
-import { generateApiKey } from "../src/secrets/secrets.js";
+import { prepareBenchDatabase } from "./bench-database.js";
 
 // `npm run bench`: the upstream stand-in, a bare undici pass-through (the floor) and keyward, each in
 // its own process; the same autocannon load through each, first flat out (saturation), then at half
@@ -54,35 +49,6 @@ function askQueries(child: ChildProcess): Promise<number> {
     child.on("message", onMessage);
     child.send({ type: "queries" });
   });
-}
-
-async function prepareDatabase(): Promise<{ databaseUrl: string; secret: string }> {
-  const admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`drop database if exists ${DB_NAME} with (force)`);
-  await admin.unsafe(`create database ${DB_NAME}`);
-  await admin.end();
-  const databaseUrl = `${PG_BASE}/${DB_NAME}`;
-  await runMigrations({ databaseUrl, databaseSsl: "off", databasePoolMax: 1 });
-  const { db, close } = connectDatabase({ databaseUrl, databaseSsl: "off", databasePoolMax: 1 });
-  const accountId = newId("acc");
-  await db.insert(accounts).values({
-    id: accountId,
-    email: "bench@example.com",
-    passwordHash: "not-a-login-account",
-    emailVerifiedAt: new Date(),
-    tier: "enterprise",
-  });
-  const key = generateApiKey();
-  await db.insert(apiKeys).values({
-    id: newId("key"),
-    accountId,
-    name: "bench",
-    keyHash: key.hash,
-    last4: key.last4,
-    permissions: ["chat:read", "embeddings:read", "models:list"],
-  });
-  await close();
-  return { databaseUrl, secret: key.secret };
 }
 
 interface Load {
@@ -156,7 +122,7 @@ function formatLoad(load: number[]): string {
 async function main(): Promise<void> {
   const began = Date.now();
   const loadBefore = loadavg();
-  const { databaseUrl, secret } = await prepareDatabase();
+  const { databaseUrl, secret } = await prepareBenchDatabase(PG_BASE, DB_NAME);
   const children: ChildProcess[] = [];
   try {
     const upstream = await start("bench/upstream.ts", {});
