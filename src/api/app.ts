@@ -11,7 +11,7 @@ import { requestContext } from "./request-context.js";
 import { adminRouter } from "./routes/admin.js";
 import { healthRouter } from "./routes/health.js";
 import { metricsRouter } from "./routes/metrics.js";
-import { dispatchV1First, v1Router } from "./routes/v1.js";
+import { clientIpOf, createV1Lane, dispatchV1First } from "./routes/v1.js";
 
 /** The web process's express app, not listening: the entry point or a test decides where it runs. */
 export function createApp(deps: AppDeps): Express {
@@ -20,16 +20,9 @@ export function createApp(deps: AppDeps): Express {
   app.set("trust proxy", deps.config.trustProxyHops);
   app.set("etag", false);
 
-  const context = requestContext(deps);
-  app.use(context);
+  app.use(requestContext(deps));
   const metrics = createMetrics({ queues: queuesOf(deps) });
-  const httpMetrics = recordHttpMetrics(metrics);
-  app.use(httpMetrics);
-  // /v1 first, before helmet and the routers (see v1Router); it streams bodies to the upstream
-  // untouched, so it also comes before any body parser. dispatchV1First (below) sends /v1 requests
-  // straight to these three handlers, past express's router.
-  const v1 = v1Router(deps);
-  app.use(v1);
+  app.use(recordHttpMetrics(metrics));
   app.use(helmet());
   app.use(healthRouter(deps));
   app.use(metricsRouter(deps, metrics));
@@ -39,9 +32,9 @@ export function createApp(deps: AppDeps): Express {
   app.use((req, _res) => {
     throw new AppError("not_found", `Unknown path: ${req.method} ${req.path}`);
   });
-  const onError = errorHandler(deps.logger);
-  app.use(onError);
-  dispatchV1First(app, { context, metrics: httpMetrics, v1, onError });
+  app.use(errorHandler(deps.logger));
+  // /v1 never reaches express: see the lane's comment.
+  dispatchV1First(app, createV1Lane(deps, metrics, clientIpOf(app)));
   return app;
 }
 

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import type { ErrorRequestHandler } from "express";
 import { AppError, errorBody } from "../errors/app-error.js";
 import { loggableError, postgresCodeOf } from "../errors/loggable-error.js";
@@ -10,16 +11,26 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (appError.status >= 500) {
       (req.log ?? logger).error({ err: loggableError(err) }, "request failed");
     }
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    for (const [name, value] of Object.entries(appError.headers)) res.setHeader(name, value);
-    res.status(appError.status).json(errorBody(appError.code, appError.message, appError.param));
+    sendError(res, appError);
   };
 }
 
-function toAppError(err: unknown): AppError {
+/**
+ * Writes an error in the contract's shape on Node's own response (express's or not), or cuts the
+ * connection when an answer has already begun: nothing else can be said then.
+ */
+export function sendError(res: ServerResponse, appError: AppError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  for (const [name, value] of Object.entries(appError.headers)) res.setHeader(name, value);
+  res.statusCode = appError.status;
+  res.setHeader("content-type", "application/json; charset=utf-8");
+  res.end(JSON.stringify(errorBody(appError.code, appError.message, appError.param)));
+}
+
+export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as { type?: string; status?: number; statusCode?: number };
   // Errors raised by express.json() / raw-body.

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Request, RequestHandler } from "express";
+import type { RequestHandler } from "express";
 import { accessLoggerFor, type Logger } from "../logging/logger.js";
 import type { AppDeps } from "./deps.js";
 
@@ -70,11 +70,17 @@ export function pathOf(url: string | undefined): string {
  * one `trust proxy` (TRUST_PROXY) decides. Server errors are logged at `error`. `logger` is the
  * access logger (no redaction pass: none of these fields is a secret's name).
  */
-export function logAccess(logger: Logger, req: Request, res: ServerResponse, startedMs: number): void {
+export function logAccess(
+  logger: Logger,
+  req: IncomingMessage & { originalUrl?: string },
+  ip: string | undefined,
+  res: ServerResponse,
+  startedMs: number,
+): void {
   const status = res.statusCode;
   const line = {
     reqId: req.id,
-    req: { id: req.id, method: req.method, path: pathOf(req.originalUrl ?? req.url), ip: req.ip },
+    req: { id: req.id, method: req.method, path: pathOf(req.originalUrl ?? req.url), ip },
     res: { statusCode: status },
     responseTime: Date.now() - startedMs,
   };
@@ -90,7 +96,7 @@ export function requestContext(deps: AppDeps): RequestHandler {
     (req as ContextRequest)[LOGGER] = logger;
     assignRequestId(req, res);
     const started = Date.now();
-    res.once("close", () => logAccess(access, req, res, started));
+    res.once("close", () => logAccess(access, req, req.ip, res, started));
     next();
   };
 }

@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
 import type { AppDeps } from "../api/deps.js";
 import { AppError } from "../errors/app-error.js";
@@ -11,21 +11,32 @@ import {
   createKeyRateLimiter,
   type KeyRateLimiter,
   type RateDecision,
-  rateLimitHeaders,
   retryAfterSeconds,
+  setRateLimitHeaders,
 } from "./rate-limit.js";
 
 // One /v1 request, in order: the route must be in the table (else 404, with no I/O and nothing sent
 // on), the key must be present, well formed and live (401; 503 only when it cannot be checked), the
 // key's rate limit is taken (429), its permission checked (403), then the request is streamed through.
-// For the metrics middleware: res.locals.v1Outcome is "ok" or the error code, and
-// res.locals.upstreamMs the upstream's time to response headers.
+// What happened is written to the request's V1Outcome for the metrics: "ok" (or "client_aborted")
+// and the upstream's time to response headers once forwarded, else the error code it was refused with.
 
 export const INVALID_KEY_MESSAGE = "Invalid API key provided";
 export const NO_PERMISSION_MESSAGE = "API key doesn't have permission for this endpoint";
 
+export interface V1Outcome {
+  /** "ok", "client_aborted", or the code of the error the request was answered with. */
+  outcome: string | undefined;
+  /** The upstream's time to response headers, in ms, once it answered. */
+  upstreamMs: number | undefined;
+}
+
 export interface Gateway {
-  handle: RequestHandler;
+  /**
+   * Serves one /v1 request on Node's own request and response (no framework). Resolves once the
+   * answer is fully handed over; rejects with the AppError to answer with while nothing was sent.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, requestId: string, outcome: V1Outcome): Promise<void>;
   authenticator: KeyAuthenticator;
   limiter: KeyRateLimiter;
 }
@@ -56,14 +67,21 @@ export function createGateway(deps: AppDeps, upstream: Upstream): Gateway {
     usageFailing = err !== null;
   });
 
-  async function serve(req: Request, res: Response): Promise<void> {
-    const route = resolveV1Route(req.method, req.originalUrl);
+  async function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    state: V1Outcome,
+  ): Promise<void> {
+    const method = req.method ?? "GET";
+    const target = req.url ?? "";
+    const route = resolveV1Route(method, target);
     if (route.kind !== "forward") {
-      const path = req.originalUrl.split("?")[0];
+      const path = target.split("?")[0];
       if (route.kind === "unknown_endpoint") {
-        throw new AppError("unknown_endpoint", `Unknown endpoint: ${req.method} ${path}`);
+        throw new AppError("unknown_endpoint", `Unknown endpoint: ${method} ${path}`);
       }
-      throw new AppError("method_not_allowed", `Method ${req.method} is not allowed on ${path}`, {
+      throw new AppError("method_not_allowed", `Method ${method} is not allowed on ${path}`, {
         headers: { allow: route.allow },
       });
     }
@@ -98,7 +116,7 @@ export function createGateway(deps: AppDeps, upstream: Upstream): Gateway {
       early && presented.cached?.id === key.id && presented.cached.limitPerMinute === key.limitPerMinute
         ? await early
         : await limiter.consume(key.id, key.limitPerMinute);
-    for (const [name, value] of Object.entries(rateLimitHeaders(decision))) res.setHeader(name, value);
+    setRateLimitHeaders(res, decision);
     if (!decision.allowed) {
       const retryAfter = retryAfterSeconds(decision);
       throw new AppError(
@@ -115,23 +133,23 @@ export function createGateway(deps: AppDeps, upstream: Upstream): Gateway {
     if (declaresTooLarge(req.headers, upstream.bodyLimitBytes)) throw tooLargeError(upstream.bodyLimitBytes);
     const result = await forwardToUpstream(upstream, req, res, {
       path: route.upstreamPath,
-      requestId: String(req.id ?? res.getHeader("x-request-id") ?? ""),
+      requestId,
       onResponse: (upstreamMs) => {
-        res.locals.upstreamMs = upstreamMs;
-        res.locals.v1Outcome = "ok";
+        state.upstreamMs = upstreamMs;
+        state.outcome = "ok";
       },
     });
-    if (result.outcome === "client_aborted") res.locals.v1Outcome = "client_aborted";
+    if (result.outcome === "client_aborted") state.outcome = "client_aborted";
   }
 
-  const handle: RequestHandler = async (req, res) => {
+  async function serve(req: IncomingMessage, res: ServerResponse, requestId: string, state: V1Outcome) {
     try {
-      await serve(req, res);
+      await forward(req, res, requestId, state);
     } catch (err) {
-      res.locals.v1Outcome = err instanceof AppError ? err.code : "internal_error";
+      state.outcome = err instanceof AppError ? err.code : "internal_error";
       throw err;
     }
-  };
+  }
 
-  return { handle, authenticator, limiter };
+  return { serve, authenticator, limiter };
 }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 
@@ -73,12 +74,10 @@ export function formatResetDuration(ms: number): string {
   return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 }
 
-export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
-  return {
-    "x-ratelimit-limit-requests": String(decision.limit),
-    "x-ratelimit-remaining-requests": String(decision.remaining),
-    "x-ratelimit-reset-requests": formatResetDuration(decision.msBeforeReset),
-  };
+export function setRateLimitHeaders(res: ServerResponse, decision: RateDecision): void {
+  res.setHeader("x-ratelimit-limit-requests", String(decision.limit));
+  res.setHeader("x-ratelimit-remaining-requests", String(decision.remaining));
+  res.setHeader("x-ratelimit-reset-requests", formatResetDuration(decision.msBeforeReset));
 }
 
 /** Whole seconds, at least 1, for `Retry-After`. */
