@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 import { prepareBenchDatabase } from "./bench-database.js";
+import { startServer } from "./processes.js";
 
 // A quick look at keyward alone while working on its hot path (not `npm run bench`): the upstream
 // stand-in and keyward's server as bench/run.ts starts them, then autocannon (32 connections) on each
@@ -15,25 +15,14 @@ const paths = (process.argv[2] ?? "/v1/models").split(",");
 const seconds = Number(process.argv[3] ?? 6);
 const prof = process.argv[4] === "prof";
 const reps = Number(process.env.REPS ?? 2);
-function start(script: string, env: Record<string, string>, extra: string[] = []) {
-  const child = spawn(process.execPath, [...extra, "--import", "tsx", script], {
-    cwd: new URL("..", import.meta.url).pathname,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
-  return new Promise<{ child: ChildProcess; port: number }>((res, rej) => {
-    child.once("exit", (c) => rej(new Error(`${script} exited ${c}`)));
-    child.on("message", (m: { ready?: boolean; port: number }) => m.ready && res({ child, port: m.port }));
-  });
-}
 function cpuMs(pid?: number) {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 const { databaseUrl, secret } = await prepareBenchDatabase(PG, DB);
-const up = await start("bench/upstream.ts", {});
-const kw = await start(
-  "bench/keyward-server.ts",
+const up = await startServer("upstream", {});
+const kw = await startServer(
+  "keyward-server",
   {
     NODE_ENV: "production",
     DATABASE_URL: databaseUrl,

@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import autocannon from "autocannon";
 import { connectRedis } from "../src/redis/client.js";
 import { prepareBenchDatabase } from "./bench-database.js";
+import { repositoryRoot, startServer } from "./processes.js";
 
 // `npm run bench`: the upstream stand-in, a bare undici pass-through (the floor) and keyward, each in
 // its own process; the same autocannon load through each, first flat out (saturation), then at half
@@ -17,26 +18,8 @@ const DB_NAME = "keyward_bench";
 const PREFIX = `kwbench-${randomBytes(4).toString("hex")}`;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
-const WARMUP_SECONDS = 2;
-
-type Ready = { ready: true; port: number };
-
-function start(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 30_000);
-    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
-    child.on("message", (m: Ready) => {
-      if (m.ready) {
-        clearTimeout(timer);
-        resolve({ child, port: m.port });
-      }
-    });
-  });
-}
+const WARMUP_SECONDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 function askQueries(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => {
@@ -115,6 +98,36 @@ async function hit(
   };
 }
 
+/** The run with the median req/s, and the sums over all runs (requests, failures). */
+function medianRun(runs: Measured[]): Measured {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  const middle = sorted[Math.floor(sorted.length / 2)] as Measured;
+  return {
+    ...middle,
+    requests: runs.reduce((sum, r) => sum + r.requests, 0),
+    bad: runs.reduce((sum, r) => sum + r.bad, 0),
+  };
+}
+
+/**
+ * Flat out, ROUNDS times each, alternating the two targets so that both meet the same moments of a
+ * shared machine; each target's median run (by req/s) stands for it.
+ */
+async function flatOut(
+  bare: { port: number; child: ChildProcess },
+  keyward: { port: number; child: ChildProcess },
+  load: Load,
+  secret: string,
+): Promise<{ bare: Measured; keyward: Measured }> {
+  const bareRuns: Measured[] = [];
+  const keywardRuns: Measured[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    bareRuns.push(await hit(bare, load, secret, SECONDS));
+    keywardRuns.push(await hit(keyward, load, secret, SECONDS));
+  }
+  return { bare: medianRun(bareRuns), keyward: medianRun(keywardRuns) };
+}
+
 function formatLoad(load: number[]): string {
   return load.map((l) => l.toFixed(2)).join(", ");
 }
@@ -125,12 +138,12 @@ async function main(): Promise<void> {
   const { databaseUrl, secret } = await prepareBenchDatabase(PG_BASE, DB_NAME);
   const children: ChildProcess[] = [];
   try {
-    const upstream = await start("bench/upstream.ts", {});
+    const upstream = await startServer("upstream", {});
     children.push(upstream.child);
     const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
-    const bare = await start("bench/bare-proxy.ts", { UPSTREAM_URL: upstreamUrl });
+    const bare = await startServer("bare-proxy", { UPSTREAM_URL: upstreamUrl });
     children.push(bare.child);
-    const keyward = await start("bench/keyward-server.ts", {
+    const keyward = await startServer("keyward-server", {
       NODE_ENV: "production",
       DATABASE_URL: databaseUrl,
       DATABASE_SSL: "off",
@@ -153,8 +166,7 @@ async function main(): Promise<void> {
       await hit(bare, load, secret, WARMUP_SECONDS);
       await hit(keyward, load, secret, WARMUP_SECONDS);
       const queriesBefore = await askQueries(keyward.child);
-      const bareMax = await hit(bare, load, secret, SECONDS);
-      const kwMax = await hit(keyward, load, secret, SECONDS);
+      const { bare: bareMax, keyward: kwMax } = await flatOut(bare, keyward, load, secret);
       const half = Math.max(1, Math.round(bareMax.rps / 2));
       const bareHalf = await hit(bare, load, secret, SECONDS, half);
       const kwHalf = await hit(keyward, load, secret, SECONDS, half);
@@ -210,14 +222,15 @@ async function main(): Promise<void> {
     const report = [
       "# Benchmarks",
       "",
-      "`npm run bench` (`bench/run.ts`): the upstream stand-in (`test/support/upstream-stub.ts`), a bare undici",
+      "`npm run bench` (`bench/run.ts`, compiled by tsc into `dist-bench/` and run with node, as production runs `dist/`): the upstream stand-in (`test/support/upstream-stub.ts`), a bare undici",
       "pass-through proxy with no auth (`bench/bare-proxy.ts`, the floor) and keyward's web app",
       "(`bench/keyward-server.ts`, built as `src/api/main.ts` builds it, request logging on at `info`), each in its",
       "own process, against a fresh `keyward_bench` database with migrations applied and one enterprise key.",
-      `autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up: first flat out, then at`,
+      `autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up: first flat out (${ROUNDS} runs each,`,
+      "alternating bare proxy and keyward; the median run by req/s is shown, non-2xx counted over all runs), then at",
       "half of the bare proxy's flat-out rate (autocannon `overallRate`, the target's load), then at half of",
       "keyward's own flat-out rate (a load keyward sustains, to show its latency overhead). Latencies in ms. CPU µs per request:",
-      "user + system CPU time of the target process (from /proc) over the flat-out run, divided by its requests;",
+      "user + system CPU time of the target process (from /proc) over the (median) flat-out run, divided by its requests;",
       "it depends less than req/s on whatever else the machine runs at the same time.",
       "",
       `- Date: ${new Date().toISOString()}`,
@@ -234,7 +247,7 @@ async function main(): Promise<void> {
       "",
     ].join("\n");
     process.stdout.write(`\n${table}\n\n${verdicts.join("\n")}\n`);
-    writeFileSync(new URL("../BENCHMARKS.md", import.meta.url), report);
+    writeFileSync(new URL("BENCHMARKS.md", repositoryRoot), report);
     process.stdout.write("\nwritten to BENCHMARKS.md\n");
   } finally {
     for (const child of children) child.kill("SIGTERM");

@@ -1,5 +1,7 @@
 // tsc compiles only TypeScript; the bundled password list travels beside the compiled module.
+// Usage: node scripts/copy-assets.mjs [outDir]   (dist by default; the benchmark builds into dist-bench)
 import { copyFileSync, mkdirSync } from "node:fs";
 
-mkdirSync("dist/src/accounts", { recursive: true });
-copyFileSync("src/accounts/common-passwords.txt", "dist/src/accounts/common-passwords.txt");
+const outDir = process.argv[2] ?? "dist";
+mkdirSync(`${outDir}/src/accounts`, { recursive: true });
+copyFileSync("src/accounts/common-passwords.txt", `${outDir}/src/accounts/common-passwords.txt`);

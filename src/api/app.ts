@@ -34,7 +34,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(errorHandler(deps.logger));
   // /v1 never reaches express: see the lane's comment.
-  dispatchV1First(app, createV1Lane(deps, metrics, clientIpOf(app)));
+  dispatchV1First(app, createV1Lane(deps, metrics, clientIpOf(app, deps.config.trustProxyHops)));
   return app;
 }
 

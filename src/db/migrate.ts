@@ -4,8 +4,9 @@ import postgres from "postgres";
 import type { Config } from "../config/config.js";
 import { connectDatabase, postgresSslOption } from "./client.js";
 
+// From src/db, or from the compiled dist/src/db (and the benchmark's dist-bench/src/db).
 export const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url)).replace(
-  /\/dist\/drizzle$/,
+  /\/dist(-bench)?\/drizzle$/,
   "/drizzle",
 );
 

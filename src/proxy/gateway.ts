@@ -2,10 +2,16 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
 import type { AppDeps } from "../api/deps.js";
 import { AppError } from "../errors/app-error.js";
-import { createKeyUseBatcher, defineUsageCommands } from "../usage/buffer.js";
 import { extractApiKey } from "./extract-api-key.js";
-import { declaresTooLarge, forwardToUpstream, tooLargeError, type Upstream } from "./forward.js";
+import {
+  type ClientGone,
+  declaresTooLarge,
+  forwardToUpstream,
+  tooLargeError,
+  type Upstream,
+} from "./forward.js";
 import { resolveV1Route } from "./gateway-routes.js";
+import { createHotPathBatch } from "./hot-path-batch.js";
 import { createKeyAuthenticator, type KeyAuthenticator } from "./key-authenticator.js";
 import {
   createKeyRateLimiter,
@@ -25,6 +31,8 @@ export const INVALID_KEY_MESSAGE = "Invalid API key provided";
 export const NO_PERMISSION_MESSAGE = "API key doesn't have permission for this endpoint";
 
 export interface V1Outcome {
+  /** Raised by whoever sees the client go away before its answer is complete. */
+  gone: ClientGone;
   /** "ok", "client_aborted", or the code of the error the request was answered with. */
   outcome: string | undefined;
   /** The upstream's time to response headers, in ms, once it answered. */
@@ -42,30 +50,26 @@ export interface Gateway {
 }
 
 /**
- * The hot path's own Redis connection, with auto-pipelining: every command of one request (markers,
- * rate limit, key use) and of concurrent requests leaves in one write per event-loop turn. Socket
- * writes, not Redis, are what a request costs most. Script commands are defined before any pipeline
- * exists (see rate-limit.ts). It follows the app's connection (same address, closed with it).
+ * The hot path's own Redis connection, carrying one script call per event-loop turn (see
+ * hot-path-batch.ts). It follows the app's connection (same address, closed with it).
  */
 function hotPathRedis(redis: Redis): Redis {
-  const hot = redis.duplicate({ enableAutoPipelining: true });
-  defineUsageCommands(hot);
+  const hot = redis.duplicate();
   hot.on("error", () => {});
   redis.once("end", () => hot.disconnect());
   return hot;
 }
 
 export function createGateway(deps: AppDeps, upstream: Upstream): Gateway {
-  const redis = hotPathRedis(deps.redis);
   const prefix = deps.config.redisPrefix;
-  const authenticator = createKeyAuthenticator({ ...deps, redis });
-  const limiter = createKeyRateLimiter(redis, prefix);
   let usageFailing = false;
-  // Fire and forget: last-used bookkeeping must never slow down or fail a request.
-  const noteKeyUse = createKeyUseBatcher(redis, prefix, (err, keyId) => {
-    if (err && !usageFailing) deps.logger.warn({ err, keyId }, "could not buffer key use in Redis");
+  // Key use is fire and forget: last-used bookkeeping must never slow down or fail a request.
+  const batch = createHotPathBatch(hotPathRedis(deps.redis), prefix, (err) => {
+    if (err && !usageFailing) deps.logger.warn({ err }, "could not buffer key use in Redis");
     usageFailing = err !== null;
   });
+  const authenticator = createKeyAuthenticator({ ...deps, batch });
+  const limiter = createKeyRateLimiter(batch, prefix);
 
   async function forward(
     req: IncomingMessage,
@@ -96,7 +100,7 @@ export function createGateway(deps: AppDeps, upstream: Upstream): Gateway {
     const presented = authenticator.present(secret);
     if (!presented) throw new AppError("invalid_api_key", INVALID_KEY_MESSAGE);
     const now = deps.clock.now();
-    // A key this process knows: its rate limit is taken in the same round trip as its markers are read
+    // A key this process knows: its rate limit is taken in the same script call as its markers are read
     // (a point taken for a key that turns out dead costs nothing: that key never works again).
     const early = presented.cached
       ? limiter.consume(presented.cached.id, presented.cached.limitPerMinute)
@@ -128,12 +132,13 @@ export function createGateway(deps: AppDeps, upstream: Upstream): Gateway {
     if (!key.permissions.has(route.permission)) {
       throw new AppError("insufficient_permissions", NO_PERMISSION_MESSAGE);
     }
-    noteKeyUse(key.id, now);
+    batch.noteUse(key.id, now);
 
     if (declaresTooLarge(req.headers, upstream.bodyLimitBytes)) throw tooLargeError(upstream.bodyLimitBytes);
     const result = await forwardToUpstream(upstream, req, res, {
       path: route.upstreamPath,
       requestId,
+      gone: state.gone,
       onResponse: (upstreamMs) => {
         state.upstreamMs = upstreamMs;
         state.outcome = "ok";

@@ -1,19 +1,20 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
 import type { Config } from "../config/config.js";
 import type { Database } from "../db/client.js";
-import { deadAtKey, epochKey } from "../keys/key-state.js";
+import { epochKey } from "../keys/key-state.js";
 import type { Logger } from "../logging/logger.js";
 import { hashSecret, isWellFormedApiKey } from "../secrets/secrets.js";
+import type { HotPathBatch } from "./hot-path-batch.js";
 import { findKeyRecordByHash, isKeyLive, type KeyRecord } from "./key-records.js";
 
 // Decides whether a presented key may be used, with no PostgreSQL query in steady state:
 // - records are cached in this process by key hash; unknown hashes for a few seconds, so a made-up key
 //   with a valid checksum cannot make every request hit PostgreSQL;
-// - every request reads the key's dead-at marker and the shared epoch in one MGET. Revocations and
-//   rotations publish the marker before they commit, so they act at once on every process; a missing
-//   or changed epoch (Redis restarted or flushed, markers possibly lost) drops the whole cache.
+// - every request reads the key's dead-at marker and the shared epoch (in the hot path's per-turn
+//   script, see hot-path-batch.ts). Revocations and rotations publish the marker before they commit,
+//   so they act at once on every process; a missing or changed epoch (Redis restarted or flushed,
+//   markers possibly lost) drops the whole cache.
 // Outages: without Redis every request is checked against PostgreSQL (a revoked or expired key is
 // never accepted); without PostgreSQL cached keys keep working and unknown ones are "unavailable".
 
@@ -36,10 +37,11 @@ export interface KeyAuthenticatorOptions {
 }
 
 export function createKeyAuthenticator(
-  deps: { config: Config; database: Database; redis: Redis; logger: Logger },
+  deps: { config: Config; database: Database; batch: HotPathBatch; logger: Logger },
   options: KeyAuthenticatorOptions = {},
 ) {
-  const { config, database, redis, logger } = deps;
+  const { config, database, batch, logger } = deps;
+  const redis = batch.redis;
   const prefix = config.redisPrefix;
   const maxEntries = options.maxEntries ?? 50_000;
   const lookupTimeoutMs = options.lookupTimeoutMs ?? 2_000;
@@ -116,9 +118,9 @@ export function createKeyAuthenticator(
     nowMs: number,
   ): Promise<KeyCheck> {
     if (cached) {
-      const [deadAt, epoch] = await redis.mget(deadAtKey(prefix, cached.id), epochKey(prefix));
-      if (epoch !== null && epoch === cacheEpoch) return decide(cached, deadAt ?? null, nowMs);
-      await adoptEpoch(epoch ?? null);
+      const { deadAt, epoch } = await batch.readKeyState(cached.id);
+      if (epoch !== null && epoch === cacheEpoch) return decide(cached, deadAt, nowMs);
+      await adoptEpoch(epoch);
     } else if (cacheEpoch === null) {
       await adoptEpoch(await redis.get(epochKey(prefix)));
     }
@@ -133,10 +135,10 @@ export function createKeyAuthenticator(
       unknown.set(hash, true);
       return INVALID;
     }
-    const [deadAt, epoch] = await redis.mget(deadAtKey(prefix, record.id), epochKey(prefix));
+    const { deadAt, epoch } = await batch.readKeyState(record.id);
     // Cache only what was read while the epoch held; otherwise the next request re-reads.
     if (epoch !== null && epoch === filledUnder) known.set(hash, record);
-    return decide(record, deadAt ?? null, nowMs);
+    return decide(record, deadAt, nowMs);
   }
 
   return {
@@ -158,7 +160,7 @@ export function createKeyAuthenticator(
       // disabled account is not: enabling it again bumps the epoch, which the MGET below notices.)
       if (cached && !cached.accountDisabled && !isKeyLive(cached, nowMs)) return INVALID;
       if (!cached && unknown.has(hash)) return INVALID;
-      if (redis.status !== "ready") return checkAgainstPostgres(hash, nowMs);
+      if (!batch.ready()) return checkAgainstPostgres(hash, nowMs);
       try {
         return await checkWithRedis(hash, cached, nowMs);
       } catch (err) {

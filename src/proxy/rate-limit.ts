@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
-import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import type { HotPathBatch } from "./hot-path-batch.js";
 
 // Per key, per minute, shared by every web process through Redis. When Redis cannot answer, each
 // process falls back to its own in-memory limiter (rate-limiter-flexible's insurance limiter): limits
@@ -15,34 +15,65 @@ export interface RateDecision {
 
 const WINDOW_SECONDS = 60;
 
-export function createKeyRateLimiter(redis: Redis, redisPrefix: string) {
+/**
+ * RateLimiterRedis, with its one store step (the window's increment) sent in the hot path's per-turn
+ * batch instead of as a script call of its own; the batch runs the same Redis commands on the same key.
+ * Everything else (results, in-memory blocking, the insurance limiter, the rarer calls) is the
+ * library's own.
+ */
+class TurnBatchedRateLimiterRedis extends RateLimiterRedis {
+  private readonly batch: HotPathBatch;
+
+  constructor(options: ConstructorParameters<typeof RateLimiterRedis>[0], batch: HotPathBatch) {
+    super(options);
+    this.batch = batch;
+  }
+
+  _upsert(rlKey: string, points: number, msDuration: number, forceExpire = false): Promise<unknown> {
+    const seconds = Math.floor(msDuration / 1000);
+    if (forceExpire || seconds <= 0 || !Number.isInteger(points)) {
+      return (RateLimiterRedis.prototype as unknown as Upsert)._upsert.call(
+        this,
+        rlKey,
+        points,
+        msDuration,
+        forceExpire,
+      );
+    }
+    return this.batch.incrementWindow(rlKey, points, seconds);
+  }
+}
+
+type Upsert = {
+  _upsert(rlKey: string, points: number, msDuration: number, forceExpire: boolean): Promise<unknown>;
+};
+
+export function createKeyRateLimiter(batch: HotPathBatch, redisPrefix: string) {
   // One limiter per distinct limit: they share one counter per key, each reads it against its points.
   const limiters = new Map<number, RateLimiterRedis>();
-  // Each RateLimiterRedis defines its script command (rlflxIncr) on the client. The first one is made
-  // now, before the client has any auto-pipeline: ioredis copies a client's commands into a pipeline
-  // when it creates it, and a pipeline lacking the command fails the callbacks of its whole batch
-  // (an uncaught TypeError). Later limiters redefine the same script, which pipelines already have.
-  new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisPrefix}:ratelimit`, points: 1, duration: 1 });
 
   function limiterFor(points: number): RateLimiterRedis {
     let limiter = limiters.get(points);
     if (!limiter) {
-      limiter = new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${redisPrefix}:ratelimit`,
-        points,
-        duration: WINDOW_SECONDS,
-        // A key past its limit stays past it until its window ends (the count only grows), so this
-        // process then refuses it from memory, until that end, without asking Redis: a client
-        // hammering on after its 429 costs no Redis command.
-        inMemoryBlockOnConsumed: points + 1,
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: new RateLimiterMemory({
-          keyPrefix: "ratelimit-local",
+      limiter = new TurnBatchedRateLimiterRedis(
+        {
+          storeClient: batch.redis,
+          keyPrefix: `${redisPrefix}:ratelimit`,
           points,
           duration: WINDOW_SECONDS,
-        }),
-      });
+          // A key past its limit stays past it until its window ends (the count only grows), so this
+          // process then refuses it from memory, until that end, without asking Redis: a client
+          // hammering on after its 429 costs no Redis work.
+          inMemoryBlockOnConsumed: points + 1,
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: new RateLimiterMemory({
+            keyPrefix: "ratelimit-local",
+            points,
+            duration: WINDOW_SECONDS,
+          }),
+        },
+        batch,
+      );
       limiters.set(points, limiter);
     }
     return limiter;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 // Every raw secret keyward handles (API keys, session tokens, email tokens) is made, checked and
 // hashed here, and nowhere else. Only hashes are stored, so a database leak yields nothing usable.
@@ -82,7 +82,8 @@ export function generateToken(): { token: string; hash: string } {
 
 /** SHA-256, hex. Fine for high-entropy secrets (never for passwords: those go through argon2id). */
 export function hashSecret(secret: string): string {
-  return createHash("sha256").update(secret, "utf8").digest("hex");
+  // crypto.hash: the one-shot form (Node 20.12+), cheaper than a Hash object on the /v1 hot path.
+  return hash("sha256", secret, "hex");
 }
 
 /** Constant-time comparison of two hex digests, so that timing reveals nothing about a stored hash. */

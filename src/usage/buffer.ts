@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 
-// Key use is buffered in one Redis hash so the /v1 path never writes to PostgreSQL:
+// Key use is buffered in one Redis hash so the /v1 path never writes to PostgreSQL (the gateway adds
+// to it in its per-turn script, proxy/hot-path-batch.ts; recordKeyUse below adds one entry at a time):
 //   `t:<keyId>`       → epoch ms of the latest use (last-used time)
 //   `c:<keyId>:<day>` → requests on that UTC day
 // The flush job renames the hash to hand it over atomically, then writes it to PostgreSQL.
@@ -58,45 +59,4 @@ export function recordKeyUse(
     String(at.getTime()),
     String(count),
   );
-}
-
-export type KeyUseBatcher = (keyId: string, at: Date) => void;
-
-/**
- * Sums the key uses of one event-loop turn per key and UTC day, then sends each sum as one command
- * (count and latest time) once the turn is over: concurrent requests with one key cost one Redis
- * command, not one each, and nothing is held longer than the auto-pipeline holds a command anyway.
- * Fire and forget: `settled` hears how each command went. Uses noted while Redis is not ready are
- * dropped, as a direct call would have failed.
- */
-export function createKeyUseBatcher(
-  redis: Redis,
-  prefix: string,
-  settled: (err: unknown, keyId: string) => void,
-): KeyUseBatcher {
-  let turn: Map<string, { keyId: string; at: Date; count: number }> | undefined;
-  function flush(): void {
-    const uses = turn;
-    turn = undefined;
-    if (!uses || redis.status !== "ready") return;
-    for (const use of uses.values()) {
-      recordKeyUse(redis, prefix, use.keyId, use.at, use.count).then(
-        () => settled(null, use.keyId),
-        (err) => settled(err ?? new Error("key use not recorded"), use.keyId),
-      );
-    }
-  }
-  return (keyId, at) => {
-    if (!turn) {
-      turn = new Map();
-      setImmediate(flush);
-    }
-    const slot = `${keyId}:${utcDay(at)}`;
-    const use = turn.get(slot);
-    if (!use) turn.set(slot, { keyId, at, count: 1 });
-    else {
-      use.count++;
-      if (at.getTime() > use.at.getTime()) use.at = at;
-    }
-  };
 }

@@ -5,7 +5,7 @@ import { loggableError } from "../../errors/loggable-error.js";
 import { accessLoggerFor } from "../../logging/logger.js";
 import { durationsBy, methodLabel, v1Pattern } from "../../metrics/http-metrics.js";
 import type { Metrics } from "../../metrics/metrics.js";
-import { createUpstream } from "../../proxy/forward.js";
+import { ClientGone, createUpstream } from "../../proxy/forward.js";
 import { createGateway, type Gateway, type V1Outcome } from "../../proxy/gateway.js";
 import { isV1Target } from "../../proxy/gateway-routes.js";
 import type { AppDeps } from "../deps.js";
@@ -38,25 +38,28 @@ export function createV1Lane(
   const gateway = createGateway(deps, createUpstream(deps.config));
   const access = accessLoggerFor(deps.logger);
   const durationFor = durationsBy(metrics);
+  // prom-client hashes a label object on every call; a child per label value is kept instead.
   const outcomes = new Map<string, { inc(): void }>();
-  const countOutcome = (outcome: string) => {
-    let child = outcomes.get(outcome);
-    if (!child) {
-      child = metrics.v1Requests.labels(outcome);
-      outcomes.set(outcome, child);
-    }
-    child.inc();
-  };
+  const upstreamTimes = new Map<string, { observe(seconds: number): void }>();
 
   function record(req: IncomingMessage, res: ServerResponse, state: V1Outcome, started: number): void {
-    const url = req.url ?? "";
-    const route = v1Pattern(url) ?? "unmatched";
-    durationFor(methodLabel(req.method), route, String(res.statusCode)).observe(
-      (performance.now() - started) / 1000,
-    );
-    countOutcome(state.outcome ?? (res.statusCode < 400 ? "ok" : `http_${res.statusCode}`));
+    const route = v1Pattern(req.url ?? "") ?? "unmatched";
+    const status = res.statusCode;
+    durationFor(methodLabel(req.method), route, String(status)).observe((performance.now() - started) / 1000);
+    const outcome = state.outcome ?? (status < 400 ? "ok" : `http_${status}`);
+    let counter = outcomes.get(outcome);
+    if (!counter) {
+      counter = metrics.v1Requests.labels(outcome);
+      outcomes.set(outcome, counter);
+    }
+    counter.inc();
     if (state.upstreamMs !== undefined && Number.isFinite(state.upstreamMs)) {
-      metrics.upstreamDuration.observe({ route }, state.upstreamMs / 1000);
+      let upstreamTime = upstreamTimes.get(route);
+      if (!upstreamTime) {
+        upstreamTime = metrics.upstreamDuration.labels(route);
+        upstreamTimes.set(route, upstreamTime);
+      }
+      upstreamTime.observe(state.upstreamMs / 1000);
     }
   }
 
@@ -65,13 +68,16 @@ export function createV1Lane(
     const startedMs = Date.now();
     const requestId = assignRequestId(req, res);
     res.setHeader("x-content-type-options", "nosniff");
-    const state: V1Outcome = { outcome: undefined, upstreamMs: undefined };
+    const state: V1Outcome = { gone: new ClientGone(), outcome: undefined, upstreamMs: undefined };
     // The metrics wait for both the response's end and the gateway's outcome, whichever comes last.
     let waiting = 2;
     const settle = () => {
       if (--waiting === 0) record(req, res, state, started);
     };
+    // One listener for everything the response's end means: the access line, the metrics, and the
+    // upstream request's abort when the client went away before its answer was complete.
     res.once("close", () => {
+      if (!res.writableFinished) state.gone.raise();
       logAccess(access, req, clientIp(req), res, startedMs);
       settle();
     });
@@ -101,7 +107,12 @@ export function dispatchV1First(app: Express, lane: V1Lane): void {
 }
 
 /** The client's address as express's `req.ip` gives it, for requests that never meet express. */
-export function clientIpOf(app: Express): (req: IncomingMessage) => string | undefined {
+export function clientIpOf(
+  app: Express,
+  trustProxyHops: number,
+): (req: IncomingMessage) => string | undefined {
+  // Trusting no proxy, the address is the socket's: no X-Forwarded-For to parse.
+  if (trustProxyHops === 0) return (req) => req.socket?.remoteAddress;
   const trust = app.get("trust proxy fn") as (address: string, hop: number) => boolean;
   return (req) => {
     try {

@@ -1,0 +1,34 @@
+import { type ChildProcess, spawn } from "node:child_process";
+
+// Starts one of the benchmark's servers (upstream.ts, bare-proxy.ts, keyward-server.ts) in its own
+// process and waits for its port. `npm run bench` runs the tsc-compiled files (dist-bench/), as
+// production runs dist/: tsx's transform adds work per function made (its name-keeping helper) that
+// the compiled code does not have. Run from a .ts file (npx tsx bench/quick.ts), it starts the .ts
+// servers through tsx instead.
+
+const compiled = !import.meta.url.endsWith(".ts");
+
+/** The repository's root, from bench/ or from dist-bench/bench/. */
+export const repositoryRoot = new URL(compiled ? "../../" : "../", import.meta.url);
+
+export function startServer(
+  name: "upstream" | "bare-proxy" | "keyward-server",
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<{ child: ChildProcess; port: number }> {
+  const script = new URL(`./${name}${compiled ? ".js" : ".ts"}`, import.meta.url).pathname;
+  const child = spawn(process.execPath, [...nodeArgs, ...(compiled ? [] : ["--import", "tsx"]), script], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 30_000);
+    child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
+    child.on("message", (m: { ready?: boolean; port?: number }) => {
+      if (m.ready && typeof m.port === "number") {
+        clearTimeout(timer);
+        resolve({ child, port: m.port });
+      }
+    });
+  });
+}

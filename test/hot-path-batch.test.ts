@@ -1,0 +1,199 @@
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deadAtKey, epochKey } from "../src/keys/key-state.js";
+import { createHotPathBatch, type HotPathBatch } from "../src/proxy/hot-path-batch.js";
+import { createKeyRateLimiter } from "../src/proxy/rate-limit.js";
+import { connectRedis } from "../src/redis/client.js";
+import { pendingUsageKey } from "../src/usage/buffer.js";
+import { createTestEnv, type TestEnv } from "./support/harness.js";
+
+// The gateway's Redis work for one event-loop turn (markers, rate windows, key uses) leaves as one
+// script call on its own connection. These tests run it on the real Redis and count what is sent.
+
+let env: TestEnv;
+const connections: Redis[] = [];
+
+beforeAll(async () => {
+  env = await createTestEnv();
+});
+afterAll(async () => {
+  for (const connection of connections) connection.disconnect();
+  await env.close();
+});
+
+/** A batch on a fresh connection whose commands are counted (the connection itself is real). */
+async function countedBatch(prefix = env.prefix) {
+  const redis = connectRedis(env.config);
+  connections.push(redis);
+  await redis.ping();
+  const sent: string[] = [];
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: { name: string }, stream?: unknown) => {
+    sent.push(command.name);
+    return send(command as never, stream as never);
+  }) as typeof redis.sendCommand;
+  const usage: unknown[] = [];
+  const batch = createHotPathBatch(redis, prefix, (err) => usage.push(err));
+  return { redis, batch, sent, usage };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("one script call per event-loop turn", () => {
+  it("answers every marker, window and use of a turn with one command, as if run one by one", async () => {
+    const { redis, batch, sent, usage } = await countedBatch();
+    await redis.set(epochKey(env.prefix), "epoch-1");
+    await redis.set(deadAtKey(env.prefix, "key_dead"), "1700000000000");
+    sent.length = 0;
+
+    const day = Date.parse("2026-03-10T10:00:00.000Z");
+    const window = `${env.prefix}:ratelimit:key_live`;
+    const results = Promise.all([
+      batch.readKeyState("key_live"),
+      batch.readKeyState("key_dead"),
+      batch.readKeyState("key_live"),
+      batch.incrementWindow(window, 1, 60),
+      batch.incrementWindow(window, 1, 60),
+      batch.incrementWindow(`${env.prefix}:ratelimit:key_other`, 1, 60),
+      batch.incrementWindow(window, 2, 60),
+    ]);
+    // Uses out of order, two keys, across midnight.
+    batch.noteUse("key_b", new Date(day + 5));
+    batch.noteUse("key_b", new Date(day + 9));
+    batch.noteUse("key_b", new Date(day + 1));
+    batch.noteUse("key_c", new Date(day));
+    batch.noteUse("key_b", new Date(Date.parse("2026-03-11T00:00:02.000Z")));
+    const [live, dead, liveAgain, first, second, other, third] = await results;
+
+    expect(sent).toEqual(["evalsha"]);
+    expect(live).toEqual({ deadAt: null, epoch: "epoch-1" });
+    expect(liveAgain).toEqual(live);
+    expect(dead).toEqual({ deadAt: "1700000000000", epoch: "epoch-1" });
+    expect([first?.[0], second?.[0], third?.[0]]).toEqual([1, 2, 4]);
+    expect(other?.[0]).toBe(1);
+    for (const [, ttl] of [first, second, third, other] as Array<[number, number]>) {
+      expect(ttl).toBeGreaterThan(59_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    }
+    expect(await redis.get(window)).toBe("4");
+    expect(await redis.pttl(window)).toBeGreaterThan(59_000);
+    await tick();
+    expect(usage).toEqual([null]);
+    expect(await redis.hgetall(pendingUsageKey(env.prefix))).toEqual({
+      "t:key_b": String(Date.parse("2026-03-11T00:00:02.000Z")),
+      "c:key_b:2026-03-10": "3",
+      "c:key_b:2026-03-11": "1",
+      "t:key_c": String(day),
+      "c:key_c:2026-03-10": "1",
+    });
+
+    // The next turn is a new call, adding to the same counters and windows.
+    sent.length = 0;
+    batch.noteUse("key_c", new Date(day + 100));
+    const [next] = await Promise.all([batch.incrementWindow(window, 1, 60), tick()]);
+    expect(next[0]).toBe(5);
+    expect(sent).toEqual(["evalsha"]);
+    await tick();
+    expect(await redis.hget(pendingUsageKey(env.prefix), "c:key_c:2026-03-10")).toBe("2");
+    expect(await redis.hget(pendingUsageKey(env.prefix), "t:key_c")).toBe(String(day + 100));
+  });
+
+  it("reads a lost epoch as null, so the caller drops its cache", async () => {
+    const { redis, batch } = await countedBatch(`${env.prefix}:noepoch`);
+    await redis.del(epochKey(`${env.prefix}:noepoch`));
+    expect(await batch.readKeyState("key_x")).toEqual({ deadAt: null, epoch: null });
+  });
+
+  it("reports a failed use to its callback without failing the turn's key checks and limits", async () => {
+    const prefix = `${env.prefix}:wrongtype`;
+    const { redis, batch, usage } = await countedBatch(prefix);
+    await redis.set(pendingUsageKey(prefix), "not a hash");
+    batch.noteUse("key_d", new Date());
+    const [state, count] = await Promise.all([
+      batch.readKeyState("key_d"),
+      batch.incrementWindow(`${prefix}:ratelimit:key_d`, 1, 60),
+    ]);
+    expect(state.deadAt).toBeNull();
+    expect(count[0]).toBe(1);
+    await tick();
+    expect(usage).toHaveLength(1);
+    expect(String(usage[0])).toMatch(/WRONGTYPE/);
+  });
+
+  it("refuses at once while the connection is not ready, and drops uses noted then", async () => {
+    const { redis, batch, sent, usage } = await countedBatch();
+    const ended = new Promise((resolve) => redis.once("end", resolve));
+    await redis.quit();
+    await ended;
+    sent.length = 0;
+    expect(batch.ready()).toBe(false);
+    await expect(batch.readKeyState("key_e")).rejects.toThrow(/not ready/);
+    await expect(batch.incrementWindow(`${env.prefix}:ratelimit:key_e`, 1, 60)).rejects.toThrow(/not ready/);
+    batch.noteUse("key_e", new Date());
+    await tick();
+    expect(sent).toEqual([]);
+    expect(usage).toEqual([]);
+  });
+});
+
+describe("the rate limiter on the batch", () => {
+  let batch: HotPathBatch;
+  let redis: Redis;
+  let sent: string[];
+  beforeAll(async () => {
+    ({ batch, redis, sent } = await countedBatch());
+  });
+
+  it("takes every limit of a turn (limits of any size, made as keys arrive) in one command", async () => {
+    const limiter = createKeyRateLimiter(batch, env.prefix);
+    sent.length = 0;
+    const [a, b, c] = await Promise.all([
+      limiter.consume("key_a", 7),
+      limiter.consume("key_b", 9),
+      limiter.consume("key_a", 7),
+    ]);
+    expect(sent).toEqual(["evalsha"]);
+    expect(a).toMatchObject({ allowed: true, limit: 7, remaining: 6 });
+    expect(b).toMatchObject({ allowed: true, limit: 9, remaining: 8 });
+    expect(c).toMatchObject({ allowed: true, limit: 7, remaining: 5 });
+    // Counted in Redis (shared by every process), not by the in-memory fallback limiter.
+    expect(await redis.get(`${env.prefix}:ratelimit:key_a`)).toBe("2");
+    expect(await redis.get(`${env.prefix}:ratelimit:key_b`)).toBe("1");
+  });
+
+  it("refuses a key past its limit from memory until its window ends, still shared through Redis", async () => {
+    const limiter = createKeyRateLimiter(batch, env.prefix);
+    const counter = `${env.prefix}:ratelimit:key_blocked`;
+    expect((await limiter.consume("key_blocked", 2)).allowed).toBe(true);
+    expect((await limiter.consume("key_blocked", 2)).allowed).toBe(true);
+    const refused = await limiter.consume("key_blocked", 2);
+    expect(refused).toMatchObject({ allowed: false, limit: 2, remaining: 0 });
+    expect(await redis.get(counter)).toBe("3");
+    sent.length = 0;
+    for (let i = 0; i < 5; i++) {
+      const again = await limiter.consume("key_blocked", 2);
+      expect(again).toMatchObject({ allowed: false, remaining: 0 });
+      expect(again.msBeforeReset).toBeGreaterThan(0);
+      expect(again.msBeforeReset).toBeLessThanOrEqual(60_000);
+    }
+    // Not one command reached Redis for this key...
+    expect(sent).toEqual([]);
+    expect(await redis.get(counter)).toBe("3");
+    // ...and another process, which has not seen the 429 yet, is refused by the shared count.
+    const otherProcess = createKeyRateLimiter((await countedBatch()).batch, env.prefix);
+    expect((await otherProcess.consume("key_blocked", 2)).allowed).toBe(false);
+    expect(await redis.get(counter)).toBe("4");
+  });
+
+  it("falls back to a per-process count, never an error, while Redis is away", async () => {
+    const { redis: gone, batch: away } = await countedBatch();
+    const ended = new Promise((resolve) => gone.once("end", resolve));
+    await gone.quit();
+    await ended;
+    const limiter = createKeyRateLimiter(away, env.prefix);
+    const decisions = [];
+    for (let i = 0; i < 3; i++) decisions.push(await limiter.consume("key_local", 2));
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, false]);
+    expect(await redis.get(`${env.prefix}:ratelimit:key_local`)).toBeNull();
+  });
+});
