@@ -1,9 +1,10 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDatabase, type Database } from "../src/db/client.js";
+import { recordKeyUse } from "../src/proxy/hot-path-batch.js";
 import { connectRedis } from "../src/redis/client.js";
 import { manualClock } from "../src/time/clock.js";
-import { pendingUsageKey, recordKeyUse } from "../src/usage/buffer.js";
+import { pendingUsageKey } from "../src/usage/buffer.js";
 import { type FlushDeps, flushUsage, processingUsageKey } from "../src/usage/flush.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";

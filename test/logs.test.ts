@@ -1,7 +1,8 @@
 import type { Job } from "bullmq";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { processEmailJob } from "../src/email/email-jobs.js";
+import { turnBuffered } from "../src/logging/logger.js";
 import { manualClock } from "../src/time/clock.js";
 import { processMaintenanceJob, routeEmailJobs } from "../src/worker/maintenance.js";
 import { createTestEnv, type TestApp, type TestEnv, type TestWorker } from "./support/harness.js";
@@ -233,11 +234,15 @@ describe("logs over a whole account life", () => {
       .set("authorization", "Bearer header-leak-2")
       .set("x-forwarded-for", "203.0.113.9")
       .expect(401);
-    const lines = env.logs.lines
-      .slice(before)
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l.reqId === "access-line-1");
-    expect(lines).toHaveLength(1);
+    // Access lines are written at the end of the event-loop turn in which the response closed.
+    const lines = await vi.waitFor(() => {
+      const found = env.logs.lines
+        .slice(before)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.reqId === "access-line-1");
+      expect(found).toHaveLength(1);
+      return found;
+    });
     const [line] = lines;
     // (A `name` too where the logger has one: "web" in production; the test logger has none.)
     expect(Object.keys(line ?? {}).sort()).toEqual(
@@ -252,6 +257,20 @@ describe("logs over a whole account life", () => {
     expect(Object.keys(line?.req as object).sort()).toEqual(["id", "ip", "method", "path"]);
     expect(typeof line?.responseTime).toBe("number");
     expect(env.logs.lines.slice(before).join("\n")).not.toMatch(/leak-[12]/);
+  });
+
+  it("writes the access lines of one event-loop turn in one write, when the turn ends", async () => {
+    const writes: string[] = [];
+    const buffered = turnBuffered({ write: (chunk: string) => void writes.push(chunk) });
+    buffered.write('{"n":1}\n');
+    buffered.write('{"n":2}\n');
+    buffered.write('{"n":3}\n');
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual(['{"n":1}\n{"n":2}\n{"n":3}\n']);
+    buffered.write('{"n":4}\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual(['{"n":1}\n{"n":2}\n{"n":3}\n', '{"n":4}\n']);
   });
 
   it("redacts the sensitive fields wherever a log call might carry them", () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordKeyUse } from "../src/proxy/hot-path-batch.js";
 import { connectRedis } from "../src/redis/client.js";
-import { pendingUsageKey, recordKeyUse } from "../src/usage/buffer.js";
+import { pendingUsageKey } from "../src/usage/buffer.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 
 let env: TestEnv;

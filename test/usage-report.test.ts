@@ -1,7 +1,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordKeyUse } from "../src/proxy/hot-path-batch.js";
 import { manualClock } from "../src/time/clock.js";
-import { recordKeyUse } from "../src/usage/buffer.js";
 import { flushUsage } from "../src/usage/flush.js";
 import { usageWindow } from "../src/usage/usage-report.js";
 import { createAccountWithSession, insertApiKey } from "./support/fixtures.js";

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { emailJobOptions, ROTATION_REMINDER_EMAIL } from "../src/jobs/jobs.js";
+import { recordKeyUse } from "../src/proxy/hot-path-batch.js";
 import { createQueues } from "../src/queues/queues.js";
 import { connectRedis } from "../src/redis/client.js";
-import { recordKeyUse } from "../src/usage/buffer.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { waitFor } from "./support/worker-keys.js";

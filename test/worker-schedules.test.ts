@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordKeyUse } from "../src/proxy/hot-path-batch.js";
 import { createQueues } from "../src/queues/queues.js";
 import { connectRedis } from "../src/redis/client.js";
-import { pendingUsageKey, recordKeyUse } from "../src/usage/buffer.js";
+import { pendingUsageKey } from "../src/usage/buffer.js";
 import { processingUsageKey } from "../src/usage/flush.js";
 import { upsertMaintenanceSchedules } from "../src/worker/schedules.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";

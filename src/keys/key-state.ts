@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 // Shared, instant key invalidation. Web processes cache key records in memory so the /v1 hot path
 // makes no PostgreSQL query; what a cache cannot know on its own (a revocation, a rotation's grace
 // ending early, a disabled account) is published here before the admin call answers, and each /v1
-// request reads it with one MGET together with the epoch.
+// request reads it together with the epoch (in the gateway's per-turn script, proxy/hot-path-batch.ts).
 //
 // - `<prefix>:keys:dead-at:<keyId>`: epoch milliseconds from which the key no longer works.
 // - `<prefix>:keys:epoch`: a random value. If it is missing or changed (Redis restarted or flushed,

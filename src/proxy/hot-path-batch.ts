@@ -70,6 +70,42 @@ export interface KeyState {
 /** What RateLimiterRedis's script answers: the window's count after the increment, and its TTL in ms. */
 export type WindowCount = [consumed: number, ttlMs: number];
 
+const defined = new WeakSet<Redis>();
+
+/** Defines the script on a client, once: after its first use only its SHA1 is sent (EVALSHA). */
+function defineHotPathCommand(redis: Redis): void {
+  if (defined.has(redis)) return;
+  redis.defineCommand(COMMAND, { lua: HOT_PATH_SCRIPT });
+  defined.add(redis);
+}
+
+/**
+ * Records `count` uses of a key at `at` at once, with the same script (no marker, no window): for
+ * whatever records uses outside the gateway's batch, and for tests that need uses buffered.
+ */
+export async function recordKeyUse(
+  redis: Redis,
+  prefix: string,
+  keyId: string,
+  at: Date,
+  count = 1,
+): Promise<void> {
+  defineHotPathCommand(redis);
+  const out = await (redis as WithHotPath)[COMMAND](
+    2,
+    epochKey(prefix),
+    pendingUsageKey(prefix),
+    0,
+    0,
+    `t:${keyId}`,
+    `c:${keyId}:${utcDay(at)}`,
+    at.getTime(),
+    count,
+  );
+  const usageError = out[out.length - 1];
+  if (usageError) throw new Error(String(usageError));
+}
+
 interface Waiter<T> {
   resolve(value: T): void;
   reject(err: unknown): void;
@@ -101,7 +137,7 @@ export function createHotPathBatch(
   prefix: string,
   usageSettled: (err: unknown) => void,
 ): HotPathBatch {
-  redis.defineCommand(COMMAND, { lua: HOT_PATH_SCRIPT });
+  defineHotPathCommand(redis);
   const epoch = epochKey(prefix);
   const usage = pendingUsageKey(prefix);
   let turn: Turn | undefined;

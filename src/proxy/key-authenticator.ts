@@ -157,7 +157,7 @@ export function createKeyAuthenticator(
       const { hash, cached } = presented;
       const nowMs = now.getTime();
       // Revocation and expiry are final: once seen, the key is refused without asking anyone. (A
-      // disabled account is not: enabling it again bumps the epoch, which the MGET below notices.)
+      // disabled account is not: enabling it again bumps the epoch, which the marker read below notices.)
       if (cached && !cached.accountDisabled && !isKeyLive(cached, nowMs)) return INVALID;
       if (!cached && unknown.has(hash)) return INVALID;
       if (!batch.ready()) return checkAgainstPostgres(hash, nowMs);
