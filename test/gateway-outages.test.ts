@@ -102,6 +102,39 @@ describe("Redis unreachable for one instance", () => {
   });
 });
 
+describe("Redis black-holed for one instance (connected, never answering)", () => {
+  it("waits out one command timeout, then checks keys against PostgreSQL at once until Redis answers", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
+    const holed = await env.makeApp({ redisUrl: `redis://127.0.0.1:${proxy.port}` });
+    let queries = 0;
+    const database = connectDatabase(env.config, { onQuery: () => queries++ });
+    const app = createApp({ ...holed.deps, database });
+    const good = await insertApiKey(env, owner.id);
+    const toRevoke = await insertApiKey(env, owner.id);
+    await models(app, good.secret).expect(200);
+    await models(app, toRevoke.secret).expect(200);
+
+    proxy.stall();
+    const logsBefore = env.logs.lines.length;
+    const before = queries;
+    // The first request meets the timeout (1 s), then falls back; the hot path is now suspended.
+    await models(app, good.secret).expect(200);
+    expect(queries).toBeGreaterThan(before);
+    expect(env.logs.lines.slice(logsBefore).join("\n")).toContain("Redis did not answer in time");
+    expect(holed.deps.redis.status).toBe("ready"); // ioredis still sees a live connection
+
+    await revokeThroughMain(toRevoke.id);
+    await models(app, toRevoke.secret).expect(401);
+    await models(app, generateApiKey().secret).expect(401);
+    const again = await models(app, good.secret).expect(200);
+    expect(again.headers["x-ratelimit-limit-requests"]).toBe("60");
+
+    proxy.resume();
+    await database.close();
+    await proxy.close();
+  });
+});
+
 describe("PostgreSQL unreachable for one instance", () => {
   it("keeps known keys working, refuses unknown ones with 503 and revoked ones with 401", async () => {
     const proxy = await startTcpProxy({ host: "127.0.0.1", port: 5432 });

@@ -87,7 +87,9 @@ describe("the /v1 gateway through the openai SDK", () => {
   });
 
   it("raises AuthenticationError with the documented message for unknown and malformed keys", async () => {
-    for (const bad of [`${secret.slice(0, -1)}x`, "sk-abc123", "key-abc123", "sk-srt-your-api-key-here"]) {
+    // The real key with its last character changed (to another one, whatever it was).
+    const mistyped = `${secret.slice(0, -1)}${secret.endsWith("x") ? "y" : "x"}`;
+    for (const bad of [mistyped, "sk-abc123", "key-abc123", "sk-srt-your-api-key-here"]) {
       const err = await client(bad)
         .models.list()
         .catch((e) => e);

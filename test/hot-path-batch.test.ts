@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deadAtKey, epochKey } from "../src/keys/key-state.js";
 import { createHotPathBatch, type HotPathBatch } from "../src/proxy/hot-path-batch.js";
@@ -6,6 +6,7 @@ import { createKeyRateLimiter } from "../src/proxy/rate-limit.js";
 import { connectRedis } from "../src/redis/client.js";
 import { pendingUsageKey } from "../src/usage/buffer.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
+import { startTcpProxy } from "./support/tcp-proxy.js";
 
 // The gateway's Redis work for one event-loop turn (markers, rate windows, key uses) leaves as one
 // script call on its own connection. These tests run it on the real Redis and count what is sent.
@@ -133,6 +134,52 @@ describe("one script call per event-loop turn", () => {
     await tick();
     expect(sent).toEqual([]);
     expect(usage).toEqual([]);
+  });
+});
+
+describe("a Redis that stops answering (black hole)", () => {
+  it("suspends the batch after one timed-out call, so requests fall back at once, then tries again", async () => {
+    const target = new URL(env.config.redisUrl);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const redis = new Redis({
+      host: "127.0.0.1",
+      port: proxy.port,
+      commandTimeout: 200,
+      maxRetriesPerRequest: 1,
+    });
+    redis.on("error", () => {});
+    connections.push(redis);
+    await redis.ping();
+    let clock = 1_000_000;
+    const suspensions: number[] = [];
+    const batch = createHotPathBatch(redis, env.prefix, () => {}, {
+      suspendMs: 5_000,
+      now: () => clock,
+      onSuspend: (_err, ms) => suspensions.push(ms),
+    });
+    expect((await batch.readKeyState("key_bh")).deadAt).toBeNull();
+
+    proxy.stall();
+    const [state, window] = await Promise.allSettled([
+      batch.readKeyState("key_bh"),
+      batch.incrementWindow(`${env.prefix}:ratelimit:key_bh`, 1, 60),
+    ]);
+    expect(state.status).toBe("rejected");
+    expect(String((state as PromiseRejectedResult).reason)).toMatch(/timed out/);
+    expect(window.status).toBe("rejected");
+    expect(suspensions).toEqual([5_000]);
+    // Suspended: refused at once (the connection itself still looks ready to ioredis).
+    expect(redis.status).toBe("ready");
+    expect(batch.ready()).toBe(false);
+    await expect(batch.readKeyState("key_bh")).rejects.toThrow(/suspended/);
+
+    proxy.resume();
+    clock += 4_999;
+    expect(batch.ready()).toBe(false);
+    clock += 1;
+    expect(batch.ready()).toBe(true);
+    expect(await batch.readKeyState("key_bh")).toMatchObject({ deadAt: null });
+    await proxy.close();
   });
 });
 

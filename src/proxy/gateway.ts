@@ -64,10 +64,21 @@ export function createGateway(deps: AppDeps, upstream: Upstream): Gateway {
   const prefix = deps.config.redisPrefix;
   let usageFailing = false;
   // Key use is fire and forget: last-used bookkeeping must never slow down or fail a request.
-  const batch = createHotPathBatch(hotPathRedis(deps.redis), prefix, (err) => {
-    if (err && !usageFailing) deps.logger.warn({ err }, "could not buffer key use in Redis");
-    usageFailing = err !== null;
-  });
+  const batch = createHotPathBatch(
+    hotPathRedis(deps.redis),
+    prefix,
+    (err) => {
+      if (err && !usageFailing) deps.logger.warn({ err }, "could not buffer key use in Redis");
+      usageFailing = err !== null;
+    },
+    {
+      onSuspend: (err, ms) =>
+        deps.logger.warn(
+          { err, suspendMs: ms },
+          "Redis did not answer in time: /v1 checks keys against PostgreSQL and limits per process for a while",
+        ),
+    },
+  );
   const authenticator = createKeyAuthenticator({ ...deps, batch });
   const limiter = createKeyRateLimiter(batch, prefix);
 

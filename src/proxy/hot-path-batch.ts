@@ -120,7 +120,10 @@ interface Turn {
 export interface HotPathBatch {
   /** The connection the batch sends on (also the rate limiters' store client). */
   redis: Redis;
-  /** True while the connection can take commands; callers fall back (PostgreSQL, memory) otherwise. */
+  /**
+   * True while the connection can take commands and the batch is not suspended; callers fall back
+   * (keys to PostgreSQL, limits to memory) otherwise, without waiting.
+   */
   ready(): boolean;
   readKeyState(keyId: string): Promise<KeyState>;
   incrementWindow(rlKey: string, points: number, seconds: number): Promise<WindowCount>;
@@ -128,16 +131,41 @@ export interface HotPathBatch {
   noteUse(keyId: string, at: Date): void;
 }
 
+export interface HotPathBatchOptions {
+  /** How long a timed-out call suspends the batch (default 5 s). */
+  suspendMs?: number;
+  /** The time, in ms, for the suspension (tests drive it). */
+  now?: () => number;
+  /** Told each time a timed-out call suspends the batch. */
+  onSuspend?: (err: Error, suspendMs: number) => void;
+}
+
 /**
  * `redis` should be a connection of the hot path's own (no auto-pipelining needed: there is one
  * command per turn). `usageSettled` hears, once per turn with uses, whether they were recorded.
+ *
+ * A call that times out (Redis black-holed: the connection looks up, nothing answers, so ioredis only
+ * notices through the command timeout) suspends the batch for `suspendMs`: meanwhile `ready()` is
+ * false and every request falls back at once, instead of each waiting out its own timeout. The first
+ * turn after the suspension tries Redis again.
  */
 export function createHotPathBatch(
   redis: Redis,
   prefix: string,
   usageSettled: (err: unknown) => void,
+  options: HotPathBatchOptions = {},
 ): HotPathBatch {
   defineHotPathCommand(redis);
+  const suspendMs = options.suspendMs ?? 5_000;
+  const now = options.now ?? Date.now;
+  let suspendedUntil = 0;
+  function ready(): boolean {
+    if (suspendedUntil !== 0) {
+      if (now() < suspendedUntil) return false;
+      suspendedUntil = 0;
+    }
+    return redis.status === "ready";
+  }
   const epoch = epochKey(prefix);
   const usage = pendingUsageKey(prefix);
   let turn: Turn | undefined;
@@ -201,19 +229,23 @@ export function createHotPathBatch(
   }
 
   function fail(batch: Turn, err: unknown): void {
+    if (err instanceof Error && /timed out/i.test(err.message)) {
+      suspendedUntil = now() + suspendMs;
+      options.onSuspend?.(err, suspendMs);
+    }
     for (const waiters of batch.markers.values()) for (const waiter of waiters) waiter.reject(err);
     for (const window of batch.windows.values()) for (const call of window.calls) call.waiter.reject(err);
     if (batch.uses.size > 0) usageSettled(err ?? new Error("key use not recorded"));
   }
 
-  const notReady = () => new Error("Redis connection is not ready");
+  const notReady = () => new Error("Redis connection is not ready (or the hot path is suspended)");
 
   return {
     redis,
-    ready: () => redis.status === "ready",
+    ready,
 
     readKeyState(keyId) {
-      if (redis.status !== "ready") return Promise.reject(notReady());
+      if (!ready()) return Promise.reject(notReady());
       return new Promise((resolve, reject) => {
         const markers = current().markers;
         const waiters = markers.get(keyId);
@@ -223,7 +255,7 @@ export function createHotPathBatch(
     },
 
     incrementWindow(rlKey, points, seconds) {
-      if (redis.status !== "ready") return Promise.reject(notReady());
+      if (!ready()) return Promise.reject(notReady());
       return new Promise((resolve, reject) => {
         const windows = current().windows;
         const call = { points, waiter: { resolve, reject } };
@@ -237,7 +269,7 @@ export function createHotPathBatch(
     },
 
     noteUse(keyId, at) {
-      if (redis.status !== "ready") return;
+      if (!ready()) return;
       const uses = current().uses;
       const slot = `${keyId}:${Math.floor(at.getTime() / DAY_MS)}`;
       const use = uses.get(slot);

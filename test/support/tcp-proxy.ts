@@ -7,10 +7,25 @@ export interface TcpProxy {
   port: number;
   /** Drops every open connection and refuses new ones (the port is closed). */
   close(): Promise<void>;
+  /**
+   * A black hole: connections stay open but nothing passes either way (what a dead host or a
+   * partition looks like), until resume(), which delivers what was held, in order.
+   */
+  stall(): void;
+  resume(): void;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  let stalled = false;
+  const held: Array<() => void> = [];
+  // Forwards chunk by chunk (not pipe) so that a stall can hold chunks back without losing any.
+  const forward = (from: Socket, to: Socket) => {
+    from.on("data", (chunk) => {
+      if (stalled) held.push(() => to.write(chunk));
+      else to.write(chunk);
+    });
+  };
   const server = createServer((client) => {
     const upstream = new Socket();
     sockets.add(client);
@@ -24,8 +39,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on("error", drop).on("close", drop);
     upstream.on("error", drop).on("close", drop);
     upstream.connect(target.port, target.host, () => {
-      client.pipe(upstream);
-      upstream.pipe(client);
+      forward(client, upstream);
+      forward(upstream, client);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -33,6 +48,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let closed: Promise<void> | undefined;
   return {
     port,
+    stall() {
+      stalled = true;
+    },
+    resume() {
+      stalled = false;
+      for (const deliver of held.splice(0)) deliver();
+    },
     close() {
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
