@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
+import { connectRedis } from "../src/redis/client.js";
 import { prepareBenchDatabase } from "./bench-database.js";
 import { startServer } from "./processes.js";
 
@@ -20,6 +21,7 @@ function cpuMs(pid?: number) {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 const { databaseUrl, secret } = await prepareBenchDatabase(PG, DB);
+const prefix = `kwq-${randomBytes(3).toString("hex")}`;
 const up = await startServer("upstream", {});
 const kw = await startServer(
   "keyward-server",
@@ -28,7 +30,7 @@ const kw = await startServer(
     DATABASE_URL: databaseUrl,
     DATABASE_SSL: "off",
     REDIS_URL: "redis://127.0.0.1:6379",
-    REDIS_PREFIX: `kwq-${randomBytes(3).toString("hex")}`,
+    REDIS_PREFIX: prefix,
     UPSTREAM_URL: `http://127.0.0.1:${up.port}`,
     RATE_LIMIT_ENTERPRISE: "1000000000",
     LOG_LEVEL: "info",
@@ -59,4 +61,9 @@ for (const path of paths) {
 kw.child.kill("SIGTERM");
 up.child.kill("SIGTERM");
 await new Promise((r) => setTimeout(r, 1500));
+// The run's keys (rate-limit windows, usage buffer, epoch) go with it.
+const redis = connectRedis({ redisUrl: "redis://127.0.0.1:6379", redisTlsRejectUnauthorized: false });
+const leftovers = await redis.keys(`${prefix}:*`);
+if (leftovers.length > 0) await redis.del(...leftovers);
+await redis.quit();
 process.exit(0);

@@ -1,5 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/api/app.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 
 let env: TestEnv;
@@ -18,6 +19,13 @@ describe("health and errors", () => {
     await request(web.app).get("/healthz").expect(200);
     const ready = await request(web.app).get("/readyz").expect(200);
     expect(ready.body).toMatchObject({ postgres: "up", redis: "up" });
+  });
+
+  it("answers /readyz 503 once the process has begun to stop, so a router sends it no more", async () => {
+    const stopping = createApp({ ...web.deps, isStopping: () => true });
+    const res = await request(stopping).get("/readyz").expect(503);
+    expect(res.body).toEqual({ status: "stopping" });
+    await request(stopping).get("/healthz").expect(200);
   });
 
   it("answers an unknown path with 404 in the contract's error shape and a request id", async () => {

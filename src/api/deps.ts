@@ -15,4 +15,6 @@ export interface AppDeps {
   maintenanceQueue?: Queue;
   logger: Logger;
   clock: Clock;
+  /** True once the process has begun to stop: /readyz then answers 503 so routers send no more. */
+  isStopping?: () => boolean;
 }

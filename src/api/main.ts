@@ -4,16 +4,16 @@ import { createApp } from "./app.js";
 import { connectWebDeps } from "./web-deps.js";
 
 const config = loadConfigOrExit();
+let stopping = false;
 const web = connectWebDeps(config);
 const logger = web.deps.logger;
-const app = createApp(web.deps);
+const app = createApp({ ...web.deps, isStopping: () => stopping });
 const server = createServer(app);
 // Heroku's router keeps connections open for 90 s; stay above it so it never hits a closed socket.
 server.keepAliveTimeout = 95_000;
 server.headersTimeout = 96_000;
 server.listen(config.port, () => logger.info({ port: config.port }, "web listening"));
 
-let stopping = false;
 // During shutdown, every answer tells the client (or router) to drop its connection after it.
 server.prependListener("request", (_req, res) => {
   if (stopping) res.setHeader("Connection", "close");

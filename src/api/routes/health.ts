@@ -7,6 +7,10 @@ export function healthRouter(deps: AppDeps): Router {
     res.json({ status: "ok" });
   });
   router.get("/readyz", async (_req, res) => {
+    if (deps.isStopping?.()) {
+      res.status(503).json({ status: "stopping" });
+      return;
+    }
     const [postgres, redis] = await Promise.all([
       withTimeout(
         deps.database.sql`select 1`.then(() => true),
