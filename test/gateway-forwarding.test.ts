@@ -266,6 +266,15 @@ describe("what is refused before anything is forwarded", () => {
     });
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe("POST");
+    // HEAD gets the same answer without its body, its length still declared.
+    const head = await rawRequest(server.url, {
+      method: "HEAD",
+      path: "/v1/models",
+      headers: { "x-api-key": secret },
+    });
+    expect(head.status).toBe(405);
+    expect(head.headers.allow).toBe("GET");
+    expect(Number(head.headers["content-length"])).toBeGreaterThan(0);
   });
 
   it("answers 413 for a body over the limit, declared or streamed, and does not forward it", async () => {

@@ -2,9 +2,11 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deadAtKey, epochKey } from "../src/keys/key-state.js";
 import { createHotPathBatch, type HotPathBatch } from "../src/proxy/hot-path-batch.js";
+import { createKeyAuthenticator } from "../src/proxy/key-authenticator.js";
 import { createKeyRateLimiter } from "../src/proxy/rate-limit.js";
 import { connectRedis } from "../src/redis/client.js";
 import { pendingUsageKey } from "../src/usage/buffer.js";
+import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
 
@@ -173,13 +175,59 @@ describe("a Redis that stops answering (black hole)", () => {
     expect(batch.ready()).toBe(false);
     await expect(batch.readKeyState("key_bh")).rejects.toThrow(/suspended/);
 
-    proxy.resume();
+    // Once the suspension ends, one turn alone tries Redis again; the others fall back while it waits.
     clock += 4_999;
     expect(batch.ready()).toBe(false);
     clock += 1;
     expect(batch.ready()).toBe(true);
+    const trial = batch.readKeyState("key_bh");
+    const alsoInTrial = batch.readKeyState("key_bh2"); // same turn: rides the trial
+    await tick();
+    expect(batch.ready()).toBe(false);
+    await expect(batch.readKeyState("key_bh")).rejects.toThrow(/suspended/);
+    await expect(trial).rejects.toThrow(/timed out/);
+    await expect(alsoInTrial).rejects.toThrow(/timed out/);
+    // Still silent: suspended again, without a second warning for the same outage.
+    expect(batch.ready()).toBe(false);
+    expect(suspensions).toEqual([5_000]);
+
+    proxy.resume();
+    clock += 5_000;
+    expect(batch.ready()).toBe(true);
     expect(await batch.readKeyState("key_bh")).toMatchObject({ deadAt: null });
+    // The trial answered: every turn goes to Redis again.
+    expect(batch.ready()).toBe(true);
+    const [x, y] = await Promise.all([batch.readKeyState("key_bh"), batch.readKeyState("key_bh2")]);
+    expect([x.deadAt, y.deadAt]).toEqual([null, null]);
     await proxy.close();
+  });
+});
+
+describe("the key authenticator on the batch", () => {
+  it("re-reads a record cached before an epoch change, even when another request of the turn adopted it first", async () => {
+    const { batch } = await countedBatch();
+    const authenticator = createKeyAuthenticator({ ...env, batch, logger: env.logger });
+    const other = await createAccount(env);
+    const owner = await createAccount(env);
+    const a = await insertApiKey(env, other.id);
+    const k = await insertApiKey(env, owner.id);
+    const check = (secret: string) => {
+      const presented = authenticator.present(secret);
+      if (!presented) throw new Error("malformed test key");
+      return authenticator.check(presented, new Date());
+    };
+    expect((await check(a.secret)).ok).toBe(true);
+    expect((await check(k.secret)).ok).toBe(true);
+    expect(authenticator.cachedKeys).toBe(2);
+
+    // K's account is disabled and the epoch moves on (what `accounts disable` does; no marker is
+    // written), then one turn holds a request with A before one with K: A's answer adopts the new
+    // epoch first, and K's record, cached before it, must not be taken as current.
+    await env.database.sql`update accounts set disabled_at = now() where id = ${owner.id}`;
+    await batch.redis.set(epochKey(env.prefix), "a-new-epoch");
+    const [first, second] = await Promise.all([check(a.secret), check(k.secret)]);
+    expect(first.ok).toBe(true);
+    expect(second.ok).toBe(false);
   });
 });
 

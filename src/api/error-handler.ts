@@ -25,9 +25,12 @@ export function sendError(res: ServerResponse, appError: AppError): void {
     return;
   }
   for (const [name, value] of Object.entries(appError.headers)) res.setHeader(name, value);
+  const body = JSON.stringify(errorBody(appError.code, appError.message, appError.param));
   res.statusCode = appError.status;
   res.setHeader("content-type", "application/json; charset=utf-8");
-  res.end(JSON.stringify(errorBody(appError.code, appError.message, appError.param)));
+  // Set explicitly, as express's res.json does: Node leaves it out of an answer to HEAD.
+  res.setHeader("content-length", Buffer.byteLength(body));
+  res.end(body);
 }
 
 export function toAppError(err: unknown): AppError {

@@ -136,7 +136,7 @@ export interface HotPathBatchOptions {
   suspendMs?: number;
   /** The time, in ms, for the suspension (tests drive it). */
   now?: () => number;
-  /** Told each time a timed-out call suspends the batch. */
+  /** Told when a timed-out call suspends the batch (once per outage, not at each failed retry). */
   onSuspend?: (err: Error, suspendMs: number) => void;
 }
 
@@ -146,8 +146,13 @@ export interface HotPathBatchOptions {
  *
  * A call that times out (Redis black-holed: the connection looks up, nothing answers, so ioredis only
  * notices through the command timeout) suspends the batch for `suspendMs`: meanwhile `ready()` is
- * false and every request falls back at once, instead of each waiting out its own timeout. The first
- * turn after the suspension tries Redis again.
+ * false and every request falls back at once, instead of each waiting out its own timeout. Then one
+ * turn, alone, tries Redis again (the others still fall back while it waits): its answer resumes the
+ * batch, its timeout suspends it again. `onSuspend` hears only the first suspension of an outage.
+ *
+ * A script that timed out may still run if Redis wakes up: its increments and uses then count too,
+ * after its requests used the per-process limits instead (a key can be over-counted for the rest of
+ * that minute's window).
  */
 export function createHotPathBatch(
   redis: Redis,
@@ -158,13 +163,30 @@ export function createHotPathBatch(
   defineHotPathCommand(redis);
   const suspendMs = options.suspendMs ?? 5_000;
   const now = options.now ?? Date.now;
-  let suspendedUntil = 0;
+  // A circuit breaker: "closed" sends every turn; "open" (after a timed-out call) sends nothing until
+  // `openUntil`; then "probing" sends one trial turn, and only that one, until it answers (closed
+  // again) or times out (open again).
+  let mode: "closed" | "open" | "probing" = "closed";
+  let openUntil = 0;
+  let probe: Turn | undefined;
   function ready(): boolean {
-    if (suspendedUntil !== 0) {
-      if (now() < suspendedUntil) return false;
-      suspendedUntil = 0;
+    if (redis.status !== "ready") return false;
+    if (mode === "closed") return true;
+    if (mode === "open") {
+      if (now() < openUntil) return false;
+      mode = "probing";
+      probe = undefined;
+      return true;
     }
-    return redis.status === "ready";
+    // Probing: callers may join the trial turn while it is still being gathered, not after.
+    return probe === undefined || probe === turn;
+  }
+  function suspend(err: Error): void {
+    const wasClosed = mode === "closed";
+    mode = "open";
+    openUntil = now() + suspendMs;
+    probe = undefined;
+    if (wasClosed) options.onSuspend?.(err, suspendMs);
   }
   const epoch = epochKey(prefix);
   const usage = pendingUsageKey(prefix);
@@ -173,6 +195,7 @@ export function createHotPathBatch(
   function current(): Turn {
     if (!turn) {
       turn = { markers: new Map(), windows: new Map(), uses: new Map() };
+      if (mode === "probing" && probe === undefined) probe = turn;
       setImmediate(send);
     }
     return turn;
@@ -182,6 +205,14 @@ export function createHotPathBatch(
     const batch = turn;
     turn = undefined;
     if (!batch) return;
+    try {
+      sendTurn(batch);
+    } catch (err) {
+      fail(batch, err);
+    }
+  }
+
+  function sendTurn(batch: Turn): void {
     const markerIds = [...batch.markers.keys()];
     const windowKeys = [...batch.windows.keys()];
     const keys: string[] = [epoch, usage];
@@ -198,7 +229,17 @@ export function createHotPathBatch(
       args.push(`t:${use.keyId}`, `c:${use.keyId}:${utcDay(use.at)}`, use.at.getTime(), use.count);
     }
     (redis as WithHotPath)[COMMAND](keys.length, ...keys, ...args).then(
-      (out) => settle(batch, markerIds, windowKeys, out),
+      (out) => {
+        if (batch === probe) {
+          mode = "closed";
+          probe = undefined;
+        }
+        try {
+          settle(batch, markerIds, windowKeys, out);
+        } catch (err) {
+          fail(batch, err);
+        }
+      },
       (err) => fail(batch, err),
     );
   }
@@ -229,9 +270,12 @@ export function createHotPathBatch(
   }
 
   function fail(batch: Turn, err: unknown): void {
-    if (err instanceof Error && /timed out/i.test(err.message)) {
-      suspendedUntil = now() + suspendMs;
-      options.onSuspend?.(err, suspendMs);
+    const timedOut = err instanceof Error && /timed out/i.test(err.message);
+    if (timedOut && (mode === "closed" || batch === probe)) suspend(err);
+    else if (batch === probe) {
+      // The trial failed otherwise (not a silence): Redis is reachable again, or plainly down.
+      mode = "closed";
+      probe = undefined;
     }
     for (const waiters of batch.markers.values()) for (const waiter of waiters) waiter.reject(err);
     for (const window of batch.windows.values()) for (const call of window.calls) call.waiter.reject(err);

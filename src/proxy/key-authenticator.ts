@@ -21,6 +21,8 @@ import { findKeyRecordByHash, isKeyLive, type KeyRecord } from "./key-records.js
 export interface PresentedKey {
   hash: string;
   cached: KeyRecord | undefined;
+  /** The cache epoch when `cached` was taken: the record is only as good as that epoch. */
+  epoch: string | null;
 }
 
 export type KeyCheck = { ok: true; record: KeyRecord } | { ok: false; reason: "invalid" | "unavailable" };
@@ -112,14 +114,14 @@ export function createKeyAuthenticator(
     }
   }
 
-  async function checkWithRedis(
-    hash: string,
-    cached: KeyRecord | undefined,
-    nowMs: number,
-  ): Promise<KeyCheck> {
+  async function checkWithRedis(presented: PresentedKey, nowMs: number): Promise<KeyCheck> {
+    const { hash, cached } = presented;
     if (cached) {
       const { deadAt, epoch } = await batch.readKeyState(cached.id);
-      if (epoch !== null && epoch === cacheEpoch) return decide(cached, deadAt, nowMs);
+      // Compared with the epoch the record was taken under, not the current one: another request of
+      // the same turn may have adopted a new epoch (and emptied the cache) meanwhile, and this record
+      // is from before it. Then it is read again from PostgreSQL below.
+      if (epoch !== null && epoch === presented.epoch) return decide(cached, deadAt, nowMs);
       await adoptEpoch(epoch);
     } else if (cacheEpoch === null) {
       await adoptEpoch(await redis.get(epochKey(prefix)));
@@ -150,7 +152,7 @@ export function createKeyAuthenticator(
     present(secret: string): PresentedKey | null {
       if (!isWellFormedApiKey(secret)) return null;
       const hash = hashSecret(secret);
-      return { hash, cached: known.get(hash) };
+      return { hash, cached: known.get(hash), epoch: cacheEpoch };
     },
 
     async check(presented: PresentedKey, now: Date): Promise<KeyCheck> {
@@ -162,7 +164,7 @@ export function createKeyAuthenticator(
       if (!cached && unknown.has(hash)) return INVALID;
       if (!batch.ready()) return checkAgainstPostgres(hash, nowMs);
       try {
-        return await checkWithRedis(hash, cached, nowMs);
+        return await checkWithRedis(presented, nowMs);
       } catch (err) {
         warn("key markers unreadable in Redis; checking keys against PostgreSQL", err);
         return checkAgainstPostgres(hash, nowMs);

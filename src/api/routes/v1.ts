@@ -42,10 +42,9 @@ export function createV1Lane(
   const outcomes = new Map<string, { inc(): void }>();
   const upstreamTimes = new Map<string, { observe(seconds: number): void }>();
 
-  function record(req: IncomingMessage, res: ServerResponse, state: V1Outcome, started: number): void {
+  function record(req: IncomingMessage, state: V1Outcome, status: number, seconds: number): void {
     const route = v1Pattern(req.url ?? "") ?? "unmatched";
-    const status = res.statusCode;
-    durationFor(methodLabel(req.method), route, String(status)).observe((performance.now() - started) / 1000);
+    durationFor(methodLabel(req.method), route, String(status)).observe(seconds);
     const outcome = state.outcome ?? (status < 400 ? "ok" : `http_${status}`);
     let counter = outcomes.get(outcome);
     if (!counter) {
@@ -69,15 +68,20 @@ export function createV1Lane(
     const requestId = assignRequestId(req, res);
     res.setHeader("x-content-type-options", "nosniff");
     const state: V1Outcome = { gone: new ClientGone(), outcome: undefined, upstreamMs: undefined };
-    // The metrics wait for both the response's end and the gateway's outcome, whichever comes last.
+    // The metrics take the status and time at the response's end (as the access line does) and the
+    // gateway's outcome when it has one, whichever comes last.
     let waiting = 2;
+    let status = 0;
+    let seconds = 0;
     const settle = () => {
-      if (--waiting === 0) record(req, res, state, started);
+      if (--waiting === 0) record(req, state, status, seconds);
     };
     // One listener for everything the response's end means: the access line, the metrics, and the
     // upstream request's abort when the client went away before its answer was complete.
     res.once("close", () => {
       if (!res.writableFinished) state.gone.raise();
+      status = res.statusCode;
+      seconds = (performance.now() - started) / 1000;
       logAccess(access, req, clientIp(req), res, startedMs);
       settle();
     });
