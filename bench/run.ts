@@ -98,9 +98,9 @@ async function hit(
   };
 }
 
-/** The run with the median req/s, and the sums over all runs (requests, failures). */
-function medianRun(runs: Measured[]): Measured {
-  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+/** The run with the median `by` (req/s flat out, p99 at a set rate), and the sums over all runs. */
+function medianRun(runs: Measured[], by: (run: Measured) => number): Measured {
+  const sorted = [...runs].sort((a, b) => by(a) - by(b));
   const middle = sorted[Math.floor(sorted.length / 2)] as Measured;
   return {
     ...middle,
@@ -110,22 +110,24 @@ function medianRun(runs: Measured[]): Measured {
 }
 
 /**
- * Flat out, ROUNDS times each, alternating the two targets so that both meet the same moments of a
- * shared machine; each target's median run (by req/s) stands for it.
+ * ROUNDS runs each, alternating the two targets so that both meet the same moments of a shared
+ * machine; each target's median run stands for it: by req/s flat out (no `rate`), by p99 at a rate.
  */
-async function flatOut(
+async function alternate(
   bare: { port: number; child: ChildProcess },
   keyward: { port: number; child: ChildProcess },
   load: Load,
   secret: string,
+  rate?: number,
 ): Promise<{ bare: Measured; keyward: Measured }> {
   const bareRuns: Measured[] = [];
   const keywardRuns: Measured[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    bareRuns.push(await hit(bare, load, secret, SECONDS));
-    keywardRuns.push(await hit(keyward, load, secret, SECONDS));
+    bareRuns.push(await hit(bare, load, secret, SECONDS, rate));
+    keywardRuns.push(await hit(keyward, load, secret, SECONDS, rate));
   }
-  return { bare: medianRun(bareRuns), keyward: medianRun(keywardRuns) };
+  const by = rate === undefined ? (run: Measured) => run.rps : (run: Measured) => run.p99;
+  return { bare: medianRun(bareRuns, by), keyward: medianRun(keywardRuns, by) };
 }
 
 /** CPU time (user + system) the Redis server has used, in ms, from INFO (the bare proxy uses none). */
@@ -177,15 +179,13 @@ async function main(): Promise<void> {
       await hit(keyward, load, secret, WARMUP_SECONDS);
       const queriesBefore = await askQueries(keyward.child);
       const redisBefore = await redisCpu(redis);
-      const { bare: bareMax, keyward: kwMax } = await flatOut(bare, keyward, load, secret);
+      const { bare: bareMax, keyward: kwMax } = await alternate(bare, keyward, load, secret);
       redisCpuMs += (await redisCpu(redis)) - redisBefore;
       const half = Math.max(1, Math.round(bareMax.rps / 2));
-      const bareHalf = await hit(bare, load, secret, SECONDS, half);
-      const kwHalf = await hit(keyward, load, secret, SECONDS, half);
+      const { bare: bareHalf, keyward: kwHalf } = await alternate(bare, keyward, load, secret, half);
       // Latency overhead at a load keyward sustains: half of its own flat-out rate, for both.
       const easy = Math.max(1, Math.round(kwMax.rps / 2));
-      const bareEasy = await hit(bare, load, secret, SECONDS, easy);
-      const kwEasy = await hit(keyward, load, secret, SECONDS, easy);
+      const { bare: bareEasy, keyward: kwEasy } = await alternate(bare, keyward, load, secret, easy);
       queriesDuringRuns += (await askQueries(keyward.child)) - queriesBefore;
       keywardRequests += kwMax.requests + kwHalf.requests + kwEasy.requests;
       flatOutRequests += kwMax.requests;
@@ -228,9 +228,9 @@ async function main(): Promise<void> {
       "pass-through proxy with no auth (`bench/bare-proxy.ts`, the floor) and keyward's web app",
       "(`bench/keyward-server.ts`, built as `src/api/main.ts` builds it, request logging on at `info`), each in its",
       "own process, against a fresh `keyward_bench` database with migrations applied and one enterprise key.",
-      `autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up: first flat out (${ROUNDS} runs each,`,
-      "alternating bare proxy and keyward; the median run by req/s is shown, non-2xx counted over all runs), then at",
-      "half of the bare proxy's flat-out rate (autocannon `overallRate`, the target's load), then at half of",
+      `autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up. Each measurement is ${ROUNDS} runs per target,`,
+      "alternating bare proxy and keyward; the median run is shown (by req/s flat out, by p99 at a set rate), non-2xx",
+      "counted over all runs. First flat out, then at half of the bare proxy's flat-out rate (autocannon `overallRate`, the target's load), then at half of",
       "keyward's own flat-out rate (a load keyward sustains, to show its latency overhead). Latencies in ms. CPU µs per request:",
       "user + system CPU time of the target process (from /proc) over the (median) flat-out run, divided by its requests;",
       "it depends less than req/s on whatever else the machine runs at the same time.",
