@@ -90,8 +90,8 @@ function sanitizeBase(baseUrl: string): string {
     .join("/");
 }
 
-// The gateway answers /v1 with one middleware and its own closed route table, so express matches no
-// route there; its paths are named here, with the model id folded into ":id".
+// /v1 is answered in its own lane (api/routes/v1.ts) with its own closed route table, never by an
+// express route; its paths are named here, with the model id folded into ":id".
 const V1_FIXED = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/models"]);
 
 export function v1Pattern(originalUrl: string): string | undefined {
