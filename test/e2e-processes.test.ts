@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { createServer } from "node:net";
 import { promisify } from "node:util";
 import OpenAI, { AuthenticationError, PermissionDeniedError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +6,13 @@ import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { type ResendStub, startResendStub } from "./support/resend-stub.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
 import { waitFor } from "./support/worker-keys.js";
-import { killAllWorkers, spawnWeb, spawnWorker, type WorkerProcess } from "./support/worker-process.js";
+import {
+  freePort,
+  killAllWorkers,
+  spawnWeb,
+  spawnWorker,
+  type WorkerProcess,
+} from "./support/worker-process.js";
 
 // keyward seen from outside only: two real web processes and two real worker processes on one
 // PostgreSQL database and one Redis prefix, driven over HTTP by fetch, the openai SDK and the product
@@ -47,14 +52,6 @@ let resend: ResendStub;
 let upstream: UpstreamStub;
 const webs: { proc: WorkerProcess; url: string }[] = [];
 const workers: WorkerProcess[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   [resend, upstream] = await Promise.all([startResendStub(), startUpstreamStub()]);

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../src/redis/client.js";
 import { ADMIN_URL, databaseUrl, REDIS_URL } from "./support/db-names.js";
+import { freePort } from "./support/worker-process.js";
 
 // `npm run dev` from nothing: a database that does not exist yet, then web and worker with reload.
 
@@ -23,14 +23,6 @@ afterAll(async () => {
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe("npm run dev", () => {
   it("creates and migrates the database, runs web and worker, and stops both on one SIGINT", async () => {

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
+import { freePort } from "./support/worker-process.js";
 
 // The real web entry point (src/api/main.ts) as a child process, stopped with SIGTERM while a
 // streamed completion is in flight through it.
@@ -22,14 +22,6 @@ afterAll(async () => {
   await env.close();
   await upstream.close();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function get(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {

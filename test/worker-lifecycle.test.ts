@@ -5,14 +5,9 @@ import { createQueues } from "../src/queues/queues.js";
 import { connectRedis } from "../src/redis/client.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
+import { startTcpProxy } from "./support/tcp-proxy.js";
 import { waitFor } from "./support/worker-keys.js";
-import {
-  type HeldResend,
-  killAllWorkers,
-  spawnWorker,
-  startCuttableProxy,
-  startHeldResend,
-} from "./support/worker-process.js";
+import { type HeldResend, killAllWorkers, spawnWorker, startHeldResend } from "./support/worker-process.js";
 
 // Real worker processes, signalled and killed. A Resend stand-in that holds its answer makes "a job
 // in hand" a fact the test can wait for rather than a matter of timing.
@@ -105,8 +100,8 @@ describe("worker lifecycle", () => {
 
   it("PostgreSQL, then Redis, going away: the worker waits, reconnects and flushes everything", async () => {
     const { env, held } = await setUp();
-    const pg = await startCuttableProxy({ host: "127.0.0.1", port: 5432 });
-    const rd = await startCuttableProxy({ host: "127.0.0.1", port: 6379 });
+    const pg = await startTcpProxy({ host: "127.0.0.1", port: 5432 });
+    const rd = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
     cleanups.push(
       () => pg.close(),
       () => rd.close(),

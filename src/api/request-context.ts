@@ -75,14 +75,14 @@ export function logAccess(
   req: IncomingMessage & { originalUrl?: string },
   ip: string | undefined,
   res: ServerResponse,
-  startedMs: number,
+  responseTimeMs: number,
 ): void {
   const status = res.statusCode;
   const line = {
     reqId: req.id,
     req: { id: req.id, method: req.method, path: pathOf(req.originalUrl ?? req.url), ip },
     res: { statusCode: status },
-    responseTime: Date.now() - startedMs,
+    responseTime: responseTimeMs,
   };
   if (status >= 500) logger.error(line, "request errored");
   else logger.info(line, "request completed");
@@ -96,7 +96,7 @@ export function requestContext(deps: AppDeps): RequestHandler {
     (req as ContextRequest)[LOGGER] = logger;
     assignRequestId(req, res);
     const started = Date.now();
-    res.once("close", () => logAccess(access, req, req.ip, res, started));
+    res.once("close", () => logAccess(access, req, req.ip, res, Date.now() - started));
     next();
   };
 }

@@ -12,7 +12,7 @@ const PLAIN_SEGMENT = /^[a-z][a-z0-9-]{0,31}$/;
  * URL may carry what must not be stored.
  */
 export function recordHttpMetrics(metrics: Metrics): RequestHandler {
-  const durationFor = durationsBy(metrics);
+  const durationFor = keptChildren((...values) => metrics.httpDuration.labels(...values));
   return (req, res, next) => {
     const started = performance.now();
     trackMatchedRoutes(req);
@@ -26,17 +26,18 @@ export function recordHttpMetrics(metrics: Metrics): RequestHandler {
 }
 
 /**
- * The request-duration series for a method, route pattern and status. prom-client hashes a label
- * object on every observation; a child per label set is kept and reused instead.
+ * A metric's child for given label values, made once and kept: prom-client's labels() parses and
+ * validates its arguments on every call, a kept child skips that (its observations still hash the
+ * label set, inside prom-client).
  */
-export function durationsBy(metrics: Metrics) {
-  const durations = new Map<string, { observe(seconds: number): void }>();
-  return (method: string, route: string, status: string): { observe(seconds: number): void } => {
-    const id = `${method} ${status} ${route}`;
-    let child = durations.get(id);
+export function keptChildren<Child>(labels: (...values: string[]) => Child): (...values: string[]) => Child {
+  const children = new Map<string, Child>();
+  return (...values) => {
+    const id = values.join("\u0000");
+    let child = children.get(id);
     if (!child) {
-      child = metrics.httpDuration.labels(method, route, status);
-      durations.set(id, child);
+      child = labels(...values);
+      children.set(id, child);
     }
     return child;
   };

@@ -1,5 +1,6 @@
 import type { Queue } from "bullmq";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { withTimeout } from "../time/with-timeout.js";
 
 // One registry per app instance, never prom-client's global one: tests build several apps in one
 // process, and two registries must not count each other's requests.
@@ -56,7 +57,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.reset();
       const entries = Object.entries(sources.queues);
       const counts = await Promise.all(
-        entries.map(([, queue]) => withTimeout(queue.getJobCounts(...JOB_STATES), timeoutMs)),
+        entries.map(([, queue]) =>
+          withTimeout(queue.getJobCounts(...JOB_STATES), timeoutMs).catch(() => undefined),
+        ),
       );
       // With Redis away the depths are simply absent: a scrape must still answer, and quickly.
       entries.forEach(([name], i) => {
@@ -68,20 +71,4 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
 
   return { registry, httpDuration, v1Requests, upstreamDuration };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(undefined);
-      },
-    );
-  });
 }

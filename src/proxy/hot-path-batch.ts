@@ -213,17 +213,15 @@ export function createHotPathBatch(
   }
 
   function sendTurn(batch: Turn): void {
-    const markerIds = [...batch.markers.keys()];
-    const windowKeys = [...batch.windows.keys()];
+    // The script answers in the maps' own order (markers, then windows), which settle() walks again.
     const keys: string[] = [epoch, usage];
-    for (const id of markerIds) keys.push(deadAtKey(prefix, id));
-    for (const key of windowKeys) keys.push(key);
-    const args: Array<string | number> = [markerIds.length, windowKeys.length];
-    for (const key of windowKeys) {
-      const window = batch.windows.get(key);
+    const args: Array<string | number> = [batch.markers.size, batch.windows.size];
+    for (const id of batch.markers.keys()) keys.push(deadAtKey(prefix, id));
+    for (const [key, window] of batch.windows) {
+      keys.push(key);
       let points = 0;
-      for (const call of window?.calls ?? []) points += call.points;
-      args.push(points, window?.seconds ?? 1);
+      for (const call of window.calls) points += call.points;
+      args.push(points, window.seconds);
     }
     for (const use of batch.uses.values()) {
       args.push(`t:${use.keyId}`, `c:${use.keyId}:${utcDay(use.at)}`, use.at.getTime(), use.count);
@@ -235,7 +233,7 @@ export function createHotPathBatch(
           probe = undefined;
         }
         try {
-          settle(batch, markerIds, windowKeys, out);
+          settle(batch, out);
         } catch (err) {
           fail(batch, err);
         }
@@ -244,17 +242,16 @@ export function createHotPathBatch(
     );
   }
 
-  function settle(batch: Turn, markerIds: string[], windowKeys: string[], out: unknown[]): void {
+  function settle(batch: Turn, out: unknown[]): void {
     const epochNow = (out[0] as string | null) ?? null;
     let at = 1;
-    for (const id of markerIds) {
+    for (const waiters of batch.markers.values()) {
       const state: KeyState = { deadAt: (out[at++] as string | null) ?? null, epoch: epochNow };
-      for (const waiter of batch.markers.get(id) ?? []) waiter.resolve(state);
+      for (const waiter of waiters) waiter.resolve(state);
     }
-    for (const key of windowKeys) {
+    for (const { calls } of batch.windows.values()) {
       const total = Number(out[at++]);
       const ttl = Number(out[at++]);
-      const calls = batch.windows.get(key)?.calls ?? [];
       // The sum was added at once; each caller sees the count as if the calls had run in order.
       let before = total;
       for (const call of calls) before -= call.points;

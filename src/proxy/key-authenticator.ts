@@ -5,6 +5,7 @@ import type { Database } from "../db/client.js";
 import { epochKey } from "../keys/key-state.js";
 import type { Logger } from "../logging/logger.js";
 import { hashSecret, isWellFormedApiKey } from "../secrets/secrets.js";
+import { withTimeout } from "../time/with-timeout.js";
 import type { HotPathBatch } from "./hot-path-batch.js";
 import { findKeyRecordByHash, isKeyLive, type KeyRecord } from "./key-records.js";
 
@@ -178,19 +179,3 @@ export function createKeyAuthenticator(
 }
 
 export type KeyAuthenticator = ReturnType<typeof createKeyAuthenticator>;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}

@@ -1,12 +1,15 @@
 import { type AddressInfo, createServer, Socket } from "node:net";
 
-// A local TCP forwarder a test can cut, to make Redis or PostgreSQL unreachable for ONE app instance
-// while the shared servers keep serving every other test.
+// A local TCP forwarder a test can break in the ways a network breaks, to take Redis or PostgreSQL
+// away from ONE app instance or worker while the shared servers keep serving every other test.
 
 export interface TcpProxy {
   port: number;
   /** Drops every open connection and refuses new ones (the port is closed). */
   close(): Promise<void>;
+  /** Drops every open connection and resets new ones, keeping the port, until restore(). */
+  cut(): void;
+  restore(): void;
   /**
    * A black hole: connections stay open but nothing passes either way (what a dead host or a
    * partition looks like), until resume(), which delivers what was held, in order.
@@ -17,8 +20,13 @@ export interface TcpProxy {
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  let up = true;
   let stalled = false;
   const held: Array<() => void> = [];
+  const dropAll = () => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+  };
   // Forwards chunk by chunk (not pipe) so that a stall can hold chunks back without losing any.
   const forward = (from: Socket, to: Socket) => {
     from.on("data", (chunk) => {
@@ -27,6 +35,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     });
   };
   const server = createServer((client) => {
+    if (!up) {
+      client.destroy();
+      return;
+    }
     const upstream = new Socket();
     sockets.add(client);
     sockets.add(upstream);
@@ -48,6 +60,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let closed: Promise<void> | undefined;
   return {
     port,
+    cut() {
+      up = false;
+      dropAll();
+    },
+    restore() {
+      up = true;
+    },
     stall() {
       stalled = true;
     },
@@ -58,8 +77,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     close() {
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-        sockets.clear();
+        dropAll();
       });
       return closed;
     },

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { type AddressInfo, createServer as createNetServer, Socket } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "./worker-keys.js";
 
@@ -142,54 +142,11 @@ export async function startHeldResend(): Promise<HeldResend> {
   };
 }
 
-export interface CuttableProxy {
-  port: number;
-  /** Drops every open connection and refuses (resets) new ones, keeping the port. */
-  cut(): void;
-  restore(): void;
-  close(): Promise<void>;
-}
-
-/** A TCP forwarder on a fixed port that can be cut and restored, to take a service away and back. */
-export async function startCuttableProxy(target: { host: string; port: number }): Promise<CuttableProxy> {
-  const sockets = new Set<Socket>();
-  let up = true;
-  const server = createNetServer((client) => {
-    if (!up) {
-      client.destroy();
-      return;
-    }
-    const upstream = new Socket();
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    sockets.add(client);
-    sockets.add(upstream);
-    client.on("error", drop).on("close", drop);
-    upstream.on("error", drop).on("close", drop);
-    upstream.connect(target.port, target.host, () => {
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-  });
+/** A TCP port free at this moment on 127.0.0.1, for a child process to listen on. */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    cut() {
-      up = false;
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-    },
-    restore() {
-      up = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { withTimeout } from "../../time/with-timeout.js";
 import type { AppDeps } from "../deps.js";
 
 export function healthRouter(deps: AppDeps): Router {
@@ -12,13 +13,13 @@ export function healthRouter(deps: AppDeps): Router {
       return;
     }
     const [postgres, redis] = await Promise.all([
-      withTimeout(
-        deps.database.sql`select 1`.then(() => true),
-        2_000,
+      withTimeout(deps.database.sql`select 1`, 2_000).then(
+        () => true,
+        () => false,
       ),
-      withTimeout(
-        deps.redis.ping().then(() => true),
-        2_000,
+      withTimeout(deps.redis.ping(), 2_000).then(
+        () => true,
+        () => false,
       ),
     ]);
     res.status(postgres && redis ? 200 : 503).json({
@@ -28,20 +29,4 @@ export function healthRouter(deps: AppDeps): Router {
     });
   });
   return router;
-}
-
-function withTimeout(p: Promise<boolean>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(false);
-      },
-    );
-  });
 }

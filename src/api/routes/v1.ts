@@ -3,7 +3,7 @@ import type { Express } from "express";
 import proxyaddr from "proxy-addr";
 import { loggableError } from "../../errors/loggable-error.js";
 import { accessLoggerFor } from "../../logging/logger.js";
-import { durationsBy, methodLabel, v1Pattern } from "../../metrics/http-metrics.js";
+import { keptChildren, methodLabel, v1Pattern } from "../../metrics/http-metrics.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import { ClientGone, createUpstream } from "../../proxy/forward.js";
 import { createGateway, type Gateway, type V1Outcome } from "../../proxy/gateway.js";
@@ -37,34 +37,21 @@ export function createV1Lane(
 ): V1Lane {
   const gateway = createGateway(deps, createUpstream(deps.config));
   const access = accessLoggerFor(deps.logger);
-  const durationFor = durationsBy(metrics);
-  // prom-client hashes a label object on every call; a child per label value is kept instead.
-  const outcomes = new Map<string, { inc(): void }>();
-  const upstreamTimes = new Map<string, { observe(seconds: number): void }>();
+  const durationFor = keptChildren((...values) => metrics.httpDuration.labels(...values));
+  const outcomeCount = keptChildren((...values) => metrics.v1Requests.labels(...values));
+  const upstreamTime = keptChildren((...values) => metrics.upstreamDuration.labels(...values));
 
   function record(req: IncomingMessage, state: V1Outcome, status: number, seconds: number): void {
     const route = v1Pattern(req.url ?? "") ?? "unmatched";
     durationFor(methodLabel(req.method), route, String(status)).observe(seconds);
-    const outcome = state.outcome ?? (status < 400 ? "ok" : `http_${status}`);
-    let counter = outcomes.get(outcome);
-    if (!counter) {
-      counter = metrics.v1Requests.labels(outcome);
-      outcomes.set(outcome, counter);
-    }
-    counter.inc();
+    outcomeCount(state.outcome ?? (status < 400 ? "ok" : `http_${status}`)).inc();
     if (state.upstreamMs !== undefined && Number.isFinite(state.upstreamMs)) {
-      let upstreamTime = upstreamTimes.get(route);
-      if (!upstreamTime) {
-        upstreamTime = metrics.upstreamDuration.labels(route);
-        upstreamTimes.set(route, upstreamTime);
-      }
-      upstreamTime.observe(state.upstreamMs / 1000);
+      upstreamTime(route).observe(state.upstreamMs / 1000);
     }
   }
 
   const lane = ((req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
-    const startedMs = Date.now();
     const requestId = assignRequestId(req, res);
     res.setHeader("x-content-type-options", "nosniff");
     const state: V1Outcome = { gone: new ClientGone(), outcome: undefined, upstreamMs: undefined };
@@ -81,8 +68,9 @@ export function createV1Lane(
     res.once("close", () => {
       if (!res.writableFinished) state.gone.raise();
       status = res.statusCode;
-      seconds = (performance.now() - started) / 1000;
-      logAccess(access, req, clientIp(req), res, startedMs);
+      const elapsedMs = performance.now() - started;
+      seconds = elapsedMs / 1000;
+      logAccess(access, req, clientIp(req), res, Math.round(elapsedMs));
       settle();
     });
     gateway.serve(req, res, requestId, state).then(settle, (err: unknown) => {
