@@ -204,6 +204,30 @@ describe("the metrics hook", () => {
     expect(metrics).toMatch(/keyward_v1_requests_total\{[^}]*outcome="unknown_endpoint"[^}]*\} 1/);
     expect(metrics).toMatch(/keyward_upstream_duration_seconds_count\{[^}]*\} 1/);
   });
+  it("counts and logs a client that left before any answer as 499, not as the 200 it never got", async () => {
+    const slowStub = await startUpstreamStub();
+    closers.push(slowStub.close);
+    slowStub.setDelayMs(2_000);
+    const fresh = await appWith({ UPSTREAM_URL: slowStub.url });
+    const abort = new AbortController();
+    const pending = fetch(`${fresh.url}/v1/models`, {
+      headers: { "x-api-key": secret, "x-request-id": "left-early-1" },
+      signal: abort.signal,
+    }).catch((err: unknown) => err);
+    await slowStub.waitFor(() => slowStub.requests.length === 1);
+    abort.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    await slowStub.waitFor(() => slowStub.aborted.includes("/v1/models"));
+    await stub.waitFor(() => env.logs.text.includes('"reqId":"left-early-1"'));
+    const line = JSON.parse(env.logs.lines.find((l) => l.includes('"reqId":"left-early-1"')) ?? "{}");
+    expect(line.res).toEqual({ statusCode: 499 });
+    const metrics = await fetch(`${fresh.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(
+      /keyward_http_request_duration_seconds_count\{[^}]*route="\/v1\/models"[^}]*status="499"[^}]*\} 1/,
+    );
+    expect(metrics).not.toMatch(/keyward_http_request_duration_seconds_count\{[^}]*status="200"[^}]*\}/);
+    expect(metrics).toMatch(/keyward_v1_requests_total\{[^}]*outcome="client_aborted"[^}]*\} 1/);
+  });
 });
 
 describe("what is refused before anything is forwarded", () => {

@@ -65,6 +65,17 @@ export function pathOf(url: string | undefined): string {
 }
 
 /**
+ * The status a finished exchange is logged and counted with: the one sent, or 499 (nginx's "client
+ * closed request") when the client went away before any answer was sent; `res.statusCode` alone
+ * would still say 200 then.
+ */
+export function answeredStatus(res: ServerResponse): number {
+  return res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST;
+}
+
+const CLIENT_CLOSED_REQUEST = 499;
+
+/**
  * Request id and one access line per request, written when the response ends (or the client goes):
  * only what helps an operator, never headers, bodies or query strings. The client's address is the
  * one `trust proxy` (TRUST_PROXY) decides. Server errors are logged at `error`. `logger` is the
@@ -77,7 +88,7 @@ export function logAccess(
   res: ServerResponse,
   responseTimeMs: number,
 ): void {
-  const status = res.statusCode;
+  const status = answeredStatus(res);
   const line = {
     reqId: req.id,
     req: { id: req.id, method: req.method, path: pathOf(req.originalUrl ?? req.url), ip },

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from "express";
+import { answeredStatus } from "../api/request-context.js";
 import type { Metrics } from "./metrics.js";
 
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -19,7 +20,7 @@ export function recordHttpMetrics(metrics: Metrics): RequestHandler {
     res.once("close", () => {
       const seconds = (performance.now() - started) / 1000;
       const route = (req as TrackedRequest)[MATCHED] ?? "unmatched";
-      durationFor(methodLabel(req.method), route, String(res.statusCode)).observe(seconds);
+      durationFor(methodLabel(req.method), route, String(answeredStatus(res))).observe(seconds);
     });
     next();
   };

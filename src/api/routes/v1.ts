@@ -10,7 +10,7 @@ import { createGateway, type Gateway, type V1Outcome } from "../../proxy/gateway
 import { isV1Target } from "../../proxy/gateway-routes.js";
 import type { AppDeps } from "../deps.js";
 import { sendError, toAppError } from "../error-handler.js";
-import { assignRequestId, logAccess } from "../request-context.js";
+import { answeredStatus, assignRequestId, logAccess } from "../request-context.js";
 
 // The /v1 lane: API traffic is served on Node's own request and response, beside express rather than
 // through it. Express gives each request its own prototypes (Object.setPrototypeOf on the request and
@@ -67,7 +67,7 @@ export function createV1Lane(
     // upstream request's abort when the client went away before its answer was complete.
     res.once("close", () => {
       if (!res.writableFinished) state.gone.raise();
-      status = res.statusCode;
+      status = answeredStatus(res);
       const elapsedMs = performance.now() - started;
       seconds = elapsedMs / 1000;
       logAccess(access, req, clientIp(req), res, Math.round(elapsedMs));
