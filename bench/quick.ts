@@ -8,7 +8,7 @@ import { startServer } from "./processes.js";
 // A quick look at the hot path while working on it (not `npm run bench`): the upstream stand-in, the
 // bare proxy and keyward's server as bench/run.ts starts them, then autocannon (32 connections) on each
 // path, REPS times per target, alternating, printing req/s, CPU µs per request (from /proc) and latency.
-// `prof` starts keyward with --cpu-prof (profiles in /tmp/kwq/prof and /tmp/kwq/prof-bare, written when it exits).
+// `prof` starts keyward with --cpu-prof (profiles in /tmp/kwq/prof-<target>, written when it exits).
 // Usage: npx tsx bench/quick.ts /v1/models,/v1/chat/completions [seconds] [prof]
 //   (REPS=3 for three repeats; TARGETS=keyward to skip the bare proxy). Compiled (faster, as the
 //   bench runs): npx tsc -p tsconfig.bench.json && node dist-bench/bench/quick.js …
@@ -34,8 +34,13 @@ if (targets.includes("bare")) {
     prof ? ["--cpu-prof", "--cpu-prof-dir=/tmp/kwq/prof-bare"] : [],
   );
 }
-if (targets.includes("keyward")) {
-  servers.keyward = await startServer(
+// "keyward" is keyward as built; "keyward-noredis-nometrics-nolog-noauth" (any of the suffixes) is
+// keyward with those parts taken out, for bench/ablate.sh, whose patch makes the code honour ABL_*.
+for (const target of targets.filter((t) => t.startsWith("keyward"))) {
+  const without = target.split("-").slice(1);
+  const ablation: Record<string, string> = {};
+  for (const part of without) ablation[`ABL_${part.slice(2).toUpperCase()}`] = "1";
+  servers[target] = await startServer(
     "keyward-server",
     {
       NODE_ENV: "production",
@@ -45,11 +50,13 @@ if (targets.includes("keyward")) {
       REDIS_PREFIX: prefix,
       UPSTREAM_URL: `http://127.0.0.1:${up.port}`,
       RATE_LIMIT_ENTERPRISE: "1000000000",
-      LOG_LEVEL: "info",
+      LOG_LEVEL: without.includes("nolog") ? "warn" : "info",
+      ...ablation,
     },
-    prof ? ["--cpu-prof", "--cpu-prof-dir=/tmp/kwq/prof"] : [],
+    prof ? ["--cpu-prof", `--cpu-prof-dir=/tmp/kwq/prof-${target}`] : [],
   );
 }
+const runs: Record<string, Array<{ rps: number; cpu: number }>> = {};
 for (const path of paths) {
   const post = path.includes("chat");
   const optsFor = (port: number) =>
@@ -68,10 +75,22 @@ for (const path of paths) {
       const c0 = cpuMs(server.child.pid);
       const r = await autocannon({ ...optsFor(server.port), duration: seconds });
       const cpu = ((cpuMs(server.child.pid) - c0) * 1000) / r.requests.total;
+      const key = `${name}\t${path}`;
+      runs[key] ??= [];
+      runs[key].push({ rps: r.requests.average, cpu });
       console.log(
         `${name}\t${path}\trps ${r.requests.average.toFixed(0)}\tcpu ${cpu.toFixed(0)} µs/req\tp50 ${r.latency.p50} p99 ${r.latency.p99}\tbad ${r.non2xx + r.errors}`,
       );
     }
+  }
+}
+if (reps > 1) {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  console.log("\nmedians");
+  for (const [key, list] of Object.entries(runs)) {
+    const rps = median(list.map((r) => r.rps));
+    const cpu = median(list.map((r) => r.cpu));
+    console.log(`${key}\trps ${rps.toFixed(0)}\tcpu ${cpu.toFixed(0)} µs/req`);
   }
 }
 for (const server of Object.values(servers)) server.child.kill("SIGTERM");

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Where keyward's CPU per /v1 request goes, by taking parts out: builds the committed HEAD in a
+# throwaway worktree with bench/ablation.patch applied (it makes the code honour ABL_NOREDIS: no Redis
+# round trip, markers and windows answered from memory; ABL_NOMETRICS: no /v1 metrics; ABL_NOAUTH: no
+# key check, limit or use record at all), then runs bench/quick.ts on the bare proxy, keyward as built
+# and keyward with parts taken out, alternating, REPS times each, and prints the medians.
+# A measuring tool for the note in BENCHMARKS.md, not a configuration: no such switch exists in src/.
+# Usage: bench/ablate.sh [/v1/models] [seconds]
+set -euo pipefail
+root=$(git rev-parse --show-toplevel)
+dir=$(mktemp -d /tmp/keyward-ablate.XXXXXX)
+git -C "$root" worktree add -q --detach "$dir" HEAD
+trap 'git -C "$root" worktree remove --force "$dir"' EXIT
+git -C "$dir" apply "$root/bench/ablation.patch"
+ln -s "$root/node_modules" "$dir/node_modules"
+cd "$dir"
+npx tsc -p tsconfig.bench.json
+node scripts/copy-assets.mjs dist-bench >/dev/null
+TARGETS=${TARGETS:-bare,keyward,keyward-noredis,keyward-noredis-nometrics-nolog,keyward-noredis-nometrics-nolog-noauth} \
+  REPS=${REPS:-3} node dist-bench/bench/quick.js "${1:-/v1/models}" "${2:-5}"
