@@ -39,7 +39,7 @@ if (targets.includes("bare")) {
 for (const target of targets.filter((t) => t.startsWith("keyward"))) {
   const without = target.split("-").slice(1);
   const ablation: Record<string, string> = {};
-  for (const part of without) ablation[`ABL_${part.slice(2).toUpperCase()}`] = "1";
+  for (const part of without) ablation[`ABL_${part.toUpperCase()}`] = "1";
   servers[target] = await startServer(
     "keyward-server",
     {
