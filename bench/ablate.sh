@@ -16,5 +16,18 @@ ln -s "$root/node_modules" "$dir/node_modules"
 cd "$dir"
 npx tsc -p tsconfig.bench.json
 node scripts/copy-assets.mjs dist-bench >/dev/null
+out="$dir/ablation.md"
 TARGETS=${TARGETS:-bare,keyward,keyward-noredis,keyward-noredis-nometrics-nolog,keyward-noredis-nometrics-nolog-noauth} \
-  REPS=${REPS:-3} node dist-bench/bench/quick.js "${1:-/v1/models}" "${2:-5}"
+  REPS=${REPS:-3} ABLATION_OUT="$out" node dist-bench/bench/quick.js "${1:-/v1/models}" "${2:-5}"
+# Into BENCHMARKS.md, after its marker line (npm run bench keeps what follows the marker).
+node -e '
+const fs = require("node:fs");
+const [file, added] = process.argv.slice(1);
+const marker = "<!-- bench/ablate.sh writes below this line; npm run bench keeps it -->";
+let text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+const at = text.indexOf(marker);
+if (at >= 0) text = text.slice(0, at);
+else if (text !== "" && !text.endsWith("\n\n")) text += "\n";
+fs.writeFileSync(file, `${text}${marker}\n\n${fs.readFileSync(added, "utf8")}`);
+' "$root/BENCHMARKS.md" "$out"
+echo "written to BENCHMARKS.md"

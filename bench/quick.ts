@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import autocannon from "autocannon";
 import { connectRedis } from "../src/redis/client.js";
 import { prepareBenchDatabase } from "./bench-database.js";
@@ -92,6 +93,44 @@ if (reps > 1) {
     const cpu = median(list.map((r) => r.cpu));
     console.log(`${key}\trps ${rps.toFixed(0)}\tcpu ${cpu.toFixed(0)} µs/req`);
   }
+  if (process.env.ABLATION_OUT) writeFileSync(process.env.ABLATION_OUT, ablationReport());
+}
+
+/** The medians as a Markdown section, for bench/ablate.sh to put into BENCHMARKS.md. */
+function ablationReport(): string {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const takenOut: Record<string, string> = {
+    noredis: "the Redis round trip (key markers, limit window, key use answered in memory)",
+    nometrics: "the /v1 metrics",
+    nolog: "the access line",
+    noauth: "the key check, rate limit and use record (only the lane and the forwarder are left)",
+  };
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ");
+  const lines: string[] = [];
+  for (const path of paths) {
+    const bare = median((runs[`bare\t${path}`] ?? []).map((r) => r.rps));
+    for (const [key, list] of Object.entries(runs)) {
+      const [name, at] = key.split("\t");
+      if (at !== path || name === undefined) continue;
+      const rps = median(list.map((r) => r.rps));
+      const without = name.split("-").slice(1);
+      const parts = name === "bare" ? ["(the floor)"] : without.map((p) => takenOut[p] ?? p);
+      lines.push(
+        `| ${path} | ${name} | ${name === "keyward" ? "nothing" : parts.join("; ")} | ${rps.toFixed(0)} | ${bare > 0 ? `${((rps / bare) * 100).toFixed(0)} %` : "-"} | ${median(list.map((r) => r.cpu)).toFixed(0)} |`,
+      );
+    }
+  }
+  return [
+    `\`bench/ablate.sh ${paths.join(",")} ${seconds}\` on ${new Date().toISOString()} (${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, Node ${process.version}; load average at the end ${load}): the bare proxy, keyward as built, and keyward built from the same commit with parts taken out`,
+    `(\`bench/ablation.patch\`), each in its own process on the same upstream stand-in; autocannon, 32 connections, ${reps} alternating runs of ${seconds} s per target, medians.`,
+    "",
+    "| load | target | taken out | req/s | vs bare | CPU µs per request |",
+    "|---|---|---|---|---|---|",
+    ...lines,
+    "",
+  ].join("\n");
 }
 for (const server of Object.values(servers)) server.child.kill("SIGTERM");
 up.child.kill("SIGTERM");
