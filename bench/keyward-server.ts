@@ -1,6 +1,6 @@
-import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../src/api/app.js";
+import { createWebServer } from "../src/api/server.js";
 import { connectWebDeps } from "../src/api/web-deps.js";
 import { loadConfigOrExit } from "../src/config/config.js";
 
@@ -8,9 +8,8 @@ import { loadConfigOrExit } from "../src/config/config.js";
 // reads over IPC (so that nothing is added to the app's own routes).
 const config = loadConfigOrExit();
 let queries = 0;
-const app = createApp(connectWebDeps(config, { onQuery: () => queries++ }).deps);
-const server = createServer(app);
-server.keepAliveTimeout = 95_000;
+const { deps } = connectWebDeps(config, { onQuery: () => queries++ });
+const server = createWebServer(createApp(deps), deps.logger);
 server.listen(0, "127.0.0.1", () => {
   process.send?.({ ready: true, port: (server.address() as AddressInfo).port });
 });

@@ -156,6 +156,19 @@ describe("POST /admin/keys", () => {
     expectError(form, 415, "unsupported_media_type");
   });
 
+  it("answers valid JSON that is not an object (null, a string) with what was expected, not invalid_json", async () => {
+    const user = await createAccountWithSession(env);
+    for (const body of ["null", '"a key"', "42", "[]"]) {
+      const res = await request(web.app)
+        .post("/admin/keys")
+        .set("Authorization", `Bearer ${user.token}`)
+        .set("Content-Type", "application/json")
+        .send(body);
+      expectError(res, 400, "validation_failed");
+      expect(res.body.error.message).toMatch(/expected object/i);
+    }
+  });
+
   it("is 403 email_not_verified for an unverified account, 401 without a session", async () => {
     const user = await createAccountWithSession(env, { verified: false });
     expectError(await as(user.token).post("/admin/keys", { name: "a" }), 403, "email_not_verified");

@@ -49,7 +49,47 @@ export function toAppError(err: unknown): AppError {
   if (pgCode === "22021" || pgCode === "22P05") {
     return new AppError("validation_failed", "The request contains characters that cannot be stored");
   }
+  if (isDependencyDown(err)) {
+    return new AppError("service_unavailable", "A service keyward depends on is unavailable; retry shortly", {
+      headers: { "retry-after": "5" },
+    });
+  }
   const status = e?.status ?? e?.statusCode;
   if (status === 400) return new AppError("validation_failed", "Malformed request");
   return new AppError("internal_error", "Internal server error");
+}
+
+// What PostgreSQL (postgres.js, or drizzle around it) and Redis (ioredis) fail with when they cannot
+// be reached or are going away, as opposed to a query that is wrong: the client can retry, so 503.
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
+// SQLSTATE: connection exceptions (class 08), too many connections, and the server shutting down or
+// starting up.
+const POSTGRES_UNAVAILABLE = /^(08...|53300|57P0[1-3])$/;
+const REDIS_UNAVAILABLE =
+  /^(Connection is closed|Command timed out|Stream isn't writeable|Reached the max retries)/;
+
+/** True when an error (or the error it wraps) says PostgreSQL or Redis cannot be reached right now. */
+export function isDependencyDown(err: unknown): boolean {
+  type Failure = { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+  let e = err as Failure | undefined;
+  for (let depth = 0; e && depth < 4; depth++, e = e.cause as Failure | undefined) {
+    const code = typeof e.code === "string" ? e.code : "";
+    if (UNREACHABLE.has(code) || POSTGRES_UNAVAILABLE.test(code)) return true;
+    if (e.name === "MaxRetriesPerRequestError") return true;
+    if (typeof e.message === "string" && REDIS_UNAVAILABLE.test(e.message)) return true;
+  }
+  return false;
 }

@@ -1,6 +1,6 @@
-import { createServer } from "node:http";
 import { loadConfigOrExit } from "../config/config.js";
 import { createApp } from "./app.js";
+import { createWebServer } from "./server.js";
 import { connectWebDeps } from "./web-deps.js";
 
 const config = loadConfigOrExit();
@@ -8,10 +8,7 @@ let stopping = false;
 const web = connectWebDeps(config);
 const logger = web.deps.logger;
 const app = createApp({ ...web.deps, isStopping: () => stopping });
-const server = createServer(app);
-// Heroku's router keeps connections open for 90 s; stay above it so it never hits a closed socket.
-server.keepAliveTimeout = 95_000;
-server.headersTimeout = 96_000;
+const server = createWebServer(app, logger);
 server.listen(config.port, () => logger.info({ port: config.port }, "web listening"));
 
 // During shutdown, every answer tells the client (or router) to drop its connection after it.

@@ -6,7 +6,8 @@ import { AppError } from "../errors/app-error.js";
  * Body schemas are strict objects, so an unknown field (mass assignment) is refused by name.
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input ?? {});
+  // No body at all reads as an empty object; a body of `null` is JSON, just not an object.
+  const result = schema.safeParse(input === undefined ? {} : input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (!issue) throw new AppError("validation_failed", "Invalid request");

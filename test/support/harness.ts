@@ -127,7 +127,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
       const redisConfig = opts.redisUrl ? { ...appConfig, redisUrl: opts.redisUrl } : appConfig;
       const redis = connectRedis(redisConfig, "commands");
       const bull = connectRedis(appConfig, "bullmq");
-      const queues = createQueues(bull, appConfig.redisPrefix);
+      const queues = createQueues(bull, appConfig.redisPrefix, logger);
       const appDatabase = connectDatabase(appConfig);
       const deps: AppDeps = {
         config: appConfig,
@@ -153,7 +153,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
       const workerConfig = opts.config ?? config;
       const redis = connectRedis(workerConfig, "commands");
       const bull = connectRedis(workerConfig, "bullmq");
-      const queues = createQueues(bull, workerConfig.redisPrefix);
+      const queues = createQueues(bull, workerConfig.redisPrefix, logger);
       const workerDatabase = connectDatabase(workerConfig);
       const unused: JobProcessor = async (_deps, job) => {
         throw new Error(`no processor for ${job.name} in this test`);

@@ -18,6 +18,7 @@ import {
 import { enqueueEmail } from "../../email/enqueue.js";
 import { AppError } from "../../errors/app-error.js";
 import type { EmailJobName } from "../../jobs/jobs.js";
+import { TimedOut, withTimeout } from "../../time/with-timeout.js";
 import type { AppDeps } from "../deps.js";
 import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
 import { route } from "../routing.js";
@@ -37,18 +38,35 @@ export function rateLimited(retryAfterSeconds: number): AppError {
 const invalidToken = () =>
   new AppError("invalid_token", "The token is unknown, used or expired", { param: "token" });
 
+/** How long a request waits for its email to be queued before answering anyway. */
+export const EMAIL_QUEUE_WAIT_MS = 2_000;
+
 /** Signup, email verification and the forgotten-password flow: everything reachable without a session. */
 export function accountsRouter(deps: AppDeps): Router {
   const router = Router();
   const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
   warmUpPasswords();
 
-  // Queuing failures must not undo a signup or reveal anything: the user can ask again.
+  // Queuing failures must not undo a signup or reveal anything: the user can ask again. Nor may an
+  // unreachable Redis hold the answer: BullMQ's connection keeps the job until Redis is back (it is
+  // queued then, and sent), and the request answers after EMAIL_QUEUE_WAIT_MS whatever happens.
   const queueEmail = async (name: EmailJobName, accountId: string) => {
+    const queued = enqueueEmail(deps.emailQueue, name, { accountId });
     try {
-      await enqueueEmail(deps.emailQueue, name, { accountId });
+      await withTimeout(queued, EMAIL_QUEUE_WAIT_MS);
     } catch (err) {
-      deps.logger.error({ err, job: name, accountId }, "could not queue email");
+      const late = err instanceof TimedOut;
+      deps.logger.error(
+        { err, job: name, accountId },
+        late ? "Redis is not answering: the email will be queued when it is back" : "could not queue email",
+      );
+      if (late) {
+        queued.then(
+          () => deps.logger.info({ job: name, accountId }, "email queued after Redis came back"),
+          (lateErr: unknown) =>
+            deps.logger.error({ err: lateErr, job: name, accountId }, "could not queue email"),
+        );
+      }
     }
   };
 

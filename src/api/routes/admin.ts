@@ -16,7 +16,9 @@ const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export function adminRouter(deps: AppDeps): Router {
   const router = Router();
   router.use(requireJsonBody);
-  router.use(express.json({ limit: "64kb", strict: true, type: () => true }));
+  // Not strict: any JSON value parses (`null`, `"text"`), and the route's schema then says what it
+  // expected, rather than calling valid JSON invalid.
+  router.use(express.json({ limit: "64kb", strict: false, type: () => true }));
   router.use(rejectCrossSiteWrites(deps.config.consoleOrigins));
   // Feature routers are mounted here as they are built.
   router.use(accountsRouter(deps));
