@@ -315,6 +315,9 @@ describe("CSRF, CORS and request errors on /admin", () => {
       .set("Access-Control-Request-Method", "PATCH");
     expect(foreign.headers["access-control-allow-origin"]).toBeUndefined();
     expect(foreign.headers["access-control-allow-credentials"]).toBeUndefined();
+    // A preflight is not a call: it is answered (without permission), not refused as unauthenticated.
+    expect(foreign.status).toBe(204);
+    expect(foreign.text).toBe("");
   });
 
   it("answers a non-JSON body with 415, malformed JSON with 400 invalid_json, a wrong method with 405", async () => {

@@ -3,7 +3,7 @@ import type { RequestHandler } from "express";
 
 /**
  * CORS for the console: exactly CONSOLE_ORIGINS, with credentials. A foreign origin gets no CORS
- * header at all (the cors package alone would still send Allow-Credentials), and every response says
+ * header at all (its preflight a bare 204) (the cors package alone would still send Allow-Credentials), and every response says
  * Vary: Origin, since whether the headers are there depends on it.
  */
 export function consoleCors(origins: string[]): RequestHandler {
@@ -19,7 +19,13 @@ export function consoleCors(origins: string[]): RequestHandler {
   return (req, res, next) => {
     res.vary("Origin");
     const origin = req.headers.origin;
-    if (origin === undefined || !allowed.has(origin)) return next();
-    withCors(req, res, next);
+    if (origin !== undefined && allowed.has(origin)) return withCors(req, res, next);
+    // A foreign origin's preflight gets an answer with no permission in it (the browser then stops):
+    // the call it announces never happens, so it is not refused as unauthenticated either.
+    if (req.method === "OPTIONS" && origin !== undefined && req.headers["access-control-request-method"]) {
+      res.status(204).end();
+      return;
+    }
+    next();
   };
 }
