@@ -24,17 +24,30 @@ const logIn = (email: string, password: string, ip: string) =>
   request(web.app).post("/admin/sessions").set("X-Forwarded-For", ip).send({ email, password });
 
 describe("login limits under concurrency", () => {
-  it("lets at most 10 of 30 simultaneous wrong guesses for one email be checked; the rest get 429", async () => {
+  it("lets at most 10 of 30 simultaneous wrong guesses for one email from one IP be checked; the rest get 429", async () => {
     const { email } = await createAccount(env);
     const answers = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => logIn(email, `wrong guess ${i}`, `203.0.113.${i + 1}`)),
+      Array.from({ length: 30 }, (_, i) => logIn(email, `wrong guess ${i}`, "203.0.113.1")),
     );
     const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(20);
     expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
-    // Still blocked afterwards, even with the right password.
-    await logIn(email, FIXTURE_PASSWORD, "203.0.113.200").expect(429);
+    // Still blocked from there afterwards, even with the right password; the owner elsewhere is not.
+    await logIn(email, FIXTURE_PASSWORD, "203.0.113.1").expect(429);
+    await logIn(email, FIXTURE_PASSWORD, "203.0.113.200").expect(201);
+  });
+
+  it("lets at most 100 of 130 simultaneous wrong guesses for one email from many IPs be checked", async () => {
+    const { email } = await createAccount(env);
+    const answers = await Promise.all(
+      Array.from({ length: 130 }, (_, i) => logIn(email, `spread guess ${i}`, `198.18.${i % 13}.${i + 1}`)),
+    );
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(100);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(30);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    await logIn(email, FIXTURE_PASSWORD, "198.18.100.1").expect(429);
   });
 
   it("still lets a successful login through and forgets the email's failures after it", async () => {
@@ -62,7 +75,8 @@ describe("login limits under concurrency", () => {
       const limits = createAbuseLimits(dead, env.prefix);
       for (let i = 0; i < 10; i++)
         expect(await limits.beginLoginAttempt("x@example.com", "10.9.0.1")).toBeNull();
-      expect(await limits.beginLoginAttempt("x@example.com", "10.9.0.2")).toBeGreaterThan(0);
+      expect(await limits.beginLoginAttempt("x@example.com", "10.9.0.1")).toBeGreaterThan(0);
+      expect(await limits.beginLoginAttempt("x@example.com", "10.9.0.2")).toBeNull();
       await limits.loginSucceeded("y@example.com", "10.9.0.1");
     } finally {
       dead.disconnect();

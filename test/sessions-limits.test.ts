@@ -31,20 +31,50 @@ describe("login and email-request limits", () => {
     }
   });
 
-  it("clears an email's failures after a successful login, and keys emails case-insensitively", async () => {
+  it("blocks an email from one IP after 10 failures, not the same email from another IP", async () => {
+    const redis = connectRedis(env.config);
+    try {
+      const limits = createAbuseLimits(redis, env.prefix);
+      for (let i = 0; i < 10; i++) {
+        expect(await limits.beginLoginAttempt("owner@example.com", "10.3.0.1")).toBeNull();
+      }
+      const wait = await limits.beginLoginAttempt("owner@example.com", "10.3.0.1");
+      expect(wait).toBeGreaterThan(800);
+      expect(wait).toBeLessThanOrEqual(900);
+      expect(await limits.beginLoginAttempt("owner@example.com", "10.3.0.2")).toBeNull();
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it("blocks an email after 100 failures in 15 minutes spread over many IPs", async () => {
+    const redis = connectRedis(env.config);
+    try {
+      const limits = createAbuseLimits(redis, env.prefix);
+      for (let i = 0; i < 100; i++) {
+        expect(await limits.beginLoginAttempt("target@example.com", `10.4.${i % 10}.${i}`)).toBeNull();
+      }
+      expect(await limits.beginLoginAttempt("target@example.com", "10.4.200.1")).toBeGreaterThan(800);
+      expect(await limits.beginLoginAttempt("someone-else@example.com", "10.4.200.1")).toBeNull();
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it("clears an email's failures from an IP after a successful login there, and keys emails case-insensitively", async () => {
     const redis = connectRedis(env.config);
     try {
       const limits = createAbuseLimits(redis, env.prefix);
       for (let i = 0; i < 9; i++) {
-        expect(await limits.beginLoginAttempt("Mixed@Example.com", `10.1.0.${i}`)).toBeNull();
+        expect(await limits.beginLoginAttempt("Mixed@Example.com", "10.1.0.1")).toBeNull();
       }
-      // The 10th attempt is allowed and succeeds: the email's count starts again from zero.
-      expect(await limits.beginLoginAttempt("mixed@example.com", "10.1.0.9")).toBeNull();
-      await limits.loginSucceeded("MIXED@example.com", "10.1.0.9");
+      // The 10th attempt is allowed and succeeds: the count from that IP starts again from zero.
+      expect(await limits.beginLoginAttempt("mixed@example.com", "10.1.0.1")).toBeNull();
+      await limits.loginSucceeded("MIXED@example.com", "10.1.0.1");
       for (let i = 0; i < 10; i++) {
-        expect(await limits.beginLoginAttempt("mixed@EXAMPLE.com", `10.1.1.${i}`)).toBeNull();
+        expect(await limits.beginLoginAttempt("mixed@EXAMPLE.com", "10.1.0.1")).toBeNull();
       }
-      expect(await limits.beginLoginAttempt("MIXED@example.com", "10.1.2.1")).toBeGreaterThan(0);
+      expect(await limits.beginLoginAttempt("MIXED@example.com", "10.1.0.1")).toBeGreaterThan(0);
     } finally {
       await redis.quit();
     }

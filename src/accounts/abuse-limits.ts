@@ -7,8 +7,13 @@ import { hashSecret } from "../secrets/secrets.js";
 // per-process ones instead of switching them off or failing the request.
 
 const MINUTE = 60;
+// Login: 10 failures for one email from one IP, 100 for one email from anywhere (guesses spread over
+// many addresses), 100 from one IP over any emails (one address trying many accounts). The first is
+// per email AND IP so that a stranger's 10 wrong passwords do not lock the owner out: locking an
+// account from everywhere takes 100 failures from at least 10 addresses.
 const LIMITS = {
-  loginEmail: { points: 10, duration: 15 * MINUTE },
+  loginEmailIp: { points: 10, duration: 15 * MINUTE },
+  loginEmail: { points: 100, duration: 15 * MINUTE },
   loginIp: { points: 100, duration: 15 * MINUTE },
   signupIp: { points: 20, duration: 60 * MINUTE },
   emailRequestEmail: { points: 5, duration: 60 * MINUTE },
@@ -17,11 +22,16 @@ const LIMITS = {
 
 export interface AbuseLimits {
   /**
-   * Counts a login attempt against the email and the IP before the password is checked, so that
-   * guesses sent in parallel are counted too; seconds to wait when over either limit, else null.
+   * Counts a login attempt against the email from this IP, the email and the IP before the password
+   * is checked, so that guesses sent in parallel are counted too; seconds to wait when over any
+   * limit, else null.
    */
   beginLoginAttempt(email: string, ip: string): Promise<number | null>;
-  /** After a correct password: the email's count is cleared and the attempt given back to the IP. */
+  /**
+   * After a correct password: the email's count from this IP is cleared, and the attempt given back
+   * to the email and the IP (only failures add up). The email's count from elsewhere stays: the
+   * owner logging in does not reset what others have tried.
+   */
   loginSucceeded(email: string, ip: string): Promise<void>;
   /** Count one request; seconds to wait when over the limit, else null. */
   consumeSignup(ip: string): Promise<number | null>;
@@ -61,6 +71,7 @@ async function consumeAll(pairs: [RateLimiterRedis, string][]): Promise<number |
 
 export function createAbuseLimits(redis: Redis, redisPrefix: string): AbuseLimits {
   const p = `${redisPrefix}:rl`;
+  const loginEmailIp = limiter(redis, `${p}:login-email-ip`, LIMITS.loginEmailIp);
   const loginEmail = limiter(redis, `${p}:login-email`, LIMITS.loginEmail);
   const loginIp = limiter(redis, `${p}:login-ip`, LIMITS.loginIp);
   const signupIp = limiter(redis, `${p}:signup-ip`, LIMITS.signupIp);
@@ -72,11 +83,16 @@ export function createAbuseLimits(redis: Redis, redisPrefix: string): AbuseLimit
   return {
     beginLoginAttempt: (email, ip) =>
       consumeAll([
+        [loginEmailIp, `${emailKey(email)}:${ip}`],
         [loginEmail, emailKey(email)],
         [loginIp, ip],
       ]),
     async loginSucceeded(email, ip) {
-      await Promise.all([loginEmail.delete(emailKey(email)), loginIp.reward(ip, 1)]);
+      await Promise.all([
+        loginEmailIp.delete(`${emailKey(email)}:${ip}`),
+        loginEmail.reward(emailKey(email), 1),
+        loginIp.reward(ip, 1),
+      ]);
     },
     consumeSignup: (ip) => consume(signupIp, ip),
     consumeVerificationEmail: (email, ip) =>

@@ -91,7 +91,9 @@ registry.registerPath({
     400: errorResponse("validation_failed"),
     401: errorResponse("invalid_credentials: the same for an unknown email and a wrong password"),
     403: errorResponse("email_not_verified or account_disabled"),
-    429: errorResponse("rate_limit_exceeded after repeated failures (Retry-After)"),
+    429: errorResponse(
+      "rate_limit_exceeded after repeated failures: 10 for an email from one IP, 100 for an email or from an IP, in 15 minutes (Retry-After)",
+    ),
   },
 });
 registry.registerPath({
