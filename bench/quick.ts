@@ -122,13 +122,30 @@ function ablationReport(): string {
       );
     }
   }
+  const ceilings: string[] = [];
+  for (const path of paths) {
+    const bareCpu = median((runs[`bare\t${path}`] ?? []).map((r) => r.cpu));
+    const bareRps = median((runs[`bare\t${path}`] ?? []).map((r) => r.rps));
+    const shell = runs[`keyward-noredis-nometrics-nolog-noauth\t${path}`];
+    const full = runs[`keyward\t${path}`];
+    if (!shell || !full || bareRps === 0) continue;
+    const shellCpu = median(shell.map((r) => r.cpu));
+    const fullCpu = median(full.map((r) => r.cpu));
+    ceilings.push(
+      `- ${path}: the bare proxy ${bareCpu.toFixed(0)} µs of CPU per request; keyward's lane and forwarder alone (no check at all) ${shellCpu.toFixed(0)} µs, ${((median(shell.map((r) => r.rps)) / bareRps) * 100).toFixed(0)} % of the bare proxy's req/s: the most this design could reach with checks that cost nothing; keyward as built ${fullCpu.toFixed(0)} µs, of which ${(fullCpu - shellCpu).toFixed(0)} µs are its checks, Redis round trip, metrics and access line.`,
+    );
+  }
   return [
+    "## Where keyward's CPU per request goes",
+    "",
     `\`bench/ablate.sh ${paths.join(",")} ${seconds}\` on ${new Date().toISOString()} (${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, Node ${process.version}; load average at the end ${load}): the bare proxy, keyward as built, and keyward built from the same commit with parts taken out`,
     `(\`bench/ablation.patch\`), each in its own process on the same upstream stand-in; autocannon, 32 connections, ${reps} alternating runs of ${seconds} s per target, medians.`,
     "",
     "| load | target | taken out | req/s | vs bare | CPU µs per request |",
     "|---|---|---|---|---|---|",
     ...lines,
+    "",
+    ...ceilings,
     "",
   ].join("\n");
 }

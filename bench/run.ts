@@ -248,6 +248,9 @@ async function main(): Promise<void> {
       "",
       ...verdicts,
       "",
+      "Why they are missed, measured: the next section (`bench/ablate.sh`) runs keyward with its parts taken out, down to its",
+      "lane and forwarder with no check at all, beside the same bare proxy.",
+      "",
     ].join("\n");
     process.stdout.write(`\n${table}\n\n${verdicts.join("\n")}\n`);
     const file = new URL("BENCHMARKS.md", repositoryRoot);
