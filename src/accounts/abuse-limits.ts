@@ -7,13 +7,14 @@ import { hashSecret } from "../secrets/secrets.js";
 // per-process ones instead of switching them off or failing the request.
 
 const MINUTE = 60;
-// Login: 10 failures for one email from one IP, 100 for one email from anywhere (guesses spread over
+// Login: 10 failures for one email from one IP, 50 for one email from anywhere (guesses spread over
 // many addresses), 100 from one IP over any emails (one address trying many accounts). The first is
-// per email AND IP so that a stranger's 10 wrong passwords do not lock the owner out: locking an
-// account from everywhere takes 100 failures from at least 10 addresses.
+// per email AND IP so that a stranger's 10 wrong passwords do not lock the owner out: an attempt the
+// first refuses counts nowhere else, so locking an account from everywhere takes failures from at
+// least 5 addresses. IPv6 addresses count per /64 (one host usually holds a whole /64).
 const LIMITS = {
   loginEmailIp: { points: 10, duration: 15 * MINUTE },
-  loginEmail: { points: 100, duration: 15 * MINUTE },
+  loginEmail: { points: 50, duration: 15 * MINUTE },
   loginIp: { points: 100, duration: 15 * MINUTE },
   signupIp: { points: 20, duration: 60 * MINUTE },
   emailRequestEmail: { points: 5, duration: 60 * MINUTE },
@@ -49,6 +50,26 @@ function limiter(redis: Redis, keyPrefix: string, opts: { points: number; durati
   });
 }
 
+/**
+ * The key a client address is limited under: an IPv4 address as it is, an IPv6 address by its /64
+ * (its first four groups, written out), since one host or customer is usually given a whole /64 and
+ * could otherwise take a fresh address for every few attempts.
+ */
+export function sourceOf(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  // IPv4 written as IPv6 ("::ffff:1.2.3.4"): the IPv4 address.
+  if (ip.includes(".")) return ip.slice(ip.lastIndexOf(":") + 1);
+  const [head = "", tail] = ip.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  const prefix = groups.slice(0, 4).map((g) => (Number.parseInt(g, 16) || 0).toString(16));
+  return `${prefix.join(":")}::/64`;
+}
+
 // Emails are keyed by a hash so that addresses do not sit in Redis key names.
 const emailKey = (email: string) => hashSecret(email.trim().toLowerCase());
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -81,29 +102,33 @@ export function createAbuseLimits(redis: Redis, redisPrefix: string): AbuseLimit
   const resetIp = limiter(redis, `${p}:reset-ip`, LIMITS.emailRequestIp);
 
   return {
-    beginLoginAttempt: (email, ip) =>
-      consumeAll([
-        [loginEmailIp, `${emailKey(email)}:${ip}`],
+    async beginLoginAttempt(email, ip) {
+      // The pair first: what it refuses must not use up the email's count from everywhere (else one
+      // address hammering on after its 10 would lock the owner out of every other one).
+      const pairWait = await consume(loginEmailIp, `${emailKey(email)}:${sourceOf(ip)}`);
+      if (pairWait !== null) return pairWait;
+      return consumeAll([
         [loginEmail, emailKey(email)],
-        [loginIp, ip],
-      ]),
-    async loginSucceeded(email, ip) {
-      await Promise.all([
-        loginEmailIp.delete(`${emailKey(email)}:${ip}`),
-        loginEmail.reward(emailKey(email), 1),
-        loginIp.reward(ip, 1),
+        [loginIp, sourceOf(ip)],
       ]);
     },
-    consumeSignup: (ip) => consume(signupIp, ip),
+    async loginSucceeded(email, ip) {
+      await Promise.all([
+        loginEmailIp.delete(`${emailKey(email)}:${sourceOf(ip)}`),
+        loginEmail.reward(emailKey(email), 1),
+        loginIp.reward(sourceOf(ip), 1),
+      ]);
+    },
+    consumeSignup: (ip) => consume(signupIp, sourceOf(ip)),
     consumeVerificationEmail: (email, ip) =>
       consumeAll([
         [verifyEmail, emailKey(email)],
-        [verifyIp, ip],
+        [verifyIp, sourceOf(ip)],
       ]),
     consumePasswordReset: (email, ip) =>
       consumeAll([
         [resetEmail, emailKey(email)],
-        [resetIp, ip],
+        [resetIp, sourceOf(ip)],
       ]),
   };
 }

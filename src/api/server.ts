@@ -31,8 +31,10 @@ const REASONS: Record<number, string> = {
 
 /** Answers a request the parser refused on the raw socket, then closes the connection. */
 export function answerClientError(err: Error & { code?: string }, socket: Duplex, logger?: Logger): void {
-  // The client is already gone (or the answer already started): nothing can be said.
-  if (err.code === "ECONNRESET" || !socket.writable) {
+  // The client is already gone, or an answer to the request at fault has begun (the parser can fail
+  // in a body the app is already answering, a stream say): nothing more can be said, only the cut.
+  const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === "ECONNRESET" || !socket.writable || answering?.headersSent) {
     socket.destroy();
     return;
   }
@@ -41,6 +43,11 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   const requestId = randomUUID();
   const body = JSON.stringify(errorBody(code, message));
   logger?.info({ reqId: requestId, parserError: err.code, status }, "request refused by the HTTP parser");
+  // Then the connection is closed from this side, as Node's own answer does: a client that never
+  // closes (or never reads) must not keep it, least of all one refused for being too slow.
+  const backstop = setTimeout(() => socket.destroy(), CLOSE_BACKSTOP_MS);
+  backstop.unref();
+  socket.once("close", () => clearTimeout(backstop));
   socket.end(
     [
       `HTTP/1.1 ${status} ${REASONS[status]}`,
@@ -52,8 +59,12 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
       "",
       body,
     ].join("\r\n"),
+    () => socket.destroy(),
   );
 }
+
+/** How long a refused connection may take to take its answer before it is cut anyway. */
+const CLOSE_BACKSTOP_MS = 2_000;
 
 /** The web server: the app, Heroku-friendly keep-alive timeouts, and JSON answers to parser refusals. */
 export function createWebServer(app: RequestListener, logger?: Logger): Server {

@@ -92,7 +92,7 @@ registry.registerPath({
     401: errorResponse("invalid_credentials: the same for an unknown email and a wrong password"),
     403: errorResponse("email_not_verified or account_disabled"),
     429: errorResponse(
-      "rate_limit_exceeded after repeated failures: 10 for an email from one IP, 100 for an email or from an IP, in 15 minutes (Retry-After)",
+      "rate_limit_exceeded after repeated failures: 10 for an email from one IP (an IPv6 /64), 50 for an email, 100 from one IP, in 15 minutes (Retry-After)",
     ),
   },
 });
