@@ -1,6 +1,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAccountWithSession, FIXTURE_PASSWORD } from "./support/fixtures.js";
+import { EMAIL_QUEUE_WAIT_MS } from "../src/api/routes/accounts.js";
+import { createAccount, createAccountWithSession, FIXTURE_PASSWORD } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
 
@@ -57,6 +58,36 @@ describe("PostgreSQL unreachable", () => {
 });
 
 describe("Redis unreachable", () => {
+  it("answers email requests for known and unknown addresses after the same bounded wait", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
+    const cut = await env.makeApp({
+      config: env.configWith({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` }),
+    });
+    try {
+      await cut.deps.emailQueue.waitUntilReady();
+      const known = await createAccount(env, { verified: false });
+      proxy.cut();
+      const timed = async (path: string, email: string) => {
+        const started = performance.now();
+        const res = await request(cut.app).post(path).send({ email });
+        return { status: res.status, body: res.body, ms: performance.now() - started };
+      };
+      for (const path of ["/admin/accounts/verification-email", "/admin/accounts/password-reset"]) {
+        const forKnown = await timed(path, known.email);
+        const forUnknown = await timed(path, `nobody-${path.length}@example.com`);
+        for (const answer of [forKnown, forUnknown]) {
+          expect(answer).toMatchObject({ status: 202, body: {} });
+          // Neither answers before the queue wait is over: the time says nothing about the address.
+          expect(answer.ms).toBeGreaterThanOrEqual(EMAIL_QUEUE_WAIT_MS - 5);
+        }
+      }
+    } finally {
+      proxy.restore();
+      await cut.close();
+      await proxy.close();
+    }
+  });
+
   it("answers a signup at once and queues its verification email once Redis is back", async () => {
     const proxy = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
     const cut = await env.makeApp({
