@@ -140,6 +140,8 @@ function ablationReport(): string {
     "",
     `\`bench/ablate.sh ${paths.join(",")} ${seconds}\` on ${new Date().toISOString()} (${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, Node ${process.version}; load average at the end ${load}): the bare proxy, keyward as built, and keyward built from the same commit with parts taken out`,
     `(\`bench/ablation.patch\`), each in its own process on the same upstream stand-in; autocannon, 32 connections, ${reps} alternating runs of ${seconds} s per target, medians.`,
+    "Each row is its own process, measured in turn on a shared 2-core VM: the same row can move by a quarter or more from one run of",
+    "this script to the next, so the small steps between neighbouring rows are within the noise; the first and last rows are the point.",
     "",
     "| load | target | taken out | req/s | vs bare | CPU µs per request |",
     "|---|---|---|---|---|---|",
