@@ -158,10 +158,17 @@ export async function forwardToUpstream(
   // Gone while its key was being checked: nothing is sent upstream.
   if (gone.aborted) return { outcome: "client_aborted" };
 
-  let body: BodyLimit | undefined;
+  let body: IncomingMessage | BodyLimit | undefined;
   if (req.method !== "GET" && req.method !== "HEAD") {
-    body = new BodyLimit(upstream.bodyLimitBytes);
-    req.pipe(body);
+    if (req.headers["content-length"] !== undefined) {
+      // Node's parser delivers exactly the declared length (more bytes would be the next request), and
+      // a declared length over the limit was refused before this: the body goes as it is, uncounted.
+      body = req;
+    } else {
+      // Chunked: nothing says how long it is until it ends, so it is counted on the way.
+      body = new BodyLimit(upstream.bodyLimitBytes);
+      req.pipe(body);
+    }
   }
   const started = performance.now();
   let upstreamMs = 0;
