@@ -3,9 +3,10 @@
 # throwaway worktree with bench/ablation.patch applied (it makes the code honour ABL_NOREDIS: no Redis
 # round trip, markers and windows answered from memory; ABL_NOMETRICS: no /v1 metrics; ABL_NOAUTH: no
 # key check, limit or use record at all), then runs bench/quick.ts on the bare proxy, keyward as built
-# and keyward with parts taken out, alternating, REPS times each, and prints the medians.
+# and keyward with parts taken out, each run of a target right after a bare-proxy run of its own,
+# REPS times each, and prints the medians and the median paired ratios.
 # A measuring tool for the note in BENCHMARKS.md, not a configuration: no such switch exists in src/.
-# Usage: bench/ablate.sh [/v1/models] [seconds]
+# Usage: bench/ablate.sh [/v1/models,/v1/chat/completions] [seconds per run, 4]
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 dir=$(mktemp -d /tmp/keyward-ablate.XXXXXX)
@@ -18,7 +19,7 @@ npx tsc -p tsconfig.bench.json
 node scripts/copy-assets.mjs dist-bench >/dev/null
 out="$dir/ablation.md"
 TARGETS=${TARGETS:-bare,keyward,keyward-noredis,keyward-noredis-nometrics-nolog,keyward-noredis-nometrics-nolog-noauth} \
-  REPS=${REPS:-3} ABLATION_OUT="$out" node dist-bench/bench/quick.js "${1:-/v1/models}" "${2:-5}"
+  REPS=${REPS:-5} PAIRED=1 ABLATION_OUT="$out" node dist-bench/bench/quick.js "${1:-/v1/models,/v1/chat/completions}" "${2:-4}"
 # Into BENCHMARKS.md, after its marker line (npm run bench keeps what follows the marker).
 node -e '
 const fs = require("node:fs");

@@ -58,6 +58,8 @@ for (const target of targets.filter((t) => t.startsWith("keyward"))) {
   );
 }
 const runs: Record<string, Array<{ rps: number; cpu: number }>> = {};
+const ratios: Record<string, number[]> = {};
+const paired = process.env.PAIRED === "1" && targets.includes("bare");
 for (const path of paths) {
   const post = path.includes("chat");
   const optsFor = (port: number) =>
@@ -71,17 +73,34 @@ for (const path of paths) {
       connections: 32,
     }) as const;
   for (const server of Object.values(servers)) await autocannon({ ...optsFor(server.port), duration: 2 });
+  const measure = async (name: string) => {
+    const server = servers[name];
+    if (!server) throw new Error(`no server ${name}`);
+    const c0 = cpuMs(server.child.pid);
+    const r = await autocannon({ ...optsFor(server.port), duration: seconds });
+    const cpu = ((cpuMs(server.child.pid) - c0) * 1000) / r.requests.total;
+    const key = `${name}\t${path}`;
+    runs[key] ??= [];
+    runs[key].push({ rps: r.requests.average, cpu });
+    console.log(
+      `${name}\t${path}\trps ${r.requests.average.toFixed(0)}\tcpu ${cpu.toFixed(0)} µs/req\tp50 ${r.latency.p50} p99 ${r.latency.p99}\tbad ${r.non2xx + r.errors}`,
+    );
+    return r.requests.average;
+  };
   for (let i = 0; i < reps; i++) {
-    for (const [name, server] of Object.entries(servers)) {
-      const c0 = cpuMs(server.child.pid);
-      const r = await autocannon({ ...optsFor(server.port), duration: seconds });
-      const cpu = ((cpuMs(server.child.pid) - c0) * 1000) / r.requests.total;
+    for (const name of Object.keys(servers)) {
+      if (!paired) {
+        await measure(name);
+        continue;
+      }
+      // Paired: each target right after a bare-proxy run of its own, and compared with that run, so
+      // that the machine's drift from one minute to the next falls on both sides of the ratio alike.
+      if (name === "bare") continue;
+      const bareRps = await measure("bare");
+      const rps = await measure(name);
       const key = `${name}\t${path}`;
-      runs[key] ??= [];
-      runs[key].push({ rps: r.requests.average, cpu });
-      console.log(
-        `${name}\t${path}\trps ${r.requests.average.toFixed(0)}\tcpu ${cpu.toFixed(0)} µs/req\tp50 ${r.latency.p50} p99 ${r.latency.p99}\tbad ${r.non2xx + r.errors}`,
-      );
+      ratios[key] ??= [];
+      ratios[key].push(rps / bareRps);
     }
   }
 }
@@ -91,7 +110,8 @@ if (reps > 1) {
   for (const [key, list] of Object.entries(runs)) {
     const rps = median(list.map((r) => r.rps));
     const cpu = median(list.map((r) => r.cpu));
-    console.log(`${key}\trps ${rps.toFixed(0)}\tcpu ${cpu.toFixed(0)} µs/req`);
+    const ratio = ratios[key] ? `\tpaired ratio ${(median(ratios[key]) * 100).toFixed(0)} %` : "";
+    console.log(`${key}\trps ${rps.toFixed(0)}\tcpu ${cpu.toFixed(0)} µs/req${ratio}`);
   }
   if (process.env.ABLATION_OUT) writeFileSync(process.env.ABLATION_OUT, ablationReport());
 }
@@ -117,8 +137,9 @@ function ablationReport(): string {
       const rps = median(list.map((r) => r.rps));
       const without = name.split("-").slice(1);
       const parts = name === "bare" ? ["(the floor)"] : without.map((p) => takenOut[p] ?? p);
+      const ratio = ratios[key] ? median(ratios[key]) : bare > 0 ? rps / bare : Number.NaN;
       lines.push(
-        `| ${path} | ${name} | ${name === "keyward" ? "nothing" : parts.join("; ")} | ${rps.toFixed(0)} | ${bare > 0 ? `${((rps / bare) * 100).toFixed(0)} %` : "-"} | ${median(list.map((r) => r.cpu)).toFixed(0)} |`,
+        `| ${path} | ${name} | ${name === "keyward" ? "nothing" : parts.join("; ")} | ${rps.toFixed(0)} | ${Number.isNaN(ratio) ? "-" : `${(ratio * 100).toFixed(0)} %`} | ${median(list.map((r) => r.cpu)).toFixed(0)} |`,
       );
     }
   }
@@ -130,16 +151,23 @@ function ablationReport(): string {
     const full = runs[`keyward\t${path}`];
     if (!shell || !full || bareRps === 0) continue;
     const shellCpu = median(shell.map((r) => r.cpu));
+    const shellKey = `keyward-noredis-nometrics-nolog-noauth\t${path}`;
+    const shellRatio = ratios[shellKey]
+      ? median(ratios[shellKey])
+      : median(shell.map((r) => r.rps)) / bareRps;
     const fullCpu = median(full.map((r) => r.cpu));
     ceilings.push(
-      `- ${path}: the bare proxy ${bareCpu.toFixed(0)} µs of CPU per request; keyward's lane and forwarder alone (no check at all) ${shellCpu.toFixed(0)} µs, ${((median(shell.map((r) => r.rps)) / bareRps) * 100).toFixed(0)} % of the bare proxy's req/s: the most this design could reach with checks that cost nothing; keyward as built ${fullCpu.toFixed(0)} µs, of which ${(fullCpu - shellCpu).toFixed(0)} µs are its checks, Redis round trip, metrics and access line.`,
+      `- ${path}: the bare proxy ${bareCpu.toFixed(0)} µs of CPU per request; keyward's lane and forwarder alone (no check at all) ${shellCpu.toFixed(0)} µs, ${(shellRatio * 100).toFixed(0)} % of the bare proxy's req/s: the most this design could reach with checks that cost nothing; keyward as built ${fullCpu.toFixed(0)} µs, of which ${(fullCpu - shellCpu).toFixed(0)} µs are its checks, Redis round trip, metrics and access line.`,
     );
   }
   return [
     "## Where keyward's CPU per request goes",
     "",
     `\`bench/ablate.sh ${paths.join(",")} ${seconds}\` on ${new Date().toISOString()} (${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, Node ${process.version}; load average at the end ${load}): the bare proxy, keyward as built, and keyward built from the same commit with parts taken out`,
-    `(\`bench/ablation.patch\`), each in its own process on the same upstream stand-in; autocannon, 32 connections, ${reps} alternating runs of ${seconds} s per target, medians.`,
+    `(\`bench/ablation.patch\`), each in its own process on the same upstream stand-in; autocannon, 32 connections, ${reps} runs of ${seconds} s per target, medians.`,
+    paired
+      ? 'Each run of a target follows a run of the bare proxy of its own; "vs bare" is the median of those paired ratios.'
+      : 'Targets alternate; "vs bare" is the ratio of the medians.',
     "Each row is its own process, measured in turn on a shared 2-core VM: the same row can move by a quarter or more from one run of",
     "this script to the next, so the small steps between neighbouring rows are within the noise; the first and last rows are the point.",
     "",
