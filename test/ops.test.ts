@@ -58,6 +58,19 @@ async function readinessUntil(app: TestApp, status: number): Promise<request.Res
   return res;
 }
 
+describe("health and metrics paths", () => {
+  it("answer another method with 405 and Allow, like every other path, not with 404", async () => {
+    const web = await env.makeApp();
+    for (const path of ["/healthz", "/readyz", "/metrics"]) {
+      const res = await request(web.app).post(path).send({});
+      expect(res.status).toBe(405);
+      expect(res.headers.allow).toBe("GET, HEAD");
+      expect(res.body.error).toMatchObject({ code: "method_not_allowed", type: "invalid_request_error" });
+    }
+    await request(web.app).head("/healthz").expect(200);
+  });
+});
+
 describe("/readyz", () => {
   it("is 503 for an app whose Redis cannot be reached, 200 for its PostgreSQL-only sibling", async () => {
     const noRedis = await env.makeApp({ config: env.configWith({ REDIS_URL: "redis://127.0.0.1:1" }) });

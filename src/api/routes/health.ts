@@ -1,13 +1,19 @@
-import { Router } from "express";
+import { type Request, type Response, Router } from "express";
 import { withTimeout } from "../../time/with-timeout.js";
 import type { AppDeps } from "../deps.js";
+import { route } from "../routing.js";
 
 export function healthRouter(deps: AppDeps): Router {
   const router = Router();
-  router.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
+  route(router, "/healthz", {
+    get: (_req, res) => {
+      res.json({ status: "ok" });
+    },
   });
-  router.get("/readyz", async (_req, res) => {
+  route(router, "/readyz", { get: readiness });
+  return router;
+
+  async function readiness(_req: Request, res: Response): Promise<void> {
     if (deps.isStopping?.()) {
       res.status(503).json({ status: "stopping" });
       return;
@@ -27,6 +33,5 @@ export function healthRouter(deps: AppDeps): Router {
       postgres: postgres ? "up" : "down",
       redis: redis ? "up" : "down",
     });
-  });
-  return router;
+  }
 }

@@ -1,14 +1,18 @@
-import { Router } from "express";
+import { type Request, type Response, Router } from "express";
 import { AppError } from "../../errors/app-error.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import { hashesEqual, hashSecret } from "../../secrets/secrets.js";
 import type { AppDeps } from "../deps.js";
+import { route } from "../routing.js";
 
 /** Prometheus text at /metrics; guarded by `Authorization: Bearer <METRICS_TOKEN>` when that is set. */
 export function metricsRouter(deps: AppDeps, metrics: Metrics): Router {
   const router = Router();
   const expected = deps.config.metricsToken ? hashSecret(deps.config.metricsToken) : undefined;
-  router.get("/metrics", async (req, res) => {
+  route(router, "/metrics", { get: scrape });
+  return router;
+
+  async function scrape(req: Request, res: Response): Promise<void> {
     if (expected) {
       const given = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1];
       // Compared as hashes in constant time, so timing says nothing about the token.
@@ -22,6 +26,5 @@ export function metricsRouter(deps: AppDeps, metrics: Metrics): Router {
     res.setHeader("Content-Type", metrics.registry.contentType);
     res.setHeader("Cache-Control", "no-store");
     res.send(body);
-  });
-  return router;
+  }
 }
