@@ -19,7 +19,7 @@ const PREFIX = `kwbench-${randomBytes(4).toString("hex")}`;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP_SECONDS = 3;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ABLATION_MARKER = "<!-- bench/ablate.sh writes below this line; npm run bench keeps it -->";
 
 function askQueries(child: ChildProcess): Promise<number> {
@@ -120,7 +120,7 @@ async function alternate(
   load: Load,
   secret: string,
   rate?: number,
-): Promise<{ bare: Measured; keyward: Measured }> {
+): Promise<{ bare: Measured; keyward: Measured; pairedRatio: number }> {
   const bareRuns: Measured[] = [];
   const keywardRuns: Measured[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -128,7 +128,13 @@ async function alternate(
     keywardRuns.push(await hit(keyward, load, secret, SECONDS, rate));
   }
   const by = rate === undefined ? (run: Measured) => run.rps : (run: Measured) => run.p99;
-  return { bare: medianRun(bareRuns, by), keyward: medianRun(keywardRuns, by) };
+  // Each keyward run is compared with the bare-proxy run just before it: the machine's speed drifts
+  // from one minute to the next, and a pair meets the same moment.
+  const ratios = keywardRuns
+    .map((run, i) => run.rps / Math.max(1, bareRuns[i]?.rps ?? 0))
+    .sort((a, b) => a - b);
+  const pairedRatio = ratios[Math.floor(ratios.length / 2)] ?? 0;
+  return { bare: medianRun(bareRuns, by), keyward: medianRun(keywardRuns, by), pairedRatio };
 }
 
 /** CPU time (user + system) the Redis server has used, in ms, from INFO (the bare proxy uses none). */
@@ -180,7 +186,11 @@ async function main(): Promise<void> {
       await hit(keyward, load, secret, WARMUP_SECONDS);
       const queriesBefore = await askQueries(keyward.child);
       const redisBefore = await redisCpu(redis);
-      const { bare: bareMax, keyward: kwMax } = await alternate(bare, keyward, load, secret);
+      const {
+        bare: bareMax,
+        keyward: kwMax,
+        pairedRatio: ratio,
+      } = await alternate(bare, keyward, load, secret);
       redisCpuMs += (await redisCpu(redis)) - redisBefore;
       const half = Math.max(1, Math.round(bareMax.rps / 2));
       const { bare: bareHalf, keyward: kwHalf } = await alternate(bare, keyward, load, secret, half);
@@ -193,7 +203,6 @@ async function main(): Promise<void> {
       bareCpuUs = Math.max(bareCpuUs, bareMax.cpuUs);
       keywardCpuUs = Math.max(keywardCpuUs, kwMax.cpuUs);
 
-      const ratio = kwMax.rps / bareMax.rps;
       const p99Gap = kwHalf.p99 - bareHalf.p99;
       const easyGap = kwEasy.p99 - bareEasy.p99;
       rows.push(
@@ -231,7 +240,8 @@ async function main(): Promise<void> {
       "own process, against a fresh `keyward_bench` database with migrations applied and one enterprise key.",
       `autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up. Each measurement is ${ROUNDS} runs per target,`,
       "alternating bare proxy and keyward; the median run is shown (by req/s flat out, by p99 at a set rate), non-2xx",
-      "counted over all runs. First flat out, then at half of the bare proxy's flat-out rate (autocannon `overallRate`, the target's load), then at half of",
+      'counted over all runs; "vs bare" is the median of the ratios of each keyward run to the bare-proxy run just before it,',
+      "so that both sides of a ratio meet the same moment of a machine whose speed drifts. First flat out, then at half of the bare proxy's flat-out rate (autocannon `overallRate`, the target's load), then at half of",
       "keyward's own flat-out rate (a load keyward sustains, to show its latency overhead). Latencies in ms. CPU µs per request:",
       "user + system CPU time of the target process (from /proc) over the (median) flat-out run, divided by its requests;",
       "it depends less than req/s on whatever else the machine runs at the same time.",
