@@ -33,8 +33,11 @@ describe("resolveV1Route", () => {
     expect(resolveV1Route("GET", "/v1/models/meta-llama%2FLlama-3.1-8B")).toMatchObject({ kind: "forward" });
     expect(resolveV1Route("GET", "/v1/chat/completions")).toEqual({
       kind: "method_not_allowed",
+      pattern: "/v1/chat/completions",
       allow: "POST",
     });
+    expect(resolveV1Route("GET", "/v1/models/a%2Fb?x=1")).toMatchObject({ pattern: "/v1/models/:id" });
+    expect(resolveV1Route("GET", "/v1/models?limit=2")).toMatchObject({ pattern: "/v1/models" });
   });
 
   it("never lets a forwarded path leave /v1 (no dot segments, encoded or not, no backslashes)", () => {

@@ -103,20 +103,22 @@ export function createAbuseLimits(redis: Redis, redisPrefix: string): AbuseLimit
 
   return {
     async beginLoginAttempt(email, ip) {
+      const [account, source] = [emailKey(email), sourceOf(ip)];
       // The pair first: what it refuses must not use up the email's count from everywhere (else one
       // address hammering on after its 10 would lock the owner out of every other one).
-      const pairWait = await consume(loginEmailIp, `${emailKey(email)}:${sourceOf(ip)}`);
+      const pairWait = await consume(loginEmailIp, `${account}:${source}`);
       if (pairWait !== null) return pairWait;
       return consumeAll([
-        [loginEmail, emailKey(email)],
-        [loginIp, sourceOf(ip)],
+        [loginEmail, account],
+        [loginIp, source],
       ]);
     },
     async loginSucceeded(email, ip) {
+      const [account, source] = [emailKey(email), sourceOf(ip)];
       await Promise.all([
-        loginEmailIp.delete(`${emailKey(email)}:${sourceOf(ip)}`),
-        loginEmail.reward(emailKey(email), 1),
-        loginIp.reward(sourceOf(ip), 1),
+        loginEmailIp.delete(`${account}:${source}`),
+        loginEmail.reward(account, 1),
+        loginIp.reward(source, 1),
       ]);
     },
     consumeSignup: (ip) => consume(signupIp, sourceOf(ip)),

@@ -3,8 +3,8 @@ import type { RequestHandler } from "express";
 
 /**
  * CORS for the console: exactly CONSOLE_ORIGINS, with credentials. A foreign origin gets no CORS
- * header at all (its preflight a bare 204) (the cors package alone would still send Allow-Credentials), and every response says
- * Vary: Origin, since whether the headers are there depends on it.
+ * header at all (the cors package alone would still send Allow-Credentials; its preflight gets a bare
+ * 204), and every response says Vary: Origin, since whether the headers are there depends on it.
  */
 export function consoleCors(origins: string[]): RequestHandler {
   const allowed = new Set(origins);

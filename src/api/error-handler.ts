@@ -76,8 +76,7 @@ const UNREACHABLE = new Set([
   "CONNECTION_DESTROYED",
 ]);
 // SQLSTATE: connection exceptions (class 08, but not 08P01, a protocol violation: a bug, not an
-// outage), too many connections, and the server shutting down or
-// starting up.
+// outage), too many connections, and the server shutting down or starting up.
 const POSTGRES_UNAVAILABLE = /^(0800[0-7]|53300|57P0[1-3])$/;
 const REDIS_UNAVAILABLE =
   /^(Connection is closed|Command timed out|Stream isn't writeable|Reached the max retries)/;

@@ -8,9 +8,10 @@ const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", 
 const PLAIN_SEGMENT = /^[a-z][a-z0-9-]{0,31}$/;
 
 /**
- * Times every request express serves (/v1 has its own lane, which records the same series and counts
- * its outcomes). Labels use the express route pattern ("/admin/keys/:id"), never the raw URL: ids and query strings would explode the series count, and a
- * URL may carry what must not be stored.
+ * Times every request express serves (/v1 has its own lane, which records the same series, labelled
+ * by its own route table, and counts its outcomes). Labels use the express route pattern
+ * ("/admin/keys/:id"), never the raw URL: ids and query strings would explode the series count, and
+ * a URL may carry what must not be stored.
  */
 export function recordHttpMetrics(metrics: Metrics): RequestHandler {
   const durationFor = keptChildren((...values) => metrics.httpDuration.labels(...values));
@@ -90,15 +91,4 @@ function sanitizeBase(baseUrl: string): string {
       return segment === "" || PLAIN_SEGMENT.test(lower) ? lower : ":param";
     })
     .join("/");
-}
-
-// /v1 is answered in its own lane (api/routes/v1.ts) with its own closed route table, never by an
-// express route; its paths are named here, with the model id folded into ":id".
-const V1_FIXED = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/models"]);
-
-export function v1Pattern(originalUrl: string): string | undefined {
-  const path = originalUrl.split("?")[0] ?? "";
-  if (V1_FIXED.has(path)) return path;
-  if (path.startsWith("/v1/models/") && path.length > "/v1/models/".length) return "/v1/models/:id";
-  return undefined;
 }

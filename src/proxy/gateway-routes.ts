@@ -3,10 +3,11 @@ import type { Permission } from "../keys/permissions.js";
 // The closed table of /v1 routes the gateway forwards. Anything else is answered 404 here and never
 // reaches the upstream, so no client input can pick another upstream path or host.
 
+/** `pattern` names the route in metrics ("/v1/models/:id"), never with a value from the request. */
 export type V1Route =
-  | { kind: "forward"; permission: Permission; upstreamPath: string }
+  | { kind: "forward"; pattern: string; permission: Permission; upstreamPath: string }
   | { kind: "unknown_endpoint" }
-  | { kind: "method_not_allowed"; allow: string };
+  | { kind: "method_not_allowed"; pattern: string; allow: string };
 
 const FIXED: Record<string, { method: string; permission: Permission }> = {
   "/v1/chat/completions": { method: "POST", permission: "chat:read" },
@@ -56,12 +57,13 @@ export function resolveV1Route(method: string, requestTarget: string): V1Route {
   const path = queryAt === -1 ? requestTarget : requestTarget.slice(0, queryAt);
   const fixed = FIXED[path];
   if (fixed) {
-    if (method !== fixed.method) return { kind: "method_not_allowed", allow: fixed.method };
-    return { kind: "forward", permission: fixed.permission, upstreamPath: requestTarget };
+    if (method !== fixed.method) return { kind: "method_not_allowed", pattern: path, allow: fixed.method };
+    return { kind: "forward", pattern: path, permission: fixed.permission, upstreamPath: requestTarget };
   }
   if (path.startsWith("/v1/models/") && isSafeModelId(path.slice("/v1/models/".length))) {
-    if (method !== "GET") return { kind: "method_not_allowed", allow: "GET" };
-    return { kind: "forward", permission: "models:list", upstreamPath: requestTarget };
+    const pattern = "/v1/models/:id";
+    if (method !== "GET") return { kind: "method_not_allowed", pattern, allow: "GET" };
+    return { kind: "forward", pattern, permission: "models:list", upstreamPath: requestTarget };
   }
   return { kind: "unknown_endpoint" };
 }

@@ -37,6 +37,8 @@ export interface V1Outcome {
   outcome: string | undefined;
   /** The upstream's time to response headers, in ms, once it answered. */
   upstreamMs: number | undefined;
+  /** The route's pattern once the target is known to be in the table ("/v1/models/:id"). */
+  route: string | undefined;
 }
 
 export interface Gateway {
@@ -91,6 +93,7 @@ export function createGateway(deps: AppDeps, upstream: Upstream): Gateway {
     const method = req.method ?? "GET";
     const target = req.url ?? "";
     const route = resolveV1Route(method, target);
+    if (route.kind !== "unknown_endpoint") state.route = route.pattern;
     if (route.kind !== "forward") {
       const path = target.split("?")[0];
       if (route.kind === "unknown_endpoint") {

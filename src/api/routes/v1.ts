@@ -3,7 +3,7 @@ import type { Express } from "express";
 import proxyaddr from "proxy-addr";
 import { loggableError } from "../../errors/loggable-error.js";
 import { accessLoggerFor } from "../../logging/logger.js";
-import { keptChildren, methodLabel, v1Pattern } from "../../metrics/http-metrics.js";
+import { keptChildren, methodLabel } from "../../metrics/http-metrics.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import { ClientGone, createUpstream } from "../../proxy/forward.js";
 import { createGateway, type Gateway, type V1Outcome } from "../../proxy/gateway.js";
@@ -42,7 +42,7 @@ export function createV1Lane(
   const upstreamTime = keptChildren((...values) => metrics.upstreamDuration.labels(...values));
 
   function record(req: IncomingMessage, state: V1Outcome, status: number, seconds: number): void {
-    const route = v1Pattern(req.url ?? "") ?? "unmatched";
+    const route = state.route ?? "unmatched";
     durationFor(methodLabel(req.method), route, String(status)).observe(seconds);
     outcomeCount(state.outcome ?? (status < 400 ? "ok" : `http_${status}`)).inc();
     if (state.upstreamMs !== undefined && Number.isFinite(state.upstreamMs)) {
@@ -54,7 +54,12 @@ export function createV1Lane(
     const started = performance.now();
     const requestId = assignRequestId(req, res);
     res.setHeader("x-content-type-options", "nosniff");
-    const state: V1Outcome = { gone: new ClientGone(), outcome: undefined, upstreamMs: undefined };
+    const state: V1Outcome = {
+      gone: new ClientGone(),
+      outcome: undefined,
+      upstreamMs: undefined,
+      route: undefined,
+    };
     // The metrics take the status and time at the response's end (as the access line does) and the
     // gateway's outcome when it has one, whichever comes last.
     let waiting = 2;
