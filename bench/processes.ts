@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 // Starts one of the benchmark's servers (upstream.ts, bare-proxy.ts, keyward-server.ts) in its own
 // process and waits for its port. `npm run bench` runs the tsc-compiled files (dist-bench/), as
@@ -31,4 +32,19 @@ export function startServer(
       }
     });
   });
+}
+
+/** CPU time (user + system) of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
+export function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The middle value (the upper one of an even count); 0 for none. */
+export function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import autocannon from "autocannon";
 import { connectRedis } from "../src/redis/client.js";
 import { prepareBenchDatabase } from "./bench-database.js";
-import { startServer } from "./processes.js";
+import { cpuMs, median, startServer } from "./processes.js";
 
 // A quick look at the hot path while working on it (not `npm run bench`): the upstream stand-in, the
 // bare proxy and keyward's server as bench/run.ts starts them, then autocannon (32 connections) on each
@@ -20,10 +20,6 @@ const seconds = Number(process.argv[3] ?? 6);
 const prof = process.argv[4] === "prof";
 const reps = Number(process.env.REPS ?? 2);
 const targets = (process.env.TARGETS ?? "bare,keyward").split(",");
-function cpuMs(pid?: number) {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
 const { databaseUrl, secret } = await prepareBenchDatabase(PG, DB);
 const prefix = `kwq-${randomBytes(3).toString("hex")}`;
 const up = await startServer("upstream", {});
@@ -105,7 +101,6 @@ for (const path of paths) {
   }
 }
 if (reps > 1) {
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   console.log("\nmedians");
   for (const [key, list] of Object.entries(runs)) {
     const rps = median(list.map((r) => r.rps));
@@ -118,7 +113,6 @@ if (reps > 1) {
 
 /** The medians as a Markdown section, for bench/ablate.sh to put into BENCHMARKS.md. */
 function ablationReport(): string {
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   const takenOut: Record<string, string> = {
     noredis: "the Redis round trip (key markers, limit window, key use answered in memory)",
     nometrics: "the /v1 metrics",

@@ -5,7 +5,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import autocannon from "autocannon";
 import { connectRedis } from "../src/redis/client.js";
 import { prepareBenchDatabase } from "./bench-database.js";
-import { repositoryRoot, startServer } from "./processes.js";
+import { cpuMs, median, repositoryRoot, startServer } from "./processes.js";
 
 // `npm run bench`: the upstream stand-in, a bare undici pass-through (the floor) and keyward, each in
 // its own process; the same autocannon load through each, first flat out (saturation), then at half
@@ -60,16 +60,6 @@ interface Measured {
   p99: number;
   requests: number;
   bad: number;
-}
-
-/** CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 async function hit(
@@ -130,10 +120,7 @@ async function alternate(
   const by = rate === undefined ? (run: Measured) => run.rps : (run: Measured) => run.p99;
   // Each keyward run is compared with the bare-proxy run just before it: the machine's speed drifts
   // from one minute to the next, and a pair meets the same moment.
-  const ratios = keywardRuns
-    .map((run, i) => run.rps / Math.max(1, bareRuns[i]?.rps ?? 0))
-    .sort((a, b) => a - b);
-  const pairedRatio = ratios[Math.floor(ratios.length / 2)] ?? 0;
+  const pairedRatio = median(keywardRuns.map((run, i) => run.rps / Math.max(1, bareRuns[i]?.rps ?? 0)));
   return { bare: medianRun(bareRuns, by), keyward: medianRun(keywardRuns, by), pairedRatio };
 }
 
