@@ -6,9 +6,9 @@ import {
   KeyResponse,
   KeyWithSecretResponse,
   ListKeysQuery,
-  RenameKeyBody,
   RotateKeyBody,
   RotateKeyResponse,
+  UpdateKeyBody,
   UsageQuery,
   UsageResponse,
 } from "../../keys/key-schemas.js";
@@ -55,9 +55,9 @@ function registerKeyPaths(): void {
   registry.registerPath({
     method: "patch",
     path: "/admin/keys/{id}",
-    summary: "Rename a key",
+    summary: "Rename a key or change the models it may use",
     security,
-    request: { params: KeyIdParams, body: jsonBody(RenameKeyBody) },
+    request: { params: KeyIdParams, body: jsonBody(UpdateKeyBody) },
     responses: {
       200: ok("The renamed key", KeyResponse),
       400: errorResponse("Invalid body"),
