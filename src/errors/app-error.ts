@@ -17,6 +17,7 @@ export const errorStatus = {
   forbidden: 403,
   not_found: 404,
   unknown_endpoint: 404,
+  model_not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
   email_taken: 409,
@@ -31,6 +32,7 @@ export const errorStatus = {
   internal_error: 500,
   upstream_unavailable: 502,
   service_unavailable: 503,
+  upstream_busy: 503,
   upstream_timeout: 504,
 } as const;
 
