@@ -55,8 +55,9 @@ function openAiError(message: string, type: string, code: string | null, param: 
 
 /** `record: false` for the benchmark: keeping every request would grow without bound. */
 export async function startUpstreamStub(
-  options: { port?: number; record?: boolean; models?: string[] } = {},
+  options: { port?: number; record?: boolean; models?: string[]; streamIntervalMs?: number } = {},
 ): Promise<UpstreamStub> {
+  const streamIntervalMs = options.streamIntervalMs ?? 0;
   const record = options.record ?? true;
   const requests: ReceivedRequest[] = [];
   const aborted: string[] = [];
@@ -221,7 +222,12 @@ export async function startUpstreamStub(
       await held.gate;
     }
     if (res.destroyed) return;
-    for (const word of words.slice(1)) res.write(chunk({ content: word }, null));
+    for (const word of words.slice(1)) {
+      // The benchmark's long streams: an LLM writes its tokens over seconds.
+      if (streamIntervalMs > 0) await new Promise((r) => setTimeout(r, streamIntervalMs));
+      if (res.destroyed) return;
+      res.write(chunk({ content: word }, null));
+    }
     res.write(chunk({}, "stop"));
     res.end("data: [DONE]\n\n");
   }
