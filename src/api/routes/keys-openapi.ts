@@ -10,8 +10,8 @@ import {
   RotateKeyBody,
   RotateKeyResponse,
   UsageQuery,
-  UsageResponse,
 } from "../../keys/key-schemas.js";
+import { KeyUsageResponse } from "../../usage/usage-schemas.js";
 import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
 
 // The /admin/keys paths in the OpenAPI document, with the schemas the routes validate with.
@@ -97,11 +97,11 @@ function registerKeyPaths(): void {
   registry.registerPath({
     method: "get",
     path: "/admin/keys/{id}/usage",
-    summary: "Requests per UTC day, oldest first, zero-filled",
+    summary: "Requests and tokens per UTC day, oldest first, zero-filled, each day split by model",
     security,
     request: { params: KeyIdParams, query: UsageQuery },
     responses: {
-      200: ok("Daily usage", UsageResponse),
+      200: ok("Daily usage", KeyUsageResponse),
       400: errorResponse("Invalid query"),
       ...common,
       ...notFound,
