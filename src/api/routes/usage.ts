@@ -3,7 +3,7 @@ import { AppError } from "../../errors/app-error.js";
 import { accountUsage, usageCsv } from "../../usage/usage-report.js";
 import { AccountUsageQuery, AccountUsageResponse, usageRange } from "../../usage/usage-schemas.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
+import { errorResponses, jsonBody, registry, SESSION_ERRORS, sessionSecurity } from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { authOf, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
@@ -41,12 +41,12 @@ registry.registerPath({
   method: "get",
   path: "/admin/usage",
   operationId: "getAccountUsage",
-  tags: ["Usage"],
+  tags: ["usage"],
   summary: "The account's requests and tokens per UTC day, key and model, as JSON or CSV",
   description:
     "Oldest day first. CSV (`?format=csv` or `Accept: text/csv`) has the same columns with a header row. " +
     "Counts are what the last usage flush moved to the database (every 10 s by default).",
-  security: [{ session: [] }],
+  security: sessionSecurity,
   request: { query: AccountUsageQuery },
   responses: {
     200: {
@@ -61,7 +61,8 @@ registry.registerPath({
         },
       },
     },
-    400: errorResponse("Invalid query: a date that is not YYYY-MM-DD, from after to, or over 366 days"),
-    401: errorResponse("No valid console session"),
+    ...errorResponses([...SESSION_ERRORS, "validation_failed"], {
+      400: "a date that is not YYYY-MM-DD, from after to, a range over 366 days, or an unknown parameter",
+    }),
   },
 });
