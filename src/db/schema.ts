@@ -99,6 +99,8 @@ export const apiKeys = pgTable(
     rateLimitPerMinute: integer("rate_limit_per_minute"),
     // A lower tokens-per-minute limit than the tier's, or null for the tier's.
     tokenLimitPerMinute: integer("token_limit_per_minute"),
+    // The model ids the key may use; null for every model.
+    models: text("models").array(),
     createdAt: ts("created_at").notNull().defaultNow(),
     lastUsedAt: ts("last_used_at"),
     expiresAt: ts("expires_at"),

@@ -7,9 +7,9 @@ import {
   KeyResponse,
   KeyWithSecretResponse,
   ListKeysQuery,
-  RenameKeyBody,
   RotateKeyBody,
   RotateKeyResponse,
+  UpdateKeyBody,
   UsageQuery,
 } from "../../keys/key-schemas.js";
 import { KeyUsageResponse } from "../../usage/usage-schemas.js";
@@ -68,13 +68,13 @@ function registerKeyPaths(): void {
   registry.registerPath({
     method: "patch",
     path: "/admin/keys/{id}",
-    operationId: "renameKey",
-    summary: "Rename a key",
+    operationId: "updateKey",
+    summary: "Rename a key or change the models it may use",
     tags,
     security,
-    request: { params: KeyIdParams, body: requestBody(RenameKeyBody) },
+    request: { params: KeyIdParams, body: requestBody(UpdateKeyBody) },
     responses: {
-      200: ok("The renamed key", KeyResponse),
+      200: ok("The updated key", KeyResponse),
       ...write("validation_failed", "not_found", "key_revoked"),
     },
   });
