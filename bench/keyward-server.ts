@@ -9,7 +9,7 @@ import { loadConfigOrExit } from "../src/config/config.js";
 const config = loadConfigOrExit();
 let queries = 0;
 const { deps } = connectWebDeps(config, { onQuery: () => queries++ });
-const server = createWebServer(createApp(deps), deps.logger);
+const server = createWebServer(createApp(deps).handle, deps.logger);
 server.listen(0, "127.0.0.1", () => {
   process.send?.({ ready: true, port: (server.address() as AddressInfo).port });
 });
