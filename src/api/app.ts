@@ -3,6 +3,7 @@ import type { Queue } from "bullmq";
 import express, { type Express } from "express";
 import helmet from "helmet";
 import { AppError } from "../errors/app-error.js";
+import type { Ablation } from "../gateway/ablation.js";
 import { createGateway } from "../gateway/gateway.js";
 import { createGatewayHandler } from "../gateway/gateway-handler.js";
 import { isV1Target } from "../gateway/routes.js";
@@ -24,7 +25,8 @@ export interface WebApp {
   express: Express;
 }
 
-export function createApp(deps: AppDeps): WebApp {
+/** `ablation` is for the benchmark alone (src/gateway/ablation.ts). */
+export function createApp(deps: AppDeps, ablation: Ablation = {}): WebApp {
   const metrics = createMetrics({ queues: queuesOf(deps) });
   const exchanges = createExchanges({
     logger: deps.logger,
@@ -33,10 +35,11 @@ export function createApp(deps: AppDeps): WebApp {
   });
   const app = createExpressApp(deps, metrics, exchanges);
   const gateway = createGatewayHandler({
-    gateway: createGateway(deps),
+    gateway: createGateway(deps, ablation),
     exchanges,
     metrics,
     logger: deps.logger,
+    ablation,
   });
   return {
     handle: (req, res) => {

@@ -3,6 +3,7 @@ import { renderError } from "../http/errors.js";
 import { type ExchangeEnd, type Exchanges, keptChildren } from "../http/exchange.js";
 import type { Logger } from "../logging/logger.js";
 import type { Metrics } from "../metrics/metrics.js";
+import type { Ablation } from "./ablation.js";
 import { ClientGone } from "./forward.js";
 import type { Gateway, GatewayOutcome } from "./gateway.js";
 
@@ -24,12 +25,14 @@ export function createGatewayHandler(deps: {
   exchanges: Exchanges;
   metrics: Metrics;
   logger: Logger;
+  ablation?: Ablation;
 }): (req: IncomingMessage, res: ServerResponse) => void {
   const { gateway, exchanges, logger } = deps;
   const outcomeCount = keptChildren((...values) => deps.metrics.v1Requests.labels(...values));
   const upstreamTime = keptChildren((...values) => deps.metrics.upstreamDuration.labels(...values));
 
   function record(req: IncomingMessage, outcome: GatewayOutcome | "internal_error", end: ExchangeEnd): void {
+    if (deps.ablation?.metrics) return;
     const route = outcome === "internal_error" ? undefined : outcome.route;
     exchanges.recordDuration(req.method, route ?? "unmatched", end);
     outcomeCount(outcomeLabel(outcome)).inc();

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
 import { AppError } from "../errors/app-error.js";
+import { type Ablation, inMemoryBatch } from "./ablation.js";
 import { extractApiKey } from "./api-key.js";
 import type { GatewayDeps } from "./deps.js";
 import {
@@ -46,8 +47,8 @@ export interface Gateway {
 
 type Admission = { ok: true; key: KeyRecord } | { ok: false; error: AppError };
 
-export function createGateway(deps: GatewayDeps): Gateway {
-  const batch = createBatch(deps);
+export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gateway {
+  const batch = ablation.redis ? inMemoryBatch(deps.redis, deps.config.redisPrefix) : createBatch(deps);
   const authenticator = createKeyAuthenticator({
     database: deps.database,
     batch,
@@ -119,8 +120,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }
       const refused = (error: AppError): GatewayOutcome => ({ kind: "refused", route: route.pattern, error });
 
-      const admission = await admit(req, res, route);
-      if (!admission.ok) return refused(admission.error);
+      if (!ablation.auth) {
+        const admission = await admit(req, res, route);
+        if (!admission.ok) return refused(admission.error);
+      }
 
       // The body: only its declared size is looked at here; it is streamed, never parsed.
       if (declaresTooLarge(req.headers, upstream.bodyLimitBytes))
