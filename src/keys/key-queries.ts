@@ -1,5 +1,4 @@
 import { and, count, desc, eq, isNotNull, isNull, lt, lte, type SQL } from "drizzle-orm";
-import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { pageOf } from "../db/pages.js";
 import { apiKeys } from "../db/schema.js";
