@@ -204,7 +204,7 @@ describe("sending to a replica", () => {
       createdAtSeconds: 1,
     });
     const balancer = createBalancer(registry, clock);
-    return { a, b, balancer, set: { balancer } };
+    return { a, b, balancer, set: { balancer, registry, inFlightByModel: new Map<string, number>() } };
   }
 
   it("tries another replica once when the first refused the connection, and takes the first out", async () => {

@@ -28,6 +28,22 @@ const allDown = (model: string) =>
   new AppError("upstream_unavailable", `No upstream serving the model \`${model}\` can be reached right now`);
 
 export async function sendToReplica<T>(
+  set: Pick<UpstreamSet, "balancer" | "registry" | "inFlightByModel">,
+  model: string,
+  attempt: (upstream: Upstream) => Promise<Attempt<T>>,
+): Promise<Sent<T>> {
+  // A label from client input only when it names a model some upstream serves: bounded cardinality.
+  const label = set.registry.knows(model) ? model : "unlisted";
+  const counts = set.inFlightByModel;
+  counts.set(label, (counts.get(label) ?? 0) + 1);
+  try {
+    return await sendWithFailover(set, model, attempt);
+  } finally {
+    counts.set(label, (counts.get(label) ?? 1) - 1);
+  }
+}
+
+async function sendWithFailover<T>(
   set: Pick<UpstreamSet, "balancer">,
   model: string,
   attempt: (upstream: Upstream) => Promise<Attempt<T>>,

@@ -20,6 +20,8 @@ export interface UpstreamStub {
   url: string;
   port: number;
   requests: ReceivedRequest[];
+  /** What the gateway forwarded: every request but GET /v1/models, which keyward reads on its own. */
+  traffic(): ReceivedRequest[];
   /** Request-targets whose connection closed before the stub finished answering. */
   aborted: string[];
   /** Delays every response's headers by this many ms (0 = answer at once). */
@@ -164,6 +166,11 @@ export async function startUpstreamStub(
       json(res, 400, openAiError("messages is required", "BadRequestError", null, "messages"));
       return;
     }
+    if (parsed.model === "redirect-me") {
+      res.writeHead(302, { location: "/v1/models" });
+      res.end();
+      return;
+    }
     if (parsed.model === "boom") {
       json(res, 500, openAiError("upstream exploded", "InternalServerError", null));
       return;
@@ -179,6 +186,12 @@ export async function startUpstreamStub(
     const id = `chatcmpl-${++counter}`;
     const words = ["Hello", " there", "!"];
     if (parsed.stream !== true) {
+      // A cookie and hop-by-hop header the gateway must not pass on, and one header it must.
+      const extra = {
+        "set-cookie": "upstream_session=secret; Path=/",
+        "x-upstream-served": "yes",
+        "keep-alive": "timeout=77",
+      };
       json(
         res,
         200,
@@ -192,6 +205,7 @@ export async function startUpstreamStub(
           ],
           usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
         }),
+        extra,
       );
       return;
     }
@@ -244,6 +258,7 @@ export async function startUpstreamStub(
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    traffic: () => requests.filter((r) => !(r.method === "GET" && r.url === "/v1/models")),
     aborted,
     setDelayMs(ms) {
       delayMs = ms;
