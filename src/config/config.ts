@@ -55,6 +55,12 @@ export const envSchema = z.object({
   UPSTREAM_API_KEY: z.string().optional(),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
   PROXY_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
+  // 32 bytes for AES-256-GCM, as 64 hex characters (openssl rand -hex 32); without it, second-factor
+  // enrolment is refused rather than storing secrets unencrypted.
+  TOTP_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes)")
+    .optional(),
   RESEND_API_KEY: z.string().optional(),
   RESEND_BASE_URL: url.optional(),
   EMAIL_FROM: z.string().min(3).default("keyward <no-reply@localhost>"),
@@ -95,6 +101,8 @@ export interface Config {
   upstreamApiKey: string | undefined;
   upstreamTimeoutMs: number;
   proxyBodyLimitBytes: number;
+  /** The key that encrypts second-factor secrets at rest; undefined: enrolment is refused. */
+  totpEncryptionKey: Buffer | undefined;
   resendApiKey: string | undefined;
   resendBaseUrl: string | undefined;
   emailFrom: string;
@@ -144,6 +152,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       upstreamApiKey: e.UPSTREAM_API_KEY,
       upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
       proxyBodyLimitBytes: e.PROXY_BODY_LIMIT_BYTES,
+      totpEncryptionKey: e.TOTP_ENCRYPTION_KEY ? Buffer.from(e.TOTP_ENCRYPTION_KEY, "hex") : undefined,
       resendApiKey: e.RESEND_API_KEY,
       resendBaseUrl: e.RESEND_BASE_URL,
       emailFrom: e.EMAIL_FROM,

@@ -10,6 +10,7 @@ import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
+import { deleteMeHandler } from "./me-email.js";
 
 /** The logged-in account: read it, change its settings, change its password. */
 export function meRouter(deps: AppDeps): Router {
@@ -42,6 +43,7 @@ export function meRouter(deps: AppDeps): Router {
         res.json({ account: accountJson(account) });
       },
     ],
+    delete: [session, deleteMeHandler(deps)],
   });
 
   route(router, "/me/password", {
