@@ -79,8 +79,10 @@ export function predictableParts(
     }
   }
   const remaining = withoutRunsAndSequences([...rest], found).join("");
-  const core = remaining.replace(/[^\p{L}\p{N}]/gu, "");
-  if (found.size > 0 && core.length >= MIN_UNPREDICTABLE && isCommon(core)) found.add("common_word");
+  if (found.size === 0) return null;
+  // ASCII punctuation and spaces add little to a guess ("password!"); letters, digits and the rest count.
+  const core = remaining.replace(/[\s!-/:-@[-`{-~]/g, "");
+  if ([...core].length >= MIN_UNPREDICTABLE && isCommon(core)) found.add("common_word");
   if ([...core].length < MIN_UNPREDICTABLE || found.has("common_word")) return [...found];
   return null;
 }
