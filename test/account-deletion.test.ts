@@ -127,7 +127,11 @@ describe("DELETE /admin/me", () => {
     const { secret } = await enrolTotp(a, account.token, clock.now());
     clock.advance(60_000);
     const key = await createKey(account.token, "k");
-    for (const body of [{ password: FIXTURE_PASSWORD }, { password: FIXTURE_PASSWORD, code: "000000" }]) {
+    const attempts: Record<string, string>[] = [
+      { password: FIXTURE_PASSWORD },
+      { password: FIXTURE_PASSWORD, code: "000000" },
+    ];
+    for (const body of attempts) {
       const res = await deleteMe(a, account.token, body);
       expect(res.status).toBe(400);
       expect(res.body.error).toMatchObject({ code: "invalid_code", param: "code" });

@@ -11,7 +11,15 @@ import { asLoginAttempt } from "../../totp/code-attempts.js";
 import { isRecoveryCodeShape } from "../../totp/recovery-codes.js";
 import { useSecondFactor } from "../../totp/second-factor.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
+import {
+  errorResponses,
+  jsonBody,
+  registry,
+  requestBody,
+  SESSION_ERRORS,
+  sessionSecurity,
+  WRITE_ERRORS,
+} from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { queueSecurityEmail } from "../security-emails.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
@@ -145,19 +153,18 @@ registry.registerPath({
   method: "post",
   path: "/admin/me/email",
   operationId: "requestEmailChange",
-  summary:
-    "Change the email address: a link goes to the new address (CONSOLE_URL/confirm-email?token=…), a notice to the current one; the current address stays until the link is used",
+  summary: "Change the email address: a link to the new address, a notice to the current one",
+  description:
+    "The link goes to CONSOLE_URL/confirm-email?token=… (valid 24 hours, once); the current address keeps working until it is used. The notice to the current address carries no link. Answered alike whether or not another account has the address.",
   tags: ["me"],
-  security: [{ session: [] }],
-  request: { body: jsonBody(ChangeEmailBody) },
+  security: sessionSecurity,
+  request: { body: requestBody(ChangeEmailBody) },
   responses: {
-    202: {
-      description: "Accepted (answered alike whether or not the address is free)",
-      ...jsonBody(z.object({})),
-    },
-    400: errorResponse("validation_failed (syntax, or the current address)"),
-    401: errorResponse("session_required, or invalid_credentials for a wrong password"),
-    429: errorResponse("rate_limit_exceeded (Retry-After)"),
+    202: { description: "Accepted", ...jsonBody(z.object({})) },
+    ...errorResponses(
+      [...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed", "invalid_credentials", "rate_limit_exceeded"],
+      { 400: "syntax, or the current address", 401: "invalid_credentials: a wrong password" },
+    ),
   },
 });
 registry.registerPath({
@@ -166,32 +173,43 @@ registry.registerPath({
   operationId: "confirmEmailChange",
   summary: "Confirm an email change with the token from the link sent to the new address (no session needed)",
   tags: ["me"],
-  request: { body: jsonBody(ConfirmEmailBody) },
+  request: { body: requestBody(ConfirmEmailBody) },
   responses: {
     200: {
       description: "The account, with its new email",
       ...jsonBody(z.object({ account: AccountSchema })),
     },
-    400: errorResponse("invalid_token (unknown, used, expired, or superseded by a later request)"),
-    409: errorResponse("email_taken: another account took the address meanwhile"),
+    ...errorResponses([...WRITE_ERRORS, "validation_failed", "invalid_token", "email_taken"], {
+      400: "invalid_token: unknown, used, expired, or superseded by a later request",
+      409: "email_taken: another account took the address meanwhile",
+    }),
   },
 });
 registry.registerPath({
   method: "delete",
   path: "/admin/me",
   operationId: "deleteAccount",
-  summary:
-    "Delete the account: every key revoked at once, every session ended, personal data removed, a confirmation email sent",
+  summary: "Delete the account: every key revoked at once, every session ended, personal data removed",
+  description:
+    "Needs the password, and a code (or a recovery code) when two-factor authentication is on. Keys answer 401 on every web process from the moment this answers; a confirmation email goes to the account's address; the audit trail stays, without addresses.",
   tags: ["me"],
-  security: [{ session: [] }],
-  request: { body: jsonBody(DeleteMeBody) },
+  security: sessionSecurity,
+  request: { body: requestBody(DeleteMeBody) },
   responses: {
-    204: { description: "Deleted" },
-    400: errorResponse(
-      "invalid_code (missing or wrong while two-factor authentication is on) or validation_failed",
+    204: { description: "Deleted; the cookie is cleared" },
+    ...errorResponses(
+      [
+        ...SESSION_ERRORS,
+        ...WRITE_ERRORS,
+        "validation_failed",
+        "invalid_code",
+        "invalid_credentials",
+        "rate_limit_exceeded",
+      ],
+      {
+        400: "invalid_code: missing or wrong while two-factor authentication is on",
+        503: "the revocations could not be published; nothing was deleted (Retry-After)",
+      },
     ),
-    401: errorResponse("session_required, or invalid_credentials for a wrong password"),
-    429: errorResponse("rate_limit_exceeded (Retry-After)"),
-    503: errorResponse("service_unavailable: the revocations could not be published; nothing was deleted"),
   },
 });

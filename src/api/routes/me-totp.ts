@@ -9,7 +9,15 @@ import { beginTotpEnrolment, confirmTotpEnrolment, disableTotp } from "../../tot
 import { isRecoveryCodeShape } from "../../totp/recovery-codes.js";
 import { useSecondFactor } from "../../totp/second-factor.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
+import {
+  errorResponses,
+  jsonBody,
+  registry,
+  requestBody,
+  SESSION_ERRORS,
+  sessionSecurity,
+  WRITE_ERRORS,
+} from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { queueSecurityEmail } from "../security-emails.js";
 import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
@@ -159,29 +167,39 @@ export function meTotpRouter(deps: AppDeps): Router {
   return router;
 }
 
-const noSession = errorResponse("session_required, or invalid_credentials for a wrong password");
-const tooMany = errorResponse(
-  "rate_limit_exceeded: wrong passwords and codes share the login limits (Retry-After)",
-);
+const PASSWORD_CODES = ["invalid_credentials", "rate_limit_exceeded"] as const;
+const limitsNote = { 429: "wrong passwords and codes share the login limits (Retry-After)" };
 
 registry.registerPath({
   method: "post",
   path: "/admin/me/totp",
   operationId: "beginTotpEnrolment",
   summary: "Start turning on two-factor authentication: a new secret and its otpauth:// URI, shown this once",
+  description:
+    "The console shows the URI as a QR code. The second factor is on only once POST /admin/me/totp/confirm has a code from the app; calling this again replaces a pending secret.",
   tags: ["me"],
-  security: [{ session: [] }],
-  request: { body: jsonBody(EnrolBody) },
+  security: sessionSecurity,
+  request: { body: requestBody(EnrolBody) },
   responses: {
     200: {
       description: "Enrolment pending until confirmed with a code (Cache-Control: no-store)",
       ...jsonBody(z.object({ otpauth_uri: z.string(), secret: z.string() })),
     },
-    400: errorResponse("validation_failed"),
-    401: noSession,
-    409: errorResponse("totp_already_enabled"),
-    429: tooMany,
-    501: errorResponse("totp_not_configured: the server has no TOTP_ENCRYPTION_KEY"),
+    ...errorResponses(
+      [
+        ...SESSION_ERRORS,
+        ...WRITE_ERRORS,
+        "validation_failed",
+        ...PASSWORD_CODES,
+        "totp_already_enabled",
+        "totp_not_configured",
+      ],
+      {
+        ...limitsNote,
+        401: "invalid_credentials: a wrong password",
+        501: "the server has no TOTP_ENCRYPTION_KEY",
+      },
+    ),
   },
 });
 registry.registerPath({
@@ -191,18 +209,26 @@ registry.registerPath({
   summary:
     "Turn two-factor authentication on with a first code; returns ten single-use recovery codes, shown this once",
   tags: ["me"],
-  security: [{ session: [] }],
-  request: { body: jsonBody(ConfirmBody) },
+  security: sessionSecurity,
+  request: { body: requestBody(ConfirmBody) },
   responses: {
     200: {
       description: "On (Cache-Control: no-store); an email tells the account",
       ...jsonBody(z.object({ recovery_codes: z.array(z.string()).length(10) })),
     },
-    400: errorResponse("invalid_code (counts towards the login limits) or validation_failed"),
-    401: errorResponse("session_required"),
-    409: errorResponse("totp_already_enabled, or totp_not_pending when no enrolment was started"),
-    429: tooMany,
-    501: errorResponse("totp_not_configured"),
+    ...errorResponses(
+      [
+        ...SESSION_ERRORS,
+        ...WRITE_ERRORS,
+        "validation_failed",
+        "invalid_code",
+        "rate_limit_exceeded",
+        "totp_already_enabled",
+        "totp_not_pending",
+        "totp_not_configured",
+      ],
+      { ...limitsNote, 400: "invalid_code counts towards the login limits" },
+    ),
   },
 });
 registry.registerPath({
@@ -211,12 +237,16 @@ registry.registerPath({
   operationId: "disableTotp",
   summary: "Turn two-factor authentication off, with the password and a code (or a recovery code)",
   tags: ["me"],
-  security: [{ session: [] }],
-  request: { body: jsonBody(DisableBody) },
+  security: sessionSecurity,
+  request: { body: requestBody(DisableBody) },
   responses: {
     204: { description: "Off; the recovery codes are gone and an email tells the account" },
-    400: errorResponse("invalid_code (also when two-factor authentication is off) or validation_failed"),
-    401: noSession,
-    429: tooMany,
+    ...errorResponses(
+      [...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed", "invalid_code", ...PASSWORD_CODES],
+      {
+        ...limitsNote,
+        400: "invalid_code, also when two-factor authentication is off",
+      },
+    ),
   },
 });

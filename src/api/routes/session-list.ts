@@ -11,7 +11,15 @@ import {
   SessionSchema,
 } from "../../sessions/session-list.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
+import {
+  errorResponses,
+  jsonBody,
+  registry,
+  requestBody,
+  SESSION_ERRORS,
+  sessionSecurity,
+  WRITE_ERRORS,
+} from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
@@ -128,7 +136,10 @@ export function sessionChallengeRouter(deps: AppDeps): Router {
   return router;
 }
 
-const noSession = errorResponse("session_required");
+const SessionResponse = z.object({
+  session: z.object({ token: z.string(), expires_at: z.string() }),
+  account: AccountSchema,
+});
 
 registry.registerPath({
   method: "post",
@@ -136,22 +147,20 @@ registry.registerPath({
   operationId: "answerLoginChallenge",
   summary: "Second step of a login with a second factor: the challenge token and a code (or a recovery code)",
   tags: ["sessions"],
-  request: { body: jsonBody(ChallengeBody) },
+  request: { body: requestBody(ChallengeBody) },
   responses: {
     201: {
       description:
         "Logged in (Cache-Control: no-store; Set-Cookie: keyward_session), as POST /admin/sessions",
-      ...jsonBody(
-        z.object({
-          session: z.object({ token: z.string(), expires_at: z.string() }),
-          account: AccountSchema,
-        }),
-      ),
+      ...jsonBody(SessionResponse),
     },
-    400: errorResponse(
-      "invalid_code (counts towards the login limits; 5 per challenge), invalid_token (expired, used or spent), validation_failed",
+    ...errorResponses(
+      [...WRITE_ERRORS, "validation_failed", "invalid_code", "invalid_token", "rate_limit_exceeded"],
+      {
+        400: "invalid_code counts towards the login limits, and 5 spend the challenge; invalid_token: unknown, expired (5 minutes), used or spent",
+        429: "the login limits (Retry-After)",
+      },
     ),
-    429: errorResponse("rate_limit_exceeded: the login limits (Retry-After)"),
   },
 });
 registry.registerPath({
@@ -160,10 +169,10 @@ registry.registerPath({
   operationId: "listSessions",
   summary: "The account's live sessions, newest first; `current` marks the one making the request",
   tags: ["sessions"],
-  security: [{ session: [] }],
+  security: sessionSecurity,
   responses: {
     200: { description: "The sessions", ...jsonBody(z.object({ data: z.array(SessionSchema) })) },
-    401: noSession,
+    ...errorResponses(SESSION_ERRORS),
   },
 });
 registry.registerPath({
@@ -172,25 +181,25 @@ registry.registerPath({
   operationId: "endOtherSessions",
   summary: "End every session of the account but this one (others=true is required)",
   tags: ["sessions"],
-  security: [{ session: [] }],
+  security: sessionSecurity,
   request: { query: EndSessionsQuery },
   responses: {
     204: { description: "Every other session ended, on every web process" },
-    400: errorResponse("validation_failed: others=true missing"),
-    401: noSession,
+    ...errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed"]),
   },
 });
 registry.registerPath({
   method: "delete",
   path: "/admin/sessions/{id}",
   operationId: "endSession",
-  summary: "End one of the account's sessions (this one included)",
+  summary: "End one of the account's sessions (this one included: then the cookie is cleared too)",
   tags: ["sessions"],
-  security: [{ session: [] }],
+  security: sessionSecurity,
   request: { params: z.object({ id: z.string() }) },
   responses: {
     204: { description: "The session ended, on every web process" },
-    401: noSession,
-    404: errorResponse("not_found, also for another account's session"),
+    ...errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS, "not_found"], {
+      404: "also for another account's session",
+    }),
   },
 });
