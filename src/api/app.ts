@@ -9,6 +9,7 @@ import type { AppDeps } from "./deps.js";
 import { errorHandler } from "./error-handler.js";
 import { requestContext } from "./request-context.js";
 import { adminRouter } from "./routes/admin.js";
+import { bundledConsoleDir, consoleRouter } from "./routes/console.js";
 import { healthRouter } from "./routes/health.js";
 import { metricsRouter } from "./routes/metrics.js";
 import { clientIpOf, createV1Lane, dispatchV1First } from "./routes/v1.js";
@@ -28,6 +29,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(metricsRouter(deps, metrics));
 
   app.use("/admin", consoleCors(deps.config.consoleOrigins), adminRouter(deps));
+  app.use(
+    consoleRouter(deps.config.consoleDir ?? bundledConsoleDir(), {
+      rereadIndex: deps.config.nodeEnv === "development",
+    }),
+  );
 
   app.use((req, _res) => {
     throw new AppError("not_found", `Unknown path: ${req.method} ${req.path}`);

@@ -52,6 +52,8 @@ export const envSchema = z.object({
   PUBLIC_URL: url.default("http://localhost:3000"),
   // Unset: the bundled console, PUBLIC_URL + /console.
   CONSOLE_URL: url.optional(),
+  // Where the built console is (dist/console unless set): tests build their own copy.
+  CONSOLE_DIR: z.string().min(1).optional(),
   CONSOLE_ORIGINS: commaList.pipe(z.array(url)).default([]),
   UPSTREAM_URL: url.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
@@ -96,6 +98,7 @@ export interface Config {
   sessionCookieSameSite: "lax" | "none";
   consoleUrl: string;
   consoleOrigins: string[];
+  consoleDir: string | undefined;
   upstreamUrl: string;
   upstreamApiKey: string | undefined;
   upstreamTimeoutMs: number;
@@ -149,6 +152,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       sessionCookieSameSite: sessionCookieSameSite(publicUrl, consoleOrigins),
       consoleUrl: (e.CONSOLE_URL ?? `${publicUrl}/console`).replace(/\/+$/, ""),
       consoleOrigins,
+      consoleDir: e.CONSOLE_DIR,
       upstreamUrl: e.UPSTREAM_URL.replace(/\/+$/, ""),
       upstreamApiKey: e.UPSTREAM_API_KEY,
       upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
