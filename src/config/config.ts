@@ -1,5 +1,12 @@
 import { getNextMillis } from "bullmq";
 import { z } from "zod";
+import {
+  chooseUpstreams,
+  parseUpstreamsJson,
+  readUpstreamsFile,
+  type UpstreamSpec,
+  upstreamListSetting,
+} from "../upstreams/upstream-config.js";
 import { sessionCookieSameSite } from "./cookie-site.js";
 
 // The environment is parsed once per process, at its entry point; everything else receives the typed
@@ -58,6 +65,11 @@ export const envSchema = z.object({
   UPSTREAM_URL: url.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
+  // Several upstreams routed by model (see src/upstreams/upstream-config.ts); UPSTREAM_URL otherwise.
+  UPSTREAMS: upstreamListSetting(parseUpstreamsJson).optional(),
+  UPSTREAMS_FILE: upstreamListSetting((path) => readUpstreamsFile(path)).optional(),
+  // Browser origins allowed to call /v1 (CORS); none by default.
+  V1_CORS_ORIGINS: commaList.pipe(z.array(url)).default([]),
   PROXY_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
   RESEND_API_KEY: z.string().optional(),
   RESEND_BASE_URL: url.optional(),
@@ -102,6 +114,8 @@ export interface Config {
   upstreamUrl: string;
   upstreamApiKey: string | undefined;
   upstreamTimeoutMs: number;
+  upstreams: UpstreamSpec[];
+  v1CorsOrigins: string[];
   proxyBodyLimitBytes: number;
   resendApiKey: string | undefined;
   resendBaseUrl: string | undefined;
@@ -133,6 +147,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     return { ok: false, message: `invalid configuration: ${name}: ${issue?.message ?? "invalid"}` };
   }
   const e = parsed.data;
+  if (e.UPSTREAMS && e.UPSTREAMS_FILE) {
+    return {
+      ok: false,
+      message: "invalid configuration: UPSTREAMS: set UPSTREAMS or UPSTREAMS_FILE, not both",
+    };
+  }
   const publicUrl = e.PUBLIC_URL.replace(/\/+$/, "");
   const consoleOrigins = e.CONSOLE_ORIGINS.map((o) => new URL(o).origin);
   return {
@@ -156,6 +176,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       upstreamUrl: e.UPSTREAM_URL.replace(/\/+$/, ""),
       upstreamApiKey: e.UPSTREAM_API_KEY,
       upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+      upstreams: chooseUpstreams(e),
+      v1CorsOrigins: e.V1_CORS_ORIGINS.map((o) => new URL(o).origin),
       proxyBodyLimitBytes: e.PROXY_BODY_LIMIT_BYTES,
       resendApiKey: e.RESEND_API_KEY,
       resendBaseUrl: e.RESEND_BASE_URL,

@@ -7,12 +7,12 @@ import {
   KeyResponse,
   KeyWithSecretResponse,
   ListKeysQuery,
-  RenameKeyBody,
   RotateKeyBody,
   RotateKeyResponse,
+  UpdateKeyBody,
   UsageQuery,
-  UsageResponse,
 } from "../../keys/key-schemas.js";
+import { KeyUsageResponse } from "../../usage/usage-schemas.js";
 import {
   errorResponses,
   jsonBody,
@@ -68,13 +68,13 @@ function registerKeyPaths(): void {
   registry.registerPath({
     method: "patch",
     path: "/admin/keys/{id}",
-    operationId: "renameKey",
-    summary: "Rename a key",
+    operationId: "updateKey",
+    summary: "Rename a key or change the models it may use",
     tags,
     security,
-    request: { params: KeyIdParams, body: requestBody(RenameKeyBody) },
+    request: { params: KeyIdParams, body: requestBody(UpdateKeyBody) },
     responses: {
-      200: ok("The renamed key", KeyResponse),
+      200: ok("The updated key", KeyResponse),
       ...write("validation_failed", "not_found", "key_revoked"),
     },
   });
@@ -113,10 +113,10 @@ function registerKeyPaths(): void {
     method: "get",
     path: "/admin/keys/{id}/usage",
     operationId: "getKeyUsage",
-    summary: "Requests per UTC day, oldest first, zero-filled",
+    summary: "Requests and tokens per UTC day, oldest first, zero-filled, each day split by model",
     tags,
     security,
     request: { params: KeyIdParams, query: UsageQuery },
-    responses: { 200: ok("Daily usage", UsageResponse), ...read("validation_failed", "not_found") },
+    responses: { 200: ok("Daily usage", KeyUsageResponse), ...read("validation_failed", "not_found") },
   });
 }
