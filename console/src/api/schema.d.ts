@@ -140,8 +140,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Rename a key */
-        patch: operations["renameKey"];
+        /** Rename a key or change the models it may use */
+        patch: operations["updateKey"];
         trace?: never;
     };
     "/admin/keys/{id}/revoke": {
@@ -188,7 +188,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Requests per UTC day, oldest first, zero-filled */
+        /** Requests and tokens per UTC day, oldest first, zero-filled, each day split by model */
         get: operations["getKeyUsage"];
         put?: never;
         post?: never;
@@ -287,6 +287,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's requests and tokens per UTC day, key and model, as JSON or CSV
+         * @description Oldest day first. CSV (`?format=csv` or `Accept: text/csv`) has the same columns with a header row. Counts are what the last usage flush moved to the database (every 10 s by default).
+         */
+        get: operations["getAccountUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -328,6 +348,8 @@ export interface components {
             last4: string;
             permissions: ("chat:read" | "embeddings:read" | "models:list")[];
             rate_limit_per_minute: number;
+            /** @description The model ids the key may use; null for every model. */
+            models: string[] | null;
             /** @enum {string} */
             status: "active" | "revoked" | "expired";
             /** Format: date-time */
@@ -351,9 +373,13 @@ export interface components {
             expires_at?: string | null;
             /** @description Lowers the account tier's limit for this key; may not exceed it. */
             rate_limit_per_minute?: number | null;
+            /** @description The model ids the key may use; null (the default) for every model. Duplicates are ignored. */
+            models?: string[] | null;
         };
-        RenameKeyRequest: {
-            name: string;
+        UpdateKeyRequest: {
+            name?: string;
+            /** @description The model ids the key may use; null (the default) for every model. Duplicates are ignored. */
+            models?: string[] | null;
         };
         RotateKeyRequest: {
             /**
@@ -362,9 +388,40 @@ export interface components {
              */
             grace_period_seconds: number;
         };
+        DayUsage: {
+            /** Format: date */
+            date: string;
+            requests: number;
+            prompt_tokens: number;
+            completion_tokens: number;
+            by_model: components["schemas"]["ModelUsage"][];
+        };
+        ModelUsage: {
+            /** @description The request's `model`; null where it had none. */
+            model: string | null;
+            requests: number;
+            /** @description Answered by the upstream (2xx). */
+            answered: number;
+            /** @description Refused by keyward: permission, request or token limit. */
+            refused: number;
+            /** @description The upstream answered an error or could not be reached. */
+            upstream_errors: number;
+            prompt_tokens: number;
+            completion_tokens: number;
+        };
         /** @description What the account's tier allows each key */
         TierLimits: {
             requests_per_minute: number;
+        };
+        UsageRow: {
+            /** Format: date */
+            date: string;
+            key_id: string;
+            /** @description The request's `model`; null where it had none. */
+            model: string | null;
+            requests: number;
+            prompt_tokens: number;
+            completion_tokens: number;
         };
     };
     responses: never;
@@ -1357,7 +1414,7 @@ export interface operations {
             };
         };
     };
-    renameKey: {
+    updateKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -1368,11 +1425,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RenameKeyRequest"];
+                "application/json": components["schemas"]["UpdateKeyRequest"];
             };
         };
         responses: {
-            /** @description The renamed key */
+            /** @description The updated key */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1840,11 +1897,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: date */
-                            date: string;
-                            requests: number;
-                        }[];
+                        data: components["schemas"]["DayUsage"][];
                     };
                 };
             };
@@ -2545,6 +2598,93 @@ export interface operations {
                             type: "invalid_request_error";
                             /** @enum {string} */
                             code: "unsupported_media_type";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "api_error";
+                            /** @enum {string} */
+                            code: "service_unavailable";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getAccountUsage: {
+        parameters: {
+            query?: {
+                /** @description First UTC day (inclusive); default: 29 days before `to`. */
+                from?: string;
+                /** @description Last UTC day (inclusive); default: today. */
+                to?: string;
+                /** @description csv, or send Accept: text/csv. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Usage rows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["UsageRow"][];
+                    };
+                    "text/csv": string;
+                };
+            };
+            /** @description validation_failed: a date that is not YYYY-MM-DD, from after to, a range over 366 days, or an unknown parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "validation_failed";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description session_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "authentication_error";
+                            /** @enum {string} */
+                            code: "session_required";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
