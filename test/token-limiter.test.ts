@@ -1,10 +1,10 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMetering } from "../src/metering/request-meter.js";
 import { connectRedis } from "../src/redis/client.js";
 import { tokenWindowStart } from "../src/token-limits/token-limit.js";
 import { createTokenLimiter, tokenWindowKey } from "../src/token-limits/token-limiter.js";
 import { pendingUsageKey } from "../src/usage/buffer.js";
-import { createMetering } from "../src/usage/request-meter.js";
 import { createUsageTurnBatch } from "../src/usage/usage-turn-batch.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 

@@ -1,10 +1,10 @@
 import { estimateTokens, type TokenDecision } from "../token-limits/token-limit.js";
 import type { TokenLimiter, TokenReservation } from "../token-limits/token-limiter.js";
 import type { InspectedBody } from "../upstreams/request-body.js";
-import { type RequestOutcome, usageFields } from "./buffer.js";
-import { createResponseTap, type ResponseTap } from "./response-tap.js";
-import { requestStreamUsage } from "./stream-options.js";
-import type { UsageTurnBatch } from "./usage-turn-batch.js";
+import { type RequestOutcome, usageFields } from "../usage/buffer.js";
+import { createResponseTap, type ResponseTap } from "../usage/response-tap.js";
+import { requestStreamUsage } from "../usage/stream-options.js";
+import type { UsageTurnBatch } from "../usage/usage-turn-batch.js";
 
 // Counting and token limits for one /v1 request whose key was recognised, from admission to the end
 // of its answer: the gateway asks `admit` before forwarding (a reservation, for routes that spend
