@@ -96,6 +96,8 @@ export const apiKeys = pgTable(
     last4: text("last4").notNull(),
     permissions: text("permissions").array().notNull(),
     rateLimitPerMinute: integer("rate_limit_per_minute"),
+    // A lower tokens-per-minute limit than the tier's, or null for the tier's.
+    tokenLimitPerMinute: integer("token_limit_per_minute"),
     // The model ids the key may use; null for every model.
     models: text("models").array(),
     createdAt: ts("created_at").notNull().defaultNow(),
@@ -124,6 +126,34 @@ export const keyUsageDaily = pgTable(
     requests: bigint("requests", { mode: "number" }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.keyId, t.day] })],
+);
+
+// Requests and tokens per key, UTC day and model, moved here by the usage flush. `model` is the body's
+// `model` as the client sent it, or '' where there is none (GET /v1/models, or a request refused
+// before its body was read). Outcomes: answered (the upstream answered 2xx), refused (by keyward, for
+// permission or a limit, after the key was recognised), upstream_errors (the upstream answered an
+// error or could not be reached). requests_without_usage: answered requests whose upstream reported
+// no usage (unreadable answer, or a client gone before the usage arrived; see the README).
+export const keyModelUsageDaily = pgTable(
+  "key_model_usage_daily",
+  {
+    keyId: text("key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    day: date("day", { mode: "string" }).notNull(),
+    model: text("model").notNull(),
+    answered: bigint("answered", { mode: "number" }).notNull().default(0),
+    refused: bigint("refused", { mode: "number" }).notNull().default(0),
+    upstreamErrors: bigint("upstream_errors", { mode: "number" }).notNull().default(0),
+    promptTokens: bigint("prompt_tokens", { mode: "number" }).notNull().default(0),
+    completionTokens: bigint("completion_tokens", { mode: "number" }).notNull().default(0),
+    requestsWithoutUsage: bigint("requests_without_usage", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.keyId, t.day, t.model] }),
+    // The operator's daily report reads one day across every key.
+    index("key_model_usage_daily_day_idx").on(t.day),
+  ],
 );
 
 // Each applied flush batch leaves its id here, in the same transaction as its writes, so that a batch

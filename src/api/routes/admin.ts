@@ -10,6 +10,7 @@ import { keysRouter } from "./keys.js";
 import { meRouter } from "./me.js";
 import { permissionsRouter } from "./permissions.js";
 import { sessionsRouter } from "./sessions.js";
+import { usageRouter } from "./usage.js";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -30,6 +31,7 @@ export function adminRouter(deps: AppDeps): Router {
   router.use("/keys", keysRouter(deps));
   router.use("/permissions", permissionsRouter(deps));
   router.use("/audit-events", auditEventsRouter(deps));
+  router.use("/usage", usageRouter(deps));
   return router;
 }
 
