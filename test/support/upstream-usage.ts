@@ -26,9 +26,10 @@ export function createUsageLedger(): UsageLedger {
       const out: Record<string, { promptTokens: number; completionTokens: number }> = {};
       for (const r of reported) {
         if (!r.final) continue;
-        const t = (out[r.model] ??= { promptTokens: 0, completionTokens: 0 });
+        const t = out[r.model] ?? { promptTokens: 0, completionTokens: 0 };
         t.promptTokens += r.promptTokens;
         t.completionTokens += r.completionTokens;
+        out[r.model] = t;
       }
       return out;
     },
@@ -62,7 +63,9 @@ export function completionWords(parsed: Record<string, unknown>): string[] {
 }
 
 export function streamUsageMode(parsed: Record<string, unknown>): { final: boolean; continuous: boolean } {
-  const options = parsed.stream_options as { include_usage?: unknown; continuous_usage_stats?: unknown } | undefined;
+  const options = parsed.stream_options as
+    | { include_usage?: unknown; continuous_usage_stats?: unknown }
+    | undefined;
   const final = options?.include_usage === true;
   return { final, continuous: final && options?.continuous_usage_stats === true };
 }
