@@ -77,6 +77,10 @@ export const envSchema = z.object({
   RATE_LIMIT_FREE: positiveInt.default(60),
   RATE_LIMIT_PRO: positiveInt.default(600),
   RATE_LIMIT_ENTERPRISE: positiveInt.default(6000),
+  // Tokens (prompt + completion) per minute per key.
+  TOKEN_LIMIT_FREE: positiveInt.default(40_000),
+  TOKEN_LIMIT_PRO: positiveInt.default(400_000),
+  TOKEN_LIMIT_ENTERPRISE: positiveInt.default(4_000_000),
   LAST_USED_FLUSH_MS: positiveInt.default(10_000),
   ROTATION_REMINDER_CRON: cron.default("0 9 * * *"),
   PURGE_CRON: cron.default("0 * * * *"),
@@ -121,6 +125,7 @@ export interface Config {
   resendBaseUrl: string | undefined;
   emailFrom: string;
   rateLimitsPerMinute: { free: number; pro: number; enterprise: number };
+  tokenLimitsPerMinute: { free: number; pro: number; enterprise: number };
   lastUsedFlushMs: number;
   rotationReminderCron: string;
   purgeCron: string;
@@ -186,6 +191,11 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         free: e.RATE_LIMIT_FREE,
         pro: e.RATE_LIMIT_PRO,
         enterprise: e.RATE_LIMIT_ENTERPRISE,
+      },
+      tokenLimitsPerMinute: {
+        free: e.TOKEN_LIMIT_FREE,
+        pro: e.TOKEN_LIMIT_PRO,
+        enterprise: e.TOKEN_LIMIT_ENTERPRISE,
       },
       lastUsedFlushMs: e.LAST_USED_FLUSH_MS,
       rotationReminderCron: e.ROTATION_REMINDER_CRON,
