@@ -1,6 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordKeyUse } from "../src/proxy/hot-path-batch.js";
+import { recordKeyUse } from "../src/gateway/hot-path-script.js";
 import { manualClock } from "../src/time/clock.js";
 import { flushUsage } from "../src/usage/flush.js";
 import { usageWindow } from "../src/usage/usage-report.js";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TIERS } from "../tiers/tiers.js";
 
 // Request bodies of the account and session endpoints, validated by the routes and published in the
 // OpenAPI document from these very objects. Strict: an unknown field is refused by name.
@@ -35,7 +36,7 @@ export const AccountSchema = z
     id: z.string(),
     email: z.string(),
     email_verified: z.boolean(),
-    tier: z.enum(["free", "pro", "enterprise"]),
+    tier: z.enum(TIERS),
     rotation_reminder_days: z.number().int(),
     totp_enabled: z.boolean(),
     new_signin_emails: z.boolean(),

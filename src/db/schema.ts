@@ -12,6 +12,7 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import { TIERS } from "../tiers/tiers.js";
 
 // Ids are time-ordered and carry a type prefix (see src/db/ids.ts), so "newest first" is ORDER BY id DESC
 // and a cursor is simply the last id seen.
@@ -26,9 +27,7 @@ export const accounts = pgTable(
     email: text("email").notNull(),
     passwordHash: text("password_hash").notNull(),
     emailVerifiedAt: ts("email_verified_at"),
-    tier: text("tier", { enum: ["free", "pro", "enterprise"] })
-      .notNull()
-      .default("free"),
+    tier: text("tier", { enum: TIERS }).notNull().default("free"),
     rotationReminderDays: integer("rotation_reminder_days").notNull().default(30),
     disabledAt: ts("disabled_at"),
     // Second factor (src/totp): secrets are AES-256-GCM ciphertexts, never the base32 secret itself.
@@ -49,7 +48,7 @@ export const accounts = pgTable(
   },
   (t) => [
     uniqueIndex("accounts_email_lower_key").on(sql`lower(${t.email})`),
-    check("accounts_tier_check", sql`${t.tier} in ('free', 'pro', 'enterprise')`),
+    check("accounts_tier_check", sql`${t.tier} in (${sql.raw(TIERS.map((tier) => `'${tier}'`).join(", "))})`),
     check("accounts_reminder_days_check", sql`${t.rotationReminderDays} between 0 and 365`),
   ],
 );

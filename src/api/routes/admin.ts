@@ -1,5 +1,6 @@
 import express, { type RequestHandler, Router } from "express";
 import { AppError } from "../../errors/app-error.js";
+import { isBearerScheme } from "../../http/bearer.js";
 import type { AppDeps } from "../deps.js";
 import { SESSION_COOKIE } from "../session-auth.js";
 import { accountsRouter } from "./accounts.js";
@@ -69,7 +70,7 @@ function rejectCrossSiteWrites(allowedOrigins: string[]): RequestHandler {
     if (origin !== undefined && !allowed.has(origin)) {
       throw new AppError("csrf_rejected", "Origin not allowed for this request");
     }
-    const bearer = /^bearer\s/i.test(req.headers.authorization ?? "");
+    const bearer = isBearerScheme(req.headers.authorization);
     const cookie = (req.headers.cookie ?? "").includes(`${SESSION_COOKIE}=`);
     if (cookie && !bearer && origin === undefined) {
       throw new AppError("csrf_rejected", "A cookie-authenticated request must carry an allowed Origin");
