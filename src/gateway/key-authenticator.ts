@@ -178,4 +178,3 @@ export function createKeyAuthenticator(
   };
 }
 
-export type KeyAuthenticator = ReturnType<typeof createKeyAuthenticator>;
