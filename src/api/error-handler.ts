@@ -1,12 +1,20 @@
 import type { ServerResponse } from "node:http";
 import type { ErrorRequestHandler } from "express";
-import { AppError, errorBody } from "../errors/app-error.js";
+import { AppError, errorBody, serviceUnavailable } from "../errors/app-error.js";
 import { loggableError, postgresCodeOf } from "../errors/loggable-error.js";
 import type { Logger } from "../logging/logger.js";
 
 /** Renders every error in the contract's shape. Unknown errors become a 500 with no detail leaked. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    if (res.writableEnded) {
+      // Answered already (by an admin call's deadline): what its work did afterwards is only logged.
+      (req.log ?? logger).info(
+        { err: loggableError(err), method: req.method, path: req.baseUrl + req.path },
+        "request failed after it was answered",
+      );
+      return;
+    }
     const appError = toAppError(err);
     if (appError.status >= 500) {
       (req.log ?? logger).error({ err: loggableError(err) }, "request failed");
@@ -20,6 +28,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
  * connection when an answer has already begun: nothing else can be said then.
  */
 export function sendError(res: ServerResponse, appError: AppError): void {
+  // Already answered in full: nothing more to say, and the connection must keep what was written.
+  if (res.writableEnded) return;
   if (res.headersSent) {
     res.destroy();
     return;
@@ -50,9 +60,7 @@ export function toAppError(err: unknown): AppError {
     return new AppError("validation_failed", "The request contains characters that cannot be stored");
   }
   if (isDependencyDown(err)) {
-    return new AppError("service_unavailable", "A service keyward depends on is unavailable; retry shortly", {
-      headers: { "retry-after": "5" },
-    });
+    return serviceUnavailable();
   }
   const status = e?.status ?? e?.statusCode;
   if (status === 400) return new AppError("validation_failed", "Malformed request");
