@@ -1,5 +1,13 @@
 import { getNextMillis } from "bullmq";
 import { z } from "zod";
+import {
+  chooseUpstreams,
+  parseUpstreamsJson,
+  readUpstreamsFile,
+  type UpstreamSpec,
+  upstreamListSetting,
+} from "../upstreams/upstream-config.js";
+import { sessionCookieSameSite } from "./cookie-site.js";
 
 // The environment is parsed once per process, at its entry point; everything else receives the typed
 // Config. Units are in the names so that a reader never has to guess them.
@@ -49,11 +57,17 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,40}$/)
     .default("keyward"),
   PUBLIC_URL: url.default("http://localhost:3000"),
-  CONSOLE_URL: url.default("http://localhost:5173"),
-  CONSOLE_ORIGINS: commaList.pipe(z.array(url)).default(["http://localhost:5173"]),
+  // Unset: the bundled console, PUBLIC_URL + /console.
+  CONSOLE_URL: url.optional(),
+  CONSOLE_ORIGINS: commaList.pipe(z.array(url)).default([]),
   UPSTREAM_URL: url.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
+  // Several upstreams routed by model (see src/upstreams/upstream-config.ts); UPSTREAM_URL otherwise.
+  UPSTREAMS: upstreamListSetting(parseUpstreamsJson).optional(),
+  UPSTREAMS_FILE: upstreamListSetting((path) => readUpstreamsFile(path)).optional(),
+  // Browser origins allowed to call /v1 (CORS); none by default.
+  V1_CORS_ORIGINS: commaList.pipe(z.array(url)).default([]),
   PROXY_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
   RESEND_API_KEY: z.string().optional(),
   RESEND_BASE_URL: url.optional(),
@@ -88,12 +102,17 @@ export interface Config {
   redisTlsRejectUnauthorized: boolean;
   redisPrefix: string;
   publicUrl: string;
+  /** PUBLIC_URL's origin: the bundled console and the docs page call from it. */
+  publicOrigin: string;
   secureCookies: boolean;
+  sessionCookieSameSite: "lax" | "none";
   consoleUrl: string;
   consoleOrigins: string[];
   upstreamUrl: string;
   upstreamApiKey: string | undefined;
   upstreamTimeoutMs: number;
+  upstreams: UpstreamSpec[];
+  v1CorsOrigins: string[];
   proxyBodyLimitBytes: number;
   resendApiKey: string | undefined;
   resendBaseUrl: string | undefined;
@@ -125,6 +144,14 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     return { ok: false, message: `invalid configuration: ${name}: ${issue?.message ?? "invalid"}` };
   }
   const e = parsed.data;
+  if (e.UPSTREAMS && e.UPSTREAMS_FILE) {
+    return {
+      ok: false,
+      message: "invalid configuration: UPSTREAMS: set UPSTREAMS or UPSTREAMS_FILE, not both",
+    };
+  }
+  const publicUrl = e.PUBLIC_URL.replace(/\/+$/, "");
+  const consoleOrigins = e.CONSOLE_ORIGINS.map((o) => new URL(o).origin);
   return {
     ok: true,
     config: {
@@ -136,13 +163,17 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       redisUrl: e.REDIS_URL,
       redisTlsRejectUnauthorized: e.REDIS_TLS_REJECT_UNAUTHORIZED,
       redisPrefix: e.REDIS_PREFIX,
-      publicUrl: e.PUBLIC_URL.replace(/\/+$/, ""),
+      publicUrl,
+      publicOrigin: new URL(publicUrl).origin,
       secureCookies: e.PUBLIC_URL.startsWith("https:"),
-      consoleUrl: e.CONSOLE_URL.replace(/\/+$/, ""),
-      consoleOrigins: e.CONSOLE_ORIGINS.map((o) => new URL(o).origin),
+      sessionCookieSameSite: sessionCookieSameSite(publicUrl, consoleOrigins),
+      consoleUrl: (e.CONSOLE_URL ?? `${publicUrl}/console`).replace(/\/+$/, ""),
+      consoleOrigins,
       upstreamUrl: e.UPSTREAM_URL.replace(/\/+$/, ""),
       upstreamApiKey: e.UPSTREAM_API_KEY,
       upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+      upstreams: chooseUpstreams(e),
+      v1CorsOrigins: e.V1_CORS_ORIGINS.map((o) => new URL(o).origin),
       proxyBodyLimitBytes: e.PROXY_BODY_LIMIT_BYTES,
       resendApiKey: e.RESEND_API_KEY,
       resendBaseUrl: e.RESEND_BASE_URL,
