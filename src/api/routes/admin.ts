@@ -16,7 +16,7 @@ const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** Everything under /admin: JSON bodies only, CSRF checks, then the feature routers. */
 export function adminRouter(deps: AppDeps): Router {
   const router = Router();
-  router.use(adminDeadline());
+  router.use(adminDeadline(deps));
   router.use(requireJsonBody);
   // Not strict: any JSON value parses (`null`, `"text"`), and the route's schema then says what it
   // expected, rather than calling valid JSON invalid.
