@@ -14,7 +14,7 @@ import { sendError } from "./error-handler.js";
 // would turn load into errors. HARD_LIMIT_MS bounds even that.
 
 /** When a call still unanswered makes keyward check its services (the probe adds at most 1 s). */
-export const ADMIN_DEADLINE_MS = 3_500;
+export const ADMIN_DEADLINE_MS = 3_000;
 const PROBE_TIMEOUT_MS = 1_000;
 const HARD_LIMIT_MS = 30_000;
 
