@@ -1,8 +1,8 @@
 import type { RequestHandler, Response } from "express";
 import { serviceUnavailable } from "../errors/app-error.js";
+import { sendError } from "../http/errors.js";
 import { withTimeout } from "../time/with-timeout.js";
 import type { AppDeps } from "./deps.js";
-import { sendError } from "./error-handler.js";
 
 // Every admin call answers within 5 s while PostgreSQL or Redis is away. A stalled server (a
 // connection that stays open and never answers) holds a query for as long as the stall lasts: neither

@@ -59,6 +59,8 @@ export const envSchema = z.object({
   PUBLIC_URL: url.default("http://localhost:3000"),
   // Unset: the bundled console, PUBLIC_URL + /console.
   CONSOLE_URL: url.optional(),
+  // Where the built console is (dist/console unless set): tests build their own copy.
+  CONSOLE_DIR: z.string().min(1).optional(),
   CONSOLE_ORIGINS: commaList.pipe(z.array(url)).default([]),
   UPSTREAM_URL: url.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
@@ -75,6 +77,10 @@ export const envSchema = z.object({
   RATE_LIMIT_FREE: positiveInt.default(60),
   RATE_LIMIT_PRO: positiveInt.default(600),
   RATE_LIMIT_ENTERPRISE: positiveInt.default(6000),
+  // Tokens (prompt + completion) per minute per key.
+  TOKEN_LIMIT_FREE: positiveInt.default(40_000),
+  TOKEN_LIMIT_PRO: positiveInt.default(400_000),
+  TOKEN_LIMIT_ENTERPRISE: positiveInt.default(4_000_000),
   LAST_USED_FLUSH_MS: positiveInt.default(10_000),
   ROTATION_REMINDER_CRON: cron.default("0 9 * * *"),
   PURGE_CRON: cron.default("0 * * * *"),
@@ -108,6 +114,7 @@ export interface Config {
   sessionCookieSameSite: "lax" | "none";
   consoleUrl: string;
   consoleOrigins: string[];
+  consoleDir: string | undefined;
   upstreamUrl: string;
   upstreamApiKey: string | undefined;
   upstreamTimeoutMs: number;
@@ -118,6 +125,7 @@ export interface Config {
   resendBaseUrl: string | undefined;
   emailFrom: string;
   rateLimitsPerMinute: { free: number; pro: number; enterprise: number };
+  tokenLimitsPerMinute: { free: number; pro: number; enterprise: number };
   lastUsedFlushMs: number;
   rotationReminderCron: string;
   purgeCron: string;
@@ -169,6 +177,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       sessionCookieSameSite: sessionCookieSameSite(publicUrl, consoleOrigins),
       consoleUrl: (e.CONSOLE_URL ?? `${publicUrl}/console`).replace(/\/+$/, ""),
       consoleOrigins,
+      consoleDir: e.CONSOLE_DIR,
       upstreamUrl: e.UPSTREAM_URL.replace(/\/+$/, ""),
       upstreamApiKey: e.UPSTREAM_API_KEY,
       upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
@@ -182,6 +191,11 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         free: e.RATE_LIMIT_FREE,
         pro: e.RATE_LIMIT_PRO,
         enterprise: e.RATE_LIMIT_ENTERPRISE,
+      },
+      tokenLimitsPerMinute: {
+        free: e.TOKEN_LIMIT_FREE,
+        pro: e.TOKEN_LIMIT_PRO,
+        enterprise: e.TOKEN_LIMIT_ENTERPRISE,
       },
       lastUsedFlushMs: e.LAST_USED_FLUSH_MS,
       rotationReminderCron: e.ROTATION_REMINDER_CRON,

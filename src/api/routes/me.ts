@@ -31,7 +31,10 @@ export function meRouter(deps: AppDeps): Router {
     get: [
       session,
       (_req, res) => {
-        res.json({ account: accountJson(authOf(res).account) });
+        const { account } = authOf(res);
+        // The tier's limits ride along so a console can show them and cap a key's own limit.
+        const limits = { requests_per_minute: deps.config.rateLimitsPerMinute[account.tier] };
+        res.json({ account: accountJson(account), limits });
       },
     ],
     patch: [
@@ -90,6 +93,14 @@ export function meRouter(deps: AppDeps): Router {
 }
 
 const AccountResponse = jsonBody(z.object({ account: AccountSchema }));
+const MeResponse = jsonBody(
+  z.object({
+    account: AccountSchema,
+    limits: z
+      .object({ requests_per_minute: z.number().int().positive() })
+      .meta({ id: "TierLimits", description: "What the account's tier allows each key" }),
+  }),
+);
 
 registry.registerPath({
   method: "get",
@@ -98,7 +109,10 @@ registry.registerPath({
   summary: "The logged-in account",
   tags: ["me"],
   security: sessionSecurity,
-  responses: { 200: { description: "The account", ...AccountResponse }, ...errorResponses(SESSION_ERRORS) },
+  responses: {
+    200: { description: "The account and its tier's limits", ...MeResponse },
+    ...errorResponses(SESSION_ERRORS),
+  },
 });
 registry.registerPath({
   method: "patch",

@@ -1,0 +1,65 @@
+import type { Sql } from "../db/client.js";
+import { keyStatusAt } from "../keys/active-key.js";
+import type { Permission } from "../keys/permissions.js";
+import { effectiveRateLimit, type Tier, type TierLimits } from "../tiers/tiers.js";
+
+/** What the gateway needs to know about a key, as cached in each web process. */
+export interface KeyRecord {
+  id: string;
+  accountId: string;
+  permissions: ReadonlySet<Permission>;
+  limitPerMinute: number;
+  expiresAtMs: number | null;
+  revokedAtMs: number | null;
+  accountDisabled: boolean;
+  /** Earliest known end of life from the shared marker (a revocation or a rotation's grace end). */
+  deadAtMs: number | null;
+}
+
+interface KeyRow {
+  id: string;
+  account_id: string;
+  permissions: string[];
+  rate_limit_per_minute: number | null;
+  expires_at_ms: number | null;
+  revoked_at_ms: number | null;
+  tier: Tier;
+  disabled: boolean;
+}
+
+/**
+ * One query, one round trip: the key by its hash, with what the gateway needs from its account.
+ * Times come back as epoch milliseconds (drizzle's driver set-up turns timestamps into strings).
+ */
+export async function findKeyRecordByHash(
+  sql: Sql,
+  keyHash: string,
+  tierLimits: TierLimits,
+): Promise<KeyRecord | null> {
+  const rows = await sql<KeyRow[]>`
+    select k.id, k.account_id, k.permissions, k.rate_limit_per_minute,
+           (extract(epoch from k.expires_at) * 1000)::float8 as expires_at_ms,
+           (extract(epoch from k.revoked_at) * 1000)::float8 as revoked_at_ms,
+           a.tier, a.disabled_at is not null as disabled
+    from api_keys k join accounts a on a.id = k.account_id
+    where k.key_hash = ${keyHash}`;
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    permissions: new Set(row.permissions as Permission[]),
+    limitPerMinute: effectiveRateLimit(row.rate_limit_per_minute, tierLimits[row.tier]),
+    expiresAtMs: row.expires_at_ms,
+    revokedAtMs: row.revoked_at_ms,
+    accountDisabled: row.disabled,
+    deadAtMs: null,
+  };
+}
+
+/** Whether the key may be used at `nowMs`: active, not past its marker, of an enabled account. */
+export function isKeyLive(record: KeyRecord, nowMs: number): boolean {
+  if (record.accountDisabled) return false;
+  if (record.deadAtMs !== null && record.deadAtMs <= nowMs) return false;
+  return keyStatusAt(record.revokedAtMs, record.expiresAtMs, nowMs) === "active";
+}
