@@ -71,6 +71,12 @@ export const envSchema = z.object({
   // Browser origins allowed to call /v1 (CORS); none by default.
   V1_CORS_ORIGINS: commaList.pipe(z.array(url)).default([]),
   PROXY_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
+  // 32 bytes for AES-256-GCM, as 64 hex characters (openssl rand -hex 32); without it, second-factor
+  // enrolment is refused rather than storing secrets unencrypted.
+  TOTP_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes)")
+    .optional(),
   RESEND_API_KEY: z.string().optional(),
   RESEND_BASE_URL: url.optional(),
   EMAIL_FROM: z.string().min(3).default("keyward <no-reply@localhost>"),
@@ -121,6 +127,8 @@ export interface Config {
   upstreams: UpstreamSpec[];
   v1CorsOrigins: string[];
   proxyBodyLimitBytes: number;
+  /** The key that encrypts second-factor secrets at rest; undefined: enrolment is refused. */
+  totpEncryptionKey: Buffer | undefined;
   resendApiKey: string | undefined;
   resendBaseUrl: string | undefined;
   emailFrom: string;
@@ -184,6 +192,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       upstreams: chooseUpstreams(e),
       v1CorsOrigins: e.V1_CORS_ORIGINS.map((o) => new URL(o).origin),
       proxyBodyLimitBytes: e.PROXY_BODY_LIMIT_BYTES,
+      totpEncryptionKey: e.TOTP_ENCRYPTION_KEY ? Buffer.from(e.TOTP_ENCRYPTION_KEY, "hex") : undefined,
       resendApiKey: e.RESEND_API_KEY,
       resendBaseUrl: e.RESEND_BASE_URL,
       emailFrom: e.EMAIL_FROM,
