@@ -29,8 +29,8 @@ export type V1Route =
   | { kind: "method_not_allowed"; pattern: string; allow: string };
 
 /**
- * True for `/v1`, `/v1/…` and `/v1?…`, in any case: the targets express's `app.use("/v1")` matched.
- * Checked by hand, so /v1 needs no router, path matching or prefix trimming per request.
+ * True for `/v1`, `/v1/…` and `/v1?…`, in any case: the targets the web app sends to the gateway
+ * (what express's `app.use("/v1")` would match). Checked by hand: it runs for every request.
  */
 export function isV1Target(url: string): boolean {
   if (url.length < 3 || url.charCodeAt(0) !== 47 || url.charCodeAt(2) !== 49) return false; // "/", "1"

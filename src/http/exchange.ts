@@ -84,7 +84,7 @@ function requestIdOf(req: IncomingMessage): string {
 }
 
 /** The path of a request-target without its query string (keys or tokens may sit there). */
-export function pathOf(url: string | undefined): string {
+function pathOf(url: string | undefined): string {
   const raw = url ?? "";
   const queryAt = raw.indexOf("?");
   return queryAt === -1 ? raw : raw.slice(0, queryAt);
