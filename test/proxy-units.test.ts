@@ -108,10 +108,11 @@ describe("evaluateRateLimit", () => {
 
 describe("routeLabel (express's side of the duration metric)", () => {
   it("names a route by its mount path and pattern, whatever the ids in the URL", () => {
-    expect(routeLabel("/admin/keys/key_01ABC/revoke?x=1", "/:id/revoke")).toBe("/admin/keys/:id/revoke");
-    expect(routeLabel("/admin/keys/", "/")).toBe("/admin/keys");
-    expect(routeLabel("/healthz", "/healthz")).toBe("/healthz");
-    expect(routeLabel("/Things/thing_42/items", "/items")).toBe("/things/:param/items");
-    expect(routeLabel("/nope", undefined)).toBe("unmatched");
+    expect(routeLabel("/admin/keys/key_01ABC/revoke?x=1", "/:id/revoke", "")).toBe("/admin/keys/:id/revoke");
+    expect(routeLabel("/admin/keys/", "/", "")).toBe("/admin/keys");
+    expect(routeLabel("/healthz", "/healthz", "")).toBe("/healthz");
+    expect(routeLabel("/console/keys/key_01ABC", "/console/*page", "")).toBe("/console/*page");
+    expect(routeLabel("/Things/thing_42/items", "/items", "")).toBe("/things/:param/items");
+    expect(routeLabel("/nope", undefined, "")).toBe("unmatched");
   });
 });
