@@ -32,7 +32,8 @@ export function keysRouter(deps: AppDeps): Router {
   const router = Router();
   router.use(requireSession(deps));
   const { db } = deps.database;
-  const marker = { db, redis: deps.redis, redisPrefix: deps.config.redisPrefix };
+  // Where a key change is written: PostgreSQL, and Redis for the marker every process reads.
+  const keyStores = { db, redis: deps.redis, redisPrefix: deps.config.redisPrefix };
   const json = (res: Response, key: ApiKeyRow) =>
     toKeyJson(key, deps.clock.now(), deps.config.rateLimitsPerMinute[authOf(res).account.tier]);
 
@@ -89,7 +90,7 @@ export function keysRouter(deps: AppDeps): Router {
   const update: RequestHandler = async (req, res) => {
     const keyId = keyIdOf(req);
     const body = parseInput(UpdateKeyBody, req.body);
-    const result = await updateApiKey(marker, {
+    const result = await updateApiKey(keyStores, {
       accountId: authOf(res).account.id,
       keyId,
       name: body.name,
@@ -104,7 +105,7 @@ export function keysRouter(deps: AppDeps): Router {
   const revoke: RequestHandler = async (req, res) => {
     const keyId = keyIdOf(req);
     parseInput(NoBody, req.body);
-    const result = await revokeApiKey(marker, {
+    const result = await revokeApiKey(keyStores, {
       accountId: authOf(res).account.id,
       keyId,
       now: deps.clock.now(),
@@ -117,7 +118,7 @@ export function keysRouter(deps: AppDeps): Router {
   const rotate: RequestHandler = async (req, res) => {
     const keyId = keyIdOf(req);
     const body = parseInput(RotateKeyBody, req.body);
-    const result = await rotateApiKey(marker, {
+    const result = await rotateApiKey(keyStores, {
       accountId: authOf(res).account.id,
       keyId,
       graceSeconds: body.grace_period_seconds,
