@@ -92,3 +92,10 @@ export function errorBody(code: ErrorCode, message: string, param?: string): Err
   if (param !== undefined) error.param = param;
   return { error };
 }
+
+/** A dependency (PostgreSQL, Redis) cannot be reached: retryable, so 503 with Retry-After. */
+export function serviceUnavailable(
+  message = "A service keyward depends on is unavailable; retry shortly",
+): AppError {
+  return new AppError("service_unavailable", message, { headers: { "retry-after": "5" } });
+}
