@@ -21,6 +21,8 @@ export interface UpstreamSet {
   upstreams: readonly Upstream[];
   registry: ModelRegistry;
   balancer: Balancer;
+  /** Requests in flight per model, for /metrics; models the registry does not know count as "unlisted". */
+  inFlightByModel: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -56,7 +58,11 @@ export function createUpstreamSet(
       if (failing.has(upstream)) return;
       failing.add(upstream);
       deps.logger.warn(
-        { upstream: upstream.label, err: { message: String((err as Error)?.message ?? err) } },
+        // `cause`, not `err`: an expected network failure needs its code, not a stack trace.
+        {
+          upstream: upstream.label,
+          cause: { code: (err as { code?: string })?.code, message: String((err as Error)?.message ?? err) },
+        },
         "could not read the upstream's model list; keeping what was known",
       );
     },
@@ -65,6 +71,7 @@ export function createUpstreamSet(
     upstreams,
     registry,
     balancer: createBalancer(registry, deps.clock),
+    inFlightByModel: new Map(),
     async close() {
       registry.stop();
       await Promise.all(upstreams.map((u) => u.pool.close()));

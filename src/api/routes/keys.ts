@@ -1,6 +1,6 @@
 import { type Request, type RequestHandler, type Response, Router } from "express";
 import { z } from "zod";
-import { AppError } from "../../errors/app-error.js";
+import { AppError, serviceUnavailable } from "../../errors/app-error.js";
 import { createApiKey } from "../../keys/create-key.js";
 import { findApiKey, listApiKeys } from "../../keys/key-queries.js";
 import {
@@ -18,6 +18,7 @@ import { revokeApiKey } from "../../keys/revoke-key.js";
 import { rotateApiKey } from "../../keys/rotate-key.js";
 import { updateApiKey } from "../../keys/update-key.js";
 import { keyUsageByDay } from "../../usage/usage-report.js";
+import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import { checkCursor } from "../pagination.js";
 import { route } from "../routing.js";
@@ -110,6 +111,7 @@ export function keysRouter(deps: AppDeps): Router {
       keyId,
       now: deps.clock.now(),
       context: clientContext(req),
+      signal: deadlineOf(res),
     });
     if (!result.ok) throw changeRefused(req, result);
     res.json({ key: json(res, result.key) });
@@ -124,6 +126,7 @@ export function keysRouter(deps: AppDeps): Router {
       graceSeconds: body.grace_period_seconds,
       now: deps.clock.now(),
       context: clientContext(req),
+      signal: deadlineOf(res),
     });
     if (!result.ok) throw changeRefused(req, result);
     res.status(201).setHeader("Cache-Control", "no-store");
@@ -185,9 +188,6 @@ function changeRefused(req: Request, refused: RefusedChange): AppError {
         { err: refused.cause },
         "key invalidation marker or cache epoch could not be written; change rolled back",
       );
-      return new AppError(
-        "service_unavailable",
-        "Key changes are unavailable right now; nothing was changed",
-      );
+      return serviceUnavailable("Key changes are unavailable right now; nothing was changed");
   }
 }
