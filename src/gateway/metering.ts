@@ -1,10 +1,10 @@
 import { estimateTokens, type TokenDecision } from "../token-limits/token-limit.js";
-import type { TokenLimiter, TokenReservation } from "../token-limits/token-limiter.js";
 import type { InspectedBody } from "../upstreams/request-body.js";
 import { type RequestOutcome, usageFields } from "../usage/buffer.js";
 import { createResponseTap, type ResponseTap } from "../usage/response-tap.js";
 import { requestStreamUsage } from "../usage/stream-options.js";
-import type { UsageTurnBatch } from "../usage/usage-turn-batch.js";
+import type { HotPathBatch } from "./hot-path-batch.js";
+import type { TokenLimiter, TokenReservation } from "./token-limiter.js";
 
 // Counting and token limits for one /v1 request whose key was recognised, from admission to the end
 // of its answer: the gateway asks `admit` before forwarding (a reservation, for routes that spend
@@ -41,7 +41,7 @@ export interface RequestMeter {
 export type MeterAdmission = { ok: true; meter: RequestMeter } | { ok: false; decision: TokenDecision };
 
 export interface MeteringDeps {
-  batch: UsageTurnBatch;
+  batch: HotPathBatch;
   limiter: TokenLimiter;
   now: () => number;
 }
@@ -56,7 +56,7 @@ export function createMetering(deps: MeteringDeps) {
     completionTokens?: number;
     usageReported?: boolean;
   }): void {
-    deps.batch.record(
+    deps.batch.addUsage(
       usageFields({
         promptTokens: 0,
         completionTokens: 0,
