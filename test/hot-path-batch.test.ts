@@ -218,6 +218,7 @@ describe("the key authenticator on the batch", () => {
       logger: env.logger,
       redisPrefix: env.prefix,
       tierLimits: env.config.rateLimitsPerMinute,
+      tierTokenLimits: env.config.tokenLimitsPerMinute,
     });
     const other = await createAccount(env);
     const owner = await createAccount(env);

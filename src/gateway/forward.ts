@@ -5,6 +5,8 @@ import { Transform, type TransformCallback } from "node:stream";
 import { Pool } from "undici";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
+import type { ResponseTap } from "../usage/response-tap.js";
+import { TappedResponse } from "./tapped-response.js";
 
 // Streams a /v1 request to the upstream and its answer back, untouched: the body is piped (never
 // parsed or re-serialised), SSE chunks are written as they arrive, redirects are passed back rather
@@ -156,14 +158,24 @@ export async function forwardToUpstream(
   upstream: Upstream,
   req: IncomingMessage,
   res: ServerResponse,
-  target: { path: string; requestId: string; gone: ClientGone },
+  target: {
+    path: string;
+    requestId: string;
+    gone: ClientGone;
+    /** The body to send instead of the client's stream (already read, perhaps with a member added). */
+    body?: Buffer;
+    /** Given the answer's status and type: the tap its body goes through, or undefined for none. */
+    tap?: (status: number, contentType: string | undefined) => ResponseTap | undefined;
+  },
 ): Promise<ForwardResult> {
   const gone = target.gone;
   // Gone while its key was being checked: nothing is sent upstream.
   if (gone.aborted) return { outcome: "client_aborted", upstreamMs: undefined };
 
-  let body: IncomingMessage | BodyLimit | undefined;
-  if (req.method !== "GET" && req.method !== "HEAD") {
+  let body: IncomingMessage | BodyLimit | Buffer | undefined = target.body;
+  const headers = upstreamHeaders(req, target.requestId, upstream.apiKey);
+  if (body) headers["content-length"] = String(body.length);
+  else if (req.method !== "GET" && req.method !== "HEAD") {
     if (req.headers["content-length"] !== undefined) {
       // Node's parser delivers exactly the declared length (more bytes would be the next request), and
       // a declared length over the limit was refused before this: the body goes as it is, uncounted.
@@ -181,18 +193,20 @@ export async function forwardToUpstream(
       {
         path: upstream.basePath + target.path,
         method: req.method as "GET" | "POST",
-        headers: upstreamHeaders(req, target.requestId, upstream.apiKey),
+        headers,
         body,
         signal: gone,
       },
-      ({ statusCode, headers }) => {
+      ({ statusCode, headers: answer }) => {
         upstreamMs = performance.now() - started;
         res.statusCode = statusCode;
-        copyResponseHeaders(headers, res);
+        copyResponseHeaders(answer, res);
+        const contentType = answer["content-type"] as string | undefined;
         // Event streams: the client should see the status at once, before the first event.
-        if (String(headers["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
-        // The upstream's body is written into `res` as it arrives: a tap on the answer goes here.
-        return res;
+        if (contentType?.startsWith("text/event-stream")) res.flushHeaders();
+        // The upstream's body is written into `res` as it arrives, through the usage tap if any.
+        const tap = target.tap?.(statusCode, contentType);
+        return tap ? new TappedResponse(res, tap) : res;
       },
     );
     // The answer has been written to its end: what observes the end of the answer goes here.

@@ -67,6 +67,11 @@ export function createMetering(deps: MeteringDeps) {
   }
 
   return {
+    /** Whether the route's body is read before forwarding (to estimate and tap its tokens). */
+    readsBody(route: string): boolean {
+      return TOKEN_ROUTES[route] !== undefined;
+    },
+
     /** A request keyward refused after recognising its key (permission, a limit, model access). */
     recordRefused(keyId: string, model: string, at: Date): void {
       record({ keyId, at, model, outcome: "refused" });
