@@ -1,5 +1,13 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  completionWords,
+  createUsageLedger,
+  promptTokensOf,
+  streamUsageMode,
+  type UsageLedger,
+  usageJson,
+} from "./upstream-usage.js";
 
 // A local stand-in for an OpenAI-compatible server (vLLM): models, chat completions (plain and SSE,
 // chunk by chunk), embeddings. It records what it receives so tests can assert what the gateway sent,
@@ -19,6 +27,8 @@ export interface UpstreamStub {
   requests: ReceivedRequest[];
   /** Request-targets whose connection closed before the stub finished answering. */
   aborted: string[];
+  /** Every usage figure it reported, as vLLM would (see upstream-usage.ts). */
+  usage: UsageLedger;
   /** Delays every response's headers by this many ms (0 = answer at once). */
   setDelayMs(ms: number): void;
   /**
@@ -47,6 +57,7 @@ export async function startUpstreamStub(
   const record = options.record ?? true;
   const requests: ReceivedRequest[] = [];
   const aborted: string[] = [];
+  const usage = createUsageLedger();
   let delayMs = 0;
   let hold: { sent: () => void; gate: Promise<void> } | undefined;
   let counter = 0;
@@ -121,7 +132,7 @@ export async function startUpstreamStub(
             index,
             embedding,
           })),
-          usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
+          usage: reportUsage(String(parsed?.model ?? STUB_MODEL), inputs.length, 0, true),
         }),
       );
       return;
@@ -152,7 +163,8 @@ export async function startUpstreamStub(
       return;
     }
     const id = `chatcmpl-${++counter}`;
-    const words = ["Hello", " there", "!"];
+    const words = completionWords(parsed);
+    const prompt = promptTokensOf(parsed);
     if (parsed.stream !== true) {
       json(
         res,
@@ -165,15 +177,30 @@ export async function startUpstreamStub(
           choices: [
             { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: "stop" },
           ],
-          usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+          usage: reportUsage(STUB_MODEL, prompt, words.length, true),
         }),
       );
       return;
     }
-    void streamChat(id, words, res);
+    void streamChat(id, words, prompt, streamUsageMode(parsed), res);
   }
 
-  async function streamChat(id: string, words: string[], res: import("node:http").ServerResponse) {
+  /** The `usage` object to send, kept in the ledger (final: what a complete answer reports). */
+  function reportUsage(model: string, prompt: number, completion: number, final: boolean, record = true) {
+    if (record || final)
+      usage.reported.push({ model, promptTokens: prompt, completionTokens: completion, final });
+    return usageJson(prompt, completion);
+  }
+
+  async function streamChat(
+    id: string,
+    words: string[],
+    prompt: number,
+    mode: { final: boolean; continuous: boolean },
+    res: import("node:http").ServerResponse,
+  ) {
+    let generated = 0;
+    // vLLM's chunk: `usage` only with continuous_usage_stats (the running count), else no such key.
     const chunk = (delta: object, finish: string | null) =>
       `data: ${JSON.stringify({
         id,
@@ -181,19 +208,30 @@ export async function startUpstreamStub(
         created: CREATED,
         model: STUB_MODEL,
         choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+        ...(mode.continuous ? { usage: reportUsage(STUB_MODEL, prompt, generated, false) } : {}),
       })}\n\n`;
+    const say = (word: string) => {
+      generated++;
+      return chunk({ content: word }, null);
+    };
     const held = hold;
     hold = undefined;
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     res.write(chunk({ role: "assistant", content: "" }, null));
-    res.write(chunk({ content: words[0] }, null));
+    res.write(say(words[0] as string));
     if (held) {
       held.sent();
       await held.gate;
     }
     if (res.destroyed) return;
-    for (const word of words.slice(1)) res.write(chunk({ content: word }, null));
+    for (const word of words.slice(1)) res.write(say(word));
     res.write(chunk({}, "stop"));
+    if (mode.final) {
+      const last = { id, object: "chat.completion.chunk", created: CREATED, model: STUB_MODEL, choices: [] };
+      res.write(
+        `data: ${JSON.stringify({ ...last, usage: reportUsage(STUB_MODEL, prompt, generated, true) })}\n\n`,
+      );
+    }
     res.end("data: [DONE]\n\n");
   }
 
@@ -205,6 +243,7 @@ export async function startUpstreamStub(
     port,
     requests,
     aborted,
+    usage,
     setDelayMs(ms) {
       delayMs = ms;
     },
