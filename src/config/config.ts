@@ -59,6 +59,8 @@ export const envSchema = z.object({
   PUBLIC_URL: url.default("http://localhost:3000"),
   // Unset: the bundled console, PUBLIC_URL + /console.
   CONSOLE_URL: url.optional(),
+  // Where the built console is (dist/console unless set): tests build their own copy.
+  CONSOLE_DIR: z.string().min(1).optional(),
   CONSOLE_ORIGINS: commaList.pipe(z.array(url)).default([]),
   UPSTREAM_URL: url.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
@@ -69,6 +71,12 @@ export const envSchema = z.object({
   // Browser origins allowed to call /v1 (CORS); none by default.
   V1_CORS_ORIGINS: commaList.pipe(z.array(url)).default([]),
   PROXY_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
+  // 32 bytes for AES-256-GCM, as 64 hex characters (openssl rand -hex 32); without it, second-factor
+  // enrolment is refused rather than storing secrets unencrypted.
+  TOTP_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes)")
+    .optional(),
   RESEND_API_KEY: z.string().optional(),
   RESEND_BASE_URL: url.optional(),
   EMAIL_FROM: z.string().min(3).default("keyward <no-reply@localhost>"),
@@ -112,12 +120,15 @@ export interface Config {
   sessionCookieSameSite: "lax" | "none";
   consoleUrl: string;
   consoleOrigins: string[];
+  consoleDir: string | undefined;
   upstreamUrl: string;
   upstreamApiKey: string | undefined;
   upstreamTimeoutMs: number;
   upstreams: UpstreamSpec[];
   v1CorsOrigins: string[];
   proxyBodyLimitBytes: number;
+  /** The key that encrypts second-factor secrets at rest; undefined: enrolment is refused. */
+  totpEncryptionKey: Buffer | undefined;
   resendApiKey: string | undefined;
   resendBaseUrl: string | undefined;
   emailFrom: string;
@@ -174,12 +185,14 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       sessionCookieSameSite: sessionCookieSameSite(publicUrl, consoleOrigins),
       consoleUrl: (e.CONSOLE_URL ?? `${publicUrl}/console`).replace(/\/+$/, ""),
       consoleOrigins,
+      consoleDir: e.CONSOLE_DIR,
       upstreamUrl: e.UPSTREAM_URL.replace(/\/+$/, ""),
       upstreamApiKey: e.UPSTREAM_API_KEY,
       upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
       upstreams: chooseUpstreams(e),
       v1CorsOrigins: e.V1_CORS_ORIGINS.map((o) => new URL(o).origin),
       proxyBodyLimitBytes: e.PROXY_BODY_LIMIT_BYTES,
+      totpEncryptionKey: e.TOTP_ENCRYPTION_KEY ? Buffer.from(e.TOTP_ENCRYPTION_KEY, "hex") : undefined,
       resendApiKey: e.RESEND_API_KEY,
       resendBaseUrl: e.RESEND_BASE_URL,
       emailFrom: e.EMAIL_FROM,
