@@ -17,6 +17,8 @@ let stub: UpstreamStub;
 let servers: Array<{ url: string; close(): Promise<void> }>;
 let redis: ReturnType<typeof connectRedis>;
 
+/** The address of web process n (of two). */
+const web = (n: number) => servers[n % 2]?.url ?? "";
 const sdk = (baseURL: string, apiKey: string) =>
   new OpenAI({ apiKey, baseURL: `${baseURL}/v1`, maxRetries: 0 });
 const hello = [{ role: "user" as const, content: "Hello!" }];
@@ -83,7 +85,7 @@ describe("token usage through the openai SDK", () => {
   it("counts a chat completion as the upstream reported it and sends the token headers", async () => {
     const account = await createAccount(env);
     const key = await insertApiKey(env, account.id);
-    const { data, response } = await sdk(servers[0]!.url, key.secret)
+    const { data, response } = await sdk(web(0), key.secret)
       .chat.completions.create({ model: STUB_MODEL, messages: hello })
       .withResponse();
     expect(data.usage).toEqual({ prompt_tokens: 4, total_tokens: 7, completion_tokens: 3 });
@@ -116,7 +118,7 @@ describe("token usage through the openai SDK", () => {
       return out;
     };
     const direct = await chunks(stub.url, "upstream");
-    const through = await chunks(servers[1]!.url, key.secret);
+    const through = await chunks(web(1), key.secret);
     expect(through).toEqual(direct);
     expect(direct.every((c) => (c as { usage?: unknown }).usage === undefined)).toBe(true);
     // keyward asked the upstream for usage on the client's behalf.
@@ -128,7 +130,7 @@ describe("token usage through the openai SDK", () => {
         headers: { "content-type": "application/json", authorization: `Bearer ${auth}` },
         body: JSON.stringify(body),
       });
-    const [bare, proxied] = [await raw(stub.url, "x"), await raw(servers[0]!.url, key.secret)];
+    const [bare, proxied] = [await raw(stub.url, "x"), await raw(web(0), key.secret)];
     expect(sameIds(proxied.text)).toBe(sameIds(bare.text));
     await recorded(key.id, 2);
     await flush();
@@ -153,7 +155,7 @@ describe("token usage through the openai SDK", () => {
       return out;
     };
     const direct = await chunks(stub.url, "upstream");
-    const through = await chunks(servers[0]!.url, key.secret);
+    const through = await chunks(web(0), key.secret);
     expect(through).toEqual(direct);
     expect(through.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 4, completion_tokens: 3 } });
     await recorded(key.id, 1);
@@ -167,7 +169,7 @@ describe("token usage through the openai SDK", () => {
     const messages = [{ role: "user" as const, content: "tell me a long story" }];
     const held = stub.holdNextStream();
     const abortedBefore = stub.aborted.length;
-    const stream = await sdk(servers[1]!.url, key.secret).chat.completions.create({
+    const stream = await sdk(web(1), key.secret).chat.completions.create({
       model: STUB_MODEL,
       messages,
       stream: true,
@@ -201,7 +203,7 @@ describe("token usage through the openai SDK", () => {
     const account = await createAccount(env);
     const key = await insertApiKey(env, account.id);
     const held = stub.holdNextStream();
-    const stream = await sdk(servers[0]!.url, key.secret).chat.completions.create({
+    const stream = await sdk(web(0), key.secret).chat.completions.create({
       model: STUB_MODEL,
       messages: hello,
       stream: true,
@@ -224,14 +226,20 @@ describe("token usage through the openai SDK", () => {
   it("counts refusals and upstream errors by outcome, and a refused key is no longer 'never used'", async () => {
     const account = await createAccount(env);
     const key = await insertApiKey(env, account.id, { permissions: ["chat:read"] });
-    const client = sdk(servers[0]!.url, key.secret);
+    const client = sdk(web(0), key.secret);
     await expect(client.embeddings.create({ model: STUB_MODEL, input: "x" })).rejects.toThrow();
-    await expect(client.chat.completions.create({ model: "boom", messages: hello })).rejects.toThrow();
-    await recorded(key.id, 2);
+    // The upstream refuses a chat without messages (400): an upstream error, under the model asked for.
+    await expect(
+      client.chat.completions.create({ model: STUB_MODEL, messages: "not a list" as never }),
+    ).rejects.toThrow();
+    // A model the upstream does not list (the single UPSTREAM_URL takes every model; it answers 404) is
+    // counted without its client-chosen name.
+    await expect(client.chat.completions.create({ model: "made-up", messages: hello })).rejects.toThrow();
+    await recorded(key.id, 3);
     await flush();
     expect(await usageRow(key.id)).toMatchObject([
-      { model: "", refused: 1, answered: 0 },
-      { model: "boom", upstream_errors: 1, answered: 0, prompt_tokens: 0 },
+      { model: "", refused: 1, upstream_errors: 1, answered: 0 },
+      { model: STUB_MODEL, upstream_errors: 1, answered: 0, prompt_tokens: 0 },
     ]);
     const [row] = await env.database.sql<{ last_used_at: string | null }[]>`
       select last_used_at from api_keys where id = ${key.id}`;
@@ -248,7 +256,7 @@ describe("token limits", () => {
     const estimate = Math.ceil(Buffer.byteLength(JSON.stringify(request)) / 4) + 3;
     const results = await Promise.allSettled(
       Array.from({ length: 24 }, (_, i) =>
-        sdk(servers[i % 2]!.url, key.secret)
+        sdk(web(i % 2), key.secret)
           .chat.completions.create(request)
           .withResponse(),
       ),
@@ -285,7 +293,7 @@ describe("totals", () => {
     const key = await insertApiKey(env, account.id);
     const before = stub.usage.reported.length;
     for (let i = 0; i < 6; i++) {
-      const client = sdk(servers[i % 2]!.url, key.secret);
+      const client = sdk(web(i % 2), key.secret);
       const messages = [{ role: "user" as const, content: `question number ${i} ${"word ".repeat(i)}` }];
       if (i % 3 === 0)
         await client.chat.completions.create({ model: STUB_MODEL, messages, max_tokens: 5 + i });

@@ -67,8 +67,14 @@ describe("one script call per event-loop turn", () => {
     batch.noteUse("key_c", new Date(day));
     batch.noteUse("key_b", new Date(Date.parse("2026-03-11T00:00:02.000Z")));
     // Finished requests' counts, summed per field; a refund to a window that exists, and one that does not.
-    batch.addUsage([["c:key_b:2026-03-10", 1], ["m:key_b:2026-03-10:p:m", 7]]);
-    batch.addUsage([["c:key_b:2026-03-10", 1], ["m:key_b:2026-03-10:p:m", 5]]);
+    batch.addUsage([
+      ["c:key_b:2026-03-10", 1],
+      ["m:key_b:2026-03-10:p:m", 7],
+    ]);
+    batch.addUsage([
+      ["c:key_b:2026-03-10", 1],
+      ["m:key_b:2026-03-10:p:m", 5],
+    ]);
     batch.adjustWindow(`${env.prefix}:ratelimit:key_other`, -1);
     batch.adjustWindow(`${env.prefix}:tokens:key_gone:0`, -50);
     const [live, dead, liveAgain, first, second, other, third] = await results;

@@ -131,6 +131,7 @@ describe("request meter", () => {
       keyId: "key_m1",
       tokenLimit: 10_000,
       route: "/v1/chat/completions",
+      model: "llama",
       body: body({ model: "llama", stream: true, max_tokens: 50, messages: [] }),
       at,
     });
@@ -163,6 +164,7 @@ describe("request meter", () => {
       keyId: "key_m2",
       tokenLimit: 10_000,
       route: "/v1/chat/completions",
+      model: "llama",
       body: sent,
       at,
     });
@@ -184,6 +186,7 @@ describe("request meter", () => {
       keyId: "key_m3",
       tokenLimit: 100,
       route: "/v1/embeddings",
+      model: "llama",
       body: body({ model: "llama", input: "y".repeat(500) }),
       at,
     });
@@ -192,6 +195,7 @@ describe("request meter", () => {
       keyId: "key_m3",
       tokenLimit: 100,
       route: "/v1/embeddings",
+      model: "llama",
       body: body({ model: "llama", input: "z" }),
       at,
     });

@@ -1,41 +1,49 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
 import { AppError } from "../errors/app-error.js";
-import type { TokenDecision } from "../token-limits/token-limit.js";
-import { type InspectedBody, inspectBody, readBody } from "../upstreams/request-body.js";
+import { clientIpReader } from "../http/client-ip.js";
 import { type Ablation, inMemoryBatch } from "./ablation.js";
 import { extractApiKey } from "./api-key.js";
 import type { GatewayDeps } from "./deps.js";
-import {
-  type ClientGone,
-  createUpstream,
-  declaresTooLarge,
-  forwardToUpstream,
-  tooLargeError,
-} from "./forward.js";
+import type { ClientGone } from "./forward.js";
+import { createModelForwarding } from "./forward-by-model.js";
 import { createHotPathBatch, type HotPathBatch } from "./hot-path-batch.js";
 import { createKeyAuthenticator } from "./key-authenticator.js";
 import type { KeyRecord } from "./key-records.js";
-import { createMetering, type RequestMeter } from "./metering.js";
+import { createMetering } from "./metering.js";
 import { createKeyRateLimiter, retryAfterSeconds, setRateLimitHeaders } from "./rate-limit.js";
 import { type ForwardRoute, resolveV1Route, routeRefusal } from "./routes.js";
-import { createTokenLimiter, setTokenLimitHeaders } from "./token-limiter.js";
+import { createTokenLimiter } from "./token-limiter.js";
+import { createModelAnswers } from "./v1-models.js";
 
 // One /v1 request, in order: the route must be in the table (404/405, no I/O); the key must be
 // present, well formed and live (401; 503 only when it cannot be checked); its rate limit is taken
-// (429) and its permission for the route checked (403); the body's declared size is checked (413);
-// on routes that spend tokens the body is read and the key's tokens reserved (429); then the request
-// is forwarded to the upstream and its answer streamed back, through the usage tap where metered.
-// Every request whose key was recognised is recorded once (metering.ts), refused ones included.
+// (429) and its permission for the route checked (403). The model list is answered from memory; any
+// other route's body is read (413 past the limit) for its model (400 without one; 404 for a model
+// nobody serves or the key may not use), its tokens reserved where the route spends them (429), and
+// the request is forwarded to an upstream serving that model, its answer streamed back (through the
+// usage tap where metered). Every request whose key was recognised is recorded once, with its outcome
+// and tokens (metering.ts), refused ones included, and moves the key's last-used time.
 
 const INVALID_KEY_MESSAGE = "Invalid API key provided";
 const NO_PERMISSION_MESSAGE = "API key doesn't have permission for this endpoint";
 
+/** Who asked for what and who served it, as far as known: for the access line and the metrics. */
+export interface Attribution {
+  keyId?: string;
+  accountId?: string;
+  model?: string;
+  /** The label of the upstream that served (or failed) the request. */
+  upstream?: string;
+}
+
 /** What happened to one /v1 request; `route` is the route's pattern once the target is in the table. */
-export type GatewayOutcome =
-  | { kind: "forwarded"; route: string; upstreamMs: number }
-  | { kind: "client_aborted"; route: string; upstreamMs: number | undefined }
-  | { kind: "refused"; route: string | undefined; error: AppError };
+export type GatewayOutcome = Attribution &
+  (
+    | { kind: "forwarded"; route: string; upstreamMs: number | undefined }
+    | { kind: "client_aborted"; route: string; upstreamMs: number | undefined }
+    | { kind: "refused"; route: string | undefined; error: AppError }
+  );
 
 export interface Gateway {
   /**
@@ -71,7 +79,14 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     limiter: createTokenLimiter(batch, deps.config.redisPrefix),
     now: () => deps.clock.now().getTime(),
   });
-  const upstream = createUpstream(deps.config);
+  const models = createModelAnswers(deps.upstreams.registry);
+  const forwardByModel = createModelForwarding({
+    upstreams: deps.upstreams,
+    logger: deps.logger,
+    bodyLimitBytes: deps.config.proxyBodyLimitBytes,
+    clientIp: clientIpReader(deps.config.trustProxyHops),
+    metering,
+  });
 
   /** The key: present, live, within its rate limit (whose headers are set), allowed on the route. */
   async function admit(req: IncomingMessage, res: ServerResponse, route: ForwardRoute): Promise<Admission> {
@@ -136,79 +151,47 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       }
       const refused = (error: AppError): GatewayOutcome => ({ kind: "refused", route: route.pattern, error });
 
-      let key: { record: KeyRecord; at: Date } | undefined;
+      let key: KeyRecord | undefined;
+      let at = deps.clock.now();
       if (!ablation.auth) {
         const admission = await admit(req, res, route);
         if (!admission.ok) {
-          if (admission.key && admission.at) metering.recordRefused(admission.key.id, "", admission.at);
+          if (admission.key && admission.at) metering.record(admission.key.id, "", admission.at, "refused");
           return refused(admission.error);
         }
-        key = { record: admission.key, at: admission.at };
+        key = admission.key;
+        at = admission.at;
       }
-      const tooLarge = () => {
-        if (key) metering.recordRefused(key.record.id, "", key.at);
-        return refused(tooLargeError(upstream.bodyLimitBytes));
-      };
+      const who: Attribution = key ? { keyId: key.id, accountId: key.accountId } : {};
 
-      // The body: only its declared size is looked at here; unless it is metered, it is streamed.
-      if (declaresTooLarge(req.headers, upstream.bodyLimitBytes)) return tooLarge();
-      let meter: RequestMeter | undefined;
-      if (key) {
-        let body: InspectedBody | undefined;
-        if (metering.readsBody(route.pattern)) {
-          const read = await readBody(req, upstream.bodyLimitBytes);
-          if (!read.ok && read.reason === "too_large") return tooLarge();
-          if (!read.ok) return { kind: "client_aborted", route: route.pattern, upstreamMs: undefined };
-          body = bodyFacts(read.raw, req.headers["content-type"]);
-        }
-        const metered = await metering.admit({
-          keyId: key.record.id,
-          tokenLimit: key.record.tokenLimitPerMinute,
+      if (route.answer !== "upstream") {
+        const allowed = key?.models ?? null;
+        const error =
+          route.answer === "model_list"
+            ? await models.list(res, allowed)
+            : await models.get(res, route.modelId ?? "", allowed);
+        if (key) metering.record(key.id, "", at, error ? "refused" : "answered");
+        if (error) return { ...who, ...refused(error), model: route.modelId };
+        return {
+          ...who,
+          kind: "forwarded",
           route: route.pattern,
-          body,
-          at: key.at,
-        });
-        const decision = metered.ok ? metered.meter.decision : metered.decision;
-        if (decision) setTokenLimitHeaders(res, decision);
-        if (!metered.ok) return refused(tokenLimitError(metered.decision));
-        meter = metered.meter;
+          upstreamMs: undefined,
+          model: route.modelId,
+        };
       }
 
-      // The upstream (there is one) and the forwarding; resolves at the end of the answer.
-      const result = await forwardToUpstream(upstream, req, res, {
-        path: route.upstreamPath,
+      const forwarded = await forwardByModel(req, res, {
+        upstreamPath: route.upstreamPath,
         requestId,
         gone,
-        body: meter?.body,
-        tap: meter?.tap,
+        key,
+        at,
+        route: route.pattern,
       });
-      meter?.finish(
-        result.outcome === "ok"
-          ? "complete"
-          : result.outcome === "failed"
-            ? "upstream_failed"
-            : "client_aborted",
-      );
-      if (result.outcome === "failed") return refused(result.error);
-      if (result.outcome === "client_aborted") {
-        return { kind: "client_aborted", route: route.pattern, upstreamMs: result.upstreamMs };
-      }
-      return { kind: "forwarded", route: route.pattern, upstreamMs: result.upstreamMs };
+      return { ...who, ...forwarded, route: route.pattern };
     },
   };
-}
-
-/** What metering needs from a body; one it cannot read is forwarded as sent and counted without a model. */
-function bodyFacts(raw: Buffer, contentType: string | undefined): InspectedBody {
-  const inspected = inspectBody(raw, contentType);
-  if (inspected.ok) return inspected.body;
-  return { raw, model: "", json: undefined, stream: false, maxOutputTokens: undefined };
-}
-
-function tokenLimitError(decision: TokenDecision): AppError {
-  const retryAfter = Math.max(1, Math.ceil(decision.msBeforeReset / 1000));
-  const message = `Rate limit reached: ${decision.limit} tokens per minute for this API key. Retry in ${retryAfter} s.`;
-  return new AppError("rate_limit_exceeded", message, { headers: { "retry-after": String(retryAfter) } });
 }
 
 /** The per-turn batch, on the hot path's own Redis connection (which follows the app's). */

@@ -181,5 +181,3 @@ export function createKeyAuthenticator(
     },
   };
 }
-
-export type KeyAuthenticator = ReturnType<typeof createKeyAuthenticator>;

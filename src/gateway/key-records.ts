@@ -8,6 +8,8 @@ export interface KeyRecord {
   id: string;
   accountId: string;
   permissions: ReadonlySet<Permission>;
+  /** The model ids the key may use; null for every model. */
+  models: ReadonlySet<string> | null;
   limitPerMinute: number;
   /** Tokens per minute: the key's own limit or its tier's. */
   tokenLimitPerMinute: number;
@@ -22,6 +24,7 @@ interface KeyRow {
   id: string;
   account_id: string;
   permissions: string[];
+  models: string[] | null;
   rate_limit_per_minute: number | null;
   token_limit_per_minute: number | null;
   expires_at_ms: number | null;
@@ -41,7 +44,7 @@ export async function findKeyRecordByHash(
   tierTokenLimits: TierLimits,
 ): Promise<KeyRecord | null> {
   const rows = await sql<KeyRow[]>`
-    select k.id, k.account_id, k.permissions, k.rate_limit_per_minute, k.token_limit_per_minute,
+    select k.id, k.account_id, k.permissions, k.models, k.rate_limit_per_minute, k.token_limit_per_minute,
            (extract(epoch from k.expires_at) * 1000)::float8 as expires_at_ms,
            (extract(epoch from k.revoked_at) * 1000)::float8 as revoked_at_ms,
            a.tier, a.disabled_at is not null as disabled
@@ -53,6 +56,7 @@ export async function findKeyRecordByHash(
     id: row.id,
     accountId: row.account_id,
     permissions: new Set(row.permissions as Permission[]),
+    models: row.models === null ? null : new Set(row.models),
     limitPerMinute: effectiveRateLimit(row.rate_limit_per_minute, tierLimits[row.tier]),
     tokenLimitPerMinute: effectiveRateLimit(row.token_limit_per_minute, tierTokenLimits[row.tier]),
     expiresAtMs: row.expires_at_ms,

@@ -25,7 +25,8 @@ const TOKEN_ROUTES: Record<string, { generates: boolean; streamOptions: boolean 
 
 const BYTES_PER_TOKEN = 4;
 
-export type MeterEnd = "complete" | "client_aborted" | "upstream_failed";
+/** How the answer ended: "refused" when keyward answered instead (no replica free, say). */
+export type MeterEnd = "complete" | "client_aborted" | "upstream_failed" | "refused";
 
 export interface RequestMeter {
   /** The token decision, for the x-ratelimit-*-tokens headers; undefined on routes without tokens. */
@@ -67,14 +68,12 @@ export function createMetering(deps: MeteringDeps) {
   }
 
   return {
-    /** Whether the route's body is read before forwarding (to estimate and tap its tokens). */
-    readsBody(route: string): boolean {
-      return TOKEN_ROUTES[route] !== undefined;
-    },
-
-    /** A request keyward refused after recognising its key (permission, a limit, model access). */
-    recordRefused(keyId: string, model: string, at: Date): void {
-      record({ keyId, at, model, outcome: "refused" });
+    /**
+     * A request that spends no tokens, or that keyward refused after recognising its key (permission,
+     * a limit, its body, model access): counted by outcome only.
+     */
+    record(keyId: string, model: string, at: Date, outcome: RequestOutcome): void {
+      record({ keyId, at, model, outcome });
     },
 
     async admit(input: {
@@ -83,11 +82,13 @@ export function createMetering(deps: MeteringDeps) {
       /** The route's pattern, as the route table names it. */
       route: string;
       body: InspectedBody | undefined;
+      /** The model to count it under ('' for none, or one nobody serves). */
+      model: string;
       at: Date;
     }): Promise<MeterAdmission> {
       const spec = TOKEN_ROUTES[input.route];
       const body = input.body;
-      const model = body?.model ?? "";
+      const model = input.model;
       // A multipart body's bytes are audio, not a prompt's text.
       const promptBytes = body?.json ? body.raw.length : 0;
       let reservation: TokenReservation | undefined;
@@ -123,7 +124,7 @@ export function createMetering(deps: MeteringDeps) {
         finish(end) {
           if (finished) return;
           finished = true;
-          const failed = end === "upstream_failed" || status >= 400;
+          const failed = end === "upstream_failed" || (end !== "refused" && status >= 400);
           const usage = tap?.usage();
           let promptTokens = usage?.promptTokens ?? 0;
           const completionTokens = usage?.completionTokens ?? 0;
@@ -135,7 +136,7 @@ export function createMetering(deps: MeteringDeps) {
             keyId: input.keyId,
             at: input.at,
             model,
-            outcome: failed ? "upstream_error" : "answered",
+            outcome: end === "refused" ? "refused" : failed ? "upstream_error" : "answered",
             promptTokens,
             completionTokens,
             usageReported: !spec || usage !== undefined,
