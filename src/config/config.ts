@@ -2,7 +2,9 @@ import { getNextMillis } from "bullmq";
 import { z } from "zod";
 
 // The environment is parsed once per process, at its entry point; everything else receives the typed
-// Config. Units are in the names so that a reader never has to guess them.
+// Config. Each variable is written once, in envSchema: its config name is its own name in camelCase
+// (DATABASE_POOL_MAX: databasePoolMax), and the Config type is derived from the schema. Units are in
+// the names so that a reader never has to guess them.
 
 const commaList = z.string().transform((s) =>
   s
@@ -12,6 +14,8 @@ const commaList = z.string().transform((s) =>
 );
 
 const url = z.url({ protocol: /^https?$/ });
+// Base URLs are stored without a trailing slash so that paths can be appended with one.
+const baseUrl = url.transform((u) => u.replace(/\/+$/, ""));
 const positiveInt = z.coerce.number().int().positive();
 
 // Parsed as the worker's schedulers will parse it (BullMQ's cron parser), so a schedule that would
@@ -48,10 +52,12 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,40}$/)
     .default("keyward"),
-  PUBLIC_URL: url.default("http://localhost:3000"),
-  CONSOLE_URL: url.default("http://localhost:5173"),
-  CONSOLE_ORIGINS: commaList.pipe(z.array(url)).default(["http://localhost:5173"]),
-  UPSTREAM_URL: url.default("http://127.0.0.1:8000"),
+  PUBLIC_URL: baseUrl.default("http://localhost:3000"),
+  CONSOLE_URL: baseUrl.default("http://localhost:5173"),
+  CONSOLE_ORIGINS: commaList
+    .pipe(z.array(url.transform((u) => new URL(u).origin)))
+    .default(["http://localhost:5173"]),
+  UPSTREAM_URL: baseUrl.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
   PROXY_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
@@ -76,41 +82,31 @@ export const envSchema = z.object({
   WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
 });
 
-export type Env = z.input<typeof envSchema>;
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}`
+  : Lowercase<S>;
+type CamelCased<T> = { [K in keyof T as CamelCase<K & string>]: T[K] };
 
-export interface Config {
-  nodeEnv: string;
-  port: number;
-  databaseUrl: string;
-  databaseSsl: "auto" | "off" | "no-verify" | "verify";
-  databasePoolMax: number;
-  redisUrl: string;
-  redisTlsRejectUnauthorized: boolean;
-  redisPrefix: string;
-  publicUrl: string;
-  secureCookies: boolean;
-  consoleUrl: string;
-  consoleOrigins: string[];
-  upstreamUrl: string;
-  upstreamApiKey: string | undefined;
-  upstreamTimeoutMs: number;
-  proxyBodyLimitBytes: number;
-  resendApiKey: string | undefined;
-  resendBaseUrl: string | undefined;
-  emailFrom: string;
-  rateLimitsPerMinute: { free: number; pro: number; enterprise: number };
-  lastUsedFlushMs: number;
-  rotationReminderCron: string;
-  purgeCron: string;
-  sessionTtlHours: number;
-  sessionIdleHours: number;
-  trustProxyHops: number;
-  metricsToken: string | undefined;
-  logLevel: string;
-  shutdownTimeoutMs: number;
-  workerConcurrency: number;
-  workerLockDurationMs: number;
+function camelCased<T extends Record<string, unknown>>(env: T): CamelCased<T> {
+  const entries = Object.entries(env).map(([name, value]) => [
+    name.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+    value,
+  ]);
+  return Object.fromEntries(entries) as CamelCased<T>;
 }
+
+/** The variables whose config differs from their camelCased name: grouped, renamed or derived. */
+const configSchema = envSchema.transform(
+  ({ TRUST_PROXY, RATE_LIMIT_FREE, RATE_LIMIT_PRO, RATE_LIMIT_ENTERPRISE, ...plain }) => ({
+    ...camelCased(plain),
+    secureCookies: plain.PUBLIC_URL.startsWith("https:"),
+    // A number of hops, as express's "trust proxy" reads it.
+    trustProxyHops: TRUST_PROXY,
+    rateLimitsPerMinute: { free: RATE_LIMIT_FREE, pro: RATE_LIMIT_PRO, enterprise: RATE_LIMIT_ENTERPRISE },
+  }),
+);
+
+export type Config = z.output<typeof configSchema>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
 
@@ -118,53 +114,13 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; message: 
 export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
   // An empty string means "unset" for optional values, as Heroku's config UI leaves them.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = configSchema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? "environment");
     return { ok: false, message: `invalid configuration: ${name}: ${issue?.message ?? "invalid"}` };
   }
-  const e = parsed.data;
-  return {
-    ok: true,
-    config: {
-      nodeEnv: e.NODE_ENV,
-      port: e.PORT,
-      databaseUrl: e.DATABASE_URL,
-      databaseSsl: e.DATABASE_SSL,
-      databasePoolMax: e.DATABASE_POOL_MAX,
-      redisUrl: e.REDIS_URL,
-      redisTlsRejectUnauthorized: e.REDIS_TLS_REJECT_UNAUTHORIZED,
-      redisPrefix: e.REDIS_PREFIX,
-      publicUrl: e.PUBLIC_URL.replace(/\/+$/, ""),
-      secureCookies: e.PUBLIC_URL.startsWith("https:"),
-      consoleUrl: e.CONSOLE_URL.replace(/\/+$/, ""),
-      consoleOrigins: e.CONSOLE_ORIGINS.map((o) => new URL(o).origin),
-      upstreamUrl: e.UPSTREAM_URL.replace(/\/+$/, ""),
-      upstreamApiKey: e.UPSTREAM_API_KEY,
-      upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
-      proxyBodyLimitBytes: e.PROXY_BODY_LIMIT_BYTES,
-      resendApiKey: e.RESEND_API_KEY,
-      resendBaseUrl: e.RESEND_BASE_URL,
-      emailFrom: e.EMAIL_FROM,
-      rateLimitsPerMinute: {
-        free: e.RATE_LIMIT_FREE,
-        pro: e.RATE_LIMIT_PRO,
-        enterprise: e.RATE_LIMIT_ENTERPRISE,
-      },
-      lastUsedFlushMs: e.LAST_USED_FLUSH_MS,
-      rotationReminderCron: e.ROTATION_REMINDER_CRON,
-      purgeCron: e.PURGE_CRON,
-      sessionTtlHours: e.SESSION_TTL_HOURS,
-      sessionIdleHours: e.SESSION_IDLE_HOURS,
-      trustProxyHops: e.TRUST_PROXY,
-      metricsToken: e.METRICS_TOKEN,
-      logLevel: e.LOG_LEVEL,
-      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-      workerConcurrency: e.WORKER_CONCURRENCY,
-      workerLockDurationMs: e.WORKER_LOCK_DURATION_MS,
-    },
-  };
+  return { ok: true, config: parsed.data };
 }
 
 /** For entry points: parse process.env or print one line naming the variable and exit 1. */
