@@ -4,7 +4,8 @@ import { auditEvents } from "../src/db/schema.js";
 import { processEmailJob } from "../src/email/email-jobs.js";
 import { manualClock } from "../src/time/clock.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
-import { type ResendStub, startResendStub, tokenFromEmail, waitFor } from "./support/resend-stub.js";
+import { type ResendStub, startResendStub, tokenFromEmail } from "./support/resend-stub.js";
+import { waitFor } from "./support/wait-for.js";
 
 // End to end through the worker: the web queues, the worker sends through the Resend stand-in, and the
 // test reads the token out of the recorded email, as a user would click it.
@@ -39,7 +40,10 @@ async function signUp(email: string, password = PASSWORD) {
 }
 
 async function emailTo(address: string, page: "verify-email" | "reset-password", nth = 1) {
-  const email = await waitFor(() => stub.delivered.filter((e) => e.to === address)[nth - 1]);
+  const email = await waitFor(
+    `email ${nth} to ${address}`,
+    () => stub.delivered.filter((e) => e.to === address)[nth - 1],
+  );
   return tokenFromEmail(email, page);
 }
 

@@ -6,7 +6,7 @@ import { processMaintenanceJob, routeEmailJobs } from "../src/worker/maintenance
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv, type TestWorker } from "./support/harness.js";
 import { type ResendStub, startResendStub } from "./support/resend-stub.js";
-import { waitFor } from "./support/worker-keys.js";
+import { waitFor } from "./support/wait-for.js";
 
 // Reminder runs are driven explicitly with a manual clock; the emails go through a real worker (BullMQ
 // on real Redis) to a local Resend stand-in that records what it receives.

@@ -26,8 +26,6 @@ export interface UpstreamStub {
    * chunk is written; `release()` lets the rest of the stream go.
    */
   holdNextStream(): { firstChunkSent: Promise<void>; release(): void };
-  /** Polls (bounded) until the predicate holds; throws after `timeoutMs`. */
-  waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -219,13 +217,6 @@ export async function startUpstreamStub(
       });
       hold = { sent, gate };
       return { firstChunkSent, release };
-    },
-    async waitFor(predicate, timeoutMs = 5_000) {
-      const until = Date.now() + timeoutMs;
-      while (!predicate()) {
-        if (Date.now() > until) throw new Error("condition not met in time");
-        await new Promise((r) => setTimeout(r, 10));
-      }
     },
     close: () =>
       new Promise<void>((resolve) => {
