@@ -10,7 +10,7 @@ import {
   hashSecret,
   isWellFormedApiKey,
   randomBase62,
-} from "../src/secrets/secrets.js";
+} from "../../src/secrets/secrets.js";
 
 const KEY_SHAPE = /^sk-srt-[A-Za-z0-9]{32}$/;
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
