@@ -57,3 +57,62 @@ describe("OpenAPI document and docs page", () => {
     await request(web.app).get("/admin/docs/assets/constructor").expect(404);
   });
 });
+
+describe("OpenAPI document for generated clients", () => {
+  type Operation = {
+    operationId?: string;
+    tags?: string[];
+    security?: Record<string, string[]>[];
+    requestBody?: { required?: boolean };
+    responses: Record<string, { content?: { "application/json": { schema: Schema } } }>;
+  };
+  type Schema = { properties?: Record<string, Schema>; enum?: string[]; $ref?: string };
+
+  it("names every operation, tags it, and requires the bodies the routes require", async () => {
+    const res = await request(web.app).get("/admin/openapi.json").expect(200);
+    const paths = res.body.paths as Record<string, Record<string, Operation>>;
+    const ids = new Set<string>();
+    for (const [path, ops] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        expect(op.operationId, `${method} ${path}`).toMatch(/^[a-z][A-Za-z]+$/);
+        expect(ids.has(op.operationId as string)).toBe(false);
+        ids.add(op.operationId as string);
+        expect(op.tags?.length, `${method} ${path} tags`).toBeGreaterThan(0);
+      }
+    }
+    expect(paths["/admin/keys"]?.post?.requestBody?.required).toBe(true);
+    expect(paths["/admin/keys/{id}"]?.patch?.requestBody?.required).toBe(true);
+    expect(paths["/admin/accounts"]?.post?.requestBody?.required).toBe(true);
+    expect(paths["/admin/keys"]?.get?.tags).toEqual(["keys"]);
+    expect(paths["/admin/audit-events"]?.get?.tags).toEqual(["audit-events"]);
+    expect(paths["/admin/permissions"]?.get?.tags).toEqual(["permissions"]);
+    expect(paths["/admin/keys"]?.get?.security).toEqual([{ session: [] }, { sessionCookie: [] }]);
+    expect(res.body.components.securitySchemes.sessionCookie).toMatchObject({
+      type: "apiKey",
+      in: "cookie",
+      name: "keyward_session",
+    });
+  });
+
+  it("lists each response's error codes as an enum, rotate's 409 key_rotated included", async () => {
+    const res = await request(web.app).get("/admin/openapi.json").expect(200);
+    const rotate = res.body.paths["/admin/keys/{id}/rotate"].post as Operation;
+    const codeOf = (status: string) =>
+      rotate.responses[status]?.content?.["application/json"].schema.properties?.error?.properties?.code
+        ?.enum;
+    expect(codeOf("409")).toEqual(expect.arrayContaining(["key_revoked", "key_expired", "key_rotated"]));
+    expect(codeOf("404")).toEqual(["not_found"]);
+    expect(codeOf("401")).toEqual(["session_required"]);
+    expect(codeOf("403")).toEqual(["csrf_rejected"]);
+  });
+
+  it("has the account schema once, as a component, and documents the pages the emails link to", async () => {
+    const res = await request(web.app).get("/admin/openapi.json").expect(200);
+    expect(res.body.components.schemas.Account.required).toContain("email_verified");
+    const text = JSON.stringify(res.body.paths);
+    expect(text.match(/"email_verified"/g)).toBeNull();
+    expect(text).toContain('"$ref":"#/components/schemas/Account"');
+    expect(res.body.info.description).toContain("/verify-email?token=");
+    expect(res.body.info.description).toContain("/reset-password?token=");
+  });
+});

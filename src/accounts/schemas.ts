@@ -29,11 +29,13 @@ export const ChangePasswordBody = z.strictObject({
   new_password: password,
 });
 
-export const AccountSchema = z.object({
-  id: z.string(),
-  email: z.string(),
-  email_verified: z.boolean(),
-  tier: z.enum(["free", "pro", "enterprise"]),
-  rotation_reminder_days: z.number().int(),
-  created_at: z.string(),
-});
+export const AccountSchema = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    email_verified: z.boolean(),
+    tier: z.enum(["free", "pro", "enterprise"]),
+    rotation_reminder_days: z.number().int(),
+    created_at: z.string(),
+  })
+  .meta({ id: "Account" });

@@ -52,22 +52,20 @@ function plainIp(ip: string): string {
   return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
 }
 
-function sessionCookieOptions(config: Pick<Config, "secureCookies">): CookieOptions {
+type CookieConfig = Pick<Config, "secureCookies" | "sessionCookieSameSite">;
+
+function sessionCookieOptions(config: CookieConfig): CookieOptions {
   // HttpOnly: scripts never see the token. SameSite=Lax: not sent on cross-site POSTs (CSRF is also
-  // checked by Origin). Secure whenever the public URL is https.
-  return { httpOnly: true, sameSite: "lax", path: "/", secure: config.secureCookies };
+  // checked by Origin); None only when a listed console is on another site, or its calls would carry
+  // no session (config/cookie-site.ts). Secure whenever the public URL is https.
+  return { httpOnly: true, sameSite: config.sessionCookieSameSite, path: "/", secure: config.secureCookies };
 }
 
-export function setSessionCookie(
-  res: Response,
-  config: Pick<Config, "secureCookies">,
-  token: string,
-  expiresAt: Date,
-): void {
+export function setSessionCookie(res: Response, config: CookieConfig, token: string, expiresAt: Date): void {
   res.cookie(SESSION_COOKIE, token, { ...sessionCookieOptions(config), expires: expiresAt });
 }
 
-export function clearSessionCookie(res: Response, config: Pick<Config, "secureCookies">): void {
+export function clearSessionCookie(res: Response, config: CookieConfig): void {
   res.clearCookie(SESSION_COOKIE, sessionCookieOptions(config));
 }
 

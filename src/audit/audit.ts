@@ -8,6 +8,7 @@ export type AuditAction =
   | "password.reset"
   | "key.created"
   | "key.renamed"
+  | "key.models_changed"
   | "key.rotated"
   | "key.revoked";
 

@@ -1,5 +1,12 @@
 import { getNextMillis } from "bullmq";
 import { z } from "zod";
+import {
+  chooseUpstreams,
+  parseUpstreamsJson,
+  readUpstreamsFile,
+  upstreamListSetting,
+} from "../upstreams/upstream-config.js";
+import { sessionCookieSameSite } from "./cookie-site.js";
 
 // The environment is parsed once per process, at its entry point; everything else receives the typed
 // Config. Each variable is written once, in envSchema: its config name is its own name in camelCase
@@ -14,8 +21,9 @@ const commaList = z.string().transform((s) =>
 );
 
 const url = z.url({ protocol: /^https?$/ });
-// Base URLs are stored without a trailing slash so that paths can be appended with one.
+// Base URLs are kept without a trailing slash so that paths can be appended with one.
 const baseUrl = url.transform((u) => u.replace(/\/+$/, ""));
+const origins = commaList.pipe(z.array(url.transform((u) => new URL(u).origin)));
 const positiveInt = z.coerce.number().int().positive();
 
 // Parsed as the worker's schedulers will parse it (BullMQ's cron parser), so a schedule that would
@@ -53,13 +61,17 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,40}$/)
     .default("keyward"),
   PUBLIC_URL: baseUrl.default("http://localhost:3000"),
-  CONSOLE_URL: baseUrl.default("http://localhost:5173"),
-  CONSOLE_ORIGINS: commaList
-    .pipe(z.array(url.transform((u) => new URL(u).origin)))
-    .default(["http://localhost:5173"]),
+  // Unset: the bundled console, PUBLIC_URL + /console.
+  CONSOLE_URL: baseUrl.optional(),
+  CONSOLE_ORIGINS: origins.default([]),
   UPSTREAM_URL: baseUrl.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
+  // Several upstreams routed by model (see src/upstreams/upstream-config.ts); UPSTREAM_URL otherwise.
+  UPSTREAMS: upstreamListSetting(parseUpstreamsJson).optional(),
+  UPSTREAMS_FILE: upstreamListSetting((path) => readUpstreamsFile(path)).optional(),
+  // Browser origins allowed to call /v1 (CORS); none by default.
+  V1_CORS_ORIGINS: origins.default([]),
   PROXY_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
   RESEND_API_KEY: z.string().optional(),
   RESEND_BASE_URL: url.optional(),
@@ -96,15 +108,39 @@ function camelCased<T extends Record<string, unknown>>(env: T): CamelCased<T> {
 }
 
 /** The variables whose config differs from their camelCased name: grouped, renamed or derived. */
-const configSchema = envSchema.transform(
-  ({ TRUST_PROXY, RATE_LIMIT_FREE, RATE_LIMIT_PRO, RATE_LIMIT_ENTERPRISE, ...plain }) => ({
-    ...camelCased(plain),
-    secureCookies: plain.PUBLIC_URL.startsWith("https:"),
-    // A number of hops, as express's "trust proxy" reads it.
-    trustProxyHops: TRUST_PROXY,
-    rateLimitsPerMinute: { free: RATE_LIMIT_FREE, pro: RATE_LIMIT_PRO, enterprise: RATE_LIMIT_ENTERPRISE },
-  }),
-);
+const configSchema = envSchema
+  .superRefine((e, ctx) => {
+    if (e.UPSTREAMS && e.UPSTREAMS_FILE) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["UPSTREAMS"],
+        message: "set UPSTREAMS or UPSTREAMS_FILE, not both",
+      });
+    }
+  })
+  .transform(
+    ({
+      TRUST_PROXY,
+      RATE_LIMIT_FREE,
+      RATE_LIMIT_PRO,
+      RATE_LIMIT_ENTERPRISE,
+      UPSTREAMS,
+      UPSTREAMS_FILE,
+      CONSOLE_URL,
+      ...plain
+    }) => ({
+      ...camelCased(plain),
+      // PUBLIC_URL's origin: the bundled console and the docs page call from it.
+      publicOrigin: new URL(plain.PUBLIC_URL).origin,
+      secureCookies: plain.PUBLIC_URL.startsWith("https:"),
+      sessionCookieSameSite: sessionCookieSameSite(plain.PUBLIC_URL, plain.CONSOLE_ORIGINS),
+      consoleUrl: CONSOLE_URL ?? `${plain.PUBLIC_URL}/console`,
+      upstreams: chooseUpstreams({ ...plain, UPSTREAMS, UPSTREAMS_FILE }),
+      // A number of hops, as express's "trust proxy" reads it.
+      trustProxyHops: TRUST_PROXY,
+      rateLimitsPerMinute: { free: RATE_LIMIT_FREE, pro: RATE_LIMIT_PRO, enterprise: RATE_LIMIT_ENTERPRISE },
+    }),
+  );
 
 export type Config = z.output<typeof configSchema>;
 

@@ -97,6 +97,8 @@ export const apiKeys = pgTable(
     last4: text("last4").notNull(),
     permissions: text("permissions").array().notNull(),
     rateLimitPerMinute: integer("rate_limit_per_minute"),
+    // The model ids the key may use; null for every model.
+    models: text("models").array(),
     createdAt: ts("created_at").notNull().defaultNow(),
     lastUsedAt: ts("last_used_at"),
     expiresAt: ts("expires_at"),

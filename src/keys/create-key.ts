@@ -15,6 +15,8 @@ export interface NewKeyInput {
   permissions: Permission[];
   expiresAt: Date | null;
   rateLimitPerMinute: number | null;
+  /** The model ids the key may use; null for every model. */
+  models: string[] | null;
   rotatedFrom?: string | null;
   now: Date;
 }
@@ -45,6 +47,7 @@ export async function insertKey(tx: Tx, input: NewKeyInput): Promise<{ key: ApiK
       last4,
       permissions: input.permissions,
       rateLimitPerMinute: input.rateLimitPerMinute,
+      models: input.models,
       createdAt: input.now,
       expiresAt: input.expiresAt,
       rotatedFrom: input.rotatedFrom ?? null,

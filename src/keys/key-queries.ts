@@ -1,11 +1,10 @@
 import { and, count, desc, eq, gt, isNotNull, isNull, lt, lte, or, type SQL } from "drizzle-orm";
-import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { pageOf } from "../db/pages.js";
 import { apiKeys } from "../db/schema.js";
 import type { ApiKeyRow, KeyStatus } from "./key-view.js";
 
-// Reads and the simple write (rename) of an account's keys. Every query is scoped by account id, so
+// Reads of an account's keys. Every query is scoped by account id, so
 // another account's key id behaves exactly like an unknown one.
 
 /** The SQL twin of keyStatus(): revoked wins over expired. */
@@ -52,34 +51,4 @@ export async function listApiKeys(
     .orderBy(desc(apiKeys.id))
     .limit(input.limit + 1);
   return pageOf(rows, input.limit);
-}
-
-export type RenameResult = { ok: true; key: ApiKeyRow } | { ok: false; reason: "not_found" | "revoked" };
-
-/** Renames a key that is not revoked (a revoked key is frozen), with its audit event, atomically. */
-export async function renameApiKey(
-  db: Db,
-  input: { accountId: string; keyId: string; name: string; now: Date; context: AuditContext },
-): Promise<RenameResult> {
-  return db.transaction(async (tx) => {
-    const [key] = await tx
-      .update(apiKeys)
-      .set({ name: input.name })
-      .where(
-        and(eq(apiKeys.id, input.keyId), eq(apiKeys.accountId, input.accountId), isNull(apiKeys.revokedAt)),
-      )
-      .returning();
-    if (!key) {
-      const existing = await findApiKey(tx, input.accountId, input.keyId);
-      return { ok: false, reason: existing ? "revoked" : "not_found" };
-    }
-    await recordAuditEvent(tx, {
-      accountId: input.accountId,
-      action: "key.renamed",
-      keyId: key.id,
-      at: input.now,
-      ...input.context,
-    });
-    return { ok: true, key };
-  });
 }

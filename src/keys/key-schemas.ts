@@ -41,6 +41,34 @@ const permissionList = z
     description: "Defaults to every permission. Duplicates are ignored.",
   });
 
+// A model id as vLLM serves it (`meta-llama/Llama-3.1-8B`); the list is checked as a whole so that the
+// error names `models`. Ids are not checked against the upstreams: a key may be made for a model that
+// is deployed later.
+export const MAX_KEY_MODELS = 100;
+const modelList = z
+  .array(z.string())
+  .superRefine((list, ctx) => {
+    if (list.length === 0) {
+      ctx.addIssue({ code: "custom", message: "must list at least one model, or be null for every model" });
+    }
+    if (list.length > MAX_KEY_MODELS) {
+      ctx.addIssue({ code: "custom", message: `may list at most ${MAX_KEY_MODELS} models` });
+    }
+    const bad = list.find(
+      (m) => m.length === 0 || m.length > 256 || hasControlCharacter(m) || m.trim() !== m,
+    );
+    if (bad !== undefined) {
+      ctx.addIssue({ code: "custom", message: `invalid model id ${JSON.stringify(bad)}` });
+    }
+  })
+  .transform((list) => [...new Set(list)])
+  .nullable()
+  .meta({
+    type: ["array", "null"],
+    items: { type: "string" },
+    description: "The model ids the key may use; null (the default) for every model. Duplicates are ignored.",
+  });
+
 export const CreateKeyBody = z
   .strictObject({
     name: keyName,
@@ -57,10 +85,17 @@ export const CreateKeyBody = z
       .nullable()
       .optional()
       .meta({ description: "Lowers the account tier's limit for this key; may not exceed it." }),
+    models: modelList.optional(),
   })
   .meta({ id: "CreateKeyRequest" });
 
-export const RenameKeyBody = z.strictObject({ name: keyName }).meta({ id: "RenameKeyRequest" });
+export const UpdateKeyBody = z
+  .strictObject({ name: keyName.optional(), models: modelList.optional() })
+  .refine((body) => body.name !== undefined || body.models !== undefined, {
+    message: "give name, models or both",
+    path: ["name"],
+  })
+  .meta({ id: "UpdateKeyRequest" });
 
 export const RotateKeyBody = z
   .strictObject({

@@ -33,6 +33,10 @@ export const KeySchema = z
     last4: z.string().length(4),
     permissions: z.array(z.enum(ALL_PERMISSIONS as [string, ...string[]])),
     rate_limit_per_minute: z.number().int().positive(),
+    models: z
+      .array(z.string())
+      .nullable()
+      .meta({ description: "The model ids the key may use; null for every model." }),
     status: z.enum(KEY_STATUSES),
     created_at: timestamp,
     last_used_at: timestamp.nullable(),
@@ -55,6 +59,7 @@ export function toKeyJson(row: ApiKeyRow, now: Date, tierLimit: number): KeyJson
     last4: row.last4,
     permissions: row.permissions,
     rate_limit_per_minute: effectiveRateLimit(row, tierLimit),
+    models: row.models,
     status: keyStatus(row, now),
     created_at: row.createdAt.toISOString(),
     last_used_at: iso(row.lastUsedAt),

@@ -30,7 +30,7 @@ export function previousKeyDeadline(
 }
 
 /**
- * Replaces a live key with a new one (same name, permissions, rate limit and expiry, rotated_from set)
+ * Replaces a live key with a new one (same name, permissions, models, rate limit and expiry, rotated_from set)
  * and shortens the old key's life to the grace period. Counted against the active-key limit: the old
  * key still counts while its grace period runs. The audit event names the old key, the one acted on;
  * the new key points back to it through rotated_from.
@@ -71,6 +71,7 @@ export async function rotateApiKey(
         permissions: old.permissions as Permission[],
         expiresAt: old.expiresAt,
         rateLimitPerMinute: old.rateLimitPerMinute,
+        models: old.models,
         rotatedFrom: old.id,
         now: input.now,
       });

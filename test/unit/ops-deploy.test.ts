@@ -19,6 +19,9 @@ interface AppJson {
 }
 const appJson = JSON.parse(read("app.json")) as AppJson;
 
+// Defaults computed from another variable, as the README states them.
+const DERIVED_DEFAULTS: Record<string, string> = { CONSOLE_URL: "`PUBLIC_URL` + `/console`" };
+
 function defaultOf(name: string): string | undefined {
   const field = envSchema.shape[name as keyof typeof envSchema.shape];
   const parsed = field.safeParse(undefined);
@@ -37,7 +40,7 @@ describe("app.json (Heroku Button)", () => {
 
   it("generates METRICS_TOKEN as a secret and asks for the addresses only the deployer knows", () => {
     expect(appJson.env.METRICS_TOKEN).toMatchObject({ generator: "secret" });
-    for (const name of ["PUBLIC_URL", "CONSOLE_URL", "CONSOLE_ORIGINS", "UPSTREAM_URL"]) {
+    for (const name of ["PUBLIC_URL", "UPSTREAM_URL"]) {
       expect(appJson.env[name], name).toMatchObject({ required: true });
       expect(appJson.env[name]?.value, name).toBeUndefined();
     }
@@ -50,8 +53,6 @@ describe("app.json (Heroku Button)", () => {
       DATABASE_URL: "postgres://u:p@ec2-1-2-3-4.compute-1.amazonaws.com:5432/d1",
       REDIS_URL: "rediss://:p@ec2-5-6-7-8.compute-1.amazonaws.com:25070",
       PUBLIC_URL: "https://keyward-demo.herokuapp.com",
-      CONSOLE_URL: "https://console.example.com",
-      CONSOLE_ORIGINS: "https://console.example.com",
       UPSTREAM_URL: "https://llm.example.com",
       METRICS_TOKEN: "a".repeat(64),
     };
@@ -109,7 +110,8 @@ describe("README", () => {
       expect(row, name).toBeDefined();
       const cell = row?.split("|")[2]?.trim();
       const fallback = defaultOf(name);
-      expect(cell, name).toBe(fallback === undefined ? "(none)" : `\`${fallback}\``);
+      const expected = DERIVED_DEFAULTS[name] ?? (fallback ? `\`${fallback}\`` : "(none)");
+      expect(cell, name).toBe(expected);
     }
   });
 

@@ -17,11 +17,11 @@ import {
   VerifyBody,
 } from "../../accounts/schemas.js";
 import { enqueueEmail } from "../../email/enqueue.js";
-import { AppError } from "../../errors/app-error.js";
+import { AppError, type ErrorCode } from "../../errors/app-error.js";
 import type { EmailJobName } from "../../jobs/jobs.js";
 import { TimedOut, withTimeout } from "../../time/with-timeout.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
+import { errorResponses, jsonBody, registry, requestBody, WRITE_ERRORS } from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { clientContext, clientIp } from "../session-auth.js";
 import { parseInput } from "../validate.js";
@@ -157,56 +157,64 @@ export function accountsRouter(deps: AppDeps): Router {
 }
 
 const accepted = { description: "Accepted, whatever the email", ...jsonBody(z.object({})) };
-const tooMany = errorResponse("Too many requests (Retry-After says when to retry)");
+const RETRY_AFTER = { 429: "too many requests; Retry-After says when to retry" };
+const errors = (...codes: ErrorCode[]) => errorResponses([...WRITE_ERRORS, ...codes], RETRY_AFTER);
 
 registry.registerPath({
   method: "post",
   path: "/admin/accounts",
+  operationId: "createAccount",
   summary: "Sign up; a verification email is queued",
   tags: ["accounts"],
-  request: { body: jsonBody(SignupBody) },
+  request: { body: requestBody(SignupBody) },
   responses: {
     201: { description: "Account created", ...jsonBody(AccountResponse) },
-    400: errorResponse("validation_failed: email syntax or a password that breaks the rules"),
-    409: errorResponse("email_taken"),
-    429: tooMany,
+    ...errorResponses([...WRITE_ERRORS, "validation_failed", "email_taken", "rate_limit_exceeded"], {
+      400: "email syntax, or a password that breaks the rules (12 to 256 characters, not the email's local part, not a common password)",
+      ...RETRY_AFTER,
+    }),
   },
 });
 registry.registerPath({
   method: "post",
   path: "/admin/accounts/verify",
+  operationId: "verifyEmail",
   summary: "Verify an email address with the token from the verification email",
+  description: "The console page CONSOLE_URL/verify-email?token=… (the email's link) makes this call.",
   tags: ["accounts"],
-  request: { body: jsonBody(VerifyBody) },
+  request: { body: requestBody(VerifyBody) },
   responses: {
     200: { description: "Verified", ...jsonBody(AccountResponse) },
-    400: errorResponse("invalid_token (unknown, used or expired) or validation_failed"),
+    ...errorResponses([...WRITE_ERRORS, "invalid_token", "validation_failed"], {
+      400: "invalid_token when unknown, used or expired",
+    }),
   },
 });
 registry.registerPath({
   method: "post",
   path: "/admin/accounts/verification-email",
+  operationId: "resendVerificationEmail",
   summary: "Send the verification email again (only to an unverified account)",
   tags: ["accounts"],
-  request: { body: jsonBody(EmailOnlyBody) },
-  responses: { 202: accepted, 400: errorResponse("validation_failed"), 429: tooMany },
+  request: { body: requestBody(EmailOnlyBody) },
+  responses: { 202: accepted, ...errors("validation_failed", "rate_limit_exceeded") },
 });
 registry.registerPath({
   method: "post",
   path: "/admin/accounts/password-reset",
+  operationId: "requestPasswordReset",
   summary: "Email a password-reset link to the account, if there is one",
   tags: ["accounts"],
-  request: { body: jsonBody(EmailOnlyBody) },
-  responses: { 202: accepted, 400: errorResponse("validation_failed"), 429: tooMany },
+  request: { body: requestBody(EmailOnlyBody) },
+  responses: { 202: accepted, ...errors("validation_failed", "rate_limit_exceeded") },
 });
 registry.registerPath({
   method: "post",
   path: "/admin/accounts/password-reset/confirm",
+  operationId: "confirmPasswordReset",
   summary: "Set a new password with a reset token; every session of the account ends",
+  description: "The console page CONSOLE_URL/reset-password?token=… (the email's link) makes this call.",
   tags: ["accounts"],
-  request: { body: jsonBody(ResetConfirmBody) },
-  responses: {
-    204: { description: "Password changed" },
-    400: errorResponse("invalid_token or validation_failed"),
-  },
+  request: { body: requestBody(ResetConfirmBody) },
+  responses: { 204: { description: "Password changed" }, ...errors("invalid_token", "validation_failed") },
 });

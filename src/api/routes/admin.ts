@@ -19,7 +19,8 @@ export function adminRouter(deps: AppDeps): Router {
   // Not strict: any JSON value parses (`null`, `"text"`), and the route's schema then says what it
   // expected, rather than calling valid JSON invalid.
   router.use(express.json({ limit: "64kb", strict: false, type: () => true }));
-  router.use(rejectCrossSiteWrites(deps.config.consoleOrigins));
+  // keyward's own origin is always allowed: the bundled console and the docs page's "Try it out".
+  router.use(rejectCrossSiteWrites([deps.config.publicOrigin, ...deps.config.consoleOrigins]));
   // Feature routers are mounted here as they are built.
   router.use(accountsRouter(deps));
   router.use(sessionsRouter(deps));
@@ -49,7 +50,7 @@ const requireJsonBody: RequestHandler = (req, _res, next) => {
 
 /**
  * CSRF: a browser attaches the session cookie to cross-site requests, so a cookie-authenticated
- * state change must come from a listed console origin. Any request announcing a foreign Origin is
+ * state change must come from keyward's own origin or a listed console origin. Any request announcing a foreign Origin is
  * refused too (login CSRF). Bearer-authenticated calls are not exposed to CSRF.
  */
 function rejectCrossSiteWrites(allowedOrigins: string[]): RequestHandler {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AuditEventSchema, EVENT_ID_PATTERN, listAuditEvents } from "../../audit/list-audit-events.js";
 import { PageQuery } from "../../keys/key-schemas.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
+import { errorResponses, jsonBody, registry, SESSION_ERRORS, sessionSecurity } from "../openapi-registry.js";
 import { checkCursor } from "../pagination.js";
 import { route } from "../routing.js";
 import { authOf, requireSession } from "../session-auth.js";
@@ -32,15 +32,16 @@ export function auditEventsRouter(deps: AppDeps): Router {
 registry.registerPath({
   method: "get",
   path: "/admin/audit-events",
+  operationId: "listAuditEvents",
   summary: "Logins, password changes and key changes of the signed-in account, newest first",
-  security: [{ session: [] }],
+  tags: ["audit-events"],
+  security: sessionSecurity,
   request: { query: PageQuery },
   responses: {
     200: {
       description: "A page of events",
       ...jsonBody(AuditEventListResponse),
     },
-    400: errorResponse("Invalid query"),
-    401: errorResponse("No valid console session"),
+    ...errorResponses([...SESSION_ERRORS, "validation_failed", "invalid_cursor"]),
   },
 });

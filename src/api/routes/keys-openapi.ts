@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { ErrorCode } from "../../errors/app-error.js";
 import {
   CreateKeyBody,
   KeyIdParams,
@@ -6,105 +7,116 @@ import {
   KeyResponse,
   KeyWithSecretResponse,
   ListKeysQuery,
-  RenameKeyBody,
   RotateKeyBody,
   RotateKeyResponse,
+  UpdateKeyBody,
   UsageQuery,
   UsageResponse,
 } from "../../keys/key-schemas.js";
-import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
+import {
+  errorResponses,
+  jsonBody,
+  registry,
+  requestBody,
+  SESSION_ERRORS,
+  sessionSecurity,
+  WRITE_ERRORS,
+} from "../openapi-registry.js";
 
 // The /admin/keys paths in the OpenAPI document, with the schemas the routes validate with.
 registerKeyPaths();
 
 function registerKeyPaths(): void {
-  const security = [{ session: [] }];
+  const security = sessionSecurity;
+  const tags = ["keys"];
   const ok = (description: string, schema: z.ZodType) => ({ description, ...jsonBody(schema) });
-  const common = { 401: errorResponse("No valid console session") };
-  const notFound = { 404: errorResponse("No such key for this account") };
+  const read = (...codes: ErrorCode[]) => errorResponses([...SESSION_ERRORS, ...codes]);
+  const write = (...codes: ErrorCode[]) => errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS, ...codes]);
   registry.registerPath({
     method: "post",
     path: "/admin/keys",
+    operationId: "createKey",
     summary: "Create an API key; the full key is returned only here",
+    tags,
     security,
-    request: { body: jsonBody(CreateKeyBody) },
+    request: { body: requestBody(CreateKeyBody) },
     responses: {
-      201: ok("The key and its secret", KeyWithSecretResponse),
-      400: errorResponse("Invalid body"),
-      ...common,
-      403: errorResponse("email_not_verified"),
-      409: errorResponse("key_limit_reached"),
+      201: ok("The key and its secret (Cache-Control: no-store)", KeyWithSecretResponse),
+      ...write("validation_failed", "email_not_verified", "key_limit_reached"),
     },
   });
   registry.registerPath({
     method: "get",
     path: "/admin/keys",
+    operationId: "listKeys",
     summary: "List keys, newest first",
+    tags,
     security,
     request: { query: ListKeysQuery },
-    responses: { 200: ok("A page of keys", KeyListResponse), 400: errorResponse("Invalid query"), ...common },
+    responses: { 200: ok("A page of keys", KeyListResponse), ...read("validation_failed", "invalid_cursor") },
   });
   registry.registerPath({
     method: "get",
     path: "/admin/keys/{id}",
+    operationId: "getKey",
     summary: "Get a key",
+    tags,
     security,
     request: { params: KeyIdParams },
-    responses: { 200: ok("The key", KeyResponse), ...common, ...notFound },
+    responses: { 200: ok("The key", KeyResponse), ...read("not_found") },
   });
   registry.registerPath({
     method: "patch",
     path: "/admin/keys/{id}",
-    summary: "Rename a key",
+    operationId: "updateKey",
+    summary: "Rename a key or change the models it may use",
+    tags,
     security,
-    request: { params: KeyIdParams, body: jsonBody(RenameKeyBody) },
+    request: { params: KeyIdParams, body: requestBody(UpdateKeyBody) },
     responses: {
-      200: ok("The renamed key", KeyResponse),
-      400: errorResponse("Invalid body"),
-      ...common,
-      ...notFound,
-      409: errorResponse("key_revoked"),
+      200: ok("The updated key", KeyResponse),
+      ...write("validation_failed", "not_found", "key_revoked"),
     },
   });
   registry.registerPath({
     method: "post",
     path: "/admin/keys/{id}/revoke",
+    operationId: "revokeKey",
     summary: "Revoke a key, at once and for good (idempotent)",
+    tags,
     security,
     request: { params: KeyIdParams },
-    responses: {
-      200: ok("The revoked key", KeyResponse),
-      ...common,
-      ...notFound,
-      503: errorResponse("Redis unavailable; nothing changed"),
-    },
+    responses: { 200: ok("The revoked key", KeyResponse), ...write("validation_failed", "not_found") },
   });
   registry.registerPath({
     method: "post",
     path: "/admin/keys/{id}/rotate",
+    operationId: "rotateKey",
     summary: "Replace a key with a new one; the previous key works until the grace period ends",
+    description: "The body may be omitted: the grace period is then 86400 seconds (24 hours).",
+    tags,
     security,
     request: { params: KeyIdParams, body: jsonBody(RotateKeyBody) },
     responses: {
-      201: ok("The new key, its secret and the previous key", RotateKeyResponse),
-      400: errorResponse("Invalid body"),
-      ...common,
-      ...notFound,
-      409: errorResponse("key_revoked, key_expired or key_limit_reached"),
-      503: errorResponse("Redis unavailable; nothing changed"),
+      201: ok("The new key, its secret and the previous key (Cache-Control: no-store)", RotateKeyResponse),
+      ...write(
+        "validation_failed",
+        "not_found",
+        "key_revoked",
+        "key_expired",
+        "key_rotated",
+        "key_limit_reached",
+      ),
     },
   });
   registry.registerPath({
     method: "get",
     path: "/admin/keys/{id}/usage",
+    operationId: "getKeyUsage",
     summary: "Requests per UTC day, oldest first, zero-filled",
+    tags,
     security,
     request: { params: KeyIdParams, query: UsageQuery },
-    responses: {
-      200: ok("Daily usage", UsageResponse),
-      400: errorResponse("Invalid query"),
-      ...common,
-      ...notFound,
-    },
+    responses: { 200: ok("Daily usage", UsageResponse), ...read("validation_failed", "not_found") },
   });
 }

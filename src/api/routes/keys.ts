@@ -2,20 +2,21 @@ import { type Request, type RequestHandler, type Response, Router } from "expres
 import { z } from "zod";
 import { AppError } from "../../errors/app-error.js";
 import { createApiKey } from "../../keys/create-key.js";
-import { findApiKey, listApiKeys, renameApiKey } from "../../keys/key-queries.js";
+import { findApiKey, listApiKeys } from "../../keys/key-queries.js";
 import {
   CreateKeyBody,
   KEY_ID_PATTERN,
   ListKeysQuery,
   MAX_ACTIVE_KEYS,
-  RenameKeyBody,
   RotateKeyBody,
+  UpdateKeyBody,
   UsageQuery,
 } from "../../keys/key-schemas.js";
 import { type ApiKeyRow, toKeyJson } from "../../keys/key-view.js";
 import { ALL_PERMISSIONS } from "../../keys/permissions.js";
 import { revokeApiKey } from "../../keys/revoke-key.js";
 import { rotateApiKey } from "../../keys/rotate-key.js";
+import { updateApiKey } from "../../keys/update-key.js";
 import { keyUsageByDay } from "../../usage/usage-report.js";
 import type { AppDeps } from "../deps.js";
 import { checkCursor } from "../pagination.js";
@@ -61,6 +62,7 @@ export function keysRouter(deps: AppDeps): Router {
       permissions: body.permissions ?? ALL_PERMISSIONS,
       expiresAt,
       rateLimitPerMinute: rateLimit,
+      models: body.models ?? null,
       now,
       context: clientContext(req),
     });
@@ -84,13 +86,14 @@ export function keysRouter(deps: AppDeps): Router {
     res.json({ key: json(res, await ownKey(req, res)) });
   };
 
-  const rename: RequestHandler = async (req, res) => {
+  const update: RequestHandler = async (req, res) => {
     const keyId = keyIdOf(req);
-    const body = parseInput(RenameKeyBody, req.body);
-    const result = await renameApiKey(db, {
+    const body = parseInput(UpdateKeyBody, req.body);
+    const result = await updateApiKey(marker, {
       accountId: authOf(res).account.id,
       keyId,
       name: body.name,
+      models: body.models,
       now: deps.clock.now(),
       context: clientContext(req),
     });
@@ -139,7 +142,7 @@ export function keysRouter(deps: AppDeps): Router {
   }
 
   route(router, "/", { get: list, post: create });
-  route(router, "/:id", { get, patch: rename });
+  route(router, "/:id", { get, patch: update });
   route(router, "/:id/revoke", { post: revoke });
   route(router, "/:id/rotate", { post: rotate });
   route(router, "/:id/usage", { get: usage });
@@ -179,7 +182,7 @@ function changeRefused(req: Request, refused: RefusedChange): AppError {
     case "unavailable":
       req.log?.warn(
         { err: refused.cause },
-        "key invalidation marker could not be written; change rolled back",
+        "key invalidation marker or cache epoch could not be written; change rolled back",
       );
       return new AppError(
         "service_unavailable",

@@ -6,7 +6,15 @@ import { hashPassword, passwordProblem, verifyPassword } from "../../accounts/pa
 import { AccountSchema, ChangePasswordBody, UpdateMeBody } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
+import {
+  errorResponses,
+  jsonBody,
+  registry,
+  requestBody,
+  SESSION_ERRORS,
+  sessionSecurity,
+  WRITE_ERRORS,
+} from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
@@ -82,39 +90,42 @@ export function meRouter(deps: AppDeps): Router {
 }
 
 const AccountResponse = jsonBody(z.object({ account: AccountSchema }));
-const noSession = errorResponse("session_required");
 
 registry.registerPath({
   method: "get",
   path: "/admin/me",
+  operationId: "getMe",
   summary: "The logged-in account",
   tags: ["me"],
-  security: [{ session: [] }],
-  responses: { 200: { description: "The account", ...AccountResponse }, 401: noSession },
+  security: sessionSecurity,
+  responses: { 200: { description: "The account", ...AccountResponse }, ...errorResponses(SESSION_ERRORS) },
 });
 registry.registerPath({
   method: "patch",
   path: "/admin/me",
+  operationId: "updateMe",
   summary: "Change account settings (rotation_reminder_days: 0 turns reminders off)",
   tags: ["me"],
-  security: [{ session: [] }],
-  request: { body: jsonBody(UpdateMeBody) },
+  security: sessionSecurity,
+  request: { body: requestBody(UpdateMeBody) },
   responses: {
     200: { description: "The updated account", ...AccountResponse },
-    400: errorResponse("validation_failed"),
-    401: noSession,
+    ...errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed"]),
   },
 });
 registry.registerPath({
   method: "post",
   path: "/admin/me/password",
+  operationId: "changePassword",
   summary: "Change the password; every other session of the account ends",
   tags: ["me"],
-  security: [{ session: [] }],
-  request: { body: jsonBody(ChangePasswordBody) },
+  security: sessionSecurity,
+  request: { body: requestBody(ChangePasswordBody) },
   responses: {
     204: { description: "Password changed" },
-    400: errorResponse("validation_failed (new_password breaks the rules)"),
-    401: errorResponse("session_required, or invalid_credentials for a wrong current password"),
+    ...errorResponses(
+      [...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed", "invalid_credentials", "rate_limit_exceeded"],
+      { 400: "new_password breaks the rules", 401: "invalid_credentials for a wrong current password" },
+    ),
   },
 });

@@ -2,7 +2,7 @@ import { Router } from "express";
 import { PermissionsResponse } from "../../keys/key-schemas.js";
 import { PERMISSIONS } from "../../keys/permissions.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
+import { errorResponses, jsonBody, registry, SESSION_ERRORS, sessionSecurity } from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { requireSession } from "../session-auth.js";
 
@@ -18,10 +18,12 @@ export function permissionsRouter(deps: AppDeps): Router {
 registry.registerPath({
   method: "get",
   path: "/admin/permissions",
+  operationId: "listPermissions",
   summary: "The permissions an API key can hold",
-  security: [{ session: [] }],
+  tags: ["permissions"],
+  security: sessionSecurity,
   responses: {
     200: { description: "The catalog", ...jsonBody(PermissionsResponse) },
-    401: errorResponse("No valid console session"),
+    ...errorResponses(SESSION_ERRORS),
   },
 });

@@ -7,7 +7,15 @@ import { AppError } from "../../errors/app-error.js";
 import { logIn } from "../../sessions/login.js";
 import { invalidateSession } from "../../sessions/sessions.js";
 import type { AppDeps } from "../deps.js";
-import { errorResponse, jsonBody, registry } from "../openapi-registry.js";
+import {
+  errorResponses,
+  jsonBody,
+  registry,
+  requestBody,
+  SESSION_ERRORS,
+  sessionSecurity,
+  WRITE_ERRORS,
+} from "../openapi-registry.js";
 import { route } from "../routing.js";
 import {
   authOf,
@@ -80,27 +88,39 @@ const LoginResponse = z.object({
 registry.registerPath({
   method: "post",
   path: "/admin/sessions",
+  operationId: "createSession",
   summary: "Log in; the session token is returned and set as the keyward_session cookie",
+  description:
+    "The cookie is HttpOnly, Secure when PUBLIC_URL is https, SameSite=Lax; SameSite=None when a CONSOLE_ORIGINS origin is cross-site to PUBLIC_URL over https.",
   tags: ["sessions"],
-  request: { body: jsonBody(LoginBody) },
+  request: { body: requestBody(LoginBody) },
   responses: {
     201: {
       description: "Logged in (Cache-Control: no-store; Set-Cookie: keyward_session)",
       ...jsonBody(LoginResponse),
     },
-    400: errorResponse("validation_failed"),
-    401: errorResponse("invalid_credentials: the same for an unknown email and a wrong password"),
-    403: errorResponse("email_not_verified or account_disabled"),
-    429: errorResponse(
-      "rate_limit_exceeded after repeated failures: 10 for an email from one IP (an IPv6 /64), 50 for an email, 100 from one IP, in 15 minutes (Retry-After)",
+    ...errorResponses(
+      [
+        ...WRITE_ERRORS,
+        "validation_failed",
+        "invalid_credentials",
+        "email_not_verified",
+        "account_disabled",
+        "rate_limit_exceeded",
+      ],
+      {
+        401: "the same for an unknown email and a wrong password",
+        429: "after repeated failures: 10 for an email from one IP (an IPv6 /64), 50 for an email, 100 from one IP, in 15 minutes (Retry-After)",
+      },
     ),
   },
 });
 registry.registerPath({
   method: "delete",
   path: "/admin/sessions/current",
+  operationId: "deleteCurrentSession",
   summary: "Log out: the session stops working and the cookie is cleared",
   tags: ["sessions"],
-  security: [{ session: [] }],
-  responses: { 204: { description: "Logged out" }, 401: errorResponse("session_required") },
+  security: sessionSecurity,
+  responses: { 204: { description: "Logged out" }, ...errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS]) },
 });

@@ -1,0 +1,92 @@
+import type { Clock } from "../time/clock.js";
+import type { ModelRegistry } from "./model-registry.js";
+import type { Upstream } from "./upstream.js";
+
+// Chooses the replica for a request: among the upstreams serving the model and in rotation, the one
+// with the fewest requests in flight (LLM requests differ in length by orders of magnitude, so spreading
+// by count alone, round robin, would pile new requests on a replica still busy with long ones). A
+// replica that refused a connection, reset before answering or timed out before its first byte is out
+// of rotation for a while, then simply tried again by the next request that needs it.
+
+export const DOWN_FOR_MS = 10_000;
+
+export type Choice = { ok: true; upstream: Upstream } | { ok: false; reason: "unknown_model" | "all_down" };
+
+/** How an upstream call failed before its answer began, as far as routing cares. */
+export type UpstreamFailure =
+  /** No connection was made: the upstream cannot have started the work, so another replica may. */
+  | "not_connected"
+  /** Connected, then cut before any answer: the work may have started; never retried. */
+  | "reset"
+  /** No response headers in time. */
+  | "timeout"
+  /** Anything else (a bad request undici refused, say): not the replica's fault. */
+  | "other";
+
+const NOT_CONNECTED = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+const RESET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+
+function codeOf(err: unknown): string | undefined {
+  const e = err as { code?: unknown; errors?: unknown[]; cause?: unknown } | null;
+  if (typeof e?.code === "string") return e.code;
+  // Node's happy-eyeballs connect reports an AggregateError of each address's failure.
+  if (Array.isArray(e?.errors)) return codeOf(e.errors[0]);
+  return e?.cause ? codeOf(e.cause) : undefined;
+}
+
+export function classifyUpstreamError(err: unknown): UpstreamFailure {
+  const code = codeOf(err);
+  if (code === undefined) return "other";
+  if (NOT_CONNECTED.has(code)) return "not_connected";
+  if (RESET.has(code)) return "reset";
+  if (code === "UND_ERR_HEADERS_TIMEOUT") return "timeout";
+  return "other";
+}
+
+export interface Balancer {
+  /** The replica for `model`, skipping `tried` (a replica that just failed this request). */
+  choose(model: string, tried?: Upstream): Choice;
+  /** Takes the upstream out of rotation for DOWN_FOR_MS from now. */
+  markDown(upstream: Upstream): void;
+  /** Back in rotation at once (it answered). */
+  markUp(upstream: Upstream): void;
+  isUp(upstream: Upstream): boolean;
+}
+
+export function createBalancer(registry: ModelRegistry, clock: Clock): Balancer {
+  // Breaks ties between equally loaded replicas by turns, so that sequential requests spread too.
+  let turn = 0;
+
+  function choose(model: string, tried?: Upstream): Choice {
+    const replicas = registry.replicasOf(model);
+    if (replicas.length === 0) return { ok: false, reason: "unknown_model" };
+    const now = clock.now().getTime();
+    const count = replicas.length;
+    const start = turn++ % count;
+    let best: Upstream | undefined;
+    for (let i = 0; i < count; i++) {
+      const candidate = replicas[(start + i) % count] as Upstream;
+      if (candidate === tried || candidate.downUntilMs > now) continue;
+      if (best === undefined || candidate.inFlight < best.inFlight) best = candidate;
+    }
+    return best ? { ok: true, upstream: best } : { ok: false, reason: "all_down" };
+  }
+
+  return {
+    choose,
+    markDown(upstream) {
+      upstream.downUntilMs = clock.now().getTime() + DOWN_FOR_MS;
+    },
+    markUp(upstream) {
+      upstream.downUntilMs = 0;
+    },
+    isUp: (upstream) => upstream.downUntilMs <= clock.now().getTime(),
+  };
+}

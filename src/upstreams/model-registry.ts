@@ -1,0 +1,149 @@
+import type { Upstream } from "./upstream.js";
+
+// Which upstream serves which model. Models are either listed in an upstream's configuration or
+// learned from its GET /v1/models (what `vllm serve --served-model-name` reports), at start and then
+// every 30 s in the background: requests never wait for a refresh, they read what is known. The union
+// of every upstream's models is what /v1/models answers, from memory.
+
+/** A model as /v1/models lists it; vLLM's own fields (max_model_len, root …) are kept as learned. */
+export interface ModelObject {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+  [field: string]: unknown;
+}
+
+/** Fetches one upstream's model list; throws when it cannot be read. */
+export type FetchModels = (upstream: Upstream) => Promise<ModelObject[]>;
+
+export interface ModelRegistry {
+  /** The upstreams that serve `model`, in configuration order (the any-model upstream last). */
+  replicasOf(model: string): readonly Upstream[];
+  /** Whether some upstream lists or reported this model. */
+  knows(model: string): boolean;
+  /** The union of every upstream's models, each id once, in the order first seen. */
+  list(): readonly ModelObject[];
+  find(model: string): ModelObject | undefined;
+  /** Whether every upstream that learns its models has answered at least once. */
+  readonly complete: boolean;
+  /** Reads every learning upstream's model list now; resolves when all have answered or failed. */
+  refresh(): Promise<void>;
+  /** The first refresh, then one every `refreshMs`, never more than one at a time. */
+  start(): void;
+  stop(): void;
+}
+
+export function createModelRegistry(
+  upstreams: readonly Upstream[],
+  options: {
+    configured: ReadonlyMap<Upstream, readonly string[]>;
+    fetchModels: FetchModels;
+    refreshMs: number;
+    onRefreshFailed?: (upstream: Upstream, err: unknown) => void;
+    createdAtSeconds: number;
+  },
+): ModelRegistry {
+  const learning = upstreams.filter((u) => !options.configured.has(u));
+  const learned = new Map<Upstream, ModelObject[]>();
+  const anyModel = upstreams.filter((u) => u.anyModel);
+  let byModel = new Map<string, Upstream[]>();
+  let union: ModelObject[] = [];
+  let unionById = new Map<string, ModelObject>();
+  let running: Promise<void> | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+
+  function configuredObject(id: string): ModelObject {
+    return { id, object: "model", created: options.createdAtSeconds, owned_by: "keyward" };
+  }
+
+  /** Rebuilt whole after each refresh and swapped in at once: readers never see half an update. */
+  function rebuild(): void {
+    const nextByModel = new Map<string, Upstream[]>();
+    const nextUnion: ModelObject[] = [];
+    const nextById = new Map<string, ModelObject>();
+    for (const upstream of upstreams) {
+      const configured = options.configured.get(upstream);
+      const objects = configured ? configured.map(configuredObject) : (learned.get(upstream) ?? []);
+      for (const object of objects) {
+        const replicas = nextByModel.get(object.id) ?? [];
+        if (!replicas.includes(upstream)) replicas.push(upstream);
+        nextByModel.set(object.id, replicas);
+        if (!nextById.has(object.id)) {
+          nextById.set(object.id, object);
+          nextUnion.push(object);
+        }
+      }
+    }
+    byModel = nextByModel;
+    union = nextUnion;
+    unionById = nextById;
+  }
+
+  async function refreshOne(upstream: Upstream): Promise<void> {
+    try {
+      learned.set(upstream, await options.fetchModels(upstream));
+    } catch (err) {
+      // What was learned before stays: a replica that is briefly away keeps its models, and its
+      // health decides whether it gets requests.
+      options.onRefreshFailed?.(upstream, err);
+    }
+  }
+
+  function refresh(): Promise<void> {
+    running ??= Promise.all(learning.map(refreshOne))
+      .then(rebuild)
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  }
+
+  rebuild();
+  return {
+    replicasOf(model) {
+      return byModel.get(model) ?? anyModel;
+    },
+    knows: (model) => byModel.has(model),
+    list: () => union,
+    find: (model) => unionById.get(model),
+    get complete() {
+      return learning.every((u) => learned.has(u));
+    },
+    refresh,
+    start() {
+      if (timer) return;
+      void refresh();
+      timer = setInterval(() => void refresh(), options.refreshMs);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
+
+/** Reads an upstream's GET /v1/models in the OpenAI list shape; anything else is a failure. */
+export function fetchModelsOver(timeoutMs: number): FetchModels {
+  return async (upstream) => {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (upstream.apiKey) headers.authorization = `Bearer ${upstream.apiKey}`;
+    const signal = AbortSignal.timeout(timeoutMs);
+    const res = await upstream.pool.request({
+      path: `${upstream.basePath}/v1/models`,
+      method: "GET",
+      headers,
+      signal,
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`GET /v1/models answered ${res.statusCode}`);
+    }
+    const body = (await res.body.json()) as { data?: unknown };
+    if (!Array.isArray(body.data)) throw new Error("GET /v1/models answered no data list");
+    return body.data
+      .filter((m): m is { id: string } => typeof (m as { id?: unknown })?.id === "string")
+      .map((m) => ({ created: 0, owned_by: "vllm", ...m, object: "model" as const }));
+  };
+}

@@ -1,0 +1,116 @@
+import type { IncomingMessage } from "node:http";
+
+// The one place a /v1 request body is read and looked into. Routing needs the body's `model` before an
+// upstream is chosen, so the body is read whole (bounded by the body limit), inspected, and then the
+// very bytes received are forwarded: nothing is re-serialised, so the upstream sees what the client
+// sent, byte for byte. JSON bodies are parsed once here; multipart bodies (audio) are only scanned for
+// their `model` field, the file is never decoded.
+//
+// Token metering (issue 12) extends `InspectedBody` rather than reading the body again: it needs the
+// stream flag, max_tokens, stream_options and the prompt, which are all in `json`.
+
+export interface InspectedBody {
+  /** Exactly the bytes the client sent. */
+  raw: Buffer;
+  /** The body's `model`. */
+  model: string;
+  /** The parsed JSON object; undefined for a multipart body. */
+  json: Record<string, unknown> | undefined;
+}
+
+export type BodyRead = { ok: true; raw: Buffer } | { ok: false; reason: "too_large" | "aborted" };
+
+export type BodyInspection =
+  | { ok: true; body: InspectedBody }
+  | { ok: false; reason: "invalid_json" | "no_model" | "model_not_string" };
+
+/** Reads the whole body, giving up as soon as it grows past `limitBytes` (chunked bodies included). */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<BodyRead> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    const finish = (result: BodyRead) => {
+      if (settled) return;
+      settled = true;
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("close", onClose);
+      req.off("error", onClose);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      length += chunk.length;
+      // The unread rest is not drained: the 413 answer closes the connection.
+      if (length > limitBytes) {
+        req.pause();
+        finish({ ok: false, reason: "too_large" });
+      } else chunks.push(chunk);
+    };
+    const onEnd = () =>
+      finish({ ok: true, raw: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length) });
+    const onClose = () => finish({ ok: false, reason: "aborted" });
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("close", onClose);
+    req.on("error", onClose);
+  });
+}
+
+/** Finds the body's model: a JSON object's `model`, or a multipart form's `model` field. */
+export function inspectBody(raw: Buffer, contentType: string | undefined): BodyInspection {
+  const boundary = multipartBoundary(contentType);
+  if (boundary !== undefined) {
+    const model = multipartField(raw, boundary, "model");
+    if (model === undefined || model === "") return { ok: false, reason: "no_model" };
+    return { ok: true, body: { raw, model, json: undefined } };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString("utf8"));
+  } catch {
+    return { ok: false, reason: "invalid_json" };
+  }
+  if (json === null || typeof json !== "object" || Array.isArray(json))
+    return { ok: false, reason: "invalid_json" };
+  const model = (json as { model?: unknown }).model;
+  if (model === undefined || model === null || model === "") return { ok: false, reason: "no_model" };
+  if (typeof model !== "string") return { ok: false, reason: "model_not_string" };
+  return { ok: true, body: { raw, model, json: json as Record<string, unknown> } };
+}
+
+function multipartBoundary(contentType: string | undefined): string | undefined {
+  if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) return undefined;
+  const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  return match?.[1] ?? match?.[2];
+}
+
+const HEADER_END = Buffer.from("\r\n\r\n");
+
+/**
+ * The value of one plain (non-file) field of a multipart/form-data body. Parts are walked by their
+ * delimiters only; a file part's bytes are skipped over, never copied or decoded.
+ */
+export function multipartField(raw: Buffer, boundary: string, name: string): string | undefined {
+  const delimiter = Buffer.from(`--${boundary}`);
+  const next = Buffer.from(`\r\n--${boundary}`);
+  let at = raw.indexOf(delimiter);
+  while (at !== -1) {
+    const afterDelimiter = at + delimiter.length;
+    // "--" after the delimiter closes the form.
+    if (raw[afterDelimiter] === 0x2d && raw[afterDelimiter + 1] === 0x2d) return undefined;
+    const headersEnd = raw.indexOf(HEADER_END, afterDelimiter);
+    if (headersEnd === -1) return undefined;
+    const contentStart = headersEnd + HEADER_END.length;
+    const end = raw.indexOf(next, contentStart);
+    if (end === -1) return undefined;
+    const headers = raw.toString("latin1", afterDelimiter, headersEnd);
+    const disposition = /content-disposition:[^\r\n]*/i.exec(headers)?.[0] ?? "";
+    const fieldName = /;\s*name="([^"]*)"/i.exec(disposition)?.[1];
+    if (fieldName === name && !/;\s*filename=/i.test(disposition)) {
+      return raw.toString("utf8", contentStart, end).trim();
+    }
+    at = end + 2;
+  }
+  return undefined;
+}

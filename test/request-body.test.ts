@@ -1,0 +1,75 @@
+import type { IncomingMessage } from "node:http";
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { inspectBody, multipartField, readBody } from "../src/upstreams/request-body.js";
+
+async function multipart(
+  fields: Record<string, string | Blob>,
+): Promise<{ raw: Buffer; contentType: string }> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    if (typeof value === "string") form.append(name, value);
+    else form.append(name, value, "speech.wav");
+  }
+  const request = new Request("http://x/", { method: "POST", body: form });
+  return {
+    raw: Buffer.from(await request.arrayBuffer()),
+    contentType: request.headers.get("content-type") ?? "",
+  };
+}
+
+describe("request body inspection", () => {
+  it("finds a JSON body's model and keeps the bytes as sent", () => {
+    const raw = Buffer.from('{ "model" : "m1",\n "messages": [] , "stream":true}');
+    const result = inspectBody(raw, "application/json");
+    expect(result).toMatchObject({ ok: true, body: { model: "m1", json: { stream: true } } });
+    expect(result.ok && result.body.raw).toBe(raw);
+  });
+
+  it.each([
+    ["not JSON", "{nope", "invalid_json"],
+    ["a JSON list", "[1]", "invalid_json"],
+    ["a JSON string", '"m1"', "invalid_json"],
+    ["no model", '{"messages":[]}', "no_model"],
+    ["an empty model", '{"model":""}', "no_model"],
+    ["a numeric model", '{"model":5}', "model_not_string"],
+  ])("refuses %s", (_what, text, reason) => {
+    expect(inspectBody(Buffer.from(text), "application/json")).toEqual({ ok: false, reason });
+  });
+
+  it("finds the model field of a multipart form wherever it is, the file untouched", async () => {
+    const audio = new Blob([Buffer.from('RIFF\r\n--fake boundary\r\nname="model"\r\n\r\nnot-this')]);
+    const { raw, contentType } = await multipart({ file: audio, model: "whisper-large", language: "en" });
+    const result = inspectBody(raw, contentType);
+    expect(result).toMatchObject({ ok: true, body: { model: "whisper-large", json: undefined } });
+    expect(result.ok && result.body.raw.equals(raw)).toBe(true);
+  });
+
+  it("refuses a multipart form without a model field", async () => {
+    const { raw, contentType } = await multipart({ file: new Blob(["x"]), language: "en" });
+    expect(inspectBody(raw, contentType)).toEqual({ ok: false, reason: "no_model" });
+    expect(multipartField(raw, "no-such-boundary", "model")).toBeUndefined();
+  });
+
+  it("reads a chunked body whole, and stops past the limit", async () => {
+    const small = new PassThrough();
+    const read = readBody(small as unknown as IncomingMessage, 10);
+    small.write("12345");
+    small.end("678");
+    expect(await read).toEqual({ ok: true, raw: Buffer.from("12345678") });
+
+    const big = new PassThrough();
+    const tooLarge = readBody(big as unknown as IncomingMessage, 10);
+    big.write("123456");
+    big.write("789012");
+    expect(await tooLarge).toEqual({ ok: false, reason: "too_large" });
+  });
+
+  it("says when the client left before the body ended", async () => {
+    const gone = new PassThrough();
+    const read = readBody(gone as unknown as IncomingMessage, 10);
+    gone.write("12");
+    gone.destroy();
+    expect(await read).toEqual({ ok: false, reason: "aborted" });
+  });
+});

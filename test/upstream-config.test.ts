@@ -1,0 +1,126 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../src/config/config.js";
+
+const configOf = (env: Record<string, string>) => {
+  const result = parseConfig(env);
+  if (!result.ok) throw new Error(result.message);
+  return result.config;
+};
+
+const failureOf = (env: Record<string, string>) => {
+  const result = parseConfig(env);
+  if (result.ok) throw new Error("expected the configuration to be refused");
+  return result.message;
+};
+
+describe("upstream configuration", () => {
+  it("keeps UPSTREAM_URL and UPSTREAM_API_KEY: one upstream serving every model", () => {
+    const config = configOf({ UPSTREAM_URL: "http://10.0.0.9:8000/", UPSTREAM_API_KEY: "up-secret" });
+    expect(config.upstreams).toEqual([
+      {
+        url: "http://10.0.0.9:8000",
+        apiKey: "up-secret",
+        models: undefined,
+        maxConcurrency: undefined,
+        anyModel: true,
+      },
+    ]);
+  });
+
+  it("reads UPSTREAMS as a JSON list, models and caps optional", () => {
+    const config = configOf({
+      UPSTREAMS: JSON.stringify([
+        { url: "http://10.0.0.5:8000", models: ["vllm-primary", "vllm-primary"], max_concurrency: 64 },
+        { url: "http://10.0.0.6:8000/", api_key: "k6" },
+      ]),
+    });
+    expect(config.upstreams).toEqual([
+      {
+        url: "http://10.0.0.5:8000",
+        apiKey: undefined,
+        models: ["vllm-primary"],
+        maxConcurrency: 64,
+        anyModel: false,
+      },
+      {
+        url: "http://10.0.0.6:8000",
+        apiKey: "k6",
+        models: undefined,
+        maxConcurrency: undefined,
+        anyModel: false,
+      },
+    ]);
+  });
+
+  it("reads UPSTREAMS_FILE in YAML or JSON", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keyward-upstreams-"));
+    const yamlPath = join(dir, "upstreams.yaml");
+    writeFileSync(
+      yamlPath,
+      "- url: http://a:8000\n  models: [m1]\n- url: http://b:8000\n  api_key: kb\n  max_concurrency: 8\n",
+    );
+    const jsonPath = join(dir, "upstreams.json");
+    writeFileSync(jsonPath, JSON.stringify([{ url: "http://c:8000" }]));
+    expect(
+      configOf({ UPSTREAMS_FILE: yamlPath }).upstreams.map((u) => [u.url, u.models, u.maxConcurrency]),
+    ).toEqual([
+      ["http://a:8000", ["m1"], undefined],
+      ["http://b:8000", undefined, 8],
+    ]);
+    expect(configOf({ UPSTREAMS_FILE: jsonPath }).upstreams[0]?.url).toBe("http://c:8000");
+  });
+
+  it.each([
+    ["not JSON", "{", "invalid configuration: UPSTREAMS: must be a JSON list"],
+    ["an empty list", "[]", "invalid configuration: UPSTREAMS: must be a non-empty list"],
+    [
+      "a bad URL",
+      JSON.stringify([{ url: "http://ok:1" }, { url: "ftp://x" }]),
+      "invalid configuration: UPSTREAMS: entry 2 (ftp://x): url: must be an http:// or https:// URL",
+    ],
+    [
+      "a zero cap",
+      JSON.stringify([{ url: "http://a:1", max_concurrency: 0 }]),
+      "invalid configuration: UPSTREAMS: entry 1 (http://a:1): max_concurrency:",
+    ],
+    [
+      "an unknown field",
+      JSON.stringify([{ url: "http://a:1", model: "m" }]),
+      "invalid configuration: UPSTREAMS: entry 1 (http://a:1):",
+    ],
+    [
+      "an empty model list",
+      JSON.stringify([{ url: "http://a:1", models: [] }]),
+      "invalid configuration: UPSTREAMS: entry 1 (http://a:1): models: must list at least one model",
+    ],
+    [
+      "the same URL twice",
+      JSON.stringify([{ url: "http://a:1" }, { url: "http://a:1/" }]),
+      "invalid configuration: UPSTREAMS: entry 2 (http://a:1): listed twice",
+    ],
+  ])("stops at %s with one line naming the entry", (_what, value, expected) => {
+    const message = failureOf({ UPSTREAMS: value });
+    expect(message.startsWith(expected)).toBe(true);
+    expect(message).not.toContain("\n");
+  });
+
+  it("refuses an unreadable UPSTREAMS_FILE, and both settings at once", () => {
+    expect(failureOf({ UPSTREAMS_FILE: "/nonexistent/upstreams.yaml" })).toBe(
+      "invalid configuration: UPSTREAMS_FILE: cannot read /nonexistent/upstreams.yaml: ENOENT",
+    );
+    const dir = mkdtempSync(join(tmpdir(), "keyward-upstreams-"));
+    const path = join(dir, "u.yaml");
+    writeFileSync(path, "- url: http://a:1\n");
+    expect(failureOf({ UPSTREAMS: '[{"url":"http://b:1"}]', UPSTREAMS_FILE: path })).toContain("not both");
+  });
+
+  it("reads V1_CORS_ORIGINS as a list of origins, empty by default", () => {
+    expect(configOf({}).v1CorsOrigins).toEqual([]);
+    expect(
+      configOf({ V1_CORS_ORIGINS: "https://app.example.com/, http://localhost:5173" }).v1CorsOrigins,
+    ).toEqual(["https://app.example.com", "http://localhost:5173"]);
+  });
+});

@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { manualClock } from "../src/time/clock.js";
+import { classifyUpstreamError, createBalancer, DOWN_FOR_MS } from "../src/upstreams/balancer.js";
+import { createConcurrencyGate } from "../src/upstreams/concurrency-gate.js";
+import { createModelRegistry, type ModelObject } from "../src/upstreams/model-registry.js";
+import { createUpstream, leaseUpstream, type Upstream } from "../src/upstreams/upstream.js";
+import type { UpstreamSpec } from "../src/upstreams/upstream-config.js";
+
+const made: Upstream[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(made.splice(0).map((u) => u.pool.close()));
+});
+
+function upstream(url: string, more: Partial<UpstreamSpec> = {}): Upstream {
+  const u = createUpstream(
+    { url, apiKey: undefined, models: undefined, maxConcurrency: undefined, anyModel: false, ...more },
+    { headersTimeoutMs: 1_000, slotWaitMs: 1_000 },
+  );
+  made.push(u);
+  return u;
+}
+
+const model = (id: string): ModelObject => ({ id, object: "model", created: 1, owned_by: "vllm" });
+
+describe("model registry", () => {
+  it("routes listed models without asking, learns the others, and merges one list", async () => {
+    const a = upstream("http://a:1");
+    const b = upstream("http://b:1");
+    const c = upstream("http://c:1");
+    const answers = new Map([
+      [b, [model("llama"), model("shared")]],
+      [c, [model("shared")]],
+    ]);
+    const asked: Upstream[] = [];
+    const registry = createModelRegistry([a, b, c], {
+      configured: new Map([[a, ["qwen", "shared"]]]),
+      fetchModels: async (u) => {
+        asked.push(u);
+        return answers.get(u) ?? [];
+      },
+      refreshMs: 30_000,
+      createdAtSeconds: 42,
+    });
+    expect(registry.replicasOf("qwen")).toEqual([a]);
+    expect(registry.complete).toBe(false);
+    await registry.refresh();
+    expect(asked).toEqual([b, c]);
+    expect(registry.complete).toBe(true);
+    expect(registry.list().map((m) => m.id)).toEqual(["qwen", "shared", "llama"]);
+    expect(registry.replicasOf("shared")).toEqual([a, b, c]);
+    expect(registry.replicasOf("nobody")).toEqual([]);
+    expect(registry.find("qwen")).toEqual({ id: "qwen", object: "model", created: 42, owned_by: "keyward" });
+
+    // A model that appears later is routable after the next refresh; a failed read keeps what was known.
+    answers.set(c, [model("shared"), model("late")]);
+    answers.delete(b);
+    await registry.refresh();
+    expect(registry.replicasOf("late")).toEqual([c]);
+    expect(registry.knows("llama")).toBe(false);
+  });
+
+  it("keeps an upstream's models when its list cannot be read, and reports the failure", async () => {
+    const b = upstream("http://b:1");
+    let fail = false;
+    const failures: Upstream[] = [];
+    const registry = createModelRegistry([b], {
+      configured: new Map(),
+      fetchModels: async () => {
+        if (fail) throw new Error("ECONNREFUSED");
+        return [model("llama")];
+      },
+      refreshMs: 30_000,
+      createdAtSeconds: 1,
+      onRefreshFailed: (u) => failures.push(u),
+    });
+    await registry.refresh();
+    fail = true;
+    await registry.refresh();
+    expect(registry.replicasOf("llama")).toEqual([b]);
+    expect(failures).toEqual([b]);
+  });
+
+  it("sends models nobody lists to the single UPSTREAM_URL, which serves every model", async () => {
+    const legacy = upstream("http://legacy:1", { anyModel: true });
+    const registry = createModelRegistry([legacy], {
+      configured: new Map(),
+      fetchModels: async () => [model("vllm-primary")],
+      refreshMs: 30_000,
+      createdAtSeconds: 1,
+    });
+    expect(registry.replicasOf("anything")).toEqual([legacy]);
+  });
+});
+
+describe("balancer", () => {
+  function setUp() {
+    const clock = manualClock(new Date("2026-01-01T00:00:00Z"));
+    const a = upstream("http://a:1");
+    const b = upstream("http://b:1");
+    const registry = createModelRegistry([a, b], {
+      configured: new Map([
+        [a, ["m"]],
+        [b, ["m"]],
+      ]),
+      fetchModels: async () => [],
+      refreshMs: 30_000,
+      createdAtSeconds: 1,
+    });
+    return { clock, a, b, balancer: createBalancer(registry, clock) };
+  }
+
+  it("picks the replica with the fewest requests in flight, taking turns on a tie", () => {
+    const { a, b, balancer } = setUp();
+    const first = balancer.choose("m");
+    const second = balancer.choose("m");
+    expect(first.ok && second.ok && first.upstream !== second.upstream).toBe(true);
+    a.inFlight = 3;
+    b.inFlight = 1;
+    for (let i = 0; i < 4; i++) expect(balancer.choose("m")).toEqual({ ok: true, upstream: b });
+    expect(balancer.choose("other")).toEqual({ ok: false, reason: "unknown_model" });
+  });
+
+  it("leaves a failed replica out for 10 s, then tries it again; all out is at once all_down", () => {
+    const { clock, a, b, balancer } = setUp();
+    balancer.markDown(a);
+    for (let i = 0; i < 3; i++) expect(balancer.choose("m")).toEqual({ ok: true, upstream: b });
+    expect(balancer.choose("m", b)).toEqual({ ok: false, reason: "all_down" });
+    balancer.markDown(b);
+    expect(balancer.choose("m")).toEqual({ ok: false, reason: "all_down" });
+    clock.advance(DOWN_FOR_MS - 1);
+    expect(balancer.isUp(a)).toBe(false);
+    clock.advance(1);
+    expect(balancer.isUp(a)).toBe(true);
+    expect(balancer.choose("m", b)).toEqual({ ok: true, upstream: a });
+  });
+
+  it("classifies failures: no connection may be retried elsewhere, a reset or timeout may not", () => {
+    expect(classifyUpstreamError(Object.assign(new Error("x"), { code: "ECONNREFUSED" }))).toBe(
+      "not_connected",
+    );
+    expect(
+      classifyUpstreamError(new AggregateError([Object.assign(new Error("x"), { code: "ECONNREFUSED" })])),
+    ).toBe("not_connected");
+    expect(classifyUpstreamError(Object.assign(new Error("x"), { code: "UND_ERR_SOCKET" }))).toBe("reset");
+    expect(classifyUpstreamError(Object.assign(new Error("x"), { code: "UND_ERR_HEADERS_TIMEOUT" }))).toBe(
+      "timeout",
+    );
+    expect(classifyUpstreamError(new Error("x"))).toBe("other");
+  });
+});
+
+describe("per-upstream concurrency", () => {
+  it("grants slots up to the cap, passes a released slot to the next in line, and gives up after the wait", async () => {
+    vi.useFakeTimers();
+    const gate = createConcurrencyGate(2, { waitMs: 1_000, maxWaiting: 1 });
+    expect(gate.acquire()).toBe(true);
+    expect(gate.acquire()).toBe(true);
+    const waiting = gate.acquire();
+    expect(await gate.acquire()).toBe(false); // the line is full
+    gate.release();
+    expect(await waiting).toBe(true);
+    expect(gate.inUse).toBe(2);
+    const late = gate.acquire();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await late).toBe(false);
+    gate.release();
+    gate.release();
+    expect(gate.inUse).toBe(0);
+  });
+
+  it("counts in flight per upstream and holds a slot until the lease is released", async () => {
+    vi.useFakeTimers();
+    const capped = upstream("http://capped:1", { maxConcurrency: 1 });
+    const lease = await leaseUpstream(capped);
+    expect(capped.inFlight).toBe(1);
+    const next = leaseUpstream(capped);
+    lease?.release();
+    lease?.release(); // twice is once
+    const second = await next;
+    expect(second?.upstream).toBe(capped);
+    expect(capped.inFlight).toBe(1);
+    const third = leaseUpstream(capped);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await third).toBeUndefined();
+    second?.release();
+    expect(capped.inFlight).toBe(0);
+  });
+});
