@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Where keyward's CPU per /v1 request goes, by taking parts out: builds the committed HEAD in a
-# throwaway worktree with bench/ablation.patch applied (it makes the code honour ABL_NOREDIS: no Redis
+# throwaway worktree, whose benchmark server (bench/keyward-server.ts) honours ABL_NOREDIS: no Redis
 # round trip, markers and windows answered from memory; ABL_NOMETRICS: no /v1 metrics; ABL_NOAUTH: no
-# key check, limit or use record at all), then runs bench/quick.ts on the bare proxy, keyward as built
+# key check, limit or use record at all (src/gateway/ablation.ts); then runs bench/quick.ts on the bare proxy, keyward as built
 # and keyward with parts taken out, each run of a target right after a bare-proxy run of its own,
 # REPS times each, and prints the medians and the median paired ratios.
-# A measuring tool for the note in BENCHMARKS.md, not a configuration: no such switch exists in src/.
+# A measuring tool for the note in BENCHMARKS.md, not a configuration: only the benchmark's server
+# reads these variables.
 # Usage: bench/ablate.sh [/v1/models,/v1/chat/completions] [seconds per run, 4]
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 dir=$(mktemp -d /tmp/keyward-ablate.XXXXXX)
 git -C "$root" worktree add -q --detach "$dir" HEAD
 trap 'git -C "$root" worktree remove --force "$dir"' EXIT
-git -C "$dir" apply "$root/bench/ablation.patch"
 ln -s "$root/node_modules" "$dir/node_modules"
 cd "$dir"
 npx tsc -p tsconfig.bench.json

@@ -5,11 +5,19 @@ import { connectWebDeps } from "../src/api/web-deps.js";
 import { loadConfigOrExit } from "../src/config/config.js";
 
 // keyward's web process as src/api/main.ts builds it, plus a PostgreSQL query counter the benchmark
-// reads over IPC (so that nothing is added to the app's own routes).
+// reads over IPC (so that nothing is added to the app's own routes), and, for bench/ablate.sh, the
+// parts of the /v1 path that ABL_NOREDIS, ABL_NOMETRICS and ABL_NOAUTH take out.
 const config = loadConfigOrExit();
 let queries = 0;
 const { deps } = connectWebDeps(config, { onQuery: () => queries++ });
-const server = createWebServer(createApp(deps), deps.logger);
+const server = createWebServer(
+  createApp(deps, {
+    redis: process.env.ABL_NOREDIS === "1",
+    metrics: process.env.ABL_NOMETRICS === "1",
+    auth: process.env.ABL_NOAUTH === "1",
+  }).handle,
+  deps.logger,
+);
 server.listen(0, "127.0.0.1", () => {
   process.send?.({ ready: true, port: (server.address() as AddressInfo).port });
 });

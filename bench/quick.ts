@@ -32,7 +32,7 @@ if (targets.includes("bare")) {
   );
 }
 // "keyward" is keyward as built; "keyward-noredis-nometrics-nolog-noauth" (any of the suffixes) is
-// keyward with those parts taken out, for bench/ablate.sh, whose patch makes the code honour ABL_*.
+// keyward with those parts taken out, for bench/ablate.sh (bench/keyward-server.ts reads ABL_*).
 for (const target of targets.filter((t) => t.startsWith("keyward"))) {
   const without = target.split("-").slice(1);
   const ablation: Record<string, string> = {};
@@ -158,7 +158,7 @@ function ablationReport(): string {
     "## Where keyward's CPU per request goes",
     "",
     `\`bench/ablate.sh ${paths.join(",")} ${seconds}\` on ${new Date().toISOString()} (${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, Node ${process.version}; load average at the end ${load}): the bare proxy, keyward as built, and keyward built from the same commit with parts taken out`,
-    `(\`bench/ablation.patch\`), each in its own process on the same upstream stand-in; autocannon, 32 connections, ${reps} runs of ${seconds} s per target, medians.`,
+    `(ABL_* read by \`bench/keyward-server.ts\`, src/gateway/ablation.ts), each in its own process on the same upstream stand-in; autocannon, 32 connections, ${reps} runs of ${seconds} s per target, medians.`,
     paired
       ? 'Each run of a target follows a run of the bare proxy of its own; "vs bare" is the median of those paired ratios.'
       : 'Targets alternate; "vs bare" is the ratio of the medians.',

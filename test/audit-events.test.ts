@@ -1,3 +1,4 @@
+import { createServer } from "node:http";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordAuditEvent } from "../src/audit/audit.js";
@@ -124,7 +125,7 @@ describe("client addresses", () => {
   it("records a direct IPv4 client as a plain address, not IPv4-mapped IPv6", async () => {
     const direct = await env.makeApp({ clock });
     const user = await createAccountWithSession(env);
-    const server = direct.app.listen(0, "::");
+    const server = createServer(direct.app).listen(0, "::");
     await new Promise((resolve) => server.once("listening", resolve));
     try {
       const port = (server.address() as { port: number }).port;

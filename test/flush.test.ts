@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDatabase, type Database } from "../src/db/client.js";
-import { recordKeyUse } from "../src/proxy/hot-path-batch.js";
+import { recordKeyUse } from "../src/gateway/hot-path-script.js";
 import { connectRedis } from "../src/redis/client.js";
 import { manualClock } from "../src/time/clock.js";
 import { pendingUsageKey } from "../src/usage/buffer.js";

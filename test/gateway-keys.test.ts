@@ -151,7 +151,7 @@ describe("the hot path", () => {
   it("makes no PostgreSQL query per request once a key is cached; unknown keys are cached too", async () => {
     let queries = 0;
     const database = connectDatabase(env.config, { onQuery: () => queries++ });
-    const counted = createApp({ ...a.deps, database });
+    const counted = createApp({ ...a.deps, database }).handle;
     try {
       const key = await insertApiKey(env, owner.id, { rateLimitPerMinute: 60 });
       await request(counted).get("/v1/models").set("X-API-Key", key.secret).expect(200);

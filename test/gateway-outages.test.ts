@@ -43,14 +43,14 @@ describe("Redis unreachable for one instance", () => {
   let proxy: TcpProxy;
   let cut: TestApp;
   let queries = 0;
-  let counted: ReturnType<typeof createApp>;
+  let counted: ReturnType<typeof createApp>["handle"];
   let database: ReturnType<typeof connectDatabase>;
 
   beforeAll(async () => {
     proxy = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
     cut = await env.makeApp({ redisUrl: `redis://127.0.0.1:${proxy.port}` });
     database = connectDatabase(env.config, { onQuery: () => queries++ });
-    counted = createApp({ ...cut.deps, database });
+    counted = createApp({ ...cut.deps, database }).handle;
   });
   afterAll(async () => {
     await database.close();
@@ -104,7 +104,7 @@ describe("Redis black-holed for one instance (connected, never answering)", () =
     const holed = await env.makeApp({ redisUrl: `redis://127.0.0.1:${proxy.port}` });
     let queries = 0;
     const database = connectDatabase(env.config, { onQuery: () => queries++ });
-    const app = createApp({ ...holed.deps, database });
+    const app = createApp({ ...holed.deps, database }).handle;
     const good = await insertApiKey(env, owner.id);
     const toRevoke = await insertApiKey(env, owner.id);
     await models(app, good.secret).expect(200);

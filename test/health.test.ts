@@ -22,7 +22,7 @@ describe("health and errors", () => {
   });
 
   it("answers /readyz 503 once the process has begun to stop, so a router sends it no more", async () => {
-    const stopping = createApp({ ...web.deps, isStopping: () => true });
+    const stopping = createApp({ ...web.deps, isStopping: () => true }).handle;
     const res = await request(stopping).get("/readyz").expect(503);
     expect(res.body).toEqual({ status: "stopping" });
     await request(stopping).get("/healthz").expect(200);

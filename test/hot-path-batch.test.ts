@@ -1,9 +1,9 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHotPathBatch, type HotPathBatch } from "../src/gateway/hot-path-batch.js";
+import { createKeyAuthenticator } from "../src/gateway/key-authenticator.js";
+import { createKeyRateLimiter } from "../src/gateway/rate-limit.js";
 import { deadAtKey, epochKey } from "../src/keys/key-state.js";
-import { createHotPathBatch, type HotPathBatch } from "../src/proxy/hot-path-batch.js";
-import { createKeyAuthenticator } from "../src/proxy/key-authenticator.js";
-import { createKeyRateLimiter } from "../src/proxy/rate-limit.js";
 import { connectRedis } from "../src/redis/client.js";
 import { pendingUsageKey } from "../src/usage/buffer.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
@@ -206,7 +206,13 @@ describe("a Redis that stops answering (black hole)", () => {
 describe("the key authenticator on the batch", () => {
   it("re-reads a record cached before an epoch change, even when another request of the turn adopted it first", async () => {
     const { batch } = await countedBatch();
-    const authenticator = createKeyAuthenticator({ ...env, batch, logger: env.logger });
+    const authenticator = createKeyAuthenticator({
+      database: env.database,
+      batch,
+      logger: env.logger,
+      redisPrefix: env.prefix,
+      tierLimits: env.config.rateLimitsPerMinute,
+    });
     const other = await createAccount(env);
     const owner = await createAccount(env);
     const a = await insertApiKey(env, other.id);

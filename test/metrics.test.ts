@@ -2,9 +2,10 @@ import express from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorHandler } from "../src/api/error-handler.js";
+import { requestContext } from "../src/api/request-context.js";
 import { AppError } from "../src/errors/app-error.js";
+import { createExchanges } from "../src/http/exchange.js";
 import { createLogger } from "../src/logging/logger.js";
-import { recordHttpMetrics } from "../src/metrics/http-metrics.js";
 import { createMetrics } from "../src/metrics/metrics.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
@@ -167,14 +168,15 @@ describe("METRICS_TOKEN", () => {
   });
 });
 
-describe("the request-metrics middleware", () => {
+describe("the request metrics of express's side", () => {
   // A small express app with the routing shapes the real one uses: routers mounted under a path, a
   // route whose handler throws (so express has already restored req.baseUrl when the response ends),
   // and a router mounted at a path with a parameter.
   function probeApp() {
     const metrics = createMetrics({ queues: {} });
+    const logger = createLogger({ level: "silent" });
     const app = express();
-    app.use(recordHttpMetrics(metrics));
+    app.use(requestContext(createExchanges({ logger, metrics, clientIp: () => undefined }), logger));
     const admin = express.Router();
     admin.get("/keys/:id", (_req, res) => {
       res.json({ ok: true });

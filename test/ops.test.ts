@@ -88,10 +88,10 @@ describe("behind a router (TRUST_PROXY)", () => {
   /** The app as built, with a probe route placed first so it sees exactly what the app's routes see. */
   async function appWithProbe(trustProxy: string): Promise<TestApp> {
     const web = await env.makeApp({ config: env.configWith({ TRUST_PROXY: trustProxy }) });
-    web.app.get("/__probe", (req: Request, res: Response) => {
+    web.express.get("/__probe", (req: Request, res: Response) => {
       res.json({ ip: req.ip, secure: req.secure, protocol: req.protocol });
     });
-    const stack = web.app.router.stack;
+    const stack = web.express.router.stack;
     const probe = stack.pop();
     if (probe) stack.unshift(probe);
     return web;

@@ -1,6 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordKeyUse } from "../src/proxy/hot-path-batch.js";
+import { recordKeyUse } from "../src/gateway/hot-path-script.js";
 import { manualClock } from "../src/time/clock.js";
 import { flushUsage } from "../src/usage/flush.js";
 import { usageWindow } from "../src/usage/usage-report.js";
@@ -44,6 +44,9 @@ describe("usageWindow", () => {
   });
 });
 
+// Uses recorded by the last-used path alone carry no tokens and no model split.
+const noTokens = { prompt_tokens: 0, completion_tokens: 0, by_model: [] };
+
 describe("GET /admin/keys/:id/usage", () => {
   it("shows flushed requests per UTC day, zero-filled, and last_used_at on the key", async () => {
     const user = await createAccountWithSession(env);
@@ -71,14 +74,14 @@ describe("GET /admin/keys/:id/usage", () => {
     const res = await get(user.token, `/admin/keys/${key.id}/usage?days=3`).expect(200);
     expect(res.body).toEqual({
       data: [
-        { date: days[0], requests: 3 },
-        { date: days[1], requests: 0 },
-        { date: days[2], requests: 2 },
+        { date: days[0], requests: 3, ...noTokens },
+        { date: days[1], requests: 0, ...noTokens },
+        { date: days[2], requests: 2, ...noTokens },
       ],
     });
     const month = await get(user.token, `/admin/keys/${key.id}/usage`).expect(200);
     expect(month.body.data).toHaveLength(30);
-    expect(month.body.data[19]).toEqual({ date: usageWindow(clock.now(), 11)[0], requests: 1 });
+    expect(month.body.data[19]).toEqual({ date: usageWindow(clock.now(), 11)[0], requests: 1, ...noTokens });
     expect(month.body.data.reduce((n: number, d: { requests: number }) => n + d.requests, 0)).toBe(6);
 
     const shown = await get(user.token, `/admin/keys/${key.id}`).expect(200);
@@ -97,7 +100,7 @@ describe("GET /admin/keys/:id/usage", () => {
     await recordKeyUse(web.deps.redis, env.prefix, key.id, clock.now());
     await flush();
     const res = await get(user.token, `/admin/keys/${key.id}/usage?days=1`).expect(200);
-    expect(res.body.data).toEqual([{ date: usageWindow(clock.now(), 1)[0], requests: 3 }]);
+    expect(res.body.data).toEqual([{ date: usageWindow(clock.now(), 1)[0], requests: 3, ...noTokens }]);
   });
 
   it("still reports a revoked key's usage", async () => {

@@ -4,6 +4,7 @@ import type { Db } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts } from "../db/schema.js";
 import { invalidateAccountSessions } from "../sessions/sessions.js";
+import type { Tier } from "../tiers/tiers.js";
 
 export type AccountRow = typeof accounts.$inferSelect;
 
@@ -11,7 +12,7 @@ export interface AccountJson {
   id: string;
   email: string;
   email_verified: boolean;
-  tier: "free" | "pro" | "enterprise";
+  tier: Tier;
   rotation_reminder_days: number;
   created_at: string;
 }

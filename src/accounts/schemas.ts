@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TIERS } from "../tiers/tiers.js";
 
 // Request bodies of the account and session endpoints, validated by the routes and published in the
 // OpenAPI document from these very objects. Strict: an unknown field is refused by name.
@@ -34,7 +35,7 @@ export const AccountSchema = z
     id: z.string(),
     email: z.string(),
     email_verified: z.boolean(),
-    tier: z.enum(["free", "pro", "enterprise"]),
+    tier: z.enum(TIERS),
     rotation_reminder_days: z.number().int(),
     created_at: z.string(),
   })

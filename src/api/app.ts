@@ -1,9 +1,15 @@
+import type { RequestListener } from "node:http";
 import type { Queue } from "bullmq";
 import express, { type Express } from "express";
 import helmet from "helmet";
 import { AppError } from "../errors/app-error.js";
-import { recordHttpMetrics } from "../metrics/http-metrics.js";
-import { createMetrics } from "../metrics/metrics.js";
+import type { Ablation } from "../gateway/ablation.js";
+import { createGateway } from "../gateway/gateway.js";
+import { createGatewayHandler } from "../gateway/gateway-handler.js";
+import { isV1Target } from "../gateway/routes.js";
+import { clientIpReader } from "../http/client-ip.js";
+import { createExchanges, type Exchanges } from "../http/exchange.js";
+import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { consoleCors } from "./console-cors.js";
 import type { AppDeps } from "./deps.js";
 import { errorHandler } from "./error-handler.js";
@@ -11,18 +17,47 @@ import { requestContext } from "./request-context.js";
 import { adminRouter } from "./routes/admin.js";
 import { healthRouter } from "./routes/health.js";
 import { metricsRouter } from "./routes/metrics.js";
-import { clientIpOf, createV1Lane, dispatchV1First } from "./routes/v1.js";
 
-/** The web process's express app, not listening: the entry point or a test decides where it runs. */
-export function createApp(deps: AppDeps): Express {
+/** The web process's two front doors, not listening: the entry point or a test decides where. */
+export interface WebApp {
+  /** What the HTTP server calls: /v1 goes to the gateway, everything else to express. */
+  handle: RequestListener;
+  express: Express;
+}
+
+/** `ablation` is for the benchmark alone (src/gateway/ablation.ts). */
+export function createApp(deps: AppDeps, ablation: Ablation = {}): WebApp {
+  const metrics = createMetrics({ queues: queuesOf(deps) });
+  const exchanges = createExchanges({
+    logger: deps.logger,
+    metrics,
+    clientIp: clientIpReader(deps.config.trustProxyHops),
+  });
+  const app = createExpressApp(deps, metrics, exchanges);
+  const gateway = createGatewayHandler({
+    gateway: createGateway(deps, ablation),
+    exchanges,
+    metrics,
+    logger: deps.logger,
+    ablation,
+  });
+  return {
+    handle: (req, res) => {
+      if (isV1Target(req.url ?? "")) gateway(req, res);
+      else app(req, res);
+    },
+    express: app,
+  };
+}
+
+/** Everything but /v1: health, metrics and the console's /admin API. */
+function createExpressApp(deps: AppDeps, metrics: Metrics, exchanges: Exchanges): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", deps.config.trustProxyHops);
   app.set("etag", false);
 
-  app.use(requestContext(deps));
-  const metrics = createMetrics({ queues: queuesOf(deps) });
-  app.use(recordHttpMetrics(metrics));
+  app.use(requestContext(exchanges, deps.logger));
   app.use(helmet());
   app.use(healthRouter(deps));
   app.use(metricsRouter(deps, metrics));
@@ -33,8 +68,6 @@ export function createApp(deps: AppDeps): Express {
     throw new AppError("not_found", `Unknown path: ${req.method} ${req.path}`);
   });
   app.use(errorHandler(deps.logger));
-  // /v1 never reaches express: see the lane's comment.
-  dispatchV1First(app, createV1Lane(deps, metrics, clientIpOf(app, deps.config.trustProxyHops)));
   return app;
 }
 

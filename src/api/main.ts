@@ -8,7 +8,7 @@ let stopping = false;
 const web = connectWebDeps(config);
 const logger = web.deps.logger;
 const app = createApp({ ...web.deps, isStopping: () => stopping });
-const server = createWebServer(app, logger);
+const server = createWebServer(app.handle, logger);
 server.listen(config.port, () => logger.info({ port: config.port }, "web listening"));
 
 // During shutdown, every answer tells the client (or router) to drop its connection after it.

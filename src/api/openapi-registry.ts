@@ -117,6 +117,7 @@ export function generateOpenApiDocument(publicUrl: string) {
       { name: "keys", description: "API keys: create, list, rename, rotate, revoke, usage" },
       { name: "permissions", description: "What an API key may be allowed to do" },
       { name: "audit-events", description: "What happened to the account, newest first" },
+      { name: "usage", description: "Requests and tokens per day, key and model, as JSON or CSV" },
     ],
   });
 }

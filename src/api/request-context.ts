@@ -1,113 +1,52 @@
-import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestHandler } from "express";
-import { accessLoggerFor, type Logger } from "../logging/logger.js";
-import type { AppDeps } from "./deps.js";
+import type { Exchanges } from "../http/exchange.js";
+import type { Logger } from "../logging/logger.js";
 
-declare module "node:http" {
-  interface IncomingMessage {
-    /** The request id: the client's sane `x-request-id`, else a fresh UUID; also sent back. */
-    id: string;
-    /** A logger whose lines carry `reqId`; made on first use only (most requests never log). */
+declare module "express-serve-static-core" {
+  interface Request {
+    /** A logger whose lines carry the request's id. */
     log: Logger;
   }
 }
 
-// A client's own request id is kept when it is sane (short, printable), so traces can be joined up;
-// anything else is replaced, so that a header cannot inject into logs.
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-const LOGGER = Symbol("keyward.logger");
-const CHILD = Symbol("keyward.childLogger");
-type ContextRequest = IncomingMessage & { [LOGGER]?: Logger; [CHILD]?: Logger };
-const patchedPrototypes = new WeakSet<object>();
-
 /**
- * `req.log` as an accessor on the app's request prototype (set once), so a request that logs nothing
- * (nearly all of them) allocates no child logger, and request objects keep one shape.
+ * Express's side of the shared exchange (http/exchange.ts): the request id, the access line, and the
+ * duration labelled by the express route that matched ("/admin/keys/:id"), never by the raw URL.
  */
-function installLazyLog(req: IncomingMessage): void {
-  const proto = Object.getPrototypeOf(req) as object;
-  if (patchedPrototypes.has(proto)) return;
-  patchedPrototypes.add(proto);
-  Object.defineProperty(proto, "log", {
-    configurable: true,
-    get(this: ContextRequest) {
-      let child = this[CHILD];
-      if (!child) {
-        const base = this[LOGGER];
-        if (!base) return undefined;
-        child = base.child({ reqId: this.id });
-        this[CHILD] = child;
-      }
-      return child;
-    },
-    set(this: ContextRequest, value: Logger) {
-      this[CHILD] = value;
-    },
-  });
-}
-
-/** The id to use for a request, set as its `x-request-id` response header. */
-export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
-  const given = req.headers["x-request-id"];
-  const id = typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
-  req.id = id;
-  res.setHeader("x-request-id", id);
-  return id;
-}
-
-/** The path of a request-target without its query string (keys or tokens may sit there). */
-export function pathOf(url: string | undefined): string {
-  const raw = url ?? "";
-  const queryAt = raw.indexOf("?");
-  return queryAt === -1 ? raw : raw.slice(0, queryAt);
-}
-
-/**
- * The status a finished exchange is logged and counted with: the one sent, or 499 (nginx's "client
- * closed request") when the client went away before any answer was sent; `res.statusCode` alone
- * would still say 200 then.
- */
-export function answeredStatus(res: ServerResponse): number {
-  return res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST;
-}
-
-const CLIENT_CLOSED_REQUEST = 499;
-
-/**
- * Request id and one access line per request, written when the response ends (or the client goes):
- * only what helps an operator, never headers, bodies or query strings. The client's address is the
- * one `trust proxy` (TRUST_PROXY) decides. Server errors are logged at `error`. `logger` is the
- * access logger (no redaction pass: none of these fields is a secret's name).
- */
-export function logAccess(
-  logger: Logger,
-  req: IncomingMessage & { originalUrl?: string },
-  ip: string | undefined,
-  res: ServerResponse,
-  responseTimeMs: number,
-): void {
-  const status = answeredStatus(res);
-  const line = {
-    reqId: req.id,
-    req: { id: req.id, method: req.method, path: pathOf(req.originalUrl ?? req.url), ip },
-    res: { statusCode: status },
-    responseTime: responseTimeMs,
-  };
-  if (status >= 500) logger.error(line, "request errored");
-  else logger.info(line, "request completed");
-}
-
-export function requestContext(deps: AppDeps): RequestHandler {
-  const logger = deps.logger;
-  const access = accessLoggerFor(logger);
+export function requestContext(exchanges: Exchanges, logger: Logger): RequestHandler {
   return (req, res, next) => {
-    installLazyLog(req);
-    (req as ContextRequest)[LOGGER] = logger;
-    assignRequestId(req, res);
-    const started = Date.now();
-    res.once("close", () => logAccess(access, req, req.ip, res, Date.now() - started));
+    const id = exchanges.begin(req, res, (end) =>
+      exchanges.recordDuration(req.method, routeLabel(req.originalUrl, req.route?.path), end),
+    );
+    req.log = logger.child({ reqId: id });
     next();
   };
+}
+
+// A segment of the matched request's path kept as is in a label; anything else (an id, an odd
+// spelling) becomes ":param" so that a label never carries a value from the request.
+const PLAIN_SEGMENT = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * The label of a request express routed: the path the route's routers were mounted at, then the
+ * route's own pattern. The mount path is read off the request's path (the segments before the ones
+ * the route's pattern matched), because express restores `req.baseUrl` once an error leaves a
+ * router, before the response ends. Every route of this app has a fixed number of segments.
+ */
+export function routeLabel(originalUrl: string, routePath: unknown): string {
+  if (typeof routePath !== "string") return "unmatched";
+  let path = originalUrl.split("?")[0] ?? "";
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  const segments = path === "/" ? [] : path.split("/").slice(1);
+  const routeSegments = routePath.split("/").filter((s) => s !== "").length;
+  const base = segments
+    .slice(0, Math.max(0, segments.length - routeSegments))
+    .map((segment) => {
+      const lower = segment.toLowerCase();
+      return lower === "" || PLAIN_SEGMENT.test(lower) ? lower : ":param";
+    })
+    .map((segment) => `/${segment}`)
+    .join("");
+  const joined = base + routePath;
+  return joined.length > 1 && joined.endsWith("/") ? joined.slice(0, -1) : joined;
 }

@@ -2,6 +2,8 @@ import { parse as parseCookie } from "cookie";
 import type { CookieOptions, Request, RequestHandler, Response } from "express";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
+import { bearerToken } from "../http/bearer.js";
+import { plainIp } from "../http/client-ip.js";
 import { type AccountRow, type SessionRow, validateSessionToken } from "../sessions/sessions.js";
 import type { AppDeps } from "./deps.js";
 
@@ -16,8 +18,7 @@ export interface SessionAuth {
 function sessionTokenOf(req: Request): string | null {
   const authorization = req.headers.authorization;
   if (authorization) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match?.[1] ?? null;
+    return bearerToken(authorization);
   }
   const cookie = req.headers.cookie ? parseCookie(req.headers.cookie)[SESSION_COOKIE] : undefined;
   return cookie ?? null;
@@ -44,12 +45,6 @@ export function authOf(res: Response): SessionAuth {
 /** The client's address and agent, for audit events and rate limits (trust proxy decides the IP). */
 export function clientContext(req: Request): { ip: string | null; userAgent: string | null } {
   return { ip: req.ip ? plainIp(req.ip) : null, userAgent: req.get("user-agent") ?? null };
-}
-
-// A dual-stack socket reports IPv4 clients as "::ffff:1.2.3.4"; audit logs and limits use "1.2.3.4",
-// so one client is one key whichever way it arrived.
-function plainIp(ip: string): string {
-  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
 }
 
 type CookieConfig = Pick<Config, "secureCookies" | "sessionCookieSameSite">;

@@ -2,12 +2,11 @@ import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, apiKeys, sessions } from "../db/schema.js";
+import { isActiveKeyRawSql } from "../keys/active-key.js";
+import type { Tier } from "../tiers/tiers.js";
 
 // Queries behind the operator commands. They act on one account found by email, as an operator
 // knows it; nothing here is reachable over HTTP.
-
-export type Tier = "free" | "pro" | "enterprise";
-export const TIERS: readonly Tier[] = ["free", "pro", "enterprise"];
 
 export interface AccountListing {
   id: string;
@@ -32,8 +31,7 @@ export async function listAccountsForOperator(db: Db, now: Date): Promise<Accoun
       // Written out with aliases: inside a single-table select drizzle leaves columns unqualified.
       activeKeys: sql<number>`(
         select count(*)::int from api_keys k
-        where k.account_id = "accounts"."id" and k.revoked_at is null
-          and (k.expires_at is null or k.expires_at > ${now.toISOString()}::timestamptz))`,
+        where k.account_id = "accounts"."id" and ${isActiveKeyRawSql("k", now)})`,
     })
     .from(accounts)
     .orderBy(asc(accounts.id));

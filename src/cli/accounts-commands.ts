@@ -5,6 +5,7 @@ import { hashPassword, passwordProblem } from "../accounts/passwords.js";
 import type { Db } from "../db/client.js";
 import { bumpKeysEpoch } from "../keys/key-state.js";
 import { randomBase62 } from "../secrets/secrets.js";
+import type { Tier } from "../tiers/tiers.js";
 import type { Clock } from "../time/clock.js";
 import {
   disableAccountRow,
@@ -12,7 +13,6 @@ import {
   insertVerifiedAccount,
   listAccountsForOperator,
   setAccountTier,
-  type Tier,
   unrevokedKeys,
 } from "./account-admin.js";
 

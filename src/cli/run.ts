@@ -1,4 +1,4 @@
-import { TIERS, type Tier } from "./account-admin.js";
+import { TIERS, type Tier } from "../tiers/tiers.js";
 import {
   type CliDeps,
   type CommandResult,

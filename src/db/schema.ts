@@ -11,6 +11,7 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import { TIERS } from "../tiers/tiers.js";
 
 // Ids are time-ordered and carry a type prefix (see src/db/ids.ts), so "newest first" is ORDER BY id DESC
 // and a cursor is simply the last id seen.
@@ -25,9 +26,7 @@ export const accounts = pgTable(
     email: text("email").notNull(),
     passwordHash: text("password_hash").notNull(),
     emailVerifiedAt: ts("email_verified_at"),
-    tier: text("tier", { enum: ["free", "pro", "enterprise"] })
-      .notNull()
-      .default("free"),
+    tier: text("tier", { enum: TIERS }).notNull().default("free"),
     rotationReminderDays: integer("rotation_reminder_days").notNull().default(30),
     disabledAt: ts("disabled_at"),
     createdAt: ts("created_at").notNull().defaultNow(),
@@ -35,7 +34,7 @@ export const accounts = pgTable(
   },
   (t) => [
     uniqueIndex("accounts_email_lower_key").on(sql`lower(${t.email})`),
-    check("accounts_tier_check", sql`${t.tier} in ('free', 'pro', 'enterprise')`),
+    check("accounts_tier_check", sql`${t.tier} in (${sql.raw(TIERS.map((tier) => `'${tier}'`).join(", "))})`),
     check("accounts_reminder_days_check", sql`${t.rotationReminderDays} between 0 and 365`),
   ],
 );
@@ -97,6 +96,8 @@ export const apiKeys = pgTable(
     last4: text("last4").notNull(),
     permissions: text("permissions").array().notNull(),
     rateLimitPerMinute: integer("rate_limit_per_minute"),
+    // A lower tokens-per-minute limit than the tier's, or null for the tier's.
+    tokenLimitPerMinute: integer("token_limit_per_minute"),
     // The model ids the key may use; null for every model.
     models: text("models").array(),
     createdAt: ts("created_at").notNull().defaultNow(),
@@ -125,6 +126,34 @@ export const keyUsageDaily = pgTable(
     requests: bigint("requests", { mode: "number" }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.keyId, t.day] })],
+);
+
+// Requests and tokens per key, UTC day and model, moved here by the usage flush. `model` is the body's
+// `model` as the client sent it, or '' where there is none (GET /v1/models, or a request refused
+// before its body was read). Outcomes: answered (the upstream answered 2xx), refused (by keyward, for
+// permission or a limit, after the key was recognised), upstream_errors (the upstream answered an
+// error or could not be reached). requests_without_usage: answered requests whose upstream reported
+// no usage (unreadable answer, or a client gone before the usage arrived; see the README).
+export const keyModelUsageDaily = pgTable(
+  "key_model_usage_daily",
+  {
+    keyId: text("key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    day: date("day", { mode: "string" }).notNull(),
+    model: text("model").notNull(),
+    answered: bigint("answered", { mode: "number" }).notNull().default(0),
+    refused: bigint("refused", { mode: "number" }).notNull().default(0),
+    upstreamErrors: bigint("upstream_errors", { mode: "number" }).notNull().default(0),
+    promptTokens: bigint("prompt_tokens", { mode: "number" }).notNull().default(0),
+    completionTokens: bigint("completion_tokens", { mode: "number" }).notNull().default(0),
+    requestsWithoutUsage: bigint("requests_without_usage", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.keyId, t.day, t.model] }),
+    // The operator's daily report reads one day across every key.
+    index("key_model_usage_daily_day_idx").on(t.day),
+  ],
 );
 
 // Each applied flush batch leaves its id here, in the same transaction as its writes, so that a batch

@@ -1,8 +1,9 @@
-import { and, count, desc, eq, gt, isNotNull, isNull, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, isNotNull, isNull, lt, lte, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { pageOf } from "../db/pages.js";
 import { apiKeys } from "../db/schema.js";
-import type { ApiKeyRow, KeyStatus } from "./key-view.js";
+import { isActiveKeySql, type KeyStatus } from "./active-key.js";
+import type { ApiKeyRow } from "./key-view.js";
 
 // Reads of an account's keys. Every query is scoped by account id, so
 // another account's key id behaves exactly like an unknown one.
@@ -13,7 +14,7 @@ export function statusIs(status: KeyStatus, now: Date): SQL {
   if (status === "expired") {
     return and(isNull(apiKeys.revokedAt), lte(apiKeys.expiresAt, now)) as SQL;
   }
-  return and(isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))) as SQL;
+  return isActiveKeySql(now);
 }
 
 export async function countActiveKeys(db: Pick<Db, "select">, accountId: string, now: Date): Promise<number> {

@@ -131,9 +131,6 @@ export const KeyWithSecretResponse = z.object({
 });
 export const RotateKeyResponse = KeyWithSecretResponse.extend({ previous: KeySchema });
 export const KeyListResponse = z.object({ data: z.array(KeySchema), next_cursor: z.string().nullable() });
-export const UsageResponse = z.object({
-  data: z.array(z.object({ date: z.iso.date(), requests: z.number().int().min(0) })),
-});
 export const PermissionsResponse = z.object({
   data: z.array(z.object({ id: z.string(), description: z.string() })),
 });

@@ -1,26 +1,15 @@
 import { z } from "zod";
 import type { apiKeys } from "../db/schema.js";
 import { API_KEY_PREFIX } from "../secrets/secrets.js";
+import { effectiveRateLimit } from "../tiers/tiers.js";
+import { KEY_STATUSES, type KeyStatus, keyStatusAt } from "./active-key.js";
 import { ALL_PERMISSIONS } from "./permissions.js";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
-export type KeyStatus = "active" | "revoked" | "expired";
+export { KEY_STATUSES, type KeyStatus } from "./active-key.js";
 
-export const KEY_STATUSES = ["active", "revoked", "expired"] as const;
-
-/** Revocation wins over expiry: a revoked key reads as revoked forever, whatever its expiry. */
 export function keyStatus(row: Pick<ApiKeyRow, "revokedAt" | "expiresAt">, now: Date): KeyStatus {
-  if (row.revokedAt) return "revoked";
-  if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) return "expired";
-  return "active";
-}
-
-/**
- * The limit that applies to a key: its own when set, never above its account's tier (a tier can be
- * lowered after the key was made). This is what the key JSON shows, so the console shows what /v1 does.
- */
-export function effectiveRateLimit(row: Pick<ApiKeyRow, "rateLimitPerMinute">, tierLimit: number): number {
-  return row.rateLimitPerMinute === null ? tierLimit : Math.min(row.rateLimitPerMinute, tierLimit);
+  return keyStatusAt(row.revokedAt?.getTime() ?? null, row.expiresAt?.getTime() ?? null, now.getTime());
 }
 
 const timestamp = z.iso.datetime({ offset: true });
@@ -58,7 +47,7 @@ export function toKeyJson(row: ApiKeyRow, now: Date, tierLimit: number): KeyJson
     prefix: API_KEY_PREFIX,
     last4: row.last4,
     permissions: row.permissions,
-    rate_limit_per_minute: effectiveRateLimit(row, tierLimit),
+    rate_limit_per_minute: effectiveRateLimit(row.rateLimitPerMinute, tierLimit),
     models: row.models,
     status: keyStatus(row, now),
     created_at: row.createdAt.toISOString(),

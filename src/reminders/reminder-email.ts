@@ -4,6 +4,7 @@ import type { Database } from "../db/client.js";
 import type { Mailer } from "../email/mailer.js";
 import type { EmailContent } from "../email/templates.js";
 import type { RotationReminderEmailJob } from "../jobs/jobs.js";
+import { isActiveKeyFragment } from "../keys/active-key.js";
 import type { Logger } from "../logging/logger.js";
 import type { Clock } from "../time/clock.js";
 
@@ -61,7 +62,7 @@ export async function sendRotationReminder(
   const rows = await sql<{ name: string; last4: string; created_at: string }[]>`
     select name, last4, created_at from api_keys
     where account_id = ${data.accountId} and last_reminder_at = ${data.remindedAt}
-      and revoked_at is null and (expires_at is null or expires_at > ${deps.clock.now().toISOString()})
+      and ${isActiveKeyFragment(sql, "api_keys", deps.clock.now())}
     order by created_at, id`;
   if (rows.length === 0) return { skipped: "no active key left to remind of" };
   const keys = rows.map((r) => ({ name: r.name, last4: r.last4, createdAt: new Date(r.created_at) }));

@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Database } from "../db/client.js";
 import { emailJobOptions, ROTATION_REMINDER_EMAIL, type RotationReminderEmailJob } from "../jobs/jobs.js";
+import { isActiveKeyFragment } from "../keys/active-key.js";
 import type { Logger } from "../logging/logger.js";
 
 // A rotation reminder run in two steps, each safe to repeat:
@@ -46,8 +47,7 @@ export async function claimDueKeys(
         where a.rotation_reminder_days > 0
           and a.disabled_at is null
           and a.email_verified_at is not null
-          and d.revoked_at is null
-          and (d.expires_at is null or d.expires_at > ${now})
+          and ${isActiveKeyFragment(sql, "d", at)}
           and d.created_at <= ${now}::timestamptz - make_interval(days => a.rotation_reminder_days)
           and (d.last_reminder_at is null
                or d.last_reminder_at <= ${now}::timestamptz - make_interval(days => a.rotation_reminder_days))

@@ -4,7 +4,7 @@ import type { Config } from "../config/config.js";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logging/logger.js";
 import type { Clock } from "../time/clock.js";
-import { pendingUsageKey } from "./buffer.js";
+import { parseModelField, pendingUsageKey, USAGE_COUNTERS, type UsageCounter } from "./buffer.js";
 
 // Moves the Redis usage buffer (see buffer.ts) to PostgreSQL without losing or double-counting a use:
 //  1. hand-over: one Lua script renames `pending` to a hash of its own, `usage:batch:<id>`, and marks
@@ -79,6 +79,8 @@ interface KeyUsage {
   lastUsedMs: number | null;
   /** day (YYYY-MM-DD) → requests */
   days: Map<string, number>;
+  /** `<day> <model>` → counters (a space cannot occur in a day) */
+  models: Map<string, Partial<Record<UsageCounter, number>>>;
 }
 
 // A field PostgreSQL would refuse must be dropped here, or its batch would fail on every run and the
@@ -142,7 +144,7 @@ async function readBatch(deps: FlushDeps, key: string): Promise<Map<string, KeyU
   const entry = (keyId: string): KeyUsage => {
     let u = usage.get(keyId);
     if (!u) {
-      u = { lastUsedMs: null, days: new Map() };
+      u = { lastUsedMs: null, days: new Map(), models: new Map() };
       usage.set(keyId, u);
     }
     return u;
@@ -160,6 +162,15 @@ async function readBatch(deps: FlushDeps, key: string): Promise<Map<string, KeyU
         u.lastUsedMs = Math.max(u.lastUsedMs ?? 0, value);
         continue;
       }
+      const counted = field.startsWith("m:") ? parseModelField(field) : undefined;
+      if (counted && isDay(counted.day) && Number.isSafeInteger(value) && value > 0) {
+        const models = entry(counted.keyId).models;
+        const slot = `${counted.day} ${counted.model}`;
+        const counters = models.get(slot) ?? {};
+        counters[counted.counter] = value;
+        models.set(slot, counters);
+        continue;
+      }
       const cut = field.lastIndexOf(":");
       const day = field.slice(cut + 1);
       if (field.startsWith("c:") && cut > 2 && isDay(day) && Number.isSafeInteger(value) && value > 0) {
@@ -174,7 +185,7 @@ async function readBatch(deps: FlushDeps, key: string): Promise<Map<string, KeyU
 
 /**
  * One statement: claim the batch id, and only if the claim is new, move last_used_at forward (never
- * back: GREATEST ignores a NULL) and add the day counts. Keys deleted meanwhile are skipped rather than
+ * back: GREATEST ignores a NULL) and add the day counts and the per-model counts. Keys deleted meanwhile are skipped rather than
  * failing the batch: FOR KEY SHARE waits for a concurrent delete and then leaves the row out.
  */
 async function applyBatch(
@@ -185,10 +196,22 @@ async function applyBatch(
 ): Promise<boolean> {
   const touched: { key_id: string; used_at: string }[] = [];
   const counts: { key_id: string; day: string; requests: number }[] = [];
+  const byModel: Array<Record<string, string | number>> = [];
   for (const keyId of keyIds) {
     const u = usage.get(keyId) as KeyUsage;
     if (u.lastUsedMs !== null) touched.push({ key_id: keyId, used_at: new Date(u.lastUsedMs).toISOString() });
     for (const [day, requests] of u.days) counts.push({ key_id: keyId, day, requests });
+    for (const [slot, counters] of u.models) {
+      const row: Record<string, string | number> = {
+        key_id: keyId,
+        day: slot.slice(0, 10),
+        model: slot.slice(11),
+      };
+      for (const [letter, column] of Object.entries(USAGE_COUNTERS)) {
+        row[column] = counters[letter as UsageCounter] ?? 0;
+      }
+      byModel.push(row);
+    }
   }
   // The batch travels as JSON parameters: postgres.js cannot type sql.array() on a connection's first
   // query, and jsonb_to_recordset gives the same set-based plan as unnest.
@@ -218,9 +241,28 @@ async function applyBatch(
       where c.key_id in (select id from live)
       on conflict (key_id, day) do update set requests = key_usage_daily.requests + excluded.requests
       returning key_id
+    ),
+    modelled as (
+      insert into key_model_usage_daily as t (key_id, day, model, answered, refused, upstream_errors,
+                                              prompt_tokens, completion_tokens, requests_without_usage)
+      select m.key_id, m.day, m.model, m.answered, m.refused, m.upstream_errors,
+             m.prompt_tokens, m.completion_tokens, m.requests_without_usage
+      from jsonb_to_recordset(${JSON.stringify(byModel)}::jsonb) as m(
+        key_id text, day date, model text, answered bigint, refused bigint, upstream_errors bigint,
+        prompt_tokens bigint, completion_tokens bigint, requests_without_usage bigint)
+      where m.key_id in (select id from live)
+      on conflict (key_id, day, model) do update set
+        answered = t.answered + excluded.answered,
+        refused = t.refused + excluded.refused,
+        upstream_errors = t.upstream_errors + excluded.upstream_errors,
+        prompt_tokens = t.prompt_tokens + excluded.prompt_tokens,
+        completion_tokens = t.completion_tokens + excluded.completion_tokens,
+        requests_without_usage = t.requests_without_usage + excluded.requests_without_usage
+      returning key_id
     )
     select (select count(*) from claimed)::int as claimed,
            (select count(*) from touched)::int as touched,
-           (select count(*) from counted)::int as counted`;
+           (select count(*) from counted)::int as counted,
+           (select count(*) from modelled)::int as modelled`;
   return (row?.claimed ?? 0) > 0;
 }

@@ -1,13 +1,12 @@
-import { request } from "node:http";
+import { type RequestListener, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Express } from "express";
 import { createWebServer } from "../../src/api/server.js";
 
 /**
  * Listens an app on 127.0.0.1, port 0, on the web process's own server (src/api/server.ts), for
  * clients that need a real URL (the openai SDK, curl, raw sockets).
  */
-export async function listen(app: Express): Promise<{ url: string; close(): Promise<void> }> {
+export async function listen(app: RequestListener): Promise<{ url: string; close(): Promise<void> }> {
   const server = createWebServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { RequestListener } from "node:http";
 import { Writable } from "node:stream";
 import type { Express } from "express";
 import postgres from "postgres";
@@ -59,7 +60,10 @@ export interface TestWorker {
 }
 
 export interface TestApp {
-  app: Express;
+  /** The app as the web server runs it: /v1 to the gateway, the rest to express. */
+  app: RequestListener;
+  /** Its express half, for tests that add a route to it. */
+  express: Express;
   deps: AppDeps;
   close(): Promise<void>;
 }
@@ -138,8 +142,10 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
         logger,
         clock: opts.clock ?? systemClock,
       };
+      const created = createApp(deps);
       const testApp: TestApp = {
-        app: createApp(deps),
+        app: created.handle,
+        express: created.express,
         deps,
         async close() {
           await Promise.allSettled([queues.email.close(), queues.maintenance.close()]);

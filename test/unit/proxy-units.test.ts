@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { extractApiKey } from "../../src/proxy/extract-api-key.js";
-import { resolveV1Route } from "../../src/proxy/gateway-routes.js";
-import { formatResetDuration } from "../../src/proxy/rate-limit.js";
+import { extractApiKey } from "../../src/gateway/api-key.js";
+import { formatResetDuration } from "../../src/gateway/rate-limit.js";
+import { resolveV1Route } from "../../src/gateway/routes.js";
 
 describe("extractApiKey", () => {
   it("prefers X-API-Key over Authorization: Bearer", () => {

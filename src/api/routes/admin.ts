@@ -1,5 +1,6 @@
 import express, { type RequestHandler, Router } from "express";
 import { AppError } from "../../errors/app-error.js";
+import { isBearerScheme } from "../../http/bearer.js";
 import type { AppDeps } from "../deps.js";
 import { SESSION_COOKIE } from "../session-auth.js";
 import { accountsRouter } from "./accounts.js";
@@ -9,6 +10,7 @@ import { keysRouter } from "./keys.js";
 import { meRouter } from "./me.js";
 import { permissionsRouter } from "./permissions.js";
 import { sessionsRouter } from "./sessions.js";
+import { usageRouter } from "./usage.js";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -29,6 +31,7 @@ export function adminRouter(deps: AppDeps): Router {
   router.use("/keys", keysRouter(deps));
   router.use("/permissions", permissionsRouter(deps));
   router.use("/audit-events", auditEventsRouter(deps));
+  router.use("/usage", usageRouter(deps));
   return router;
 }
 
@@ -61,7 +64,7 @@ function rejectCrossSiteWrites(allowedOrigins: string[]): RequestHandler {
     if (origin !== undefined && !allowed.has(origin)) {
       throw new AppError("csrf_rejected", "Origin not allowed for this request");
     }
-    const bearer = /^bearer\s/i.test(req.headers.authorization ?? "");
+    const bearer = isBearerScheme(req.headers.authorization);
     const cookie = (req.headers.cookie ?? "").includes(`${SESSION_COOKIE}=`);
     if (cookie && !bearer && origin === undefined) {
       throw new AppError("csrf_rejected", "A cookie-authenticated request must carry an allowed Origin");

@@ -11,8 +11,8 @@ import {
   RotateKeyResponse,
   UpdateKeyBody,
   UsageQuery,
-  UsageResponse,
 } from "../../keys/key-schemas.js";
+import { KeyUsageResponse } from "../../usage/usage-schemas.js";
 import {
   errorResponses,
   jsonBody,
@@ -113,10 +113,10 @@ function registerKeyPaths(): void {
     method: "get",
     path: "/admin/keys/{id}/usage",
     operationId: "getKeyUsage",
-    summary: "Requests per UTC day, oldest first, zero-filled",
+    summary: "Requests and tokens per UTC day, oldest first, zero-filled, each day split by model",
     tags,
     security,
     request: { params: KeyIdParams, query: UsageQuery },
-    responses: { 200: ok("Daily usage", UsageResponse), ...read("validation_failed", "not_found") },
+    responses: { 200: ok("Daily usage", KeyUsageResponse), ...read("validation_failed", "not_found") },
   });
 }

@@ -1,5 +1,6 @@
 import { type Request, type Response, Router } from "express";
 import { AppError } from "../../errors/app-error.js";
+import { bearerToken } from "../../http/bearer.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import { hashesEqual, hashSecret } from "../../secrets/secrets.js";
 import type { AppDeps } from "../deps.js";
@@ -14,7 +15,7 @@ export function metricsRouter(deps: AppDeps, metrics: Metrics): Router {
 
   async function scrape(req: Request, res: Response): Promise<void> {
     if (expected) {
-      const given = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1];
+      const given = bearerToken(req.headers.authorization);
       // Compared as hashes in constant time, so timing says nothing about the token.
       if (!given || !hashesEqual(hashSecret(given), expected)) {
         throw new AppError("invalid_credentials", "A valid metrics token is required", {

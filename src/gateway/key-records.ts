@@ -1,6 +1,7 @@
-import type { Config } from "../config/config.js";
 import type { Sql } from "../db/client.js";
+import { keyStatusAt } from "../keys/active-key.js";
 import type { Permission } from "../keys/permissions.js";
+import { effectiveRateLimit, type Tier, type TierLimits } from "../tiers/tiers.js";
 
 /** What the gateway needs to know about a key, as cached in each web process. */
 export interface KeyRecord {
@@ -14,8 +15,6 @@ export interface KeyRecord {
   /** Earliest known end of life from the shared marker (a revocation or a rotation's grace end). */
   deadAtMs: number | null;
 }
-
-type Tier = "free" | "pro" | "enterprise";
 
 interface KeyRow {
   id: string;
@@ -35,7 +34,7 @@ interface KeyRow {
 export async function findKeyRecordByHash(
   sql: Sql,
   keyHash: string,
-  tierLimits: Config["rateLimitsPerMinute"],
+  tierLimits: TierLimits,
 ): Promise<KeyRecord | null> {
   const rows = await sql<KeyRow[]>`
     select k.id, k.account_id, k.permissions, k.rate_limit_per_minute,
@@ -46,13 +45,11 @@ export async function findKeyRecordByHash(
     where k.key_hash = ${keyHash}`;
   const row = rows[0];
   if (!row) return null;
-  const tierLimit = tierLimits[row.tier] ?? tierLimits.free;
   return {
     id: row.id,
     accountId: row.account_id,
     permissions: new Set(row.permissions as Permission[]),
-    // A key's own limit may only lower its tier's (a later downgrade of the tier lowers it too).
-    limitPerMinute: Math.min(row.rate_limit_per_minute ?? tierLimit, tierLimit),
+    limitPerMinute: effectiveRateLimit(row.rate_limit_per_minute, tierLimits[row.tier]),
     expiresAtMs: row.expires_at_ms,
     revokedAtMs: row.revoked_at_ms,
     accountDisabled: row.disabled,
@@ -60,11 +57,9 @@ export async function findKeyRecordByHash(
   };
 }
 
-/** Whether the key may be used at `nowMs`: not revoked, expired, past its marker or of a disabled account. */
+/** Whether the key may be used at `nowMs`: active, not past its marker, of an enabled account. */
 export function isKeyLive(record: KeyRecord, nowMs: number): boolean {
   if (record.accountDisabled) return false;
-  for (const end of [record.revokedAtMs, record.expiresAtMs, record.deadAtMs]) {
-    if (end !== null && end <= nowMs) return false;
-  }
-  return true;
+  if (record.deadAtMs !== null && record.deadAtMs <= nowMs) return false;
+  return keyStatusAt(record.revokedAtMs, record.expiresAtMs, nowMs) === "active";
 }

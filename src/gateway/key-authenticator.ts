@@ -1,23 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
-import type { Config } from "../config/config.js";
 import type { Database } from "../db/client.js";
 import { epochKey } from "../keys/key-state.js";
 import type { Logger } from "../logging/logger.js";
 import { hashSecret, isWellFormedApiKey } from "../secrets/secrets.js";
+import type { TierLimits } from "../tiers/tiers.js";
 import { withTimeout } from "../time/with-timeout.js";
 import type { HotPathBatch } from "./hot-path-batch.js";
 import { findKeyRecordByHash, isKeyLive, type KeyRecord } from "./key-records.js";
 
-// Decides whether a presented key may be used, with no PostgreSQL query in steady state:
-// - records are cached in this process by key hash; unknown hashes for a few seconds, so a made-up key
-//   with a valid checksum cannot make every request hit PostgreSQL;
-// - every request reads the key's dead-at marker and the shared epoch (in the hot path's per-turn
-//   script, see hot-path-batch.ts). Revocations and rotations publish the marker before they commit,
-//   so they act at once on every process; a missing or changed epoch (Redis restarted or flushed,
-//   markers possibly lost) drops the whole cache.
-// Outages: without Redis every request is checked against PostgreSQL (a revoked or expired key is
-// never accepted); without PostgreSQL cached keys keep working and unknown ones are "unavailable".
+// Whether a presented key may be used, with no PostgreSQL query in steady state: records are cached
+// by key hash (unknown hashes for a few seconds, so made-up keys cannot make every request hit
+// PostgreSQL), and every request reads the key's dead-at marker and the shared epoch in the per-turn
+// script: revocations publish the marker before they commit, and a lost or changed epoch drops the
+// cache. Without Redis keys are checked against PostgreSQL; without PostgreSQL cached keys still work.
 
 export interface PresentedKey {
   hash: string;
@@ -40,12 +36,18 @@ export interface KeyAuthenticatorOptions {
 }
 
 export function createKeyAuthenticator(
-  deps: { config: Config; database: Database; batch: HotPathBatch; logger: Logger },
+  deps: {
+    database: Database;
+    batch: HotPathBatch;
+    logger: Logger;
+    redisPrefix: string;
+    tierLimits: TierLimits;
+  },
   options: KeyAuthenticatorOptions = {},
 ) {
-  const { config, database, batch, logger } = deps;
+  const { database, batch, logger, tierLimits } = deps;
   const redis = batch.redis;
-  const prefix = config.redisPrefix;
+  const prefix = deps.redisPrefix;
   const maxEntries = options.maxEntries ?? 50_000;
   const lookupTimeoutMs = options.lookupTimeoutMs ?? 2_000;
   const known = new LRUCache<string, KeyRecord>({ max: maxEntries });
@@ -66,10 +68,7 @@ export function createKeyAuthenticator(
   function load(hash: string): Promise<KeyRecord | null> {
     let pending = inflight.get(hash);
     if (!pending) {
-      pending = withTimeout(
-        findKeyRecordByHash(database.sql, hash, config.rateLimitsPerMinute),
-        lookupTimeoutMs,
-      )
+      pending = withTimeout(findKeyRecordByHash(database.sql, hash, tierLimits), lookupTimeoutMs)
         .catch((err) => {
           warn("key look-up in PostgreSQL failed", err);
           throw new PostgresUnavailable();
@@ -94,7 +93,8 @@ export function createKeyAuthenticator(
     }
   }
 
-  function decide(record: KeyRecord, deadAt: string | null, nowMs: number): KeyCheck {
+  /** Records the marker's time on the (cached) record, keeping the earliest, then checks the record. */
+  function applyMarkerAndCheck(record: KeyRecord, deadAt: string | null, nowMs: number): KeyCheck {
     if (deadAt !== null) {
       const at = Number(deadAt);
       if (Number.isFinite(at)) record.deadAtMs = Math.min(record.deadAtMs ?? at, at);
@@ -122,7 +122,7 @@ export function createKeyAuthenticator(
       // Compared with the epoch the record was taken under, not the current one: another request of
       // the same turn may have adopted a new epoch (and emptied the cache) meanwhile, and this record
       // is from before it. Then it is read again from PostgreSQL below.
-      if (epoch !== null && epoch === presented.epoch) return decide(cached, deadAt, nowMs);
+      if (epoch !== null && epoch === presented.epoch) return applyMarkerAndCheck(cached, deadAt, nowMs);
       await adoptEpoch(epoch);
     } else if (cacheEpoch === null) {
       await adoptEpoch(await redis.get(epochKey(prefix)));
@@ -141,7 +141,7 @@ export function createKeyAuthenticator(
     const { deadAt, epoch } = await batch.readKeyState(record.id);
     // Cache only what was read while the epoch held; otherwise the next request re-reads.
     if (epoch !== null && epoch === filledUnder) known.set(hash, record);
-    return decide(record, deadAt, nowMs);
+    return applyMarkerAndCheck(record, deadAt, nowMs);
   }
 
   return {

@@ -35,7 +35,12 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-export function createUpstream(config: Config): Upstream {
+export type UpstreamConfig = Pick<
+  Config,
+  "upstreamUrl" | "upstreamApiKey" | "upstreamTimeoutMs" | "proxyBodyLimitBytes"
+>;
+
+export function createUpstream(config: UpstreamConfig): Upstream {
   const url = new URL(config.upstreamUrl);
   const pool = new Pool(url.origin, {
     connections: 256,
@@ -137,26 +142,25 @@ export class ClientGone extends EventEmitter {
   }
 }
 
-export type ForwardResult = { outcome: "ok"; upstreamMs: number } | { outcome: "client_aborted" };
-
 /**
- * Forwards one request. Resolves once the response is fully written (or the client went away);
- * rejects with an AppError (413, 502, 504) only while nothing has been sent to the client yet.
+ * How a forwarded request ended; `upstreamMs` is the upstream's time to response headers, once known.
+ * "failed" comes only while nothing has been sent to the client yet: its error is to be answered.
  */
+export type ForwardResult =
+  | { outcome: "ok"; upstreamMs: number }
+  | { outcome: "client_aborted"; upstreamMs: number | undefined }
+  | { outcome: "failed"; error: AppError };
+
+/** Forwards one request. Resolves once the response is fully written (or the client went away). */
 export async function forwardToUpstream(
   upstream: Upstream,
   req: IncomingMessage,
   res: ServerResponse,
-  target: {
-    path: string;
-    requestId: string;
-    gone: ClientGone;
-    onResponse?: (upstreamMs: number) => void;
-  },
+  target: { path: string; requestId: string; gone: ClientGone },
 ): Promise<ForwardResult> {
   const gone = target.gone;
   // Gone while its key was being checked: nothing is sent upstream.
-  if (gone.aborted) return { outcome: "client_aborted" };
+  if (gone.aborted) return { outcome: "client_aborted", upstreamMs: undefined };
 
   let body: IncomingMessage | BodyLimit | undefined;
   if (req.method !== "GET" && req.method !== "HEAD") {
@@ -171,7 +175,7 @@ export async function forwardToUpstream(
     }
   }
   const started = performance.now();
-  let upstreamMs = 0;
+  let upstreamMs: number | undefined;
   try {
     await upstream.pool.stream(
       {
@@ -183,27 +187,30 @@ export async function forwardToUpstream(
       },
       ({ statusCode, headers }) => {
         upstreamMs = performance.now() - started;
-        target.onResponse?.(upstreamMs);
         res.statusCode = statusCode;
         copyResponseHeaders(headers, res);
         // Event streams: the client should see the status at once, before the first event.
         if (String(headers["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
+        // The upstream's body is written into `res` as it arrives: a tap on the answer goes here.
         return res;
       },
     );
-    return { outcome: "ok", upstreamMs };
+    // The answer has been written to its end: what observes the end of the answer goes here.
+    return { outcome: "ok", upstreamMs: upstreamMs ?? 0 };
   } catch (err) {
-    if (gone.aborted) return { outcome: "client_aborted" };
+    if (gone.aborted) return { outcome: "client_aborted", upstreamMs };
     if (res.headersSent) {
       // The upstream failed mid-answer: nothing can be said to the client any more but the cut.
       res.destroy();
-      return { outcome: "ok", upstreamMs };
+      return { outcome: "ok", upstreamMs: upstreamMs ?? 0 };
     }
-    if (err instanceof BodyTooLarge) throw tooLargeError(upstream.bodyLimitBytes);
+    if (err instanceof BodyTooLarge)
+      return { outcome: "failed", error: tooLargeError(upstream.bodyLimitBytes) };
     const code = (err as { code?: string }).code;
-    if (code === "UND_ERR_HEADERS_TIMEOUT") {
-      throw new AppError("upstream_timeout", "The upstream did not answer in time");
-    }
-    throw new AppError("upstream_unavailable", "The upstream could not be reached");
+    const error =
+      code === "UND_ERR_HEADERS_TIMEOUT"
+        ? new AppError("upstream_timeout", "The upstream did not answer in time")
+        : new AppError("upstream_unavailable", "The upstream could not be reached");
+    return { outcome: "failed", error };
   }
 }

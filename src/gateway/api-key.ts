@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { bearerToken } from "../http/bearer.js";
 
 /**
  * The key a /v1 request presents: `X-API-Key` wins over `Authorization: Bearer` when both are sent.
@@ -9,8 +10,11 @@ export function extractApiKey(headers: IncomingHttpHeaders): string | undefined 
   const fromHeader = Array.isArray(direct) ? direct[0] : direct;
   if (fromHeader !== undefined && fromHeader.trim() !== "") return fromHeader.trim();
   const authorization = headers.authorization;
-  if (!authorization || /^Bearer$/i.test(authorization.trim())) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  // "Authorization: Basic …" or a malformed header is a key that cannot be valid, not a missing one.
-  return match ? match[1] : authorization.trim() || undefined;
+  if (!authorization) return undefined;
+  const token = bearerToken(authorization);
+  if (token !== null) return token;
+  const raw = authorization.trim();
+  // "Bearer" with nothing after it is a missing key; "Basic …" or a malformed header is a key that
+  // cannot be valid, not a missing one.
+  return raw === "" || raw.toLowerCase() === "bearer" ? undefined : raw;
 }

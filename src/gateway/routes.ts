@@ -1,19 +1,32 @@
+import { AppError } from "../errors/app-error.js";
 import type { Permission } from "../keys/permissions.js";
 
 // The closed table of /v1 routes the gateway forwards. Anything else is answered 404 here and never
 // reaches the upstream, so no client input can pick another upstream path or host.
 
-/** `pattern` names the route in metrics ("/v1/models/:id"), never with a value from the request. */
+interface RouteEntry {
+  /** Names the route in metrics ("/v1/models/:id"), never with a value from the request. */
+  pattern: string;
+  method: "GET" | "POST";
+  permission: Permission;
+}
+
+/** Routes whose path is fixed, by path. */
+const FIXED_ROUTES: Record<string, RouteEntry> = {
+  "/v1/chat/completions": { pattern: "/v1/chat/completions", method: "POST", permission: "chat:read" },
+  "/v1/embeddings": { pattern: "/v1/embeddings", method: "POST", permission: "embeddings:read" },
+  "/v1/models": { pattern: "/v1/models", method: "GET", permission: "models:list" },
+};
+/** `/v1/models/<model id>`, for the ids isSafeModelId accepts. */
+const MODEL_ROUTE: RouteEntry = { pattern: "/v1/models/:id", method: "GET", permission: "models:list" };
+
+/** The upstream path is the client's path and query, unchanged, once the path is in the table. */
+export type ForwardRoute = { kind: "forward"; upstreamPath: string } & RouteEntry;
+
 export type V1Route =
-  | { kind: "forward"; pattern: string; permission: Permission; upstreamPath: string }
+  | ForwardRoute
   | { kind: "unknown_endpoint" }
   | { kind: "method_not_allowed"; pattern: string; allow: string };
-
-const FIXED: Record<string, { method: string; permission: Permission }> = {
-  "/v1/chat/completions": { method: "POST", permission: "chat:read" },
-  "/v1/embeddings": { method: "POST", permission: "embeddings:read" },
-  "/v1/models": { method: "GET", permission: "models:list" },
-};
 
 /**
  * True for `/v1`, `/v1/…` and `/v1?…`, in any case: the targets express's `app.use("/v1")` matched.
@@ -46,24 +59,33 @@ function isSafeModelId(raw: string): boolean {
   return decoded.split("/").every((segment) => segment !== "." && segment !== "..");
 }
 
-/**
- * Resolves a request-target (`req.originalUrl`, origin-form) to the route it may take. The upstream
- * path is the client's path and query, unchanged, once the path is known to be in the table.
- */
+/** Resolves a request-target (origin-form, as the client sent it) to the route it may take. */
 export function resolveV1Route(method: string, requestTarget: string): V1Route {
   // Absolute-form targets (`GET http://host/v1/...`) and anything not under /v1/ are refused outright.
   if (!requestTarget.startsWith("/v1/")) return { kind: "unknown_endpoint" };
   const queryAt = requestTarget.indexOf("?");
   const path = queryAt === -1 ? requestTarget : requestTarget.slice(0, queryAt);
-  const fixed = FIXED[path];
-  if (fixed) {
-    if (method !== fixed.method) return { kind: "method_not_allowed", pattern: path, allow: fixed.method };
-    return { kind: "forward", pattern: path, permission: fixed.permission, upstreamPath: requestTarget };
-  }
-  if (path.startsWith("/v1/models/") && isSafeModelId(path.slice("/v1/models/".length))) {
-    const pattern = "/v1/models/:id";
-    if (method !== "GET") return { kind: "method_not_allowed", pattern, allow: "GET" };
-    return { kind: "forward", pattern, permission: "models:list", upstreamPath: requestTarget };
-  }
-  return { kind: "unknown_endpoint" };
+  const entry =
+    FIXED_ROUTES[path] ??
+    (path.startsWith("/v1/models/") && isSafeModelId(path.slice("/v1/models/".length))
+      ? MODEL_ROUTE
+      : undefined);
+  if (!entry) return { kind: "unknown_endpoint" };
+  if (method !== entry.method)
+    return { kind: "method_not_allowed", pattern: entry.pattern, allow: entry.method };
+  return { kind: "forward", ...entry, upstreamPath: requestTarget };
+}
+
+/** The answer to a request-target the table refused. */
+export function routeRefusal(
+  route: Exclude<V1Route, ForwardRoute>,
+  method: string,
+  target: string,
+): AppError {
+  const path = target.split("?")[0];
+  if (route.kind === "unknown_endpoint")
+    return new AppError("unknown_endpoint", `Unknown endpoint: ${method} ${path}`);
+  return new AppError("method_not_allowed", `Method ${method} is not allowed on ${path}`, {
+    headers: { allow: route.allow },
+  });
 }

@@ -1,0 +1,16 @@
+import type { Redis } from "ioredis";
+import type { Config } from "../config/config.js";
+import type { Database } from "../db/client.js";
+import type { Logger } from "../logging/logger.js";
+import type { Clock } from "../time/clock.js";
+import type { UpstreamConfig } from "./forward.js";
+
+/** What the gateway needs from the web process: the app's deps satisfy it as they are. */
+export interface GatewayDeps {
+  config: UpstreamConfig & Pick<Config, "redisPrefix" | "rateLimitsPerMinute">;
+  database: Database;
+  /** The app's connection; the gateway sends its per-turn script on a duplicate of its own. */
+  redis: Redis;
+  logger: Logger;
+  clock: Clock;
+}

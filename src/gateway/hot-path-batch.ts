@@ -1,0 +1,181 @@
+import type { Redis } from "ioredis";
+import { runTurn, type TurnInput, type TurnOutput } from "./hot-path-script.js";
+import { createBreaker } from "./redis-breaker.js";
+
+// The /v1 requests of one event-loop turn share one Redis script call (hot-path-script.ts): under
+// load a turn holds the requests of many connections, so the cost of a round trip (commands,
+// promises, encoding, socket writes, and Redis's own work) is paid once for all of them.
+
+export interface KeyState {
+  /** The key's dead-at marker (epoch ms as text), or null when none was published. */
+  deadAt: string | null;
+  /** The shared epoch at that moment, or null when Redis lost it. */
+  epoch: string | null;
+}
+
+/** A window's count after the increment, and the ms before it ends. */
+export type WindowCount = [consumed: number, ttlMs: number];
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+interface Turn {
+  markers: Map<string, Array<Waiter<KeyState>>>;
+  windows: Map<string, { seconds: number; calls: Array<{ points: number; waiter: Waiter<WindowCount> }> }>;
+  uses: Map<string, { keyId: string; at: Date; count: number }>;
+}
+
+export interface HotPathBatch {
+  /** The connection the batch sends on. */
+  redis: Redis;
+  /**
+   * True while the connection can take commands and the breaker lets calls through; callers fall
+   * back (keys to PostgreSQL, limits to memory) otherwise, without waiting.
+   */
+  ready(): boolean;
+  readKeyState(keyId: string): Promise<KeyState>;
+  /** Adds `points` to a window; each caller of a turn sees the count as if the calls ran in order. */
+  incrementWindow(windowKey: string, points: number, seconds: number): Promise<WindowCount>;
+  /** One use of a key, summed with the turn's others; fire and forget (dropped while not ready). */
+  noteUse(keyId: string, at: Date): void;
+}
+
+export interface HotPathBatchOptions {
+  /** How long a timed-out call suspends the batch (default 5 s). */
+  suspendMs?: number;
+  /** The time, in ms, for the suspension (tests drive it). */
+  now?: () => number;
+  /** Told when a timed-out call suspends the batch (once per outage, not at each failed retry). */
+  onSuspend?: (err: Error, suspendMs: number) => void;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * `redis` should be a connection of the hot path's own. `usageSettled` hears, once per turn with
+ * uses, whether they were recorded. A call that times out suspends the batch (redis-breaker.ts).
+ * A script that timed out may still run if Redis wakes up: its increments and uses then count too,
+ * after its requests used the per-process limits instead.
+ */
+export function createHotPathBatch(
+  redis: Redis,
+  prefix: string,
+  usageSettled: (err: unknown) => void,
+  options: HotPathBatchOptions = {},
+): HotPathBatch {
+  const breaker = createBreaker<Turn>({
+    suspendMs: options.suspendMs,
+    now: options.now,
+    onOpen: options.onSuspend,
+  });
+  let turn: Turn | undefined;
+
+  function ready(): boolean {
+    return redis.status === "ready" && breaker.allows(turn);
+  }
+
+  function current(): Turn {
+    if (!turn) {
+      turn = { markers: new Map(), windows: new Map(), uses: new Map() };
+      breaker.chooseTrial(turn);
+      setImmediate(send);
+    }
+    return turn;
+  }
+
+  function send(): void {
+    const batch = turn;
+    turn = undefined;
+    if (!batch) return;
+    const input: TurnInput = {
+      markers: [...batch.markers.keys()],
+      counters: [],
+      uses: [...batch.uses.values()],
+    };
+    for (const [key, window] of batch.windows) {
+      let amount = 0;
+      for (const call of window.calls) amount += call.points;
+      input.counters.push({ key, amount, ttlSeconds: window.seconds });
+    }
+    runTurn(redis, prefix, input)
+      .then((out) => {
+        breaker.succeeded(batch);
+        settle(batch, out);
+      })
+      .catch((err: unknown) => fail(batch, err));
+  }
+
+  /** Hands each waiter its part of the answer, in the order the input was built. */
+  function settle(batch: Turn, out: TurnOutput): void {
+    let i = 0;
+    for (const waiters of batch.markers.values()) {
+      const state: KeyState = { deadAt: out.deadAt[i++] ?? null, epoch: out.epoch };
+      for (const waiter of waiters) waiter.resolve(state);
+    }
+    i = 0;
+    for (const { calls } of batch.windows.values()) {
+      const counter = out.counters[i++];
+      if (!counter) throw new Error("the hot path script answered fewer counters than it was sent");
+      // The sum was added at once; each caller sees the count as if the calls had run in order.
+      let before = counter.total;
+      for (const call of calls) before -= call.points;
+      for (const call of calls) {
+        before += call.points;
+        call.waiter.resolve([before, counter.ttlMs]);
+      }
+    }
+    if (batch.uses.size > 0) usageSettled(out.usageError ? new Error(out.usageError) : null);
+  }
+
+  function fail(batch: Turn, err: unknown): void {
+    breaker.failed(batch, err);
+    for (const waiters of batch.markers.values()) for (const waiter of waiters) waiter.reject(err);
+    for (const window of batch.windows.values()) for (const call of window.calls) call.waiter.reject(err);
+    if (batch.uses.size > 0) usageSettled(err ?? new Error("key use not recorded"));
+  }
+
+  const notReady = () => new Error("Redis connection is not ready (or the hot path is suspended)");
+
+  return {
+    redis,
+    ready,
+
+    readKeyState(keyId) {
+      if (!ready()) return Promise.reject(notReady());
+      return new Promise((resolve, reject) => {
+        const markers = current().markers;
+        const waiters = markers.get(keyId);
+        if (waiters) waiters.push({ resolve, reject });
+        else markers.set(keyId, [{ resolve, reject }]);
+      });
+    },
+
+    incrementWindow(windowKey, points, seconds) {
+      if (!ready()) return Promise.reject(notReady());
+      return new Promise((resolve, reject) => {
+        const windows = current().windows;
+        const call = { points, waiter: { resolve, reject } };
+        const window = windows.get(windowKey);
+        if (!window) windows.set(windowKey, { seconds, calls: [call] });
+        else {
+          window.calls.push(call);
+          window.seconds = Math.max(window.seconds, seconds);
+        }
+      });
+    },
+
+    noteUse(keyId, at) {
+      if (!ready()) return;
+      const uses = current().uses;
+      const slot = `${keyId}:${Math.floor(at.getTime() / DAY_MS)}`;
+      const use = uses.get(slot);
+      if (!use) uses.set(slot, { keyId, at, count: 1 });
+      else {
+        use.count++;
+        if (at.getTime() > use.at.getTime()) use.at = at;
+      }
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectRedis } from "../src/redis/client.js";
+import { tokenWindowStart } from "../src/token-limits/token-limit.js";
+import { createTokenLimiter, tokenWindowKey } from "../src/token-limits/token-limiter.js";
+import { pendingUsageKey } from "../src/usage/buffer.js";
+import { createUsageTurnBatch } from "../src/usage/usage-turn-batch.js";
+import { createTestEnv, type TestEnv } from "./support/harness.js";
+
+let env: TestEnv;
+let redisA: Redis;
+let redisB: Redis;
+const NOW = Date.UTC(2026, 2, 10, 12, 0, 10);
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  redisA = connectRedis(env.config);
+  redisB = connectRedis(env.config);
+  await Promise.all([redisA.ping(), redisB.ping()]);
+});
+afterAll(async () => {
+  await redisA?.quit();
+  await redisB?.quit();
+  await env?.close();
+});
+
+const windowCount = async (keyId: string) =>
+  Number(await redisA.get(tokenWindowKey(env.prefix, keyId, tokenWindowStart(NOW))));
+
+describe("token limiter on Redis", () => {
+  it("concurrent reservations from two processes overrun the limit by at most one reservation", async () => {
+    // Two "processes": each its own connection, batch and limiter, sharing the window through Redis.
+    const a = createTokenLimiter(createUsageTurnBatch(redisA, env.prefix), env.prefix);
+    const b = createTokenLimiter(createUsageTurnBatch(redisB, env.prefix), env.prefix);
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve("key_race", 100, 30, NOW)),
+    );
+    const admitted = results.filter((r) => r.decision.allowed);
+    expect(admitted).toHaveLength(4); // 0, 30, 60, 90 are under 100; 120 is not
+    // Refunds of the 36 refused reservations travel in the next turn.
+    await new Promise((r) => setImmediate(r));
+    // Each connection answers in order: once both answer a PING, their refunds are applied.
+    await redisA.ping();
+    await redisB.ping();
+    expect(await windowCount("key_race")).toBe(120);
+    const refused = results.find((r) => !r.decision.allowed);
+    expect(refused?.decision).toMatchObject({ remaining: 0, msBeforeReset: 50_000, limit: 100 });
+  });
+
+  it("settles an admitted reservation to the real count", async () => {
+    const batch = createUsageTurnBatch(redisA, env.prefix);
+    const limiter = createTokenLimiter(batch, env.prefix);
+    const r = await limiter.reserve("key_settle", 1_000, 300, NOW);
+    expect(r.decision).toMatchObject({ allowed: true, remaining: 700 });
+    limiter.settle(r, 42, NOW + 5_000);
+    await batch.drain();
+    expect(await windowCount("key_settle")).toBe(42);
+  });
+
+  it("records finished requests' counts, summed per field in one turn", async () => {
+    const batch = createUsageTurnBatch(redisA, env.prefix);
+    batch.record([
+      ["c:key_x:2026-03-10", 1],
+      ["m:key_x:2026-03-10:p:llama", 5],
+    ]);
+    batch.record([
+      ["c:key_x:2026-03-10", 1],
+      ["m:key_x:2026-03-10:p:llama", 7],
+    ]);
+    await batch.drain();
+    expect(await redisA.hgetall(pendingUsageKey(env.prefix))).toMatchObject({
+      "c:key_x:2026-03-10": "2",
+      "m:key_x:2026-03-10:p:llama": "12",
+    });
+  });
+
+  it("falls back to this process's own windows while Redis is not ready, and keeps counts until it is", async () => {
+    let up = false;
+    const batch = createUsageTurnBatch(redisA, env.prefix, { ready: () => up });
+    const limiter = createTokenLimiter(batch, env.prefix);
+    const first = await limiter.reserve("key_local", 100, 80, NOW);
+    const second = await limiter.reserve("key_local", 100, 80, NOW);
+    const third = await limiter.reserve("key_local", 100, 80, NOW);
+    expect([first.store, first.decision.allowed, second.decision.allowed, third.decision.allowed]).toEqual([
+      "local",
+      true,
+      true,
+      false,
+    ]);
+    expect(await redisA.exists(tokenWindowKey(env.prefix, "key_local", tokenWindowStart(NOW)))).toBe(0);
+    batch.record([["c:key_held:2026-03-10", 3]]);
+    await batch.drain();
+    expect(await redisA.hget(pendingUsageKey(env.prefix), "c:key_held:2026-03-10")).toBeNull();
+    up = true;
+    await batch.drain();
+    expect(await redisA.hget(pendingUsageKey(env.prefix), "c:key_held:2026-03-10")).toBe("3");
+  });
+});
