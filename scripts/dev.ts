@@ -1,13 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { loadConfigOrExit } from "../src/config/config.js";
 import { ensureDatabase, runMigrations } from "../src/db/migrate.js";
 
 // `npm run dev`: one command from a fresh clone to a running keyward. Creates the database if it is
-// missing, applies migrations, then runs the web and worker processes with reload on change; their
-// output is prefixed, and Ctrl-C stops both.
+// missing, applies migrations, then runs the web and worker processes with reload on change, and Vite
+// rebuilding the console into dist/console (which the web process serves) on every change; their
+// output is prefixed, and Ctrl-C stops them all.
 
 // A local .env (ignored by git) is the usual place for overrides such as DATABASE_URL.
 if (existsSync(".env")) process.loadEnvFile(".env");
@@ -26,12 +28,14 @@ try {
   process.exit(1);
 }
 
-const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
-const colors = { web: "\x1b[36m", worker: "\x1b[35m" } as const;
+const require = createRequire(import.meta.url);
+const tsxCli = require.resolve("tsx/cli");
+const viteCli = join(dirname(require.resolve("vite/package.json")), "bin/vite.js");
+const colors = { web: "\x1b[36m", worker: "\x1b[35m", console: "\x1b[33m" } as const;
 const useColor = process.stdout.isTTY;
 
-function run(name: keyof typeof colors, entry: string): ChildProcess {
-  const child = spawn(process.execPath, [tsxCli, "watch", "--clear-screen=false", entry], {
+function run(name: keyof typeof colors, args: string[]): ChildProcess {
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: process.env,
     // Own process group: Ctrl-C reaches only this script, which then stops each child exactly once
@@ -67,8 +71,15 @@ async function stop(code: number): Promise<void> {
   process.exit(code);
 }
 
-children.push(run("web", "src/api/main.ts"), run("worker", "src/worker/main.ts"));
-console.log(`[dev] web on http://localhost:${config.port} (API docs at /admin/docs); Ctrl-C stops both`);
+const watch = (entry: string) => [tsxCli, "watch", "--clear-screen=false", entry];
+children.push(
+  run("web", watch("src/api/main.ts")),
+  run("worker", watch("src/worker/main.ts")),
+  run("console", [viteCli, "build", "--watch", "--config", "console/vite.config.ts"]),
+);
+console.log(
+  `[dev] web on http://localhost:${config.port}: the console at /console (rebuilt on change; reload the page), API docs at /admin/docs; Ctrl-C stops all`,
+);
 process.on("exit", () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
 });

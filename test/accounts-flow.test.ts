@@ -71,7 +71,7 @@ describe("signup, verification and login, through the worker", () => {
       .get("/admin/me")
       .set("Authorization", `Bearer ${sessionToken}`)
       .expect(200);
-    expect(me.body).toEqual({ account: verified.body.account });
+    expect(me.body).toEqual({ account: verified.body.account, limits: { requests_per_minute: 60 } });
 
     await request(web.app)
       .delete("/admin/sessions/current")

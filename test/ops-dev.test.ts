@@ -64,6 +64,13 @@ describe("npm run dev", () => {
     expect(output.some((l) => l.startsWith("[web]") && l.includes("web listening"))).toBe(true);
     expect(output.some((l) => l.startsWith("[worker]") && l.includes("worker started"))).toBe(true);
 
+    // The console, built by Vite's watcher into the folder the web process serves.
+    const built = () => output.some((l) => l.startsWith("[console]") && l.includes("console first load"));
+    for (let i = 0; i < 300 && !built(); i++) await new Promise((r) => setTimeout(r, 100));
+    const consolePage = await fetch(`http://127.0.0.1:${port}/console/`);
+    expect(consolePage?.status, output.join("\n")).toBe(200);
+    expect(await consolePage?.text()).toContain('<div id="app">');
+
     const sql = postgres(databaseUrl(dbName), { max: 1, onnotice: () => {} });
     const tables = await sql<{ count: number }[]>`
       select count(*)::int as count from information_schema.tables where table_name in ('accounts', 'api_keys')`;

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMetering } from "../src/metering/request-meter.js";
 import { connectRedis } from "../src/redis/client.js";
 import { tokenWindowStart } from "../src/token-limits/token-limit.js";
 import { createTokenLimiter, tokenWindowKey } from "../src/token-limits/token-limiter.js";
@@ -94,5 +95,114 @@ describe("token limiter on Redis", () => {
     up = true;
     await batch.drain();
     expect(await redisA.hget(pendingUsageKey(env.prefix), "c:key_held:2026-03-10")).toBe("3");
+  });
+});
+
+describe("request meter", () => {
+  const body = (json: object) => {
+    const raw = Buffer.from(JSON.stringify(json));
+    return {
+      raw,
+      model: "llama",
+      json: json as Record<string, unknown>,
+      stream: (json as { stream?: boolean }).stream === true,
+      maxOutputTokens: (json as { max_tokens?: number }).max_tokens,
+    };
+  };
+  const setUp = () => {
+    const batch = createUsageTurnBatch(redisA, env.prefix);
+    return {
+      batch,
+      metering: createMetering({ batch, limiter: createTokenLimiter(batch, env.prefix), now: () => NOW }),
+    };
+  };
+  const at = new Date(NOW);
+  const fields = async (keyId: string) => {
+    const all = await redisA.hgetall(pendingUsageKey(env.prefix));
+    return Object.fromEntries(Object.entries(all).filter(([f]) => f.includes(keyId)));
+  };
+
+  it("asks a stream for usage, hides the usage chunk, settles and records what the upstream reported", async () => {
+    const { batch, metering } = setUp();
+    const admission = await metering.admit({
+      keyId: "key_m1",
+      tokenLimit: 10_000,
+      route: "/v1/chat/completions",
+      body: body({ model: "llama", stream: true, max_tokens: 50, messages: [] }),
+      at,
+    });
+    if (!admission.ok) throw new Error("refused");
+    expect(JSON.parse(String(admission.meter.body)).stream_options).toEqual({ include_usage: true });
+    const tap = admission.meter.tap(200, "text/event-stream");
+    const usage =
+      'data: {"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4}}\n\ndata: [DONE]\n\n';
+    expect(String(tap?.write(Buffer.from(usage)))).toBe("data: [DONE]\n\n");
+    admission.meter.finish("complete");
+    admission.meter.finish("complete");
+    await batch.drain();
+    expect(await fields("key_m1")).toEqual({
+      "c:key_m1:2026-03-10": "1",
+      "m:key_m1:2026-03-10:a:llama": "1",
+      "m:key_m1:2026-03-10:p:llama": "9",
+      "m:key_m1:2026-03-10:o:llama": "4",
+    });
+    expect(await windowCount("key_m1")).toBe(13);
+  });
+
+  it("charges a client gone before the usage its prompt's estimate, and marks its tokens as not reported", async () => {
+    const { batch, metering } = setUp();
+    const sent = body({
+      model: "llama",
+      stream: true,
+      messages: [{ role: "user", content: "x".repeat(100) }],
+    });
+    const admission = await metering.admit({
+      keyId: "key_m2",
+      tokenLimit: 10_000,
+      route: "/v1/chat/completions",
+      body: sent,
+      at,
+    });
+    if (!admission.ok) throw new Error("refused");
+    admission.meter.tap(200, "text/event-stream")?.write(Buffer.from('data: {"choices":[{"delta":{}}]}\n\n'));
+    admission.meter.finish("client_aborted");
+    await batch.drain();
+    const prompt = Math.ceil(sent.raw.length / 4);
+    expect(await fields("key_m2")).toMatchObject({
+      "m:key_m2:2026-03-10:p:llama": String(prompt),
+      "m:key_m2:2026-03-10:u:llama": "1",
+    });
+    expect(await windowCount("key_m2")).toBe(prompt);
+  });
+
+  it("refuses over the token limit and records the refusal, with nothing left reserved", async () => {
+    const { batch, metering } = setUp();
+    const first = await metering.admit({
+      keyId: "key_m3",
+      tokenLimit: 100,
+      route: "/v1/embeddings",
+      body: body({ model: "llama", input: "y".repeat(500) }),
+      at,
+    });
+    expect(first.ok).toBe(true);
+    const second = await metering.admit({
+      keyId: "key_m3",
+      tokenLimit: 100,
+      route: "/v1/embeddings",
+      body: body({ model: "llama", input: "z" }),
+      at,
+    });
+    expect(second).toMatchObject({ ok: false, decision: { allowed: false, limit: 100, remaining: 0 } });
+    if (first.ok) {
+      first.meter.tap(500, "application/json");
+      first.meter.finish("complete");
+    }
+    await batch.drain();
+    expect(await fields("key_m3")).toEqual({
+      "c:key_m3:2026-03-10": "2",
+      "m:key_m3:2026-03-10:r:llama": "1",
+      "m:key_m3:2026-03-10:e:llama": "1",
+    });
+    expect(await windowCount("key_m3")).toBe(0);
   });
 });

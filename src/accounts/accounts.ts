@@ -14,6 +14,9 @@ export interface AccountJson {
   email_verified: boolean;
   tier: Tier;
   rotation_reminder_days: number;
+  totp_enabled: boolean;
+  new_signin_emails: boolean;
+  pending_email: string | null;
   created_at: string;
 }
 
@@ -25,6 +28,9 @@ export function accountJson(account: AccountRow): AccountJson {
     email_verified: account.emailVerifiedAt !== null,
     tier: account.tier,
     rotation_reminder_days: account.rotationReminderDays,
+    totp_enabled: account.totpEnabledAt !== null,
+    new_signin_emails: account.newSigninEmails,
+    pending_email: account.pendingEmail,
     created_at: account.createdAt.toISOString(),
   };
 }
@@ -77,15 +83,15 @@ export async function insertAccount(
   }
 }
 
-export async function updateRotationReminderDays(
+export async function updateAccountSettings(
   db: Db,
   accountId: string,
-  days: number,
+  settings: { rotationReminderDays?: number; newSigninEmails?: boolean },
   now: Date,
 ): Promise<AccountRow> {
   const [row] = await db
     .update(accounts)
-    .set({ rotationReminderDays: days, updatedAt: now })
+    .set({ ...settings, updatedAt: now })
     .where(eq(accounts.id, accountId))
     .returning();
   if (!row) throw new Error("account vanished during update");

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import argon2 from "argon2";
+import { predictableMessage, predictableParts } from "./password-patterns.js";
 
 // argon2id at OWASP's minimum (19 MiB, t=2, p=1). Raising any of these makes logins rehash the
 // stored hash with the new parameters (see verifyPassword), so old accounts catch up as they log in.
@@ -72,7 +73,8 @@ export function isCommonPassword(password: string): boolean {
 
 /**
  * NIST 800-63B style rules: length in code points (so emoji and accents count as one), no
- * composition rules, no password equal to or containing the email's local part, none from the list.
+ * composition rules, no password equal to or containing the email's local part, none from the list,
+ * none made mostly of repetitions, sequences or the service's name (see password-patterns.ts).
  * Returns the reason for refusal, or null when the password is acceptable.
  */
 export function passwordProblem(password: string, email: string): string | null {
@@ -92,6 +94,8 @@ export function passwordProblem(password: string, email: string): string | null 
     return "Password must not contain the email address";
   }
   if (isCommonPassword(password)) return "Password is too common";
+  const predictable = predictableParts(password, isCommonPassword);
+  if (predictable) return predictableMessage(predictable);
   return null;
 }
 

@@ -24,6 +24,7 @@ const loginEmail = z
 export const LoginBody = z.strictObject({ email: loginEmail, password });
 export const UpdateMeBody = z.strictObject({
   rotation_reminder_days: z.number().int().min(0).max(365).optional(),
+  new_signin_emails: z.boolean().optional(),
 });
 export const ChangePasswordBody = z.strictObject({
   current_password: z.string().min(1).max(4096),
@@ -37,6 +38,9 @@ export const AccountSchema = z
     email_verified: z.boolean(),
     tier: z.enum(TIERS),
     rotation_reminder_days: z.number().int(),
+    totp_enabled: z.boolean(),
+    new_signin_emails: z.boolean(),
+    pending_email: z.string().nullable(),
     created_at: z.string(),
   })
   .meta({ id: "Account" });

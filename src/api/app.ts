@@ -15,6 +15,7 @@ import type { AppDeps } from "./deps.js";
 import { errorHandler } from "./error-handler.js";
 import { requestContext } from "./request-context.js";
 import { adminRouter } from "./routes/admin.js";
+import { bundledConsoleDir, consoleRouter } from "./routes/console.js";
 import { healthRouter } from "./routes/health.js";
 import { metricsRouter } from "./routes/metrics.js";
 
@@ -63,6 +64,11 @@ function createExpressApp(deps: AppDeps, metrics: Metrics, exchanges: Exchanges)
   app.use(metricsRouter(deps, metrics));
 
   app.use("/admin", consoleCors(deps.config.consoleOrigins), adminRouter(deps));
+  app.use(
+    consoleRouter(deps.config.consoleDir ?? bundledConsoleDir(), {
+      rereadIndex: deps.config.nodeEnv === "development",
+    }),
+  );
 
   app.use((req, _res) => {
     throw new AppError("not_found", `Unknown path: ${req.method} ${req.path}`);

@@ -103,6 +103,8 @@ Pages the emails link to, served by the bundled console (CONSOLE_URL, by default
 - \`CONSOLE_URL/verify-email?token=…\` (verification email): calls \`POST /admin/accounts/verify\` with \`{token}\`.
 - \`CONSOLE_URL/reset-password?token=…\` (password-reset email): asks for a new password, then calls
   \`POST /admin/accounts/password-reset/confirm\` with \`{token, password}\`.
+- \`CONSOLE_URL/confirm-email?token=…\` (email-change link, sent to the new address): calls
+  \`POST /admin/me/email/confirm\` with \`{token}\`.
 - \`CONSOLE_URL/keys\` (rotation reminder): the key list, \`GET /admin/keys\`.`;
 
 export function generateOpenApiDocument(publicUrl: string) {

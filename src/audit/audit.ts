@@ -10,7 +10,17 @@ export type AuditAction =
   | "key.renamed"
   | "key.models_changed"
   | "key.rotated"
-  | "key.revoked";
+  | "key.revoked"
+  | "login.failed"
+  | "second_factor.failed"
+  | "totp.enabled"
+  | "totp.disabled"
+  | "recovery_code.used"
+  | "session.ended"
+  | "sessions.ended_others"
+  | "email.change_requested"
+  | "email.changed"
+  | "account.deleted";
 
 export interface AuditContext {
   ip: string | null;
@@ -20,10 +30,16 @@ export interface AuditContext {
 /** Records an audit event; pass the transaction of the change it describes, so both land or neither. */
 export async function recordAuditEvent(
   tx: Pick<Db, "insert">,
-  event: { accountId: string; action: AuditAction; keyId?: string | null; at?: Date } & AuditContext,
+  event: {
+    id?: string;
+    accountId: string;
+    action: AuditAction;
+    keyId?: string | null;
+    at?: Date;
+  } & AuditContext,
 ): Promise<void> {
   await tx.insert(auditEvents).values({
-    id: newId("evt", event.at?.getTime()),
+    id: event.id ?? newId("evt", event.at?.getTime()),
     accountId: event.accountId,
     action: event.action,
     keyId: event.keyId ?? null,

@@ -8,6 +8,7 @@ import {
   listAccounts,
   setTier,
 } from "./accounts-commands.js";
+import { printTopUsage } from "./usage-command.js";
 
 export const USAGE = `Usage: npm run keyward -- <command>
 
@@ -20,6 +21,9 @@ Commands:
                                             new rate limits apply to its keys at once
   accounts disable <email>                  its keys get 401 at once and its sessions end
   accounts enable <email>                   undoes a disable (keys work again; users log in anew)
+  usage [--date=YYYY-MM-DD] [--top=N] [--json]
+                                            the keys and accounts that spent the most tokens on a
+                                            UTC day (default today, top 10), as of the last flush
 
 Options:
   -h, --help                                this text
@@ -69,6 +73,7 @@ async function parse(argv: string[], io: CliIo): Promise<Command | string> {
   const flags = new Set(argv.filter((a) => a.startsWith("--")));
   const args = argv.filter((a) => !a.startsWith("--"));
   const [group, action, ...rest] = args;
+  if (group === "usage" && args.length === 1) return parseUsage(argv.slice(1));
   if (group !== "accounts") return `unknown command: ${args.join(" ") || argv.join(" ")}`;
   const allowed: Record<string, { args: number; flags: string[] }> = {
     list: { args: 0, flags: ["--json"] },
@@ -105,4 +110,24 @@ async function parse(argv: string[], io: CliIo): Promise<Command | string> {
       return (deps) => createAccount(deps, first, { password });
     }
   }
+}
+
+function parseUsage(options: string[]): Command | string {
+  let day: string | undefined;
+  let top = 10;
+  let json = false;
+  for (const option of options) {
+    const [name, value] = option.split("=", 2);
+    if (name === "--json" && value === undefined) json = true;
+    else if (
+      name === "--date" &&
+      value !== undefined &&
+      /^\d{4}-\d{2}-\d{2}$/.test(value) &&
+      !Number.isNaN(Date.parse(value))
+    )
+      day = value;
+    else if (name === "--top" && value !== undefined && /^[1-9]\d{0,3}$/.test(value)) top = Number(value);
+    else return `unknown or invalid option for usage: ${option} (--date=YYYY-MM-DD, --top=1..9999, --json)`;
+  }
+  return (deps) => printTopUsage(deps, { day, top, json });
 }

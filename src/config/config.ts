@@ -63,6 +63,8 @@ export const envSchema = z.object({
   PUBLIC_URL: baseUrl.default("http://localhost:3000"),
   // Unset: the bundled console, PUBLIC_URL + /console.
   CONSOLE_URL: baseUrl.optional(),
+  // Where the built console is (dist/console unless set): tests build their own copy.
+  CONSOLE_DIR: z.string().min(1).optional(),
   CONSOLE_ORIGINS: origins.default([]),
   UPSTREAM_URL: baseUrl.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
@@ -73,12 +75,23 @@ export const envSchema = z.object({
   // Browser origins allowed to call /v1 (CORS); none by default.
   V1_CORS_ORIGINS: origins.default([]),
   PROXY_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
+  // 32 bytes for AES-256-GCM, as 64 hex characters (openssl rand -hex 32); without it, second-factor
+  // enrolment is refused rather than storing secrets unencrypted.
+  TOTP_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes)")
+    .transform((hex) => Buffer.from(hex, "hex"))
+    .optional(),
   RESEND_API_KEY: z.string().optional(),
   RESEND_BASE_URL: url.optional(),
   EMAIL_FROM: z.string().min(3).default("keyward <no-reply@localhost>"),
   RATE_LIMIT_FREE: positiveInt.default(60),
   RATE_LIMIT_PRO: positiveInt.default(600),
   RATE_LIMIT_ENTERPRISE: positiveInt.default(6000),
+  // Tokens (prompt + completion) per minute per key.
+  TOKEN_LIMIT_FREE: positiveInt.default(40_000),
+  TOKEN_LIMIT_PRO: positiveInt.default(400_000),
+  TOKEN_LIMIT_ENTERPRISE: positiveInt.default(4_000_000),
   LAST_USED_FLUSH_MS: positiveInt.default(10_000),
   ROTATION_REMINDER_CRON: cron.default("0 9 * * *"),
   PURGE_CRON: cron.default("0 * * * *"),
@@ -124,6 +137,9 @@ const configSchema = envSchema
       RATE_LIMIT_FREE,
       RATE_LIMIT_PRO,
       RATE_LIMIT_ENTERPRISE,
+      TOKEN_LIMIT_FREE,
+      TOKEN_LIMIT_PRO,
+      TOKEN_LIMIT_ENTERPRISE,
       UPSTREAMS,
       UPSTREAMS_FILE,
       CONSOLE_URL,
@@ -139,6 +155,11 @@ const configSchema = envSchema
       // A number of hops, as express's "trust proxy" reads it.
       trustProxyHops: TRUST_PROXY,
       rateLimitsPerMinute: { free: RATE_LIMIT_FREE, pro: RATE_LIMIT_PRO, enterprise: RATE_LIMIT_ENTERPRISE },
+      tokenLimitsPerMinute: {
+        free: TOKEN_LIMIT_FREE,
+        pro: TOKEN_LIMIT_PRO,
+        enterprise: TOKEN_LIMIT_ENTERPRISE,
+      },
     }),
   );
 

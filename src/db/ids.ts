@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 // Crockford base32 (lower case), so that lexicographic order is creation order.
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export type IdPrefix = "acc" | "ses" | "tok" | "key" | "evt";
+export type IdPrefix = "acc" | "ses" | "tok" | "key" | "evt" | "rec" | "chl";
 
 export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
   let time = "";

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  boolean,
   check,
   date,
   index,
@@ -29,6 +30,19 @@ export const accounts = pgTable(
     tier: text("tier", { enum: TIERS }).notNull().default("free"),
     rotationReminderDays: integer("rotation_reminder_days").notNull().default(30),
     disabledAt: ts("disabled_at"),
+    // Second factor (src/totp): secrets are AES-256-GCM ciphertexts, never the base32 secret itself.
+    // The pending one waits for its first code; the last step is the newest time step a code was
+    // accepted for, so that no code (nor an older one) is accepted twice.
+    totpSecret: text("totp_secret"),
+    totpPendingSecret: text("totp_pending_secret"),
+    totpEnabledAt: ts("totp_enabled_at"),
+    totpLastStep: bigint("totp_last_step", { mode: "number" }),
+    // An email on every sign-in from an address the account has not signed in from before.
+    newSigninEmails: boolean("new_signin_emails").notNull().default(true),
+    // The address an email change waits to confirm; the account keeps `email` until then.
+    pendingEmail: text("pending_email"),
+    // Deleted accounts keep their row (anonymised) so that the audit trail of the deletion survives.
+    deletedAt: ts("deleted_at"),
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
@@ -68,8 +82,10 @@ export const emailTokens = pgTable(
     accountId: text("account_id")
       .notNull()
       .references(() => accounts.id, { onDelete: "cascade" }),
-    purpose: text("purpose", { enum: ["verify_email", "reset_password"] }).notNull(),
+    purpose: text("purpose", { enum: ["verify_email", "reset_password", "change_email"] }).notNull(),
     tokenHash: text("token_hash").notNull(),
+    // For change_email: the address this token confirms, fixed when the link was sent.
+    newEmail: text("new_email"),
     // The job that minted the token: one email request, however many attempts it took.
     requestId: text("request_id").notNull(),
     createdAt: ts("created_at").notNull().defaultNow(),
@@ -177,4 +193,44 @@ export const auditEvents = pgTable(
     createdAt: ts("created_at").notNull().defaultNow(),
   },
   (t) => [index("audit_events_account_id_id_idx").on(t.accountId, t.id)],
+);
+
+// Second-factor recovery codes: SHA-256 of each (they carry 80 random bits, so a fast hash is enough),
+// each usable once.
+export const recoveryCodes = pgTable(
+  "recovery_codes",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    usedAt: ts("used_at"),
+  },
+  (t) => [uniqueIndex("recovery_codes_account_code_key").on(t.accountId, t.codeHash)],
+);
+
+// A password checked out for an account with a second factor: the token (stored as a hash) lets the
+// client send a code for a few minutes, a bounded number of times, and is never a session.
+export const loginChallenges = pgTable(
+  "login_challenges",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    expiresAt: ts("expires_at").notNull(),
+    usedAt: ts("used_at"),
+    failedAttempts: integer("failed_attempts").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("login_challenges_token_hash_key").on(t.tokenHash),
+    index("login_challenges_account_id_idx").on(t.accountId),
+    index("login_challenges_expires_at_idx").on(t.expiresAt),
+  ],
 );

@@ -45,3 +45,26 @@ export const emailJobOptions = {
   removeOnComplete: { count: 1000, age: 24 * 3600 },
   removeOnFail: { count: 5000, age: 14 * 24 * 3600 },
 } as const;
+
+/**
+ * Account-security emails (src/email/security-email-jobs.ts). They ride the email queue like the
+ * others; ids only, except the deletion notice, whose address is gone from the database by the time
+ * it is sent (that job is removed from Redis as soon as it completes).
+ */
+export interface SecurityEmailJobs {
+  /** `eventId`: the session.created audit event, which says where and when. */
+  "new-signin-email": { accountId: string; eventId: string };
+  "totp-enabled-email": { accountId: string };
+  "totp-disabled-email": { accountId: string };
+  /** A confirmation link to the pending address and a notice to the current one. */
+  "email-change-email": { accountId: string };
+  "account-deleted-email": { accountId: string; to: string };
+}
+export type SecurityEmailJobName = keyof SecurityEmailJobs;
+export const SECURITY_EMAIL_JOBS: readonly SecurityEmailJobName[] = [
+  "new-signin-email",
+  "totp-enabled-email",
+  "totp-disabled-email",
+  "email-change-email",
+  "account-deleted-email",
+];

@@ -5,8 +5,25 @@ export type { Logger };
 // Secrets never reach a log line: these fields are censored at the top level of a log call, the
 // common ones also one level down (pino's paths have no recursive wildcard, and each wildcard path
 // costs time on every line), and request or response headers wherever they sit.
-const SECRET_FIELDS = ["password", "current_password", "new_password", "token", "secret", "apiKey"];
-const TOP_LEVEL_ONLY = ["passwordHash", "sessionToken", "upstreamApiKey", "resendApiKey", "metricsToken"];
+const SECRET_FIELDS = [
+  "password",
+  "current_password",
+  "new_password",
+  "token",
+  "secret",
+  "apiKey",
+  "recovery_code",
+  "recovery_codes",
+  "otpauth_uri",
+];
+const TOP_LEVEL_ONLY = [
+  "passwordHash",
+  "sessionToken",
+  "upstreamApiKey",
+  "resendApiKey",
+  "metricsToken",
+  "totpEncryptionKey",
+];
 const SECRET_HEADERS = [".authorization", "['x-api-key']", ".cookie", "['set-cookie']"];
 
 export const redactPaths = [

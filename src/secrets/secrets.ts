@@ -1,4 +1,4 @@
-import { hash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
 
 // Every raw secret keyward handles (API keys, session tokens, email tokens) is made, checked and
 // hashed here, and nowhere else. Only hashes are stored, so a database leak yields nothing usable.
@@ -91,4 +91,14 @@ export function hashesEqual(a: string, b: string): boolean {
   const x = Buffer.from(a, "utf8");
   const y = Buffer.from(b, "utf8");
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+// Recovery codes are read off paper and typed back: lower case, no 0/o, 1/l/i look-alikes.
+const RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
+
+/** A second-factor recovery code: 16 characters (79 bits) from the CSPRNG, as xxxx-xxxx-xxxx-xxxx. */
+export function generateRecoveryCode(): string {
+  let raw = "";
+  for (let i = 0; i < 16; i++) raw += RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)];
+  return raw.match(/.{4}/g)?.join("-") ?? raw;
 }

@@ -3,10 +3,13 @@ import { type AccountRow, findAccountByEmail, storeRehashedPassword } from "../a
 import { verifyAgainstDummy, verifyPassword } from "../accounts/passwords.js";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
-import { createSession, type SessionRow } from "./sessions.js";
+import { createLoginChallenge, type LoginChallenge } from "./login-challenge.js";
+import type { SessionRow } from "./sessions.js";
+import { startSession } from "./start-session.js";
 
 export type LoginResult =
-  | { ok: true; token: string; session: SessionRow; account: AccountRow }
+  | { ok: true; token: string; session: SessionRow; account: AccountRow; newSigninEventId: string | null }
+  | { ok: true; challenge: LoginChallenge; account: AccountRow }
   | { ok: false; reason: "invalid_credentials" | "email_not_verified" | "account_disabled" }
   | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
 
@@ -15,7 +18,9 @@ export type LoginResult =
  * the same work (an argon2 verification), so neither the body nor the time tells them apart; the
  * verified and disabled checks come only after the password checked out, so they reveal nothing to
  * someone without it. Every attempt counts against the email and the IP; a correct password clears
- * the email's count and gives the IP its attempt back, so only failures add up.
+ * the email's count and gives the IP its attempt back, so only failures add up. With a second factor
+ * on, a correct password only earns a login challenge, and clears nothing: the count is cleared when
+ * the code is right, so cycling "password, wrong codes, password again" stays within the limits.
  */
 export async function logIn(
   deps: { db: Db; limits: AbuseLimits; now: Date; sessionTtlHours: number },
@@ -30,28 +35,41 @@ export async function logIn(
   const verified = account
     ? await verifyPassword(account.passwordHash, input.password)
     : await verifyAgainstDummy(input.password).then(() => ({ ok: false, rehash: null }));
-  if (!account || !verified.ok) return { ok: false, reason: "invalid_credentials" };
-  await deps.limits.loginSucceeded(input.email, input.ip);
+  if (!account || !verified.ok) {
+    // The owner's audit log shows the attempt and where it came from; never what was typed.
+    if (account) {
+      await recordAuditEvent(deps.db, {
+        accountId: account.id,
+        action: "login.failed",
+        ip: input.ip,
+        userAgent: input.userAgent,
+        at: deps.now,
+      });
+    }
+    return { ok: false, reason: "invalid_credentials" };
+  }
   if (verified.rehash) await storeRehashedPassword(deps.db, account.id, verified.rehash);
   if (account.disabledAt) return { ok: false, reason: "account_disabled" };
   if (!account.emailVerifiedAt) return { ok: false, reason: "email_not_verified" };
-
-  const { token, session } = await deps.db.transaction(async (tx) => {
-    const created = await createSession(tx, {
+  if (account.totpEnabledAt) {
+    const challenge = await createLoginChallenge(deps.db, {
       accountId: account.id,
       ip: input.ip,
       userAgent: input.userAgent,
       now: deps.now,
-      ttlHours: deps.sessionTtlHours,
     });
-    await recordAuditEvent(tx, {
-      accountId: account.id,
-      action: "session.created",
+    return { ok: true, challenge, account };
+  }
+  await deps.limits.loginSucceeded(input.email, input.ip);
+
+  const started = await deps.db.transaction((tx) =>
+    startSession(tx, {
+      account,
       ip: input.ip,
       userAgent: input.userAgent,
-      at: deps.now,
-    });
-    return created;
-  });
-  return { ok: true, token, session, account };
+      now: deps.now,
+      ttlHours: deps.sessionTtlHours,
+    }),
+  );
+  return { ok: true, ...started, account };
 }

@@ -6,8 +6,8 @@ import type { IncomingMessage } from "node:http";
 // sent, byte for byte. JSON bodies are parsed once here; multipart bodies (audio) are only scanned for
 // their `model` field, the file is never decoded.
 //
-// Token metering (issue 12) extends `InspectedBody` rather than reading the body again: it needs the
-// stream flag, max_tokens, stream_options and the prompt, which are all in `json`.
+// Token metering reads what it needs from here too: the stream flag, the maximum to generate, and the
+// body's size as the prompt's (see src/usage/request-meter.ts).
 
 export interface InspectedBody {
   /** Exactly the bytes the client sent. */
@@ -16,6 +16,10 @@ export interface InspectedBody {
   model: string;
   /** The parsed JSON object; undefined for a multipart body. */
   json: Record<string, unknown> | undefined;
+  /** `stream: true`: the answer will be an event stream. */
+  stream: boolean;
+  /** The most it may generate (`max_completion_tokens`, `max_tokens` or the Responses API's `max_output_tokens`). */
+  maxOutputTokens: number | undefined;
 }
 
 export type BodyRead = { ok: true; raw: Buffer } | { ok: false; reason: "too_large" | "aborted" };
@@ -63,7 +67,7 @@ export function inspectBody(raw: Buffer, contentType: string | undefined): BodyI
   if (boundary !== undefined) {
     const model = multipartField(raw, boundary, "model");
     if (model === undefined || model === "") return { ok: false, reason: "no_model" };
-    return { ok: true, body: { raw, model, json: undefined } };
+    return { ok: true, body: { raw, model, json: undefined, stream: false, maxOutputTokens: undefined } };
   }
   let json: unknown;
   try {
@@ -76,7 +80,26 @@ export function inspectBody(raw: Buffer, contentType: string | undefined): BodyI
   const model = (json as { model?: unknown }).model;
   if (model === undefined || model === null || model === "") return { ok: false, reason: "no_model" };
   if (typeof model !== "string") return { ok: false, reason: "model_not_string" };
-  return { ok: true, body: { raw, model, json: json as Record<string, unknown> } };
+  const object = json as Record<string, unknown>;
+  return {
+    ok: true,
+    body: {
+      raw,
+      model,
+      json: object,
+      stream: object.stream === true,
+      maxOutputTokens: maxOutputTokens(object),
+    },
+  };
+}
+
+/** The first of the three names set to a positive integer (OpenAI prefers max_completion_tokens). */
+function maxOutputTokens(json: Record<string, unknown>): number | undefined {
+  for (const name of ["max_completion_tokens", "max_tokens", "max_output_tokens"]) {
+    const value = json[name];
+    if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) return value;
+  }
+  return undefined;
 }
 
 function multipartBoundary(contentType: string | undefined): string | undefined {

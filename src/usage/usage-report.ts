@@ -1,6 +1,6 @@
-import { and, eq, gte, lte } from "drizzle-orm";
+import { type AnyColumn, and, desc, eq, gte, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { apiKeys, keyModelUsageDaily, keyUsageDaily } from "../db/schema.js";
+import { accounts, apiKeys, keyModelUsageDaily, keyUsageDaily } from "../db/schema.js";
 import { utcDay } from "./buffer.js";
 
 // Usage as the flush left it in PostgreSQL: what is still buffered in Redis appears after the next
@@ -169,4 +169,50 @@ export function usageCsv(rows: UsageRow[]): string {
   const lines = [USAGE_CSV_COLUMNS.join(",")];
   for (const row of rows) lines.push(USAGE_CSV_COLUMNS.map((c) => cell(row[c])).join(","));
   return `${lines.join("\r\n")}\r\n`;
+}
+
+export interface TopUsage {
+  id: string;
+  /** The key's name, or the account's email. */
+  label: string;
+  /** For a key: its account's email. */
+  email: string;
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/** The operator's view of one UTC day: the keys or the accounts that spent the most tokens. */
+export async function topUsageOfDay(
+  db: Pick<Db, "select">,
+  input: { day: string; by: "key" | "account"; limit: number },
+): Promise<TopUsage[]> {
+  const u = keyModelUsageDaily;
+  const id = input.by === "key" ? apiKeys.id : accounts.id;
+  const label = input.by === "key" ? apiKeys.name : accounts.email;
+  const total = (column: AnyColumn) => sql<string>`sum(${column})`;
+  const rows = await db
+    .select({
+      id,
+      label,
+      email: accounts.email,
+      requests: sql<string>`sum(${u.answered} + ${u.refused} + ${u.upstreamErrors})`,
+      prompt: total(u.promptTokens),
+      completion: total(u.completionTokens),
+    })
+    .from(u)
+    .innerJoin(apiKeys, eq(apiKeys.id, u.keyId))
+    .innerJoin(accounts, eq(accounts.id, apiKeys.accountId))
+    .where(eq(u.day, input.day))
+    .groupBy(id, label, accounts.email)
+    .orderBy(desc(sql`sum(${u.promptTokens} + ${u.completionTokens})`), id)
+    .limit(input.limit);
+  return rows.map((r) => ({
+    id: r.id,
+    label: r.label,
+    email: r.email,
+    requests: Number(r.requests),
+    prompt_tokens: Number(r.prompt),
+    completion_tokens: Number(r.completion),
+  }));
 }

@@ -1,4 +1,5 @@
 import { type Job, UnrecoverableError } from "bullmq";
+import { isSecurityEmailJob, processSecurityEmailJob } from "../email/security-email-jobs.js";
 import { type MaintenanceJobName, ROTATION_REMINDER_EMAIL } from "../jobs/jobs.js";
 import { purgeExpired } from "../purge/purge.js";
 import { processRotationReminderEmail } from "../reminders/reminder-email.js";
@@ -34,12 +35,13 @@ async function claimStampOf(deps: WorkerDeps, job: Job): Promise<Date> {
 }
 
 /**
- * The email queue's processor: rotation reminders are handled here, every other email by the
- * accounts' processor (verification and password reset).
+ * The email queue's processor: rotation reminders and account-security emails are handled here, every
+ * other email by the accounts' processor (verification and password reset).
  */
 export function routeEmailJobs(processEmailJob: JobProcessor): JobProcessor {
-  return (deps, job) =>
-    job.name === ROTATION_REMINDER_EMAIL
-      ? processRotationReminderEmail(deps, job)
-      : processEmailJob(deps, job);
+  return (deps, job) => {
+    if (job.name === ROTATION_REMINDER_EMAIL) return processRotationReminderEmail(deps, job);
+    if (isSecurityEmailJob(job.name)) return processSecurityEmailJob(deps, job);
+    return processEmailJob(deps, job);
+  };
 }

@@ -12,12 +12,17 @@ import {
 describe("password rules", () => {
   it("counts length in code points: 12 to 256", () => {
     expect(passwordProblem("a".repeat(11), "u@example.com")).toMatch(/at least 12/);
-    expect(passwordProblem("zq".repeat(6), "u@example.com")).toBeNull();
-    expect(passwordProblem("w".repeat(256), "u@example.com")).toBeNull();
-    expect(passwordProblem("w".repeat(257), "u@example.com")).toMatch(/at most 256/);
-    expect(passwordProblem("🔑".repeat(11), "u@example.com")).toMatch(/at least 12/);
-    expect(passwordProblem("🔑".repeat(12), "u@example.com")).toBeNull();
-    expect(passwordProblem("🔑".repeat(256), "u@example.com")).toBeNull();
+    // Varied strings of exact lengths: repetitions are refused by a rule of their own (below).
+    const varied = (n: number) =>
+      Array.from({ length: n }, (_, i) => "qzmxwnbvkalspdjfhgtr"[(i * 7) % 19]).join("");
+    const emoji = (n: number) =>
+      Array.from({ length: n }, (_, i) => String.fromCodePoint(0x1f600 + ((i * 37) % 80))).join("");
+    expect(passwordProblem(varied(12), "u@example.com")).toBeNull();
+    expect(passwordProblem(varied(256), "u@example.com")).toBeNull();
+    expect(passwordProblem(varied(257), "u@example.com")).toMatch(/at most 256/);
+    expect(passwordProblem(emoji(11), "u@example.com")).toMatch(/at least 12/);
+    expect(passwordProblem(emoji(12), "u@example.com")).toBeNull();
+    expect(passwordProblem(emoji(256), "u@example.com")).toBeNull();
   });
 
   it("refuses the email's local part, equal or contained, in any case", () => {
@@ -32,6 +37,45 @@ describe("password rules", () => {
     expect(isCommonPassword("q1w2e3r4t5y6")).toBe(true);
     expect(passwordProblem("Q1W2E3R4T5Y6", "u@example.com")).toMatch(/common/);
     expect(isCommonPassword("a perfectly fine passphrase")).toBe(false);
+  });
+});
+
+describe("predictable passwords (NIST 800-63B: repetitive, sequential, context-specific)", () => {
+  const problem = (p: string) => passwordProblem(p, "chris@example.com");
+
+  it("refuses repeated characters and repeated short units, saying so", () => {
+    expect(problem("aaaaaaaaaaaa")).toMatch(/repeated characters/);
+    expect(problem("zqzqzqzqzqzq")).toMatch(/repeated/);
+    expect(problem("aaaabbbbcccc")).toMatch(/repeated/);
+    expect(problem("🔑".repeat(12))).toMatch(/repeated/);
+  });
+
+  it("refuses sequences, ascending or descending, digits wrapping past 9", () => {
+    expect(problem("123456789012")).not.toBeNull();
+    expect(problem("abcdefghijkl")).toMatch(/sequential characters/);
+    expect(problem("9876543210ab")).toMatch(/sequential/);
+  });
+
+  it("refuses a common word padded with a sequence: password123456", () => {
+    expect(problem("password123456")).toMatch(/common password/);
+    expect(problem("Password123456!")).toMatch(/sequential characters .* and a common password/);
+  });
+
+  it("refuses passwords built from the service's name", () => {
+    expect(problem("keyward-keyward!")).toMatch(/the service's name/);
+    expect(problem("Keyward2026!!")).toMatch(/the service's name/);
+    expect(problem("keyward123456")).toMatch(/the service's name and sequential characters/);
+  });
+
+  it("accepts passwords whose unpredictable part is long enough, sequences and the name included", () => {
+    for (const ok of [
+      "correct horse battery staple 42",
+      "mydogbarks12345",
+      "keyward rocks my socks",
+      "tr0ub4dor&3xx",
+    ]) {
+      expect(problem(ok)).toBeNull();
+    }
   });
 });
 

@@ -8,7 +8,10 @@ import { auditEventsRouter } from "./audit-events.js";
 import { docsRouter } from "./docs.js";
 import { keysRouter } from "./keys.js";
 import { meRouter } from "./me.js";
+import { meEmailRouter } from "./me-email.js";
+import { meTotpRouter } from "./me-totp.js";
 import { permissionsRouter } from "./permissions.js";
+import { sessionChallengeRouter } from "./session-list.js";
 import { sessionsRouter } from "./sessions.js";
 import { usageRouter } from "./usage.js";
 
@@ -26,7 +29,10 @@ export function adminRouter(deps: AppDeps): Router {
   // Feature routers are mounted here as they are built.
   router.use(accountsRouter(deps));
   router.use(sessionsRouter(deps));
+  router.use(sessionChallengeRouter(deps));
   router.use(meRouter(deps));
+  router.use(meTotpRouter(deps));
+  router.use(meEmailRouter(deps));
   router.use(docsRouter(deps));
   router.use("/keys", keysRouter(deps));
   router.use("/permissions", permissionsRouter(deps));

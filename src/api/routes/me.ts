@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { createAbuseLimits } from "../../accounts/abuse-limits.js";
-import { accountJson, changePassword, updateRotationReminderDays } from "../../accounts/accounts.js";
+import { accountJson, changePassword, updateAccountSettings } from "../../accounts/accounts.js";
 import { hashPassword, passwordProblem, verifyPassword } from "../../accounts/passwords.js";
 import { AccountSchema, ChangePasswordBody, UpdateMeBody } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
@@ -18,6 +18,7 @@ import {
 import { route } from "../routing.js";
 import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
+import { deleteMeHandler } from "./me-email.js";
 
 /** The logged-in account: read it, change its settings, change its password. */
 export function meRouter(deps: AppDeps): Router {
@@ -31,7 +32,10 @@ export function meRouter(deps: AppDeps): Router {
     get: [
       session,
       (_req, res) => {
-        res.json({ account: accountJson(authOf(res).account) });
+        const { account } = authOf(res);
+        // The tier's limits ride along so a console can show them and cap a key's own limit.
+        const limits = { requests_per_minute: deps.config.rateLimitsPerMinute[account.tier] };
+        res.json({ account: accountJson(account), limits });
       },
     ],
     patch: [
@@ -39,17 +43,18 @@ export function meRouter(deps: AppDeps): Router {
       async (req, res) => {
         const body = parseInput(UpdateMeBody, req.body);
         let account = authOf(res).account;
-        if (body.rotation_reminder_days !== undefined) {
-          account = await updateRotationReminderDays(
+        if (body.rotation_reminder_days !== undefined || body.new_signin_emails !== undefined) {
+          account = await updateAccountSettings(
             deps.database.db,
             account.id,
-            body.rotation_reminder_days,
+            { rotationReminderDays: body.rotation_reminder_days, newSigninEmails: body.new_signin_emails },
             deps.clock.now(),
           );
         }
         res.json({ account: accountJson(account) });
       },
     ],
+    delete: [session, deleteMeHandler(deps)],
   });
 
   route(router, "/me/password", {
@@ -90,6 +95,14 @@ export function meRouter(deps: AppDeps): Router {
 }
 
 const AccountResponse = jsonBody(z.object({ account: AccountSchema }));
+const MeResponse = jsonBody(
+  z.object({
+    account: AccountSchema,
+    limits: z
+      .object({ requests_per_minute: z.number().int().positive() })
+      .meta({ id: "TierLimits", description: "What the account's tier allows each key" }),
+  }),
+);
 
 registry.registerPath({
   method: "get",
@@ -98,13 +111,17 @@ registry.registerPath({
   summary: "The logged-in account",
   tags: ["me"],
   security: sessionSecurity,
-  responses: { 200: { description: "The account", ...AccountResponse }, ...errorResponses(SESSION_ERRORS) },
+  responses: {
+    200: { description: "The account and its tier's limits", ...MeResponse },
+    ...errorResponses(SESSION_ERRORS),
+  },
 });
 registry.registerPath({
   method: "patch",
   path: "/admin/me",
   operationId: "updateMe",
-  summary: "Change account settings (rotation_reminder_days: 0 turns reminders off)",
+  summary:
+    "Change account settings (rotation_reminder_days: 0 turns reminders off; new_signin_emails: an email on each sign-in from a new address, on by default)",
   tags: ["me"],
   security: sessionSecurity,
   request: { body: requestBody(UpdateMeBody) },

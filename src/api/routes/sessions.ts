@@ -1,7 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
 import { createAbuseLimits } from "../../accounts/abuse-limits.js";
-import { accountJson } from "../../accounts/accounts.js";
 import { AccountSchema, LoginBody } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
 import { logIn } from "../../sessions/login.js";
@@ -17,16 +16,11 @@ import {
   WRITE_ERRORS,
 } from "../openapi-registry.js";
 import { route } from "../routing.js";
-import {
-  authOf,
-  clearSessionCookie,
-  clientContext,
-  clientIp,
-  requireSession,
-  setSessionCookie,
-} from "../session-auth.js";
+import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
 import { rateLimited } from "./accounts.js";
+import { sessionListHandlers } from "./session-list.js";
+import { answerWithSession } from "./sign-in.js";
 
 /** Console login and logout. */
 export function sessionsRouter(deps: AppDeps): Router {
@@ -57,13 +51,18 @@ export function sessionsRouter(deps: AppDeps): Router {
             throw new AppError("account_disabled", "This account is disabled");
         }
       }
-      setSessionCookie(res, deps.config, result.token, result.session.expiresAt);
-      res.setHeader("Cache-Control", "no-store");
-      res.status(201).json({
-        session: { token: result.token, expires_at: result.session.expiresAt.toISOString() },
-        account: accountJson(result.account),
-      });
+      if ("challenge" in result) {
+        // A second factor is on: no session yet, only the challenge the code must answer.
+        res.setHeader("Cache-Control", "no-store");
+        res.status(200).json({
+          challenge: { token: result.challenge.token, expires_at: result.challenge.expiresAt.toISOString() },
+        });
+        return;
+      }
+      await answerWithSession(deps, req, res, result);
     },
+    // GET (list) and DELETE ?others=true live with the session list; one route() owns the path's 405.
+    ...sessionListHandlers(deps),
   });
 
   route(router, "/sessions/current", {
@@ -84,6 +83,12 @@ const LoginResponse = z.object({
   session: z.object({ token: z.string(), expires_at: z.string() }),
   account: AccountSchema,
 });
+const ChallengeResponse = z.object({
+  challenge: z.object({
+    token: z.string().meta({ description: "Send it with a code to POST /admin/sessions/challenge" }),
+    expires_at: z.string(),
+  }),
+});
 
 registry.registerPath({
   method: "post",
@@ -95,6 +100,11 @@ registry.registerPath({
   tags: ["sessions"],
   request: { body: requestBody(LoginBody) },
   responses: {
+    200: {
+      description:
+        "The password is right and the account has a second factor: no session yet, a login challenge (5 minutes) to answer with a code",
+      ...jsonBody(ChallengeResponse),
+    },
     201: {
       description: "Logged in (Cache-Control: no-store; Set-Cookie: keyward_session)",
       ...jsonBody(LoginResponse),

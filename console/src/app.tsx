@@ -1,0 +1,101 @@
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { type ApiError, api, call, whenSessionExpires } from "./api/client";
+import { ErrorNotice, Loading } from "./components/notice";
+import { Shell } from "./components/shell";
+import { here, navigate, useRoute } from "./router";
+import { AccountPage } from "./screens/account";
+import { ApiKeysPage } from "./screens/api-keys";
+import { CheckInboxPage } from "./screens/check-inbox";
+import { ForgotPasswordPage } from "./screens/forgot-password";
+import { KeyPage } from "./screens/key-page";
+import { LogInPage } from "./screens/log-in";
+import { NotFoundPage } from "./screens/not-found";
+import { ResetPasswordPage } from "./screens/reset-password";
+import { SignUpPage } from "./screens/sign-up";
+import { VerifyEmailPage } from "./screens/verify-email";
+import { type Me, MeContext } from "./session";
+
+const PUBLIC_PAGES = {
+  "sign-up": SignUpPage,
+  "check-inbox": CheckInboxPage,
+  "verify-email": VerifyEmailPage,
+  "log-in": LogInPage,
+  "forgot-password": ForgotPasswordPage,
+  "reset-password": ResetPasswordPage,
+} as const;
+
+const PRIVATE_PAGES = { keys: ApiKeysPage, key: KeyPage, account: AccountPage } as const;
+
+/** Where Log in may send the person back to: a page of this console, never another site. */
+export function safeNext(next: string | null): string {
+  return next && /^[a-z-]+(\?[^#]*)?$/.test(next) && !next.startsWith("log-in") ? next : "keys";
+}
+
+export function App() {
+  const route = useRoute();
+  const [me, setMe] = useState<Me | null>(null);
+  const [loadError, setLoadError] = useState<ApiError | null>(null);
+  const isPrivate = Object.hasOwn(PRIVATE_PAGES, route.page);
+  // Only a session this tab had can be said to have ended; a first visit just needs to log in.
+  const hadSession = useRef(false);
+  if (me) hadSession.current = true;
+
+  useEffect(() => {
+    whenSessionExpires(() => {
+      setMe(null);
+      const page = location.pathname.split("/").pop() ?? "";
+      if (!Object.hasOwn(PUBLIC_PAGES, page)) {
+        const expired = hadSession.current ? "&expired=1" : "";
+        navigate(`log-in?next=${encodeURIComponent(here())}${expired}`, { replace: true });
+      }
+    });
+  }, []);
+
+  const loadMe = useCallback(async () => {
+    setLoadError(null);
+    const result = await call(api.GET("/admin/me"));
+    if (result.ok) setMe(result.data);
+    else if (result.error.code !== "session_required") setLoadError(result.error);
+  }, []);
+
+  useEffect(() => {
+    if (route.page === "") navigate("keys", { replace: true });
+    else if (isPrivate && !me) void loadMe();
+  }, [route.page, isPrivate, me, loadMe]);
+
+  // A new page moves focus to its heading, so a screen reader announces where the person now is.
+  useEffect(() => {
+    document.querySelector<HTMLElement>("main h1")?.focus();
+  }, [route.page, me === null]);
+
+  const signOut = useCallback(async () => {
+    await call(api.DELETE("/admin/sessions/current"));
+    setMe(null);
+    navigate("log-in");
+  }, []);
+
+  if (Object.hasOwn(PUBLIC_PAGES, route.page)) {
+    const Page = PUBLIC_PAGES[route.page as keyof typeof PUBLIC_PAGES];
+    return <Page params={route.params} onLoggedIn={(m: Me) => setMe(m)} />;
+  }
+  if (!isPrivate) return route.page === "" ? null : <NotFoundPage />;
+  if (!me) {
+    return (
+      <main id="main">
+        {loadError ? (
+          <ErrorNotice error={loadError} onRetry={() => void loadMe()} />
+        ) : (
+          <Loading what="your account" />
+        )}
+      </main>
+    );
+  }
+  const Page = PRIVATE_PAGES[route.page as keyof typeof PRIVATE_PAGES];
+  return (
+    <MeContext.Provider value={{ me, signOut, refresh: setMe }}>
+      <Shell page={route.page}>
+        <Page params={route.params} />
+      </Shell>
+    </MeContext.Provider>
+  );
+}

@@ -1,0 +1,68 @@
+import type { ComponentChildren } from "preact";
+import { useEffect, useState } from "preact/hooks";
+
+// Every page of the console is one path segment under the console's folder (/console/keys,
+// /console/verify-email?token=…), so relative asset URLs resolve the same from every page and the
+// console works under any path prefix a reverse proxy adds. The folder is read from the address.
+
+export const BASE = location.pathname.replace(/[^/]*$/, "");
+
+/** The admin API's root: the console's parent folder (keyward serves both), without a trailing slash. */
+export function apiRoot(): string {
+  return new URL("../", location.origin + BASE).href.replace(/\/$/, "");
+}
+
+export interface Route {
+  page: string;
+  params: URLSearchParams;
+}
+
+function currentRoute(): Route {
+  return { page: location.pathname.slice(BASE.length), params: new URLSearchParams(location.search) };
+}
+
+/** The current page and query, for "come back here" after logging in. */
+export function here(): string {
+  return location.pathname.slice(BASE.length) + location.search;
+}
+
+export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+  if (opts.replace) history.replaceState(null, "", BASE + to);
+  else history.pushState(null, "", BASE + to);
+  dispatchEvent(new PopStateEvent("popstate"));
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(currentRoute);
+  useEffect(() => {
+    const update = () => setRoute(currentRoute());
+    addEventListener("popstate", update);
+    return () => removeEventListener("popstate", update);
+  }, []);
+  return route;
+}
+
+/** A link that changes page without reloading; a modified click (new tab) goes to the browser. */
+export function Link(props: {
+  to: string;
+  children: ComponentChildren;
+  class?: string;
+  "aria-current"?: "page" | undefined;
+}) {
+  const { to, children } = props;
+  return (
+    <a
+      class={props.class}
+      aria-current={props["aria-current"]}
+      href={BASE + to}
+      onClick={(event) => {
+        if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey)
+          return;
+        event.preventDefault();
+        navigate(to);
+      }}
+    >
+      {children}
+    </a>
+  );
+}

@@ -1,0 +1,231 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { type ApiError, api, call, fieldError, type Key } from "../api/client";
+import type { components } from "../api/schema";
+import { Dialog } from "../components/dialog";
+import { Field } from "../components/field";
+import { ErrorNotice, Loading } from "../components/notice";
+import { clearDraft, loadDraft, saveDraft, useMe } from "../session";
+import { KeyShownOnce } from "./key-shown-once";
+
+type Permission = components["schemas"]["CreateKeyRequest"]["permissions"] extends (infer P)[] | undefined
+  ? P
+  : never;
+type Expiry = "never" | "30" | "90" | "365" | "date";
+
+interface Draft {
+  name: string;
+  permissions: string[] | null;
+  expiry: Expiry;
+  date: string;
+  limit: string;
+}
+
+const EXPIRY: { value: Expiry; label: string }[] = [
+  { value: "never", label: "Never" },
+  { value: "30", label: "30 days" },
+  { value: "90", label: "90 days" },
+  { value: "365", label: "1 year" },
+  { value: "date", label: "On a date" },
+];
+
+const EMPTY: Draft = { name: "", permissions: null, expiry: "never", date: "", limit: "" };
+
+function expiresAt(draft: Draft, now = Date.now()): string | null {
+  if (draft.expiry === "never") return null;
+  if (draft.expiry === "date") return draft.date ? new Date(`${draft.date}T23:59:59`).toISOString() : "";
+  return new Date(now + Number(draft.expiry) * 86_400_000).toISOString();
+}
+
+/**
+ * Create New Key: a name, permissions (all checked by default), an expiry, an optional limit up to
+ * the tier's; Generate Key then shows the key once. What was typed is kept as a draft for this tab,
+ * so a detour through Log in loses nothing.
+ */
+export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose: () => void }) {
+  const { me } = useMe();
+  const tierLimit = me.limits.requests_per_minute;
+  const [draft, setDraftState] = useState<Draft>(() => loadDraft<Draft>("create-key") ?? EMPTY);
+  const [catalog, setCatalog] = useState<{ id: string; description: string }[] | null>(null);
+  const [catalogError, setCatalogError] = useState<ApiError | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<{ key: Key; secret: string } | null>(null);
+  // A second click (or Enter) while the first call is under way must not make a second key: state
+  // updates are not synchronous, a ref is.
+  const inFlight = useRef(false);
+
+  const setDraft = (change: Partial<Draft>) =>
+    setDraftState((d) => {
+      const next = { ...d, ...change };
+      saveDraft("create-key", next);
+      return next;
+    });
+
+  async function loadCatalog() {
+    setCatalogError(null);
+    const result = await call(api.GET("/admin/permissions"));
+    if (result.ok) setCatalog(result.data.data);
+    else setCatalogError(result.error);
+  }
+  useEffect(() => {
+    void loadCatalog();
+  }, []);
+
+  const chosen = draft.permissions ?? catalog?.map((p) => p.id) ?? [];
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (inFlight.current) return;
+    inFlight.current = true;
+    setBusy(true);
+    setError(null);
+    const expires = expiresAt(draft);
+    const body = {
+      name: draft.name,
+      permissions: chosen as Permission[],
+      ...(expires !== null ? { expires_at: expires } : {}),
+      ...(draft.limit.trim() ? { rate_limit_per_minute: Number(draft.limit) } : {}),
+    };
+    const result = await call(api.POST("/admin/keys", { body }));
+    inFlight.current = false;
+    setBusy(false);
+    if (!result.ok) {
+      setError(result.error);
+      return;
+    }
+    clearDraft("create-key");
+    setCreated(result.data);
+    props.onCreated(result.data.key);
+  }
+
+  const cancel = () => {
+    clearDraft("create-key");
+    props.onClose();
+  };
+
+  if (created) {
+    return (
+      <KeyShownOnce
+        title="Your new API key"
+        name={created.key.name}
+        secret={created.secret}
+        onClose={props.onClose}
+      />
+    );
+  }
+
+  const formError =
+    error && !["name", "permissions", "expires_at", "rate_limit_per_minute"].includes(error.param ?? "")
+      ? error
+      : null;
+  return (
+    <Dialog title="Create New Key" onRequestClose={cancel}>
+      <form onSubmit={submit} noValidate>
+        <Field
+          label="Name"
+          name="name"
+          type="text"
+          required
+          maxLength={100}
+          autocomplete="off"
+          value={draft.name}
+          error={fieldError(error, "name")}
+          hint='A descriptive name, e.g. "Development", "Production App".'
+          onInput={(e) => setDraft({ name: e.currentTarget.value })}
+        />
+        <fieldset aria-describedby={fieldError(error, "permissions") ? "permissions-error" : undefined}>
+          <legend>Permissions</legend>
+          {catalog ? (
+            catalog.map((p) => (
+              <label class="choice" key={p.id}>
+                <input
+                  type="checkbox"
+                  name="permissions"
+                  value={p.id}
+                  checked={chosen.includes(p.id)}
+                  onChange={(e) =>
+                    setDraft({
+                      permissions: e.currentTarget.checked
+                        ? [...chosen, p.id]
+                        : chosen.filter((c) => c !== p.id),
+                    })
+                  }
+                />
+                <span>
+                  <code>{p.id}</code> <small>{p.description}</small>
+                </span>
+              </label>
+            ))
+          ) : catalogError ? (
+            <ErrorNotice error={catalogError} onRetry={() => void loadCatalog()} />
+          ) : (
+            <Loading what="permissions" />
+          )}
+          {fieldError(error, "permissions") ? (
+            <p id="permissions-error" class="field-error">
+              {fieldError(error, "permissions")}
+            </p>
+          ) : null}
+        </fieldset>
+        <fieldset>
+          <legend>Expires</legend>
+          {EXPIRY.map((option) => (
+            <label class="choice" key={option.value}>
+              <input
+                type="radio"
+                name="expiry"
+                value={option.value}
+                checked={draft.expiry === option.value}
+                onChange={() => setDraft({ expiry: option.value })}
+              />
+              {option.label}
+            </label>
+          ))}
+          {draft.expiry === "date" ? (
+            <Field
+              label="Expiry date"
+              name="expiry-date"
+              type="date"
+              required
+              value={draft.date}
+              error={fieldError(error, "expires_at")}
+              onInput={(e) => setDraft({ date: e.currentTarget.value })}
+            />
+          ) : fieldError(error, "expires_at") ? (
+            <p class="field-error">{fieldError(error, "expires_at")}</p>
+          ) : null}
+        </fieldset>
+        <Field
+          label="Rate limit (requests per minute, optional)"
+          name="rate_limit_per_minute"
+          type="number"
+          min={1}
+          max={tierLimit}
+          inputMode="numeric"
+          value={draft.limit}
+          error={fieldError(error, "rate_limit_per_minute")}
+          hint={`Leave empty for your tier's limit of ${tierLimit} requests per minute; it may only be lowered.`}
+          onInput={(e) => setDraft({ limit: e.currentTarget.value })}
+        />
+        {formError ? (
+          <ErrorNotice
+            error={formError}
+            onRetry={
+              formError.status === 0 || formError.status >= 500
+                ? () => void submit(new Event("submit"))
+                : undefined
+            }
+          />
+        ) : null}
+        <div class="actions">
+          <button type="submit" disabled={busy || !catalog}>
+            Generate Key
+          </button>
+          <button type="button" class="secondary" onClick={cancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,269 @@
+import { useEffect, useState } from "preact/hooks";
+import { type ApiError, api, call, fieldError, type Key } from "../api/client";
+import { BarChart } from "../components/charts";
+import { Field } from "../components/field";
+import { ErrorNotice, Loading } from "../components/notice";
+import { Breadcrumb } from "../components/shell";
+import { StatusBadge } from "../components/status";
+import { exactTime, RelativeTime } from "../components/time";
+import { maskedKey } from "../keys";
+import { Link, navigate } from "../router";
+import type { PageProps } from "../session";
+import { RevokeKeyDialog } from "./revoke-key-dialog";
+import { RotateKeyDialog } from "./rotate-key-dialog";
+
+// Tokens per day and by model arrive once the admin API reports them; until then only requests.
+interface UsageDay {
+  date: string;
+  requests: number;
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  by_model?: { model: string | null; requests: number; prompt_tokens: number; completion_tokens: number }[];
+}
+
+/** A key's page: its details, usage per day, rename, Rotate, Revoke. */
+export function KeyPage(props: PageProps) {
+  const id = props.params.get("id") ?? "";
+  const [key, setKey] = useState<Key | null>(null);
+  const [usage, setUsage] = useState<UsageDay[] | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [dialog, setDialog] = useState<"rotate" | "revoke" | null>(null);
+  const [rotating, setRotating] = useState(false);
+
+  async function load() {
+    setError(null);
+    const [found, days] = await Promise.all([
+      call(api.GET("/admin/keys/{id}", { params: { path: { id } } })),
+      call(api.GET("/admin/keys/{id}/usage", { params: { path: { id }, query: { days: 30 } } })),
+    ]);
+    if (!found.ok) {
+      setError(found.error);
+      return;
+    }
+    setKey(found.data.key);
+    setUsage(days.ok ? (days.data.data as UsageDay[]) : []);
+  }
+
+  useEffect(() => {
+    setKey(null);
+    setRotating(false);
+    void load();
+  }, [id]);
+
+  if (error) {
+    return (
+      <>
+        <Breadcrumb trail={[{ label: "API Keys", to: "keys" }, { label: "Key" }]} />
+        <h1 tabIndex={-1}>API key</h1>
+        <ErrorNotice error={error} onRetry={error.code === "not_found" ? undefined : () => void load()} />
+        <p>
+          <Link to="keys">Back to API Keys</Link>
+        </p>
+      </>
+    );
+  }
+  if (!key) return <Loading what="the key" />;
+
+  const status = rotating && key.status === "active" ? "rotating" : key.status;
+  return (
+    <>
+      <Breadcrumb trail={[{ label: "API Keys", to: "keys" }, { label: key.name }]} />
+      <div class="page-head">
+        <h1 tabIndex={-1}>{key.name}</h1>
+        {key.status === "active" ? (
+          <div class="actions">
+            <button type="button" class="secondary" onClick={() => setDialog("rotate")}>
+              Rotate
+            </button>
+            <button type="button" class="danger" onClick={() => setDialog("revoke")}>
+              Revoke
+            </button>
+          </div>
+        ) : null}
+      </div>
+      <dl class="details">
+        <dt>Key</dt>
+        <dd class="mono">{maskedKey(key)}</dd>
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={status} />
+        </dd>
+        <dt>Permissions</dt>
+        <dd class="mono">{key.permissions.join(", ")}</dd>
+        <dt>Rate limit</dt>
+        <dd>{key.rate_limit_per_minute} requests per minute</dd>
+        <dt>Created</dt>
+        <dd>{exactTime(key.created_at)}</dd>
+        <dt>Last used</dt>
+        <dd>
+          <RelativeTime iso={key.last_used_at} />
+        </dd>
+        <dt>{key.status === "expired" ? "Expired" : "Expires"}</dt>
+        <dd>{key.expires_at ? exactTime(key.expires_at) : "Never"}</dd>
+        {key.revoked_at ? (
+          <>
+            <dt>Revoked</dt>
+            <dd>{exactTime(key.revoked_at)}</dd>
+          </>
+        ) : null}
+        {key.rotated_from ? (
+          <>
+            <dt>Replaces</dt>
+            <dd>
+              <Link to={`key?id=${key.rotated_from}`}>the key it was rotated from</Link>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      <UsageSection usage={usage} />
+      <RenameSection apiKey={key} onRenamed={setKey} />
+      {dialog === "revoke" ? (
+        <RevokeKeyDialog
+          apiKey={key}
+          onRevoked={(revoked) => {
+            setKey(revoked);
+            setDialog(null);
+          }}
+          onClose={() => setDialog(null)}
+        />
+      ) : null}
+      {dialog === "rotate" ? (
+        <RotateKeyDialog
+          apiKey={key}
+          onRotated={({ previous }) => {
+            setKey(previous);
+            setRotating(true);
+          }}
+          onClose={(newKey) => {
+            setDialog(null);
+            if (newKey) navigate(`key?id=${newKey.id}`);
+          }}
+        />
+      ) : null}
+    </>
+  );
+}
+
+function UsageSection(props: { usage: UsageDay[] | null }) {
+  if (!props.usage) return <Loading what="usage" />;
+  const days = props.usage;
+  const total = days.reduce((sum, d) => sum + d.requests, 0);
+  const hasTokens = days.some((d) => d.prompt_tokens !== undefined);
+  const models = new Map<string, { requests: number; prompt: number; completion: number }>();
+  for (const day of days) {
+    for (const m of day.by_model ?? []) {
+      const name = m.model ?? "(no model)";
+      const sum = models.get(name) ?? { requests: 0, prompt: 0, completion: 0 };
+      sum.requests += m.requests;
+      sum.prompt += m.prompt_tokens;
+      sum.completion += m.completion_tokens;
+      models.set(name, sum);
+    }
+  }
+  return (
+    <section class="card" aria-labelledby="usage-title">
+      <h2 id="usage-title">Usage, last 30 days</h2>
+      <p>
+        {total} requests in {days.length} days.
+      </p>
+      <BarChart
+        bars={days.map((d) => ({ label: d.date, value: d.requests }))}
+        label={`Requests per day: ${total} in the last ${days.length} days`}
+        unit="requests"
+      />
+      {hasTokens ? (
+        <>
+          <h3>Tokens per day</h3>
+          <BarChart
+            bars={days.map((d) => ({
+              label: d.date,
+              value: (d.prompt_tokens ?? 0) + (d.completion_tokens ?? 0),
+            }))}
+            label="Prompt and completion tokens per day"
+            unit="tokens"
+          />
+        </>
+      ) : null}
+      {models.size > 0 ? (
+        <div class="table-wrap">
+          <table>
+            <caption>Tokens by model, last 30 days</caption>
+            <thead>
+              <tr>
+                <th scope="col">Model</th>
+                <th scope="col">Requests</th>
+                <th scope="col">Prompt tokens</th>
+                <th scope="col">Completion tokens</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...models].map(([name, m]) => (
+                <tr key={name}>
+                  <td class="mono">{name}</td>
+                  <td>{m.requests}</td>
+                  <td>{m.prompt}</td>
+                  <td>{m.completion}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function RenameSection(props: { apiKey: Key; onRenamed: (key: Key) => void }) {
+  const [name, setName] = useState(props.apiKey.name);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState(false);
+
+  async function rename(event: Event) {
+    event.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    const result = await call(
+      api.PATCH("/admin/keys/{id}", { params: { path: { id: props.apiKey.id } }, body: { name } }),
+    );
+    setBusy(false);
+    if (!result.ok) {
+      setError(result.error);
+      return;
+    }
+    setSaved(true);
+    props.onRenamed(result.data.key);
+  }
+
+  if (props.apiKey.status === "revoked") return null;
+  return (
+    <section class="card" aria-labelledby="rename-title">
+      <h2 id="rename-title">Rename</h2>
+      <form onSubmit={rename} noValidate>
+        <Field
+          label="Name"
+          name="name"
+          type="text"
+          required
+          maxLength={100}
+          value={name}
+          error={fieldError(error, "name")}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+        {error && error.param !== "name" ? <ErrorNotice error={error} /> : null}
+        {saved ? (
+          <p role="status" class="hint">
+            Renamed.
+          </p>
+        ) : null}
+        <div class="actions">
+          <button type="submit" disabled={busy}>
+            Rename
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,99 @@
+import { useState } from "preact/hooks";
+import { type ApiError, api, call, fieldError } from "../api/client";
+import { safeNext } from "../app";
+import { Field } from "../components/field";
+import { ErrorNotice } from "../components/notice";
+import { PublicShell } from "../components/shell";
+import { Link, navigate } from "../router";
+import type { PageProps } from "../session";
+
+/** Log in; afterwards, back where the person was when their session expired (or API Keys). */
+export function LogInPage(props: PageProps) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const expired = props.params.get("expired") === "1";
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    const login = await call(api.POST("/admin/sessions", { body: { email, password } }));
+    if (!login.ok) {
+      setBusy(false);
+      setError(login.error);
+      return;
+    }
+    const me = await call(api.GET("/admin/me"));
+    setBusy(false);
+    if (!me.ok) {
+      setError(me.error);
+      return;
+    }
+    props.onLoggedIn?.(me.data);
+    navigate(safeNext(props.params.get("next")), { replace: true });
+  }
+
+  const formError = error && !["email", "password"].includes(error.param ?? "") ? error : null;
+  return (
+    <PublicShell title="Log in">
+      {expired ? (
+        <p class="notice caution" role="status">
+          Your session has ended. Log in to continue where you were.
+        </p>
+      ) : null}
+      <form onSubmit={submit} noValidate>
+        <Field
+          label="Email address"
+          type="email"
+          name="email"
+          autocomplete="username"
+          required
+          value={email}
+          error={fieldError(error, "email")}
+          onInput={(e) => setEmail(e.currentTarget.value)}
+        />
+        <Field
+          label="Password"
+          type="password"
+          name="password"
+          autocomplete="current-password"
+          required
+          value={password}
+          error={fieldError(error, "password")}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
+        {formError ? (
+          <ErrorNotice
+            error={formError}
+            onRetry={
+              formError.status === 0 || formError.status >= 500
+                ? () => void submit(new Event("submit"))
+                : undefined
+            }
+          />
+        ) : null}
+        {formError?.code === "email_not_verified" ? (
+          <p>
+            <Link to={`check-inbox?email=${encodeURIComponent(email)}`}>
+              Send the confirmation link again
+            </Link>
+          </p>
+        ) : null}
+        <div class="actions">
+          <button type="submit" disabled={busy}>
+            Log in
+          </button>
+        </div>
+      </form>
+      <p>
+        <Link to="forgot-password">Forgot password?</Link>
+      </p>
+      <p>
+        No account yet? <Link to="sign-up">Sign Up</Link>
+      </p>
+    </PublicShell>
+  );
+}

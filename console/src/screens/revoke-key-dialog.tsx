@@ -1,0 +1,49 @@
+import { useRef, useState } from "preact/hooks";
+import { type ApiError, api, call, type Key } from "../api/client";
+import { Dialog } from "../components/dialog";
+import { ErrorNotice } from "../components/notice";
+import { maskedKey } from "../keys";
+
+/** Revoke, confirmed by name: immediate and irreversible, as the docs warn. */
+export function RevokeKeyDialog(props: { apiKey: Key; onRevoked: (key: Key) => void; onClose: () => void }) {
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const inFlight = useRef(false);
+
+  async function revoke() {
+    if (inFlight.current) return;
+    inFlight.current = true;
+    setBusy(true);
+    setError(null);
+    const result = await call(
+      api.POST("/admin/keys/{id}/revoke", { params: { path: { id: props.apiKey.id } } }),
+    );
+    inFlight.current = false;
+    setBusy(false);
+    if (result.ok) props.onRevoked(result.data.key);
+    else setError(result.error);
+  }
+
+  return (
+    <Dialog title={`Revoke "${props.apiKey.name}"?`} onRequestClose={props.onClose}>
+      <p>
+        Revoke the key <strong>{props.apiKey.name}</strong> (<code>{maskedKey(props.apiKey)}</code>)?
+      </p>
+      <div class="notice caution">
+        <p>
+          <strong>Warning:</strong> Revoking a key is immediate and irreversible. Any applications using that
+          key will immediately receive 401 Unauthorized errors.
+        </p>
+      </div>
+      {error ? <ErrorNotice error={error} onRetry={() => void revoke()} /> : null}
+      <div class="actions">
+        <button type="button" class="danger" disabled={busy} onClick={() => void revoke()}>
+          Revoke
+        </button>
+        <button type="button" class="secondary" onClick={props.onClose}>
+          Cancel
+        </button>
+      </div>
+    </Dialog>
+  );
+}

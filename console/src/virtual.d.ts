@@ -1,0 +1,4 @@
+declare module "virtual:common-passwords" {
+  const commonPasswords: Set<string>;
+  export default commonPasswords;
+}

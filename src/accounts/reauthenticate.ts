@@ -1,0 +1,24 @@
+import type { AbuseLimits } from "./abuse-limits.js";
+import type { AccountRow } from "./accounts.js";
+import { verifyPassword } from "./passwords.js";
+
+export type ReauthResult =
+  | { ok: true }
+  | { ok: false; reason: "invalid_credentials" }
+  | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
+
+/**
+ * The password of a signed-in account, asked again before a sensitive change. It shares the login's
+ * failure limits, so a stolen session is no more of a password oracle than the login form.
+ */
+export async function confirmPassword(
+  limits: AbuseLimits,
+  input: { account: AccountRow; password: string; ip: string },
+): Promise<ReauthResult> {
+  const blockedFor = await limits.beginLoginAttempt(input.account.email, input.ip);
+  if (blockedFor !== null) return { ok: false, reason: "rate_limited", retryAfterSeconds: blockedFor };
+  const verified = await verifyPassword(input.account.passwordHash, input.password);
+  if (!verified.ok) return { ok: false, reason: "invalid_credentials" };
+  await limits.loginSucceeded(input.account.email, input.ip);
+  return { ok: true };
+}

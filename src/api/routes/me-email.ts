@@ -1,0 +1,215 @@
+import { type RequestHandler, Router } from "express";
+import { z } from "zod";
+import { createAbuseLimits } from "../../accounts/abuse-limits.js";
+import { accountJson } from "../../accounts/accounts.js";
+import { deleteAccount } from "../../accounts/delete-account.js";
+import { confirmEmailChange, requestEmailChange } from "../../accounts/email-change.js";
+import { confirmPassword } from "../../accounts/reauthenticate.js";
+import { AccountSchema } from "../../accounts/schemas.js";
+import { AppError } from "../../errors/app-error.js";
+import { asLoginAttempt } from "../../totp/code-attempts.js";
+import { isRecoveryCodeShape } from "../../totp/recovery-codes.js";
+import { useSecondFactor } from "../../totp/second-factor.js";
+import type { AppDeps } from "../deps.js";
+import {
+  errorResponses,
+  jsonBody,
+  registry,
+  requestBody,
+  SESSION_ERRORS,
+  sessionSecurity,
+  WRITE_ERRORS,
+} from "../openapi-registry.js";
+import { route } from "../routing.js";
+import { queueSecurityEmail } from "../security-emails.js";
+import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
+import { parseInput } from "../validate.js";
+import { rateLimited } from "./accounts.js";
+import { wrongPassword } from "./me-totp.js";
+import { invalidCode, secondFactorUnavailable } from "./sign-in.js";
+
+const password = z.string().min(1).max(4096);
+const email = z.string().trim().pipe(z.email("must be a valid email address").max(254));
+const ChangeEmailBody = z.strictObject({ email, password });
+const ConfirmEmailBody = z.strictObject({ token: z.string().min(1).max(512) });
+const DeleteMeBody = z.strictObject({
+  password,
+  code: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .meta({ description: "Required when two-factor authentication is on: a code or a recovery code" }),
+});
+
+/** POST /admin/me/email (ask) and POST /admin/me/email/confirm (the link from the new address). */
+export function meEmailRouter(deps: AppDeps): Router {
+  const router = Router();
+  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
+
+  route(router, "/me/email", {
+    post: [
+      requireSession(deps),
+      async (req, res) => {
+        const body = parseInput(ChangeEmailBody, req.body);
+        const { account } = authOf(res);
+        const ip = clientIp(req);
+        const checked = await confirmPassword(limits, { account, password: body.password, ip });
+        if (!checked.ok) {
+          if (checked.reason === "rate_limited") throw rateLimited(checked.retryAfterSeconds);
+          throw wrongPassword();
+        }
+        // The verification-email limits: each request mails an address of the caller's choosing.
+        const wait = await limits.consumeVerificationEmail(body.email, ip);
+        if (wait !== null) throw rateLimited(wait);
+        const requested = await requestEmailChange(deps.database.db, {
+          account,
+          newEmail: body.email,
+          now: deps.clock.now(),
+          ...clientContext(req),
+        });
+        if (!requested.ok) {
+          throw new AppError("validation_failed", "This is already the account's email address", {
+            param: "email",
+          });
+        }
+        await queueSecurityEmail(deps, req, "email-change-email", { accountId: account.id });
+        res.status(202).json({});
+      },
+    ],
+  });
+
+  route(router, "/me/email/confirm", {
+    post: async (req, res) => {
+      const body = parseInput(ConfirmEmailBody, req.body);
+      const result = await confirmEmailChange(deps.database.db, {
+        token: body.token,
+        now: deps.clock.now(),
+        ...clientContext(req),
+      });
+      if (!result.ok) {
+        if (result.reason === "email_taken") {
+          throw new AppError("email_taken", "Another account took this address meanwhile", {
+            param: "token",
+          });
+        }
+        throw new AppError("invalid_token", "The token is unknown, used or expired", { param: "token" });
+      }
+      res.json({ account: accountJson(result.account) });
+    },
+  });
+  return router;
+}
+
+/** DELETE /admin/me, for the route() that owns /me. */
+export function deleteMeHandler(deps: AppDeps): RequestHandler {
+  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
+  return async (req, res) => {
+    const body = parseInput(DeleteMeBody, req.body);
+    const { account } = authOf(res);
+    const ip = clientIp(req);
+    const now = deps.clock.now();
+    const checked = await confirmPassword(limits, { account, password: body.password, ip });
+    if (!checked.ok) {
+      if (checked.reason === "rate_limited") throw rateLimited(checked.retryAfterSeconds);
+      throw wrongPassword();
+    }
+    if (account.totpEnabledAt) {
+      const given = body.code;
+      if (!given) throw invalidCode();
+      const proof = isRecoveryCodeShape(given) ? { recoveryCode: given } : { code: given };
+      const check = await asLoginAttempt(limits, { email: account.email, ip }, () =>
+        useSecondFactor(deps.database.db, { account, proof, totpKey: deps.config.totpEncryptionKey, now }),
+      );
+      if (!check.ok) {
+        if (check.reason === "rate_limited") throw rateLimited(check.retryAfterSeconds);
+        if (check.reason === "unavailable") throw secondFactorUnavailable();
+        throw invalidCode();
+      }
+    }
+    const deleted = await deleteAccount(
+      { db: deps.database.db, redis: deps.redis, redisPrefix: deps.config.redisPrefix },
+      { accountId: account.id, now },
+    );
+    if (!deleted.ok) {
+      if (deleted.reason === "unavailable") {
+        req.log.error({ err: deleted.cause }, "could not publish key revocations; account not deleted");
+        throw new AppError("service_unavailable", "Could not delete the account right now; try again", {
+          headers: { "Retry-After": "5" },
+        });
+      }
+      throw new AppError("session_required", "Session is invalid or has expired");
+    }
+    await queueSecurityEmail(deps, req, "account-deleted-email", {
+      accountId: account.id,
+      to: deleted.email,
+    });
+    clearSessionCookie(res, deps.config);
+    res.status(204).end();
+  };
+}
+
+registry.registerPath({
+  method: "post",
+  path: "/admin/me/email",
+  operationId: "requestEmailChange",
+  summary: "Change the email address: a link to the new address, a notice to the current one",
+  description:
+    "The link goes to CONSOLE_URL/confirm-email?token=… (valid 24 hours, once); the current address keeps working until it is used. The notice to the current address carries no link. Answered alike whether or not another account has the address.",
+  tags: ["me"],
+  security: sessionSecurity,
+  request: { body: requestBody(ChangeEmailBody) },
+  responses: {
+    202: { description: "Accepted", ...jsonBody(z.object({})) },
+    ...errorResponses(
+      [...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed", "invalid_credentials", "rate_limit_exceeded"],
+      { 400: "syntax, or the current address", 401: "invalid_credentials: a wrong password" },
+    ),
+  },
+});
+registry.registerPath({
+  method: "post",
+  path: "/admin/me/email/confirm",
+  operationId: "confirmEmailChange",
+  summary: "Confirm an email change with the token from the link sent to the new address (no session needed)",
+  tags: ["me"],
+  request: { body: requestBody(ConfirmEmailBody) },
+  responses: {
+    200: {
+      description: "The account, with its new email",
+      ...jsonBody(z.object({ account: AccountSchema })),
+    },
+    ...errorResponses([...WRITE_ERRORS, "validation_failed", "invalid_token", "email_taken"], {
+      400: "invalid_token: unknown, used, expired, or superseded by a later request",
+      409: "email_taken: another account took the address meanwhile",
+    }),
+  },
+});
+registry.registerPath({
+  method: "delete",
+  path: "/admin/me",
+  operationId: "deleteAccount",
+  summary: "Delete the account: every key revoked at once, every session ended, personal data removed",
+  description:
+    "Needs the password, and a code (or a recovery code) when two-factor authentication is on. Keys answer 401 on every web process from the moment this answers; a confirmation email goes to the account's address; the audit trail stays, without addresses.",
+  tags: ["me"],
+  security: sessionSecurity,
+  request: { body: requestBody(DeleteMeBody) },
+  responses: {
+    204: { description: "Deleted; the cookie is cleared" },
+    ...errorResponses(
+      [
+        ...SESSION_ERRORS,
+        ...WRITE_ERRORS,
+        "validation_failed",
+        "invalid_code",
+        "invalid_credentials",
+        "rate_limit_exceeded",
+      ],
+      {
+        400: "invalid_code: missing or wrong while two-factor authentication is on",
+        503: "the revocations could not be published; nothing was deleted (Retry-After)",
+      },
+    ),
+  },
+});

@@ -1,0 +1,145 @@
+import { estimateTokens, type TokenDecision } from "../token-limits/token-limit.js";
+import type { TokenLimiter, TokenReservation } from "../token-limits/token-limiter.js";
+import type { InspectedBody } from "../upstreams/request-body.js";
+import { type RequestOutcome, usageFields } from "../usage/buffer.js";
+import { createResponseTap, type ResponseTap } from "../usage/response-tap.js";
+import { requestStreamUsage } from "../usage/stream-options.js";
+import type { UsageTurnBatch } from "../usage/usage-turn-batch.js";
+
+// Counting and token limits for one /v1 request whose key was recognised, from admission to the end
+// of its answer: the gateway asks `admit` before forwarding (a reservation, for routes that spend
+// tokens), forwards `meter.body`, sends the answer through `meter.tap(...)`, and calls `finish` once.
+// Every such request is recorded exactly once, with its outcome and tokens, in the usage buffer.
+
+/** Routes that spend tokens, and whether they generate (completion tokens) or only read (pooling). */
+const TOKEN_ROUTES: Record<string, { generates: boolean; streamOptions: boolean }> = {
+  "/v1/chat/completions": { generates: true, streamOptions: true },
+  "/v1/completions": { generates: true, streamOptions: true },
+  "/v1/responses": { generates: true, streamOptions: false },
+  "/v1/audio/transcriptions": { generates: true, streamOptions: true },
+  "/v1/audio/translations": { generates: true, streamOptions: true },
+  "/v1/embeddings": { generates: false, streamOptions: false },
+  "/v1/rerank": { generates: false, streamOptions: false },
+  "/v1/score": { generates: false, streamOptions: false },
+};
+
+const BYTES_PER_TOKEN = 4;
+
+export type MeterEnd = "complete" | "client_aborted" | "upstream_failed";
+
+export interface RequestMeter {
+  /** The token decision, for the x-ratelimit-*-tokens headers; undefined on routes without tokens. */
+  decision: TokenDecision | undefined;
+  /** What to forward: the client's bytes, or with `include_usage` added; undefined when bodiless. */
+  body: Buffer | undefined;
+  /** The tap the answer goes through, given its status and type; undefined to write it untouched. */
+  tap(status: number, contentType: string | undefined): ResponseTap | undefined;
+  /** The answer ended (complete, cut by the client's leaving, or the upstream failing). Once. */
+  finish(end: MeterEnd): void;
+}
+
+export type MeterAdmission = { ok: true; meter: RequestMeter } | { ok: false; decision: TokenDecision };
+
+export interface MeteringDeps {
+  batch: UsageTurnBatch;
+  limiter: TokenLimiter;
+  now: () => number;
+}
+
+export function createMetering(deps: MeteringDeps) {
+  function record(input: {
+    keyId: string;
+    at: Date;
+    model: string;
+    outcome: RequestOutcome;
+    promptTokens?: number;
+    completionTokens?: number;
+    usageReported?: boolean;
+  }): void {
+    deps.batch.record(
+      usageFields({
+        promptTokens: 0,
+        completionTokens: 0,
+        usageReported: true,
+        ...input,
+      }),
+    );
+  }
+
+  return {
+    /** A request keyward refused after recognising its key (permission, a limit, model access). */
+    recordRefused(keyId: string, model: string, at: Date): void {
+      record({ keyId, at, model, outcome: "refused" });
+    },
+
+    async admit(input: {
+      keyId: string;
+      tokenLimit: number;
+      /** The route's pattern, as the route table names it. */
+      route: string;
+      body: InspectedBody | undefined;
+      at: Date;
+    }): Promise<MeterAdmission> {
+      const spec = TOKEN_ROUTES[input.route];
+      const body = input.body;
+      const model = body?.model ?? "";
+      // A multipart body's bytes are audio, not a prompt's text.
+      const promptBytes = body?.json ? body.raw.length : 0;
+      let reservation: TokenReservation | undefined;
+      if (spec) {
+        const estimate = estimateTokens({
+          bodyBytes: promptBytes,
+          maxOutputTokens: body?.maxOutputTokens,
+          generates: spec.generates,
+          limit: input.tokenLimit,
+        });
+        reservation = await deps.limiter.reserve(input.keyId, input.tokenLimit, estimate, deps.now());
+        if (!reservation.decision.allowed) {
+          record({ keyId: input.keyId, at: input.at, model, outcome: "refused" });
+          return { ok: false, decision: reservation.decision };
+        }
+      }
+      const asked =
+        spec?.streamOptions && body?.json && body.stream
+          ? requestStreamUsage(body.raw, body.json)
+          : undefined;
+      let status = 0;
+      let tap: ResponseTap | undefined;
+      let finished = false;
+      const meter: RequestMeter = {
+        decision: reservation?.decision,
+        body: asked?.kind === "added" ? asked.body : body?.raw,
+        tap(answerStatus, contentType) {
+          status = answerStatus;
+          if (!spec || answerStatus >= 400) return undefined;
+          tap = createResponseTap({ contentType, stripUsageOnlyChunk: asked?.kind === "added" });
+          return tap;
+        },
+        finish(end) {
+          if (finished) return;
+          finished = true;
+          const failed = end === "upstream_failed" || status >= 400;
+          const usage = tap?.usage();
+          let promptTokens = usage?.promptTokens ?? 0;
+          const completionTokens = usage?.completionTokens ?? 0;
+          // The upstream had the prompt: a client gone before the usage arrived pays at least for it.
+          if (!usage && end === "client_aborted" && spec)
+            promptTokens = Math.ceil(promptBytes / BYTES_PER_TOKEN);
+          if (reservation) deps.limiter.settle(reservation, promptTokens + completionTokens, deps.now());
+          record({
+            keyId: input.keyId,
+            at: input.at,
+            model,
+            outcome: failed ? "upstream_error" : "answered",
+            promptTokens,
+            completionTokens,
+            usageReported: !spec || usage !== undefined,
+          });
+        },
+      };
+      return { ok: true, meter };
+    },
+  };
+}
+
+export type Metering = ReturnType<typeof createMetering>;
