@@ -5,7 +5,6 @@ import { accounts, apiKeys, auditEvents, emailTokens, recoveryCodes, sessions } 
 import { processEmailJob } from "../src/email/email-jobs.js";
 import { manualClock } from "../src/time/clock.js";
 import { totpCodeAt } from "../src/totp/totp-codes.js";
-import { routeEmailJobs } from "../src/worker/maintenance.js";
 import { createAccountWithSession, FIXTURE_PASSWORD } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { type ResendStub, startResendStub } from "./support/resend-stub.js";
@@ -36,7 +35,7 @@ beforeAll(async () => {
   });
   a = await env.makeApp({ clock });
   b = await env.makeApp({ clock });
-  await env.makeWorker({ email: routeEmailJobs(processEmailJob) }, { clock });
+  await env.makeWorker({ email: processEmailJob }, { clock });
 });
 afterAll(async () => {
   await env.close();

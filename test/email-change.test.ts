@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditEvents } from "../src/db/schema.js";
 import { processEmailJob } from "../src/email/email-jobs.js";
 import { manualClock } from "../src/time/clock.js";
-import { routeEmailJobs } from "../src/worker/maintenance.js";
 import { createAccount, createAccountWithSession, FIXTURE_PASSWORD } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { type DeliveredEmail, type ResendStub, startResendStub } from "./support/resend-stub.js";
@@ -25,7 +24,7 @@ beforeAll(async () => {
   env = await createTestEnv({ TRUST_PROXY: "1", RESEND_API_KEY: "re_test_key", RESEND_BASE_URL: stub.url });
   a = await env.makeApp({ clock });
   b = await env.makeApp({ clock });
-  await env.makeWorker({ email: routeEmailJobs(processEmailJob) }, { clock });
+  await env.makeWorker({ email: processEmailJob }, { clock });
 });
 afterAll(async () => {
   await env.close();

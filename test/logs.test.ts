@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { processEmailJob } from "../src/email/email-jobs.js";
 import { turnBuffered } from "../src/logging/logger.js";
 import { manualClock } from "../src/time/clock.js";
-import { processMaintenanceJob, routeEmailJobs } from "../src/worker/maintenance.js";
+import { processMaintenanceJob } from "../src/worker/maintenance.js";
 import { createTestEnv, type TestApp, type TestEnv, type TestWorker } from "./support/harness.js";
 import { type ResendStub, startResendStub, tokenFromEmail } from "./support/resend-stub.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
@@ -48,10 +48,7 @@ beforeAll(async () => {
   });
   env.logger.level = "trace";
   web = await env.makeApp({ clock });
-  worker = await env.makeWorker(
-    { email: routeEmailJobs(processEmailJob), maintenance: processMaintenanceJob },
-    { clock },
-  );
+  worker = await env.makeWorker({ email: processEmailJob, maintenance: processMaintenanceJob }, { clock });
   for (const [what, value] of [
     ["password", PASSWORD],
     ["changed password", CHANGED_PASSWORD],

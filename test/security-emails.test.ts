@@ -3,10 +3,9 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processEmailJob } from "../src/email/email-jobs.js";
 import { processSecurityEmailJob } from "../src/email/security-email-jobs.js";
+import type { WorkerDeps } from "../src/jobs/job-processor.js";
 import { manualClock } from "../src/time/clock.js";
 import { totpCodeAt } from "../src/totp/totp-codes.js";
-import { routeEmailJobs } from "../src/worker/maintenance.js";
-import type { WorkerDeps } from "../src/worker/worker.js";
 import { createAccount, createAccountWithSession, FIXTURE_PASSWORD } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { type ResendStub, startResendStub } from "./support/resend-stub.js";
@@ -36,7 +35,7 @@ beforeAll(async () => {
     RESEND_BASE_URL: stub.url,
   });
   web = await env.makeApp({ clock });
-  workerDeps = (await env.makeWorker({ email: routeEmailJobs(processEmailJob) }, { clock })).deps;
+  workerDeps = (await env.makeWorker({ email: processEmailJob }, { clock })).deps;
 });
 afterAll(async () => {
   await env.close();

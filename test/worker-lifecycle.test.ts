@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { emailJobOptions, ROTATION_REMINDER_EMAIL } from "../src/email/email-queue.js";
 import { recordKeyUse } from "../src/gateway/hot-path-script.js";
-import { emailJobOptions, ROTATION_REMINDER_EMAIL } from "../src/jobs/jobs.js";
 import { createQueues } from "../src/queues/queues.js";
 import { connectRedis } from "../src/redis/client.js";
 import { killServiceProcesses, spawnWorker } from "./support/child-processes.js";

@@ -23,7 +23,8 @@ export interface NewKeyInput {
 
 export type CreateKeyResult =
   | { ok: true; key: ApiKeyRow; secret: string }
-  | { ok: false; reason: "key_limit" };
+  | { ok: false; reason: "key_limit" | "expiry_not_in_future" }
+  | { ok: false; reason: "above_tier_limit"; tierLimit: number };
 
 /**
  * Locks the account row for the rest of the transaction. Two concurrent creations for one account
@@ -57,11 +58,20 @@ export async function insertKey(tx: Tx, input: NewKeyInput): Promise<{ key: ApiK
   return { key, secret };
 }
 
-/** Creates a key unless the account already has the maximum of active keys; audited atomically. */
+/**
+ * Creates a key, audited atomically, unless it would expire at once, its own rate limit is above its
+ * account tier's (`tierLimit`), or the account already has the maximum of active keys.
+ */
 export async function createApiKey(
   db: Db,
-  input: NewKeyInput & { context: AuditContext },
+  input: NewKeyInput & { tierLimit: number; context: AuditContext },
 ): Promise<CreateKeyResult> {
+  if (input.expiresAt && input.expiresAt.getTime() <= input.now.getTime()) {
+    return { ok: false, reason: "expiry_not_in_future" };
+  }
+  if (input.rateLimitPerMinute !== null && input.rateLimitPerMinute > input.tierLimit) {
+    return { ok: false, reason: "above_tier_limit", tierLimit: input.tierLimit };
+  }
   return db.transaction(async (tx) => {
     await lockAccount(tx, input.accountId);
     if ((await countActiveKeys(tx, input.accountId, input.now)) >= MAX_ACTIVE_KEYS) {
