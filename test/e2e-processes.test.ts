@@ -78,7 +78,9 @@ beforeAll(async () => {
           if (proc.hasExited()) throw new Error(`web ${url} exited: ${proc.stderr.join("")}`);
           return (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
         },
-        20_000,
+        // tsx compiles the whole of src/ at start: on a busy machine (the full suite beside it) 20 s
+        // proved too short for two web processes and two workers at once.
+        35_000,
       ),
     ),
     ...workers.map((w) =>
