@@ -25,10 +25,13 @@ node -e '
 const fs = require("node:fs");
 const [file, added] = process.argv.slice(1);
 const marker = "<!-- bench/ablate.sh writes below this line; npm run bench keeps it -->";
+const notesMarker = "<!-- hand-written below this line; npm run bench and bench/ablate.sh keep it -->";
 let text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+const notesAt = text.indexOf(notesMarker);
+const notes = notesAt >= 0 ? `\n${text.slice(notesAt)}` : "";
 const at = text.indexOf(marker);
 if (at >= 0) text = text.slice(0, at);
 else if (text !== "" && !text.endsWith("\n\n")) text += "\n";
-fs.writeFileSync(file, `${text}${marker}\n\n${fs.readFileSync(added, "utf8")}`);
+fs.writeFileSync(file, `${text}${marker}\n\n${fs.readFileSync(added, "utf8")}${notes}`);
 ' "$root/BENCHMARKS.md" "$out"
 echo "written to BENCHMARKS.md"

@@ -5,7 +5,8 @@ import { Pool } from "undici";
 // The floor: the same undici pool and streaming as keyward's forwarder, with no auth, no limits, no
 // logging. Whatever keyward costs beyond this is the price of its checks.
 const upstream = process.env.UPSTREAM_URL ?? "http://127.0.0.1:8000";
-const pool = new Pool(upstream, { connections: 256, keepAliveTimeout: 30_000, bodyTimeout: 0 });
+// No connection cap (null), as keyward's upstream pools: a capped pool makes streams wait for others.
+const pool = new Pool(upstream, { connections: null, keepAliveTimeout: 30_000, bodyTimeout: 0 });
 const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "host", "te", "upgrade", "trailer"]);
 
 const server = createServer((req, res) => {

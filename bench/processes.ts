@@ -16,7 +16,7 @@ export function startServer(
   name: "upstream" | "bare-proxy" | "keyward-server",
   env: Record<string, string>,
   nodeArgs: string[] = [],
-): Promise<{ child: ChildProcess; port: number }> {
+): Promise<{ child: ChildProcess; port: number; ports: number[] }> {
   const script = new URL(`./${name}${compiled ? ".js" : ".ts"}`, import.meta.url).pathname;
   const child = spawn(process.execPath, [...nodeArgs, ...(compiled ? [] : ["--import", "tsx"]), script], {
     env: { ...process.env, ...env },
@@ -25,10 +25,10 @@ export function startServer(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 30_000);
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
-    child.on("message", (m: { ready?: boolean; port?: number }) => {
+    child.on("message", (m: { ready?: boolean; port?: number; ports?: number[] }) => {
       if (m.ready && typeof m.port === "number") {
         clearTimeout(timer);
-        resolve({ child, port: m.port });
+        resolve({ child, port: m.port, ports: m.ports ?? [m.port] });
       }
     });
   });

@@ -6,6 +6,7 @@ import autocannon from "autocannon";
 import { connectRedis } from "../src/redis/client.js";
 import { prepareBenchDatabase } from "./bench-database.js";
 import { cpuMs, median, repositoryRoot, startServer } from "./processes.js";
+import { measureRouted, measureStreams } from "./routed.js";
 
 // `npm run bench`: the upstream stand-in, a bare undici pass-through (the floor) and keyward, each in
 // its own process; the same autocannon load through each, first flat out (saturation), then at half
@@ -20,6 +21,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP_SECONDS = 3;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 1000);
 const ABLATION_MARKER = "<!-- bench/ablate.sh writes below this line; npm run bench keeps it -->";
 
 function askQueries(child: ChildProcess): Promise<number> {
@@ -141,22 +143,33 @@ async function main(): Promise<void> {
   const { databaseUrl, secret } = await prepareBenchDatabase(PG_BASE, DB_NAME);
   const children: ChildProcess[] = [];
   try {
-    const upstream = await startServer("upstream", {});
+    // Streams (only the many-streams run asks for them) last two seconds: an LLM's answer takes time.
+    const upstream = await startServer("upstream", { STREAM_INTERVAL_MS: "1000" });
     children.push(upstream.child);
     const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
     const bare = await startServer("bare-proxy", { UPSTREAM_URL: upstreamUrl });
     children.push(bare.child);
-    const keyward = await startServer("keyward-server", {
+    const keywardEnv = {
       NODE_ENV: "production",
       DATABASE_URL: databaseUrl,
       DATABASE_SSL: "off",
       REDIS_URL,
       REDIS_PREFIX: PREFIX,
-      UPSTREAM_URL: upstreamUrl,
       RATE_LIMIT_ENTERPRISE: "1000000000",
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
-    });
+    };
+    const keyward = await startServer("keyward-server", { ...keywardEnv, UPSTREAM_URL: upstreamUrl });
     children.push(keyward.child);
+    // Routing by model: three stand-ins, two replicas of vllm-primary and one vllm-small.
+    const three = await startServer("upstream", {
+      STUB_MODELS: JSON.stringify([["vllm-primary"], ["vllm-primary"], ["vllm-small"]]),
+    });
+    children.push(three.child);
+    const routedKeyward = await startServer("keyward-server", {
+      ...keywardEnv,
+      UPSTREAMS: JSON.stringify(three.ports.map((port) => ({ url: `http://127.0.0.1:${port}` }))),
+    });
+    children.push(routedKeyward.child);
 
     const rows: string[] = [];
     const verdicts: string[] = [];
@@ -201,6 +214,20 @@ async function main(): Promise<void> {
       );
     }
     await redis.quit();
+
+    const routed = await measureRouted(keyward, routedKeyward, secret, {
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      rounds: ROUNDS,
+    });
+    verdicts.push(
+      `- Routing by model: keyward with three upstreams at ${(routed.ratio * 100).toFixed(0)} % of its req/s with one (target ≥ 90 %: ${routed.ratio >= 0.9 ? "met" : "MISSED"}).`,
+    );
+    const streams = await measureStreams(bare, keyward, secret, { streams: STREAMS, rounds: ROUNDS });
+    verdicts.push(
+      `- ${STREAMS} concurrent streams: keyward's first-chunk p99 × ${streams.ratio.toFixed(2)} the bare proxy's (target ≤ 1.10: ${streams.ratio <= 1.1 ? "met" : "MISSED"}).`,
+    );
     const redisCpuUs = (redisCpuMs * 1000) / Math.max(1, flatOutRequests);
     verdicts.push(
       `- Where the time goes (CPU per request, worst load): bare proxy ${bareCpuUs.toFixed(0)} µs, keyward ${keywardCpuUs.toFixed(0)} µs; keyward's key check, rate limit, key-use record, request id, access line and metrics add ${(keywardCpuUs - bareCpuUs).toFixed(0)} µs per request, and Redis itself spent ${redisCpuUs.toFixed(0)} µs per keyward request (its script, once per event-loop turn). Each proxy is one Node process: flat out, each keeps about one core busy, so their req/s ratio follows the inverse of their CPU ratio (${((bareCpuUs / Math.max(1, keywardCpuUs)) * 100).toFixed(0)} %).`,
@@ -240,6 +267,25 @@ async function main(): Promise<void> {
       `- Command: \`npm run bench\` (total ${((Date.now() - began) / 1000).toFixed(0)} s)`,
       "",
       table,
+      "",
+      "### Routing by model",
+      "",
+      `The same keyward twice, ${ROUNDS} alternating runs each of ${SECONDS} s, ${CONNECTIONS} connections, non-streamed chat`,
+      "completions: once with the single `UPSTREAM_URL`, once with `UPSTREAMS` listing three stand-ins (two replicas",
+      "of `vllm-primary`, one `vllm-small`, models learned from their `GET /v1/models`), the load alternating the two",
+      "models. The ratio is the median of each routed run over the single-upstream run just before it.",
+      "",
+      ...routed.lines,
+      "",
+      `### ${STREAMS} concurrent streams`,
+      "",
+      `${STREAMS} streamed chat completions started at once, each lasting 2 s at the upstream (a chunk, then one a`,
+      "second), through the bare proxy and through keyward (single upstream, no `max_concurrency`); the time from each",
+      `request to its first body chunk. ${ROUNDS} rounds per target, alternating, each timed burst right after an untimed one`,
+      "(so that connections are open on both sides); the median of the rounds' p50 and p99, and the median of the",
+      "paired p99 ratios. The client is one undici pool with as many connections as streams, in the benchmark's process.",
+      "",
+      ...streams.lines,
       "",
       "Against the targets:",
       "",

@@ -15,6 +15,15 @@ const closers: Array<() => Promise<void>> = [];
 
 const CHAT = JSON.stringify({ model: STUB_MODEL, messages: [{ role: "user", content: "Hi" }] });
 
+/** A chat completion with `headers` (and the JSON content type), as the gateway receives it raw. */
+const chat = (url: string, headers: Record<string, string>, body = CHAT) =>
+  rawRequest(url, {
+    method: "POST",
+    path: "/v1/chat/completions",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+
 /** An app on this env with config overrides, listening on a real port. */
 async function appWith(overrides: Record<string, string>) {
   const web = await env.makeApp({ config: env.configWith(overrides) });
@@ -62,10 +71,7 @@ describe("what reaches the upstream", () => {
   });
 
   it("never sends the client's key upstream, nor any authorization when no UPSTREAM_API_KEY is set", async () => {
-    await rawRequest(server.url, {
-      path: "/v1/models",
-      headers: { "x-api-key": secret, authorization: `Bearer ${secret}` },
-    });
+    await chat(server.url, { "x-api-key": secret, authorization: `Bearer ${secret}` });
     const received = stub.requests.at(-1);
     expect(received?.headers.authorization).toBeUndefined();
     expect(received?.headers["x-api-key"]).toBeUndefined();
@@ -74,28 +80,25 @@ describe("what reaches the upstream", () => {
 
   it("sends UPSTREAM_API_KEY instead of the client's key", async () => {
     const withKey = await appWith({ UPSTREAM_API_KEY: "upstream-secret-123" });
-    const res = await rawRequest(withKey.url, {
-      path: "/v1/models",
-      headers: { authorization: `Bearer ${secret}` },
-    });
+    const res = await chat(withKey.url, { authorization: `Bearer ${secret}` });
     expect(res.status).toBe(200);
     const received = stub.requests.at(-1);
     expect(received?.headers.authorization).toBe("Bearer upstream-secret-123");
     expect(JSON.stringify(received)).not.toContain(secret);
+    // keyward's own look at the upstream's models carries the upstream's key too.
+    const listing = stub.requests.filter((r) => r.url === "/v1/models").at(-1);
+    expect(listing?.headers.authorization).toBe("Bearer upstream-secret-123");
   });
 
   it("strips cookies and hop-by-hop headers both ways, and keeps the rest", async () => {
-    const res = await rawRequest(server.url, {
-      path: "/v1/models",
-      headers: {
-        "x-api-key": secret,
-        cookie: "console_session=abc",
-        connection: "keep-alive, x-hop",
-        "x-hop": "drop me",
-        "proxy-authorization": "Basic Zm9vOmJhcg==",
-        te: "trailers",
-        "x-client-trace": "keep me",
-      },
+    const res = await chat(server.url, {
+      "x-api-key": secret,
+      cookie: "console_session=abc",
+      connection: "keep-alive, x-hop",
+      "x-hop": "drop me",
+      "proxy-authorization": "Basic Zm9vOmJhcg==",
+      te: "trailers",
+      "x-client-trace": "keep me",
     });
     const received = stub.requests.at(-1)?.headers ?? {};
     for (const name of ["cookie", "x-hop", "proxy-authorization", "te"])
@@ -127,19 +130,20 @@ describe("what comes back", () => {
   });
 
   it("does not follow redirects: the upstream's 302 comes back as is", async () => {
-    const before = stub.requests.length;
-    const res = await rawRequest(server.url, {
-      path: "/v1/models/redirect-me",
-      headers: { "x-api-key": secret },
-    });
+    const before = stub.traffic().length;
+    const res = await chat(
+      server.url,
+      { "x-api-key": secret },
+      JSON.stringify({ model: "redirect-me", messages: [] }),
+    );
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe("/v1/models");
-    expect(stub.requests.length).toBe(before + 1);
+    expect(stub.traffic().length).toBe(before + 1);
   });
 
   it("answers 502 upstream_unavailable when the upstream refuses connections", async () => {
     const down = await appWith({ UPSTREAM_URL: `http://127.0.0.1:${await closedPort()}` });
-    const res = await rawRequest(down.url, { path: "/v1/models", headers: { "x-api-key": secret } });
+    const res = await chat(down.url, { "x-api-key": secret });
     expect(res.status).toBe(502);
     expect(res.json().error).toMatchObject({ type: "api_error", code: "upstream_unavailable" });
     expect(res.headers["x-ratelimit-limit-requests"]).toBe("60");
@@ -150,7 +154,7 @@ describe("what comes back", () => {
     closers.push(slowStub.close);
     slowStub.setDelayMs(2_000);
     const slow = await appWith({ UPSTREAM_URL: slowStub.url, UPSTREAM_TIMEOUT_MS: "150" });
-    const res = await rawRequest(slow.url, { path: "/v1/models", headers: { "x-api-key": secret } });
+    const res = await chat(slow.url, { "x-api-key": secret });
     expect(res.status).toBe(504);
     expect(res.json().error).toMatchObject({ type: "api_error", code: "upstream_timeout" });
   });
@@ -196,8 +200,8 @@ describe("what comes back", () => {
 describe("the metrics hook", () => {
   it("reports each /v1 outcome and the upstream's time to headers to the metrics middleware", async () => {
     const fresh = await appWith({});
-    await rawRequest(fresh.url, { path: "/v1/models", headers: { "x-api-key": secret } });
-    await rawRequest(fresh.url, { path: "/v1/models", headers: { "x-api-key": "sk-srt-nope" } });
+    await chat(fresh.url, { "x-api-key": secret });
+    await chat(fresh.url, { "x-api-key": "sk-srt-nope" });
     await rawRequest(fresh.url, { path: "/v1/files", headers: { "x-api-key": secret } });
     const metrics = await fetch(`${fresh.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/keyward_v1_requests_total\{[^}]*outcome="ok"[^}]*\} 1/);
@@ -211,20 +215,22 @@ describe("the metrics hook", () => {
     slowStub.setDelayMs(2_000);
     const fresh = await appWith({ UPSTREAM_URL: slowStub.url });
     const abort = new AbortController();
-    const pending = fetch(`${fresh.url}/v1/models`, {
-      headers: { "x-api-key": secret, "x-request-id": "left-early-1" },
+    const pending = fetch(`${fresh.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "x-api-key": secret, "x-request-id": "left-early-1", "content-type": "application/json" },
+      body: CHAT,
       signal: abort.signal,
     }).catch((err: unknown) => err);
-    await waitFor("the request to reach the upstream", () => slowStub.requests.length === 1);
+    await waitFor("the request to reach the upstream", () => slowStub.traffic().length === 1);
     abort.abort();
     expect(await pending).toBeInstanceOf(Error);
-    await waitFor("the upstream request to be cut", () => slowStub.aborted.includes("/v1/models"));
+    await waitFor("the upstream request to be cut", () => slowStub.aborted.includes("/v1/chat/completions"));
     await waitFor("the access line", () => env.logs.text.includes('"reqId":"left-early-1"'));
     const line = JSON.parse(env.logs.lines.find((l) => l.includes('"reqId":"left-early-1"')) ?? "{}");
     expect(line.res).toEqual({ statusCode: 499 });
     const metrics = await fetch(`${fresh.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(
-      /keyward_http_request_duration_seconds_count\{[^}]*route="\/v1\/models"[^}]*status="499"[^}]*\} 1/,
+      /keyward_http_request_duration_seconds_count\{[^}]*route="\/v1\/chat\/completions"[^}]*status="499"[^}]*\} 1/,
     );
     expect(metrics).not.toMatch(/keyward_http_request_duration_seconds_count\{[^}]*status="200"[^}]*\}/);
     expect(metrics).toMatch(/keyward_v1_requests_total\{[^}]*outcome="client_aborted"[^}]*\} 1/);
@@ -234,7 +240,7 @@ describe("the metrics hook", () => {
 describe("what is refused before anything is forwarded", () => {
   it("answers 404 unknown_endpoint for paths outside the table, and for every escape attempt", async () => {
     const targets = [
-      "/v1/completions",
+      "/v1/fine_tuning/jobs",
       "/v1/files",
       "/v1/models/",
       "/v1/../admin/me",
@@ -252,13 +258,13 @@ describe("what is refused before anything is forwarded", () => {
       "/v1?models",
       "/V1/models",
     ];
-    const before = stub.requests.length;
+    const before = stub.traffic().length;
     for (const path of targets) {
       const res = await rawRequest(server.url, { path, headers: { "x-api-key": secret } });
       expect(res.status, path).toBe(404);
       expect(res.json().error.code, path).toBe("unknown_endpoint");
     }
-    expect(stub.requests.length).toBe(before);
+    expect(stub.traffic().length).toBe(before);
   });
 
   it("leaves paths that only look like /v1 to the app (404 not_found), and marks /v1 answers nosniff", async () => {
@@ -276,12 +282,12 @@ describe("what is refused before anything is forwarded", () => {
   });
 
   it("never forwards requests aimed at another host (absolute-form or protocol-relative)", async () => {
-    const before = stub.requests.length;
+    const before = stub.traffic().length;
     for (const path of ["http://evil.example/v1/models", "//evil.example/v1/models"]) {
       const res = await rawRequest(server.url, { path, headers: { "x-api-key": secret } });
       expect(res.status, path).toBe(404);
     }
-    expect(stub.requests.length).toBe(before);
+    expect(stub.traffic().length).toBe(before);
   });
 
   it("answers 405 for a known path with the wrong method", async () => {
@@ -308,7 +314,7 @@ describe("what is refused before anything is forwarded", () => {
       model: STUB_MODEL,
       messages: [{ role: "user", content: "x".repeat(5_000) }],
     });
-    const before = stub.requests.length;
+    const before = stub.traffic().length;
     const declared = await rawRequest(small.url, {
       method: "POST",
       path: "/v1/chat/completions",
@@ -324,7 +330,7 @@ describe("what is refused before anything is forwarded", () => {
       body: big,
     });
     expect(chunked.status).toBe(413);
-    expect(stub.requests.length).toBe(before);
+    expect(stub.traffic().length).toBe(before);
     const fits = await rawRequest(small.url, {
       method: "POST",
       path: "/v1/chat/completions",

@@ -73,7 +73,7 @@ describe("the /v1 gateway through the openai SDK", () => {
     expect(res.data[0]?.embedding.map((x) => Math.round(x * 10) / 10)).toEqual([0.1, 0.2, 0.3]);
   });
 
-  it("lists and retrieves models, and passes the upstream's 404 for an unknown model", async () => {
+  it("lists and retrieves models from what keyward learned, and answers model_not_found for another", async () => {
     const list = await client(secret).models.list();
     expect(list.data.map((m) => m.id)).toEqual([STUB_MODEL]);
     const model = await client(secret).models.retrieve(STUB_MODEL);
@@ -82,7 +82,10 @@ describe("the /v1 gateway through the openai SDK", () => {
       .models.retrieve("no-such-model")
       .catch((e) => e);
     expect(missing).toBeInstanceOf(NotFoundError);
-    expect(missing.error).toMatchObject({ message: "The model `no-such-model` does not exist." });
+    expect(missing.error).toMatchObject({
+      message: "The model `no-such-model` does not exist or you do not have access to it.",
+      type: "invalid_request_error",
+    });
     expect(missing.code).toBe("model_not_found");
   });
 

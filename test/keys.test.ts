@@ -322,6 +322,18 @@ describe("GET /admin/permissions", () => {
       "models:list",
     ]);
     for (const p of res.body.data) expect(p.description).toEqual(expect.any(String));
+    // The route table, each route under the permission it needs.
+    expect(res.body.data[0].routes).toEqual([
+      "POST /v1/chat/completions",
+      "POST /v1/completions",
+      "POST /v1/responses",
+      "POST /v1/audio/transcriptions",
+      "POST /v1/audio/translations",
+      "POST /v1/tokenize",
+      "POST /v1/detokenize",
+    ]);
+    expect(res.body.data[1].routes).toEqual(["POST /v1/embeddings", "POST /v1/rerank", "POST /v1/score"]);
+    expect(res.body.data[2].routes).toEqual(["GET /v1/models", "GET /v1/models/:id"]);
     expectError(await request(web.app).get("/admin/permissions"), 401, "session_required");
   });
 });

@@ -3,6 +3,7 @@ import { manualClock } from "../src/time/clock.js";
 import { classifyUpstreamError, createBalancer, DOWN_FOR_MS } from "../src/upstreams/balancer.js";
 import { createConcurrencyGate } from "../src/upstreams/concurrency-gate.js";
 import { createModelRegistry, type ModelObject } from "../src/upstreams/model-registry.js";
+import { type Attempt, sendToReplica } from "../src/upstreams/send-to-replica.js";
 import { createUpstream, leaseUpstream, type Upstream } from "../src/upstreams/upstream.js";
 import type { UpstreamSpec } from "../src/upstreams/upstream-config.js";
 
@@ -185,5 +186,92 @@ describe("per-upstream concurrency", () => {
     expect(await third).toBeUndefined();
     second?.release();
     expect(capped.inFlight).toBe(0);
+  });
+});
+
+describe("sending to a replica", () => {
+  function twoReplicas(more: Partial<UpstreamSpec> = {}) {
+    const clock = manualClock(new Date("2026-01-01T00:00:00Z"));
+    const a = upstream("http://a:1", more);
+    const b = upstream("http://b:1", more);
+    const registry = createModelRegistry([a, b], {
+      configured: new Map([
+        [a, ["m"]],
+        [b, ["m"]],
+      ]),
+      fetchModels: async () => [],
+      refreshMs: 30_000,
+      createdAtSeconds: 1,
+    });
+    const balancer = createBalancer(registry, clock);
+    return { a, b, balancer, set: { balancer, registry, inFlightByModel: new Map<string, number>() } };
+  }
+
+  it("tries another replica once when the first refused the connection, and takes the first out", async () => {
+    const { a, b, balancer, set } = twoReplicas();
+    const tried: Upstream[] = [];
+    const sent = await sendToReplica(set, "m", async (u): Promise<Attempt<string>> => {
+      tried.push(u);
+      return tried.length === 1 ? { ok: false, failure: "not_connected" } : { ok: true, value: "answer" };
+    });
+    expect(sent).toMatchObject({ ok: true, value: "answer" });
+    expect(tried).toHaveLength(2);
+    expect(new Set(tried)).toEqual(new Set([a, b]));
+    const [first] = tried as [Upstream];
+    expect(balancer.isUp(first)).toBe(false);
+    expect(first.inFlight + (tried[1] as Upstream).inFlight).toBe(0);
+  });
+
+  it("never repeats a request cut after connecting or timed out, and answers 502 or 504", async () => {
+    const { set } = twoReplicas();
+    let calls = 0;
+    const reset = await sendToReplica(set, "m", async () => {
+      calls++;
+      return { ok: false, failure: "reset" } as const;
+    });
+    expect(reset).toMatchObject({ ok: false, error: { code: "upstream_unavailable" } });
+    const timedOut = await sendToReplica(set, "m", async () => {
+      calls++;
+      return { ok: false, failure: "timeout" } as const;
+    });
+    expect(timedOut).toMatchObject({ ok: false, error: { code: "upstream_timeout" } });
+    expect(calls).toBe(2);
+  });
+
+  it("answers 502 at once when every replica is out, and model_not_found for a model nobody serves", async () => {
+    const { a, b, balancer, set } = twoReplicas();
+    balancer.markDown(a);
+    balancer.markDown(b);
+    let calls = 0;
+    const down = await sendToReplica(set, "m", async () => {
+      calls++;
+      return { ok: true, value: 1 } as const;
+    });
+    expect(down).toMatchObject({ ok: false, error: { code: "upstream_unavailable", status: 502 } });
+    const unknown = await sendToReplica(set, "other", async () => ({ ok: true, value: 1 }) as const);
+    expect(unknown).toMatchObject({
+      ok: false,
+      error: {
+        code: "model_not_found",
+        message: "The model `other` does not exist or you do not have access to it.",
+      },
+    });
+    expect(calls).toBe(0);
+  });
+
+  it("answers 503 with Retry-After when the replica's cap stays full for the whole wait", async () => {
+    vi.useFakeTimers();
+    const { a, b, set } = twoReplicas({ maxConcurrency: 1 });
+    a.inFlight = 0;
+    const first = await leaseUpstream(a);
+    const second = await leaseUpstream(b);
+    const busy = sendToReplica(set, "m", async () => ({ ok: true, value: 1 }) as const);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await busy).toMatchObject({
+      ok: false,
+      error: { code: "upstream_busy", status: 503, headers: { "retry-after": "1" } },
+    });
+    first?.release();
+    second?.release();
   });
 });

@@ -7,9 +7,12 @@ import type { Ablation } from "../gateway/ablation.js";
 import { createGateway } from "../gateway/gateway.js";
 import { createGatewayHandler } from "../gateway/gateway-handler.js";
 import { isV1Target } from "../gateway/routes.js";
+import { createV1Cors } from "../gateway/v1-cors.js";
 import { clientIpReader } from "../http/client-ip.js";
 import { createExchanges, type Exchanges } from "../http/exchange.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
+import { watchUpstreams } from "../upstreams/upstream-metrics.js";
+import { createUpstreamSet, type UpstreamSet } from "../upstreams/upstream-set.js";
 import { consoleCors } from "./console-cors.js";
 import type { AppDeps } from "./deps.js";
 import { errorHandler } from "./error-handler.js";
@@ -35,12 +38,16 @@ export function createApp(deps: AppDeps, ablation: Ablation = {}): WebApp {
     clientIp: clientIpReader(deps.config.trustProxyHops),
   });
   const app = createExpressApp(deps, metrics, exchanges);
+  const upstreams = deps.upstreams ?? startUpstreams(deps);
+  watchUpstreams(metrics.registry, upstreams);
   const gateway = createGatewayHandler({
-    gateway: createGateway(deps, ablation),
+    gateway: createGateway({ ...deps, upstreams }, ablation),
     exchanges,
     metrics,
     logger: deps.logger,
     ablation,
+    upstreams,
+    cors: createV1Cors(deps.config.v1CorsOrigins),
   });
   return {
     handle: (req, res) => {
@@ -49,6 +56,13 @@ export function createApp(deps: AppDeps, ablation: Ablation = {}): WebApp {
     },
     express: app,
   };
+}
+
+/** The configured upstreams, their models learned now and every 30 s in the background. */
+function startUpstreams(deps: AppDeps): UpstreamSet {
+  const upstreams = createUpstreamSet(deps.config, { clock: deps.clock, logger: deps.logger });
+  upstreams.registry.start();
+  return upstreams;
 }
 
 /** Everything but /v1: health, metrics and the console's /admin API. */

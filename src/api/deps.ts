@@ -4,6 +4,7 @@ import type { Config } from "../config/config.js";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logging/logger.js";
 import type { Clock } from "../time/clock.js";
+import type { UpstreamSet } from "../upstreams/upstream-set.js";
 
 /** Everything the web process needs, built once by the entry point (or by a test, on real services). */
 export interface AppDeps {
@@ -17,4 +18,6 @@ export interface AppDeps {
   clock: Clock;
   /** True once the process has begun to stop: /readyz then answers 503 so routers send no more. */
   isStopping?: () => boolean;
+  /** The upstreams behind /v1; built from the configuration (and started) when not given. */
+  upstreams?: UpstreamSet;
 }

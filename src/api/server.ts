@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type RequestListener, type Server } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { Duplex } from "node:stream";
 import { type ErrorCode, errorBody, errorStatus } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
@@ -29,12 +35,20 @@ const REASONS: Record<number, string> = {
   431: "Request Header Fields Too Large",
 };
 
-/** Answers a request the parser refused on the raw socket, then closes the connection. */
-export function answerClientError(err: Error & { code?: string }, socket: Duplex, logger?: Logger): void {
-  // The client is already gone, or an answer to the request at fault has begun (the parser can fail
-  // in a body the app is already answering, a stream say): nothing more can be said, only the cut.
-  const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (err.code === "ECONNRESET" || !socket.writable || answering?.headersSent) {
+/**
+ * Answers a request the parser refused on the raw socket, then closes the connection. `answering` is
+ * the response last begun on that socket, if any.
+ */
+function answerClientError(
+  err: Error & { code?: string },
+  socket: Duplex,
+  answering: ServerResponse | undefined,
+  logger?: Logger,
+): void {
+  // The client is already gone, or an answer on this connection has begun and not finished (the
+  // parser can fail in a body the app is already answering, a stream say): only the cut is left.
+  const answerUnderWay = answering?.headersSent && !answering.writableFinished;
+  if (err.code === "ECONNRESET" || !socket.writable || answerUnderWay) {
     socket.destroy();
     return;
   }
@@ -69,11 +83,14 @@ const CLOSE_BACKSTOP_MS = 2_000;
 /** The web server: the app, Heroku-friendly keep-alive timeouts, and JSON answers to parser refusals. */
 export function createWebServer(app: RequestListener, logger?: Logger): Server {
   const server = createServer(app);
+  // The response each connection is answering, for a parser failure in the middle of it.
+  const answering = new WeakMap<Duplex, ServerResponse>();
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => answering.set(req.socket, res));
   // Heroku's router keeps connections open for 90 s; stay above it so it never hits a closed socket.
   server.keepAliveTimeout = 95_000;
   server.headersTimeout = 96_000;
   server.on("clientError", (err: Error & { code?: string }, socket: Duplex) =>
-    answerClientError(err, socket, logger),
+    answerClientError(err, socket, answering.get(socket), logger),
   );
   return server;
 }

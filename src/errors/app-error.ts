@@ -18,6 +18,7 @@ export const errorStatus = {
   forbidden: 403,
   not_found: 404,
   unknown_endpoint: 404,
+  model_not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
   email_taken: 409,
@@ -35,6 +36,7 @@ export const errorStatus = {
   totp_not_configured: 501,
   upstream_unavailable: 502,
   service_unavailable: 503,
+  upstream_busy: 503,
   upstream_timeout: 504,
 } as const;
 
@@ -88,4 +90,11 @@ export function errorBody(code: ErrorCode, message: string, param?: string): Err
   const error: ErrorBody["error"] = { message, type: errorTypeFor(errorStatus[code]), code };
   if (param !== undefined) error.param = param;
   return { error };
+}
+
+/** A dependency (PostgreSQL, Redis) cannot be reached: retryable, so 503 with Retry-After. */
+export function serviceUnavailable(
+  message = "A service keyward depends on is unavailable; retry shortly",
+): AppError {
+  return new AppError("service_unavailable", message, { headers: { "retry-after": "5" } });
 }

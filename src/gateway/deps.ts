@@ -3,6 +3,7 @@ import type { Config } from "../config/config.js";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logging/logger.js";
 import type { Clock } from "../time/clock.js";
+import type { UpstreamSet } from "../upstreams/upstream-set.js";
 import type { UpstreamConfig } from "./forward.js";
 
 /** What the gateway needs from the web process: the app's deps satisfy it as they are. */
@@ -13,4 +14,6 @@ export interface GatewayDeps {
   redis: Redis;
   logger: Logger;
   clock: Clock;
+  /** The upstreams, their models and their balancer (built by the app, or by a test that drives them). */
+  upstreams: UpstreamSet;
 }

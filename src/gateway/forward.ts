@@ -1,14 +1,16 @@
 import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { Transform, type TransformCallback } from "node:stream";
-import { Pool } from "undici";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
+import { classifyUpstreamError, type UpstreamFailure } from "../upstreams/balancer.js";
+import type { Upstream } from "../upstreams/upstream.js";
 
-// Streams a /v1 request to the upstream and its answer back, untouched: the body is piped (never
-// parsed or re-serialised), SSE chunks are written as they arrive, redirects are passed back rather
-// than followed. The client's credentials, cookies and hop-by-hop headers go no further.
+// Sends a /v1 request to one upstream and streams its answer back, untouched: the body goes as the
+// bytes read (never re-serialised), SSE chunks are written as they arrive, redirects are passed back
+// rather than followed. The client's credentials, cookies, hop-by-hop headers and any claim about who
+// or where it is go no further: the upstream learns the key, the account and the client's address from
+// keyward's own headers.
 
 const HOP_BY_HOP = [
   "connection",
@@ -21,58 +23,30 @@ const HOP_BY_HOP = [
   "transfer-encoding",
   "upgrade",
 ];
-// Never sent upstream: the client's key (replaced by UPSTREAM_API_KEY), its cookies, the Host of this
-// gateway, and Expect (undici does not do 100-continue; the body follows at once anyway).
-const NOT_FORWARDED = new Set([...HOP_BY_HOP, "host", "authorization", "x-api-key", "cookie", "expect"]);
+// Never sent upstream: the client's key (replaced by the upstream's own), its cookies, the Host of this
+// gateway, Expect (undici does not do 100-continue; the body follows at once anyway), the length (undici
+// sets it from the body it sends), and what a client could forge about itself (replaced below).
+const NOT_FORWARDED = new Set([
+  ...HOP_BY_HOP,
+  "host",
+  "authorization",
+  "x-api-key",
+  "cookie",
+  "expect",
+  "content-length",
+  "x-forwarded-for",
+  "forwarded",
+  "x-real-ip",
+]);
+const IDENTITY_PREFIX = "x-keyward-";
 // Never passed back: the upstream's cookies, and headers this gateway owns.
 const NOT_RETURNED = new Set([...HOP_BY_HOP, "set-cookie", "x-request-id"]);
 
-export interface Upstream {
-  pool: Pool;
-  basePath: string;
-  apiKey: string | undefined;
-  bodyLimitBytes: number;
-  close(): Promise<void>;
-}
-
+/** What the gateway's forwarding needs from the configuration. */
 export type UpstreamConfig = Pick<
   Config,
-  "upstreamUrl" | "upstreamApiKey" | "upstreamTimeoutMs" | "proxyBodyLimitBytes"
+  "upstreams" | "upstreamTimeoutMs" | "proxyBodyLimitBytes" | "trustProxyHops" | "v1CorsOrigins"
 >;
-
-export function createUpstream(config: UpstreamConfig): Upstream {
-  const url = new URL(config.upstreamUrl);
-  const pool = new Pool(url.origin, {
-    connections: 256,
-    keepAliveTimeout: 30_000,
-    // Time to the upstream's response headers; once a (possibly long) stream has started, no timeout.
-    headersTimeout: config.upstreamTimeoutMs,
-    bodyTimeout: 0,
-    connectTimeout: Math.min(config.upstreamTimeoutMs, 10_000),
-  });
-  return {
-    pool,
-    basePath: url.pathname.replace(/\/+$/, ""),
-    apiKey: config.upstreamApiKey,
-    bodyLimitBytes: config.proxyBodyLimitBytes,
-    close: () => pool.close(),
-  };
-}
-
-class BodyTooLarge extends Error {}
-
-/** Passes the body through, failing as soon as it grows past the limit (chunked bodies included). */
-class BodyLimit extends Transform {
-  private seen = 0;
-  constructor(private readonly limit: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) done(new BodyTooLarge());
-    else done(null, chunk);
-  }
-}
 
 export function tooLargeError(limit: number): AppError {
   // The unread rest of the body is not drained: the connection closes after this answer.
@@ -100,16 +74,34 @@ function namedByConnection(connection: string | string[] | undefined): ReadonlyS
   );
 }
 
-function upstreamHeaders(req: IncomingMessage, requestId: string, apiKey: string | undefined) {
+/** Who is calling, as keyward established it: sent upstream in keyward's own headers. */
+export interface CallerIdentity {
+  keyId: string;
+  accountId: string;
+  clientIp: string | undefined;
+}
+
+function upstreamHeaders(
+  req: IncomingMessage,
+  requestId: string,
+  apiKey: string | undefined,
+  caller: CallerIdentity | undefined,
+) {
   const from = req.headers;
   const named = namedByConnection(from.connection);
   const headers: Record<string, string | string[]> = {};
   for (const name in from) {
     const value = from[name];
     if (value === undefined || NOT_FORWARDED.has(name) || named.has(name)) continue;
+    if (name.startsWith(IDENTITY_PREFIX)) continue;
     headers[name] = value;
   }
   headers["x-request-id"] = requestId;
+  if (caller) {
+    headers["x-keyward-key-id"] = caller.keyId;
+    headers["x-keyward-account-id"] = caller.accountId;
+  }
+  if (caller?.clientIp) headers["x-forwarded-for"] = caller.clientIp;
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   return headers;
 }
@@ -119,8 +111,9 @@ function copyResponseHeaders(from: IncomingHttpHeaders, res: ServerResponse): vo
   for (const name in from) {
     const value = from[name];
     if (value === undefined || NOT_RETURNED.has(name) || named.has(name)) continue;
-    // Rate-limit headers are this gateway's: the upstream's own would contradict them.
-    if (name.startsWith("x-ratelimit-")) continue;
+    // Rate-limit headers are this gateway's: the upstream's own would contradict them. So is CORS
+    // (vLLM allows every origin by default): V1_CORS_ORIGINS alone decides which browsers may read.
+    if (name.startsWith("x-ratelimit-") || name.startsWith("access-control-")) continue;
     res.setHeader(name, value);
   }
 }
@@ -144,36 +137,30 @@ export class ClientGone extends EventEmitter {
 
 /**
  * How a forwarded request ended; `upstreamMs` is the upstream's time to response headers, once known.
- * "failed" comes only while nothing has been sent to the client yet: its error is to be answered.
+ * "failed" comes only while nothing has been sent to the client yet, with what kind of failure it was
+ * (the caller decides whether another replica may be tried).
  */
 export type ForwardResult =
   | { outcome: "ok"; upstreamMs: number }
   | { outcome: "client_aborted"; upstreamMs: number | undefined }
-  | { outcome: "failed"; error: AppError };
+  | { outcome: "failed"; failure: UpstreamFailure; err: unknown };
 
 /** Forwards one request. Resolves once the response is fully written (or the client went away). */
 export async function forwardToUpstream(
   upstream: Upstream,
   req: IncomingMessage,
   res: ServerResponse,
-  target: { path: string; requestId: string; gone: ClientGone },
+  target: {
+    path: string;
+    requestId: string;
+    gone: ClientGone;
+    body: Buffer | undefined;
+    caller: CallerIdentity | undefined;
+  },
 ): Promise<ForwardResult> {
   const gone = target.gone;
-  // Gone while its key was being checked: nothing is sent upstream.
+  // Gone while its key was being checked or its body read: nothing is sent upstream.
   if (gone.aborted) return { outcome: "client_aborted", upstreamMs: undefined };
-
-  let body: IncomingMessage | BodyLimit | undefined;
-  if (req.method !== "GET" && req.method !== "HEAD") {
-    if (req.headers["content-length"] !== undefined) {
-      // Node's parser delivers exactly the declared length (more bytes would be the next request), and
-      // a declared length over the limit was refused before this: the body goes as it is, uncounted.
-      body = req;
-    } else {
-      // Chunked: nothing says how long it is until it ends, so it is counted on the way.
-      body = new BodyLimit(upstream.bodyLimitBytes);
-      req.pipe(body);
-    }
-  }
   const started = performance.now();
   let upstreamMs: number | undefined;
   try {
@@ -181,8 +168,8 @@ export async function forwardToUpstream(
       {
         path: upstream.basePath + target.path,
         method: req.method as "GET" | "POST",
-        headers: upstreamHeaders(req, target.requestId, upstream.apiKey),
-        body,
+        headers: upstreamHeaders(req, target.requestId, upstream.apiKey, target.caller),
+        body: target.body,
         signal: gone,
       },
       ({ statusCode, headers }) => {
@@ -204,13 +191,6 @@ export async function forwardToUpstream(
       res.destroy();
       return { outcome: "ok", upstreamMs: upstreamMs ?? 0 };
     }
-    if (err instanceof BodyTooLarge)
-      return { outcome: "failed", error: tooLargeError(upstream.bodyLimitBytes) };
-    const code = (err as { code?: string }).code;
-    const error =
-      code === "UND_ERR_HEADERS_TIMEOUT"
-        ? new AppError("upstream_timeout", "The upstream did not answer in time")
-        : new AppError("upstream_unavailable", "The upstream could not be reached");
-    return { outcome: "failed", error };
+    return { outcome: "failed", failure: classifyUpstreamError(err), err };
   }
 }

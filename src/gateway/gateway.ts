@@ -1,35 +1,45 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
 import { AppError } from "../errors/app-error.js";
+import { clientIpReader } from "../http/client-ip.js";
 import { type Ablation, inMemoryBatch } from "./ablation.js";
 import { extractApiKey } from "./api-key.js";
 import type { GatewayDeps } from "./deps.js";
-import {
-  type ClientGone,
-  createUpstream,
-  declaresTooLarge,
-  forwardToUpstream,
-  tooLargeError,
-} from "./forward.js";
+import type { ClientGone } from "./forward.js";
+import { createModelForwarding } from "./forward-by-model.js";
 import { createHotPathBatch, type HotPathBatch } from "./hot-path-batch.js";
 import { createKeyAuthenticator } from "./key-authenticator.js";
 import type { KeyRecord } from "./key-records.js";
 import { createKeyRateLimiter, retryAfterSeconds, setRateLimitHeaders } from "./rate-limit.js";
 import { type ForwardRoute, resolveV1Route, routeRefusal } from "./routes.js";
+import { createModelAnswers } from "./v1-models.js";
 
 // One /v1 request, in order: the route must be in the table (404/405, no I/O); the key must be
 // present, well formed and live (401; 503 only when it cannot be checked); its rate limit is taken
-// (429) and its permission for the route checked (403); the body's declared size is checked (413);
-// then the request is forwarded to the upstream and its answer streamed back.
+// (429) and its permission for the route checked (403). The model list is answered from memory; any
+// other route's body is read (413 past the limit) for its model (400 without one; 404 for a model
+// nobody serves or the key may not use), and the request is forwarded to an upstream serving that
+// model, its answer streamed back.
 
 const INVALID_KEY_MESSAGE = "Invalid API key provided";
 const NO_PERMISSION_MESSAGE = "API key doesn't have permission for this endpoint";
 
+/** Who asked for what and who served it, as far as known: for the access line and the metrics. */
+export interface Attribution {
+  keyId?: string;
+  accountId?: string;
+  model?: string;
+  /** The label of the upstream that served (or failed) the request. */
+  upstream?: string;
+}
+
 /** What happened to one /v1 request; `route` is the route's pattern once the target is in the table. */
-export type GatewayOutcome =
-  | { kind: "forwarded"; route: string; upstreamMs: number }
-  | { kind: "client_aborted"; route: string; upstreamMs: number | undefined }
-  | { kind: "refused"; route: string | undefined; error: AppError };
+export type GatewayOutcome = Attribution &
+  (
+    | { kind: "forwarded"; route: string; upstreamMs: number | undefined }
+    | { kind: "client_aborted"; route: string; upstreamMs: number | undefined }
+    | { kind: "refused"; route: string | undefined; error: AppError }
+  );
 
 export interface Gateway {
   /**
@@ -57,7 +67,13 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     tierLimits: deps.config.rateLimitsPerMinute,
   });
   const limiter = createKeyRateLimiter(batch, deps.config.redisPrefix);
-  const upstream = createUpstream(deps.config);
+  const models = createModelAnswers(deps.upstreams.registry);
+  const forwardByModel = createModelForwarding({
+    upstreams: deps.upstreams,
+    logger: deps.logger,
+    bodyLimitBytes: deps.config.proxyBodyLimitBytes,
+    clientIp: clientIpReader(deps.config.trustProxyHops),
+  });
 
   /** The key: present, live, within its rate limit (whose headers are set), allowed on the route. */
   async function admit(req: IncomingMessage, res: ServerResponse, route: ForwardRoute): Promise<Admission> {
@@ -120,26 +136,37 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       }
       const refused = (error: AppError): GatewayOutcome => ({ kind: "refused", route: route.pattern, error });
 
+      let key: KeyRecord | undefined;
       if (!ablation.auth) {
         const admission = await admit(req, res, route);
         if (!admission.ok) return refused(admission.error);
+        key = admission.key;
+      }
+      const who: Attribution = key ? { keyId: key.id, accountId: key.accountId } : {};
+
+      if (route.answer !== "upstream") {
+        const allowed = key?.models ?? null;
+        const error =
+          route.answer === "model_list"
+            ? await models.list(res, allowed)
+            : await models.get(res, route.modelId ?? "", allowed);
+        if (error) return { ...who, ...refused(error), model: route.modelId };
+        return {
+          ...who,
+          kind: "forwarded",
+          route: route.pattern,
+          upstreamMs: undefined,
+          model: route.modelId,
+        };
       }
 
-      // The body: only its declared size is looked at here; it is streamed, never parsed.
-      if (declaresTooLarge(req.headers, upstream.bodyLimitBytes))
-        return refused(tooLargeError(upstream.bodyLimitBytes));
-
-      // The upstream (there is one) and the forwarding; resolves at the end of the answer.
-      const result = await forwardToUpstream(upstream, req, res, {
-        path: route.upstreamPath,
+      const forwarded = await forwardByModel(req, res, {
+        upstreamPath: route.upstreamPath,
         requestId,
         gone,
+        key,
       });
-      if (result.outcome === "failed") return refused(result.error);
-      if (result.outcome === "client_aborted") {
-        return { kind: "client_aborted", route: route.pattern, upstreamMs: result.upstreamMs };
-      }
-      return { kind: "forwarded", route: route.pattern, upstreamMs: result.upstreamMs };
+      return { ...who, ...forwarded, route: route.pattern };
     },
   };
 }

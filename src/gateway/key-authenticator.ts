@@ -177,5 +177,3 @@ export function createKeyAuthenticator(
     },
   };
 }
-
-export type KeyAuthenticator = ReturnType<typeof createKeyAuthenticator>;

@@ -8,6 +8,8 @@ export interface KeyRecord {
   id: string;
   accountId: string;
   permissions: ReadonlySet<Permission>;
+  /** The model ids the key may use; null for every model. */
+  models: ReadonlySet<string> | null;
   limitPerMinute: number;
   expiresAtMs: number | null;
   revokedAtMs: number | null;
@@ -20,6 +22,7 @@ interface KeyRow {
   id: string;
   account_id: string;
   permissions: string[];
+  models: string[] | null;
   rate_limit_per_minute: number | null;
   expires_at_ms: number | null;
   revoked_at_ms: number | null;
@@ -37,7 +40,7 @@ export async function findKeyRecordByHash(
   tierLimits: TierLimits,
 ): Promise<KeyRecord | null> {
   const rows = await sql<KeyRow[]>`
-    select k.id, k.account_id, k.permissions, k.rate_limit_per_minute,
+    select k.id, k.account_id, k.permissions, k.models, k.rate_limit_per_minute,
            (extract(epoch from k.expires_at) * 1000)::float8 as expires_at_ms,
            (extract(epoch from k.revoked_at) * 1000)::float8 as revoked_at_ms,
            a.tier, a.disabled_at is not null as disabled
@@ -49,6 +52,7 @@ export async function findKeyRecordByHash(
     id: row.id,
     accountId: row.account_id,
     permissions: new Set(row.permissions as Permission[]),
+    models: row.models === null ? null : new Set(row.models),
     limitPerMinute: effectiveRateLimit(row.rate_limit_per_minute, tierLimits[row.tier]),
     expiresAtMs: row.expires_at_ms,
     revokedAtMs: row.revoked_at_ms,

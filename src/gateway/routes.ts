@@ -9,19 +9,59 @@ interface RouteEntry {
   pattern: string;
   method: "GET" | "POST";
   permission: Permission;
+  /**
+   * "upstream": forwarded to an upstream serving the body's model; "model_list" and "model": answered
+   * by keyward from the models it knows.
+   */
+  answer: "upstream" | "model_list" | "model";
+  /** Where the upstream serves it, when not at the same path (vLLM's tokenizer routes are at its root). */
+  upstreamAt?: string;
 }
 
-/** Routes whose path is fixed, by path. */
+const post = (pattern: string, permission: Permission, upstreamAt?: string): RouteEntry => ({
+  pattern,
+  method: "POST",
+  permission,
+  answer: "upstream",
+  ...(upstreamAt ? { upstreamAt } : {}),
+});
+
+/**
+ * Routes whose path is fixed, by path: vLLM's OpenAI-compatible routes. Text generation needs
+ * chat:read, pooling models embeddings:read, listing models:list (README, "Routes and permissions").
+ */
 const FIXED_ROUTES: Record<string, RouteEntry> = {
-  "/v1/chat/completions": { pattern: "/v1/chat/completions", method: "POST", permission: "chat:read" },
-  "/v1/embeddings": { pattern: "/v1/embeddings", method: "POST", permission: "embeddings:read" },
-  "/v1/models": { pattern: "/v1/models", method: "GET", permission: "models:list" },
+  "/v1/chat/completions": post("/v1/chat/completions", "chat:read"),
+  "/v1/completions": post("/v1/completions", "chat:read"),
+  "/v1/responses": post("/v1/responses", "chat:read"),
+  "/v1/audio/transcriptions": post("/v1/audio/transcriptions", "chat:read"),
+  "/v1/audio/translations": post("/v1/audio/translations", "chat:read"),
+  "/v1/tokenize": post("/v1/tokenize", "chat:read", "/tokenize"),
+  "/v1/detokenize": post("/v1/detokenize", "chat:read", "/detokenize"),
+  "/v1/embeddings": post("/v1/embeddings", "embeddings:read"),
+  "/v1/rerank": post("/v1/rerank", "embeddings:read"),
+  "/v1/score": post("/v1/score", "embeddings:read"),
+  "/v1/models": { pattern: "/v1/models", method: "GET", permission: "models:list", answer: "model_list" },
 };
 /** `/v1/models/<model id>`, for the ids isSafeModelId accepts. */
-const MODEL_ROUTE: RouteEntry = { pattern: "/v1/models/:id", method: "GET", permission: "models:list" };
+const MODEL_ROUTE: RouteEntry = {
+  pattern: "/v1/models/:id",
+  method: "GET",
+  permission: "models:list",
+  answer: "model",
+};
 
-/** The upstream path is the client's path and query, unchanged, once the path is in the table. */
-export type ForwardRoute = { kind: "forward"; upstreamPath: string } & RouteEntry;
+/** The route table as documentation reads it: `GET /admin/permissions` lists it per permission. */
+export const V1_ROUTES: readonly { method: string; path: string; permission: Permission }[] = [
+  ...Object.values(FIXED_ROUTES),
+  MODEL_ROUTE,
+].map(({ method, pattern, permission }) => ({ method, path: pattern, permission }));
+
+/**
+ * The upstream path is the client's path and query, unchanged once the path is in the table (or moved
+ * to where the upstream serves it); `modelId` is the decoded id of /v1/models/:id.
+ */
+export type ForwardRoute = { kind: "forward"; upstreamPath: string; modelId?: string } & RouteEntry;
 
 export type V1Route =
   | ForwardRoute
@@ -29,8 +69,8 @@ export type V1Route =
   | { kind: "method_not_allowed"; pattern: string; allow: string };
 
 /**
- * True for `/v1`, `/v1/…` and `/v1?…`, in any case: the targets express's `app.use("/v1")` matched.
- * Checked by hand, so /v1 needs no router, path matching or prefix trimming per request.
+ * True for `/v1`, `/v1/…` and `/v1?…`, in any case: the targets the web app sends to the gateway
+ * (what express's `app.use("/v1")` would match). Checked by hand: it runs for every request.
  */
 export function isV1Target(url: string): boolean {
   if (url.length < 3 || url.charCodeAt(0) !== 47 || url.charCodeAt(2) !== 49) return false; // "/", "1"
@@ -73,7 +113,12 @@ export function resolveV1Route(method: string, requestTarget: string): V1Route {
   if (!entry) return { kind: "unknown_endpoint" };
   if (method !== entry.method)
     return { kind: "method_not_allowed", pattern: entry.pattern, allow: entry.method };
-  return { kind: "forward", ...entry, upstreamPath: requestTarget };
+  if (entry.answer === "model") {
+    const modelId = decodeURIComponent(path.slice("/v1/models/".length));
+    return { kind: "forward", ...entry, upstreamPath: requestTarget, modelId };
+  }
+  const upstreamPath = entry.upstreamAt ? entry.upstreamAt + requestTarget.slice(path.length) : requestTarget;
+  return { kind: "forward", ...entry, upstreamPath };
 }
 
 /** The answer to a request-target the table refused. */

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { AppError, errorBody } from "../errors/app-error.js";
+import { AppError, errorBody, serviceUnavailable } from "../errors/app-error.js";
 import { loggableError, postgresCodeOf } from "../errors/loggable-error.js";
 import type { Logger } from "../logging/logger.js";
 
@@ -21,6 +21,8 @@ export function renderError(res: ServerResponse, err: unknown, log: Logger, requ
  * connection when an answer has already begun: nothing else can be said then.
  */
 export function sendError(res: ServerResponse, appError: AppError): void {
+  // Already answered in full: nothing more to say, and the connection must keep what was written.
+  if (res.writableEnded) return;
   if (res.headersSent) {
     res.destroy();
     return;
@@ -51,9 +53,7 @@ export function toAppError(err: unknown): AppError {
     return new AppError("validation_failed", "The request contains characters that cannot be stored");
   }
   if (isDependencyDown(err)) {
-    return new AppError("service_unavailable", "A service keyward depends on is unavailable; retry shortly", {
-      headers: { "retry-after": "5" },
-    });
+    return serviceUnavailable();
   }
   const status = e?.status ?? e?.statusCode;
   if (status === 400) return new AppError("validation_failed", "Malformed request");

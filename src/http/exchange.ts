@@ -22,12 +22,30 @@ export interface ExchangeEnd {
   completed: boolean;
 }
 
+/** What the /v1 gateway adds to its access lines (ids only, never a secret). */
+export interface AccessLineExtra {
+  keyId?: string;
+  accountId?: string;
+  model?: string;
+  upstream?: string;
+}
+
 export interface Exchanges {
   /**
    * Sets the request's id (returned, and sent as `x-request-id`), then at the response's end writes
    * the access line and calls `onEnd`: one "close" listener per request for everything.
    */
-  begin(req: IncomingMessage, res: ServerResponse, onEnd: (end: ExchangeEnd) => void): string;
+  begin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    onEnd: (end: ExchangeEnd) => void,
+    options?: { accessLine: "at_end" | "by_caller" },
+  ): string;
+  /**
+   * The access line, for a front door that writes it itself (`accessLine: "by_caller"`): the gateway
+   * adds who asked and who served, which it may learn only after the response has ended.
+   */
+  writeAccessLine(req: IncomingMessage, id: string, end: ExchangeEnd, extra?: AccessLineExtra): void;
   /** Observes the duration histogram; `route` is a pattern or "unmatched", never a raw URL. */
   recordDuration(method: string | undefined, route: string, end: ExchangeEnd): void;
 }
@@ -47,29 +65,35 @@ export function createExchanges(deps: {
     id: string,
     status: number,
     ms: number,
+    extra?: AccessLineExtra,
   ) {
     const line = {
       reqId: id,
       req: { id, method: req.method, path: pathOf(req.originalUrl ?? req.url), ip: deps.clientIp(req) },
       res: { statusCode: status },
       responseTime: ms,
+      ...extra,
     };
     if (status >= 500) access.error(line, "request errored");
     else access.info(line, "request completed");
   }
 
   return {
-    begin(req, res, onEnd) {
+    begin(req, res, onEnd, options) {
+      const byCaller = options?.accessLine === "by_caller";
       const started = performance.now();
       const id = requestIdOf(req);
       res.setHeader("x-request-id", id);
       res.once("close", () => {
         const elapsedMs = performance.now() - started;
         const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST;
-        logAccess(req, id, status, Math.round(elapsedMs));
+        if (!byCaller) logAccess(req, id, status, Math.round(elapsedMs));
         onEnd({ status, seconds: elapsedMs / 1000, completed: res.writableFinished });
       });
       return id;
+    },
+    writeAccessLine(req, id, end, extra) {
+      logAccess(req, id, end.status, Math.round(end.seconds * 1000), extra);
     },
     recordDuration(method, route, end) {
       durationFor(methodLabel(method), route, String(end.status)).observe(end.seconds);
@@ -84,7 +108,7 @@ function requestIdOf(req: IncomingMessage): string {
 }
 
 /** The path of a request-target without its query string (keys or tokens may sit there). */
-export function pathOf(url: string | undefined): string {
+function pathOf(url: string | undefined): string {
   const raw = url ?? "";
   const queryAt = raw.indexOf("?");
   return queryAt === -1 ? raw : raw.slice(0, queryAt);

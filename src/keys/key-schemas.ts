@@ -132,5 +132,13 @@ export const KeyWithSecretResponse = z.object({
 export const RotateKeyResponse = KeyWithSecretResponse.extend({ previous: KeySchema });
 export const KeyListResponse = z.object({ data: z.array(KeySchema), next_cursor: z.string().nullable() });
 export const PermissionsResponse = z.object({
-  data: z.array(z.object({ id: z.string(), description: z.string() })),
+  data: z.array(
+    z.object({
+      id: z.string(),
+      description: z.string(),
+      routes: z
+        .array(z.string())
+        .meta({ description: "The /v1 routes this permission opens, e.g. `POST /v1/chat/completions`." }),
+    }),
+  ),
 });

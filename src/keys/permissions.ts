@@ -1,9 +1,13 @@
 // The closed set of permissions a key can hold, and which /v1 route needs which.
 
 export const PERMISSIONS = [
-  { id: "chat:read", description: "Chat completions (POST /v1/chat/completions)" },
-  { id: "embeddings:read", description: "Embedding generation (POST /v1/embeddings)" },
-  { id: "models:list", description: "List and retrieve models (GET /v1/models, GET /v1/models/:id)" },
+  {
+    id: "chat:read",
+    description:
+      "Text generation: chat completions, completions, the Responses API, audio transcription and translation, tokenize and detokenize",
+  },
+  { id: "embeddings:read", description: "Pooling models: embeddings, rerank and score" },
+  { id: "models:list", description: "List and retrieve models" },
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number]["id"];

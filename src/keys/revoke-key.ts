@@ -44,7 +44,7 @@ export type RevokeResult =
  */
 export async function revokeApiKey(
   deps: { db: Db; redis: Redis; redisPrefix: string },
-  input: { accountId: string; keyId: string; now: Date; context: AuditContext },
+  input: { accountId: string; keyId: string; now: Date; context: AuditContext; signal?: AbortSignal },
 ): Promise<RevokeResult> {
   try {
     return await deps.db.transaction(async (tx): Promise<RevokeResult> => {
@@ -68,6 +68,8 @@ export async function revokeApiKey(
       });
       // Last before the commit: every other write has succeeded, so the marker never outlives a rollback.
       await publishKeyDeadAt(deps.redis, deps.redisPrefix, revoked.id, input.now.getTime());
+      // A call already answered (503, its deadline passed) must not change the key after all.
+      input.signal?.throwIfAborted();
       return { ok: true, key: revoked, changed: true };
     });
   } catch (err) {

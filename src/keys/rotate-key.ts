@@ -37,7 +37,14 @@ export function previousKeyDeadline(
  */
 export async function rotateApiKey(
   deps: { db: Db; redis: Redis; redisPrefix: string },
-  input: { accountId: string; keyId: string; graceSeconds: number; now: Date; context: AuditContext },
+  input: {
+    accountId: string;
+    keyId: string;
+    graceSeconds: number;
+    now: Date;
+    context: AuditContext;
+    signal?: AbortSignal;
+  },
 ): Promise<RotateResult> {
   try {
     return await deps.db.transaction(async (tx): Promise<RotateResult> => {
@@ -90,6 +97,7 @@ export async function rotateApiKey(
       });
       // Last before the commit, as for a revocation: caches elsewhere must learn the new deadline.
       await publishKeyDeadAt(deps.redis, deps.redisPrefix, old.id, deadline.getTime());
+      input.signal?.throwIfAborted();
       return { ok: true, key, secret, previous };
     });
   } catch (err) {

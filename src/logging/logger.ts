@@ -36,12 +36,9 @@ export const redactPaths = [
 
 /**
  * The process's logger, on stdout unless told otherwise. stdout is written synchronously: pino's
- * default destination writes asynchronously, through libuv's thread pool, and at /v1 request rates
- * (the access lines go out once per event-loop turn, and a turn holds few requests) that hand-off
- * cost 25-35 µs of CPU per request on the benchmark machine, about a fifth of keyward's whole cost per
- * request; a plain write costs a few. The price: a log reader that stops reading (a full pipe) holds
- * the process until it reads again, rather than lines piling up in memory; no line waits in a
- * buffer, and none is lost at exit.
+ * asynchronous hand-off costs far more CPU per /v1 request than a plain write (BENCHMARKS.md). The
+ * price: a log reader that stops reading holds the process until it reads again, rather than lines
+ * piling up in memory; no line waits in a buffer, and none is lost at exit.
  */
 export function createLogger(
   options: { level?: string; name?: string } = {},
@@ -62,10 +59,9 @@ const accessLoggers = new WeakMap<Logger, Logger>();
 
 /**
  * The logger for the per-request access line alone: the same destination, level and bindings (name,
- * pid) as `logger`, without its redaction pass. That line has fixed fields (request id, method, path,
- * client address, status, time), none of them a redacted name, so redacting it changes nothing and
- * cost about a third of the line's time. Its lines are written once per event-loop turn (see
- * turnBuffered). Everything else, `req.log` included, goes through `logger`.
+ * pid) as `logger`, without its redaction pass, which could change nothing on that line's fixed
+ * fields (none is a secret's name) and was most of its cost. Its lines are written once per
+ * event-loop turn (see turnBuffered). Everything else, `req.log` included, goes through `logger`.
  */
 export function accessLoggerFor(logger: Logger): Logger {
   let access = accessLoggers.get(logger);

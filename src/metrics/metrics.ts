@@ -10,6 +10,8 @@ export interface Metrics {
   httpDuration: Histogram<"method" | "route" | "status">;
   v1Requests: Counter<"outcome">;
   upstreamDuration: Histogram<"route">;
+  upstreamRequests: Counter<"upstream" | "model" | "outcome">;
+  upstreamFirstByte: Histogram<"upstream" | "model">;
 }
 
 export interface MetricsSources {
@@ -47,6 +49,22 @@ export function createMetrics(sources: MetricsSources): Metrics {
     registers: [registry],
   });
 
+  // Per upstream and model: `upstream` is its configured URL, `model` a model some upstream serves
+  // ("unlisted" otherwise), so neither label ever takes an arbitrary value from a request.
+  const upstreamRequests = new Counter({
+    name: "keyward_upstream_requests_total",
+    help: "Requests sent to each upstream, by model and outcome: ok, client_aborted, or the error code answered",
+    labelNames: ["upstream", "model", "outcome"] as const,
+    registers: [registry],
+  });
+  const upstreamFirstByte = new Histogram({
+    name: "keyward_upstream_first_byte_seconds",
+    help: "Time to each upstream's response headers (its first byte), by model",
+    labelNames: ["upstream", "model"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+
   const timeoutMs = sources.queueTimeoutMs ?? 2_000;
   new Gauge({
     name: "keyward_queue_jobs",
@@ -70,5 +88,5 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
   });
 
-  return { registry, httpDuration, v1Requests, upstreamDuration };
+  return { registry, httpDuration, v1Requests, upstreamDuration, upstreamRequests, upstreamFirstByte };
 }

@@ -29,6 +29,8 @@ export interface ModelRegistry {
   readonly complete: boolean;
   /** Reads every learning upstream's model list now; resolves when all have answered or failed. */
   refresh(): Promise<void>;
+  /** Resolves once the first refresh has ended (at once if none has begun). */
+  ready(): Promise<void>;
   /** The first refresh, then one every `refreshMs`, never more than one at a time. */
   start(): void;
   stop(): void;
@@ -51,6 +53,7 @@ export function createModelRegistry(
   let union: ModelObject[] = [];
   let unionById = new Map<string, ModelObject>();
   let running: Promise<void> | undefined;
+  let first: Promise<void> | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
 
   function configuredObject(id: string): ModelObject {
@@ -96,6 +99,7 @@ export function createModelRegistry(
       .finally(() => {
         running = undefined;
       });
+    first ??= running;
     return running;
   }
 
@@ -111,6 +115,7 @@ export function createModelRegistry(
       return learning.every((u) => learned.has(u));
     },
     refresh,
+    ready: () => first ?? Promise.resolve(),
     start() {
       if (timer) return;
       void refresh();

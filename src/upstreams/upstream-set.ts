@@ -21,6 +21,8 @@ export interface UpstreamSet {
   upstreams: readonly Upstream[];
   registry: ModelRegistry;
   balancer: Balancer;
+  /** Requests in flight per model, for /metrics; models the registry does not know count as "unlisted". */
+  inFlightByModel: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export function createUpstreamSet(
     upstreams,
     registry,
     balancer: createBalancer(registry, deps.clock),
+    inFlightByModel: new Map(),
     async close() {
       registry.stop();
       await Promise.all(upstreams.map((u) => u.pool.close()));

@@ -7,13 +7,20 @@ import type { Logger } from "../logging/logger.js";
 // is `repeat:<scheduler>:<time>`, and upserting the same scheduler from every worker process at start
 // replaces it instead of adding another, so N workers still produce one job per scheduled time.
 
-type Repeat = { every: number } | { pattern: string; tz: string };
+type Repeat = { every: number; offset: number } | { pattern: string; tz: string };
+
+// An interval schedule carries an explicit offset (its runs fall 1 ms after each multiple of the
+// interval). Without one, BullMQ stores the offset it derives from the first run's time and keeps it
+// when `every` changes: lowered from 600000 to 1000, a late run then aligned to the old offset and the
+// next flush came minutes later. An explicit offset is replaced by every upsert, in the same script.
+// It cannot be 0: BullMQ treats 0 as "none".
+const INTERVAL_OFFSET_MS = 1;
 
 export function maintenanceSchedules(
   config: Pick<Config, "lastUsedFlushMs" | "rotationReminderCron" | "purgeCron">,
 ): Record<MaintenanceJobName, Repeat> {
   return {
-    "last-used-flush": { every: config.lastUsedFlushMs },
+    "last-used-flush": { every: config.lastUsedFlushMs, offset: INTERVAL_OFFSET_MS },
     "rotation-reminders": { pattern: config.rotationReminderCron, tz: "UTC" },
     purge: { pattern: config.purgeCron, tz: "UTC" },
   };

@@ -189,6 +189,36 @@ describe("the console's API keys", () => {
     expect(await create.evaluate((b) => b === document.activeElement)).toBe(true);
   });
 
+  it("offers a retry when a call fails, and the retry shows the keys", async () => {
+    const { email } = await createAccount(app.env);
+    const page = await freshPage();
+    await logIn(page, app.consoleUrl, email, FIXTURE_PASSWORD);
+    await createKey(page, "Development");
+    await closeShownKey(page);
+    // The next list call fails as an outage would (503 in the API's shape); the one after succeeds.
+    let failures = 1;
+    await page.route("**/admin/keys?*", async (route) => {
+      if (failures-- > 0) {
+        await route.fulfill({
+          status: 503,
+          contentType: "application/json",
+          body: JSON.stringify({
+            error: {
+              message: "Service temporarily unavailable",
+              type: "api_error",
+              code: "service_unavailable",
+            },
+          }),
+        });
+      } else await route.continue();
+    });
+    await page.reload();
+    await page.getByText("Service temporarily unavailable").waitFor();
+    await page.getByRole("button", { name: "Retry" }).click();
+    await keyRow(page, "Development").waitFor();
+    expect(await page.getByText("Service temporarily unavailable").count()).toBe(0);
+  });
+
   it("never trips the console's Content-Security-Policy", () => {
     expect(cspViolations.flat()).toEqual([]);
   });

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "../../src/logging/logger.js";
 import { createQueues } from "../../src/queues/queues.js";
 import { connectRedis } from "../../src/redis/client.js";
 import { type Clock, systemClock } from "../../src/time/clock.js";
+import type { UpstreamSet } from "../../src/upstreams/upstream-set.js";
 import { createWorker, type KeywardWorker } from "../../src/worker/worker.js";
 import { ADMIN_URL, databaseUrl, REDIS_URL } from "./db-names.js";
 
@@ -40,7 +41,13 @@ export interface TestEnv {
   /** Builds a config for this env with overrides (e.g. a Resend stand-in URL). */
   configWith(overrides: Record<string, string>): Config;
   /** A web app on this env's database and Redis prefix; call as often as you want instances. */
-  makeApp(overrides?: { config?: Config; clock?: Clock; redisUrl?: string }): Promise<TestApp>;
+  makeApp(overrides?: {
+    config?: Config;
+    clock?: Clock;
+    redisUrl?: string;
+    /** Upstreams the test drives itself (refreshes their model lists when it wants). */
+    upstreams?: UpstreamSet;
+  }): Promise<TestApp>;
   /** A worker on this env, with the processors given (tests pass the real ones they exercise). */
   makeWorker(
     processors: { email?: JobProcessor; maintenance?: JobProcessor },
@@ -137,6 +144,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
         maintenanceQueue: queues.maintenance,
         logger,
         clock: opts.clock ?? systemClock,
+        upstreams: opts.upstreams,
       };
       const created = createApp(deps);
       const testApp: TestApp = {

@@ -1,9 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { answerOtherRoute } from "./upstream-stub-routes.js";
 
 // A local stand-in for an OpenAI-compatible server (vLLM): models, chat completions (plain and SSE,
-// chunk by chunk), embeddings. It records what it receives so tests can assert what the gateway sent,
-// and it can hold a stream open, answer slowly or answer with errors on demand.
+// chunk by chunk), embeddings, and vLLM's other routes (upstream-stub-routes.ts). It serves the models
+// it is given (one server per model, as `vllm serve --served-model-name` does), records what it
+// receives so tests can assert what the gateway sent, and it can hold answers open, answer slowly,
+// answer with errors, stop and start again on the same port on demand.
 
 export interface ReceivedRequest {
   method: string;
@@ -17,6 +20,8 @@ export interface UpstreamStub {
   url: string;
   port: number;
   requests: ReceivedRequest[];
+  /** What the gateway forwarded: every request but GET /v1/models, which keyward reads on its own. */
+  traffic(): ReceivedRequest[];
   /** Request-targets whose connection closed before the stub finished answering. */
   aborted: string[];
   /** Delays every response's headers by this many ms (0 = answer at once). */
@@ -26,6 +31,16 @@ export interface UpstreamStub {
    * chunk is written; `release()` lets the rest of the stream go.
    */
   holdNextStream(): { firstChunkSent: Promise<void>; release(): void };
+  /**
+   * Holds every answer (any route) until `release()`: requests are recorded as they arrive and then
+   * wait, so a test can count where concurrent requests landed while they are all in flight.
+   */
+  holdAll(): { release(): void };
+  /** The model ids it serves from now on (what GET /v1/models reports and what it answers for). */
+  setModels(models: string[]): void;
+  /** Stops listening and cuts every connection, as a killed server does; `start()` brings it back. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,13 +55,16 @@ function openAiError(message: string, type: string, code: string | null, param: 
 
 /** `record: false` for the benchmark: keeping every request would grow without bound. */
 export async function startUpstreamStub(
-  options: { port?: number; record?: boolean } = {},
+  options: { port?: number; record?: boolean; models?: string[]; streamIntervalMs?: number } = {},
 ): Promise<UpstreamStub> {
+  const streamIntervalMs = options.streamIntervalMs ?? 0;
   const record = options.record ?? true;
   const requests: ReceivedRequest[] = [];
   const aborted: string[] = [];
+  let models = options.models ?? [STUB_MODEL];
   let delayMs = 0;
   let hold: { sent: () => void; gate: Promise<void> } | undefined;
+  let holdingAll: Promise<void> | undefined;
   let counter = 0;
 
   const server: Server = createServer((req, res) => {
@@ -61,8 +79,9 @@ export async function startUpstreamStub(
           if (!res.writableFinished) aborted.push(url);
         });
       }
-      const answer = () => route(req.method ?? "", url, body, res);
-      if (delayMs > 0) setTimeout(answer, delayMs);
+      const answer = () => route(req.method ?? "", url, body, res, req.headers["content-type"]);
+      if (holdingAll) void holdingAll.then(() => (res.destroyed ? undefined : answer()));
+      else if (delayMs > 0) setTimeout(answer, delayMs);
       else answer();
     });
   });
@@ -72,11 +91,17 @@ export async function startUpstreamStub(
     res.end(body);
   }
 
-  function route(method: string, url: string, body: string, res: import("node:http").ServerResponse) {
+  function route(
+    method: string,
+    url: string,
+    body: string,
+    res: import("node:http").ServerResponse,
+    contentType: string | undefined,
+  ) {
     const path = url.split("?")[0] ?? "";
     if (method === "GET" && path === "/v1/models") {
       // A cookie and hop-by-hop header the gateway must not pass on, and one header it must.
-      json(res, 200, JSON.stringify({ object: "list", data: [modelObject(STUB_MODEL)] }), {
+      json(res, 200, JSON.stringify({ object: "list", data: models.map(modelObject) }), {
         "set-cookie": "upstream_session=secret; Path=/",
         "x-upstream-served": "yes",
         "keep-alive": "timeout=77",
@@ -90,7 +115,7 @@ export async function startUpstreamStub(
     }
     if (method === "GET" && path.startsWith("/v1/models/")) {
       const id = decodeURIComponent(path.slice("/v1/models/".length));
-      if (id === STUB_MODEL) json(res, 200, JSON.stringify(modelObject(id)));
+      if (models.includes(id)) json(res, 200, JSON.stringify(modelObject(id)));
       else
         json(
           res,
@@ -113,7 +138,7 @@ export async function startUpstreamStub(
         200,
         JSON.stringify({
           object: "list",
-          model: STUB_MODEL,
+          model: parsed?.model ?? STUB_MODEL,
           data: inputs.map((_x: unknown, index: number) => ({
             object: "embedding",
             index,
@@ -128,6 +153,8 @@ export async function startUpstreamStub(
       chat(body, res);
       return;
     }
+    if (method === "POST" && answerOtherRoute(path, body, contentType, res, { models, id: ++counter }))
+      return;
     json(res, 404, openAiError(`Not found: ${method} ${path}`, "NotFoundError", null));
   }
 
@@ -137,11 +164,16 @@ export async function startUpstreamStub(
       json(res, 400, openAiError("messages is required", "BadRequestError", null, "messages"));
       return;
     }
+    if (parsed.model === "redirect-me") {
+      res.writeHead(302, { location: "/v1/models" });
+      res.end();
+      return;
+    }
     if (parsed.model === "boom") {
       json(res, 500, openAiError("upstream exploded", "InternalServerError", null));
       return;
     }
-    if (parsed.model !== STUB_MODEL) {
+    if (!models.includes(String(parsed.model))) {
       json(
         res,
         404,
@@ -152,6 +184,12 @@ export async function startUpstreamStub(
     const id = `chatcmpl-${++counter}`;
     const words = ["Hello", " there", "!"];
     if (parsed.stream !== true) {
+      // A cookie and hop-by-hop header the gateway must not pass on, and one header it must.
+      const extra = {
+        "set-cookie": "upstream_session=secret; Path=/",
+        "x-upstream-served": "yes",
+        "keep-alive": "timeout=77",
+      };
       json(
         res,
         200,
@@ -159,25 +197,31 @@ export async function startUpstreamStub(
           id,
           object: "chat.completion",
           created: CREATED,
-          model: STUB_MODEL,
+          model: parsed.model,
           choices: [
             { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: "stop" },
           ],
           usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
         }),
+        extra,
       );
       return;
     }
-    void streamChat(id, words, res);
+    void streamChat(id, String(parsed.model), words, res);
   }
 
-  async function streamChat(id: string, words: string[], res: import("node:http").ServerResponse) {
+  async function streamChat(
+    id: string,
+    model: string,
+    words: string[],
+    res: import("node:http").ServerResponse,
+  ) {
     const chunk = (delta: object, finish: string | null) =>
       `data: ${JSON.stringify({
         id,
         object: "chat.completion.chunk",
         created: CREATED,
-        model: STUB_MODEL,
+        model,
         choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       })}\n\n`;
     const held = hold;
@@ -190,18 +234,29 @@ export async function startUpstreamStub(
       await held.gate;
     }
     if (res.destroyed) return;
-    for (const word of words.slice(1)) res.write(chunk({ content: word }, null));
+    for (const word of words.slice(1)) {
+      // The benchmark's long streams: an LLM writes its tokens over seconds.
+      if (streamIntervalMs > 0) await new Promise((r) => setTimeout(r, streamIntervalMs));
+      if (res.destroyed) return;
+      res.write(chunk({ content: word }, null));
+    }
     res.write(chunk({}, "stop"));
     res.end("data: [DONE]\n\n");
   }
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
 
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    traffic: () => requests.filter((r) => !(r.method === "GET" && r.url === "/v1/models")),
     aborted,
     setDelayMs(ms) {
       delayMs = ms;
@@ -218,11 +273,24 @@ export async function startUpstreamStub(
       hold = { sent, gate };
       return { firstChunkSent, release };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    holdAll() {
+      let release!: () => void;
+      holdingAll = new Promise<void>((r) => {
+        release = r;
+      });
+      return {
+        release() {
+          holdingAll = undefined;
+          release();
+        },
+      };
+    },
+    setModels(list) {
+      models = list;
+    },
+    stop,
+    start: () => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve)),
+    close: () => (server.listening ? stop() : Promise.resolve()),
   };
 }
 

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { routeLabel } from "../../src/api/request-context.js";
 import { extractApiKey } from "../../src/gateway/api-key.js";
-import { formatResetDuration } from "../../src/gateway/rate-limit.js";
+import { evaluateRateLimit, formatResetDuration } from "../../src/gateway/rate-limit.js";
 import { resolveV1Route } from "../../src/gateway/routes.js";
 
 describe("extractApiKey", () => {
@@ -78,5 +79,40 @@ describe("formatResetDuration", () => {
     expect(formatResetDuration(58_500)).toBe("59s");
     expect(formatResetDuration(360_000)).toBe("6m0s");
     expect(formatResetDuration(-5)).toBe("0ms");
+  });
+});
+
+describe("evaluateRateLimit", () => {
+  it("allows up to the limit, counting down what remains, and refuses past it until the window ends", () => {
+    expect(evaluateRateLimit(3, 1, 60_000)).toEqual({
+      allowed: true,
+      limit: 3,
+      remaining: 2,
+      msBeforeReset: 60_000,
+    });
+    expect(evaluateRateLimit(3, 3, 1_500)).toEqual({
+      allowed: true,
+      limit: 3,
+      remaining: 0,
+      msBeforeReset: 1_500,
+    });
+    expect(evaluateRateLimit(3, 4, 1_500)).toEqual({
+      allowed: false,
+      limit: 3,
+      remaining: 0,
+      msBeforeReset: 1_500,
+    });
+    expect(evaluateRateLimit(3, 40, 10)).toMatchObject({ allowed: false, remaining: 0 });
+  });
+});
+
+describe("routeLabel (express's side of the duration metric)", () => {
+  it("names a route by its mount path and pattern, whatever the ids in the URL", () => {
+    expect(routeLabel("/admin/keys/key_01ABC/revoke?x=1", "/:id/revoke", "")).toBe("/admin/keys/:id/revoke");
+    expect(routeLabel("/admin/keys/", "/", "")).toBe("/admin/keys");
+    expect(routeLabel("/healthz", "/healthz", "")).toBe("/healthz");
+    expect(routeLabel("/console/keys/key_01ABC", "/console/*page", "")).toBe("/console/*page");
+    expect(routeLabel("/Things/thing_42/items", "/items", "")).toBe("/things/:param/items");
+    expect(routeLabel("/nope", undefined, "")).toBe("unmatched");
   });
 });

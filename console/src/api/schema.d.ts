@@ -3347,6 +3347,8 @@ export interface operations {
                         data: {
                             id: string;
                             description: string;
+                            /** @description The /v1 routes this permission opens, e.g. `POST /v1/chat/completions`. */
+                            routes: string[];
                         }[];
                     };
                 };

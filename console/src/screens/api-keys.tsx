@@ -150,7 +150,10 @@ export function ApiKeysPage(props: PageProps) {
                     </td>
                     <td data-label="Requests, 7 days">
                       {days.length ? (
-                        <Sparkline values={days} label={`${total} requests in the last 7 days`} />
+                        <Sparkline
+                          values={days}
+                          label={`${total} ${total === 1 ? "request" : "requests"} in the last 7 days`}
+                        />
                       ) : (
                         <span class="hint">–</span>
                       )}

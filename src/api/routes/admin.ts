@@ -2,6 +2,7 @@ import express, { type RequestHandler, Router } from "express";
 import { createAbuseLimits } from "../../accounts/abuse-limits.js";
 import { AppError } from "../../errors/app-error.js";
 import { isBearerScheme } from "../../http/bearer.js";
+import { adminDeadline } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import { SESSION_COOKIE } from "../session-auth.js";
 import { accountsRouter } from "./accounts.js";
@@ -21,6 +22,7 @@ const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** Everything under /admin: JSON bodies only, CSRF checks, then the feature routers. */
 export function adminRouter(deps: AppDeps): Router {
   const router = Router();
+  router.use(adminDeadline(deps));
   router.use(requireJsonBody);
   // Not strict: any JSON value parses (`null`, `"text"`), and the route's schema then says what it
   // expected, rather than calling valid JSON invalid.

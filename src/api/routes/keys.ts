@@ -1,6 +1,6 @@
 import { type Request, type RequestHandler, type Response, Router } from "express";
 import { z } from "zod";
-import { AppError } from "../../errors/app-error.js";
+import { AppError, serviceUnavailable } from "../../errors/app-error.js";
 import { createApiKey } from "../../keys/create-key.js";
 import { findApiKey, listApiKeys } from "../../keys/key-queries.js";
 import {
@@ -18,6 +18,7 @@ import { revokeApiKey } from "../../keys/revoke-key.js";
 import { rotateApiKey } from "../../keys/rotate-key.js";
 import { updateApiKey } from "../../keys/update-key.js";
 import { keyUsageByDay } from "../../usage/usage-report.js";
+import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import { checkCursor } from "../pagination.js";
 import { route } from "../routing.js";
@@ -32,7 +33,8 @@ export function keysRouter(deps: AppDeps): Router {
   const router = Router();
   router.use(requireSession(deps));
   const { db } = deps.database;
-  const marker = { db, redis: deps.redis, redisPrefix: deps.config.redisPrefix };
+  // Where a key change is written: PostgreSQL, and Redis for the marker every process reads.
+  const keyStores = { db, redis: deps.redis, redisPrefix: deps.config.redisPrefix };
   const json = (res: Response, key: ApiKeyRow) =>
     toKeyJson(key, deps.clock.now(), deps.config.rateLimitsPerMinute[authOf(res).account.tier]);
 
@@ -76,7 +78,7 @@ export function keysRouter(deps: AppDeps): Router {
   const update: RequestHandler = async (req, res) => {
     const keyId = keyIdOf(req);
     const body = parseInput(UpdateKeyBody, req.body);
-    const result = await updateApiKey(marker, {
+    const result = await updateApiKey(keyStores, {
       accountId: authOf(res).account.id,
       keyId,
       name: body.name,
@@ -91,11 +93,12 @@ export function keysRouter(deps: AppDeps): Router {
   const revoke: RequestHandler = async (req, res) => {
     const keyId = keyIdOf(req);
     parseInput(NoBody, req.body);
-    const result = await revokeApiKey(marker, {
+    const result = await revokeApiKey(keyStores, {
       accountId: authOf(res).account.id,
       keyId,
       now: deps.clock.now(),
       context: clientContext(req),
+      signal: deadlineOf(res),
     });
     if (!result.ok) throw changeRefused(req, result);
     res.json({ key: json(res, result.key) });
@@ -104,12 +107,13 @@ export function keysRouter(deps: AppDeps): Router {
   const rotate: RequestHandler = async (req, res) => {
     const keyId = keyIdOf(req);
     const body = parseInput(RotateKeyBody, req.body);
-    const result = await rotateApiKey(marker, {
+    const result = await rotateApiKey(keyStores, {
       accountId: authOf(res).account.id,
       keyId,
       graceSeconds: body.grace_period_seconds,
       now: deps.clock.now(),
       context: clientContext(req),
+      signal: deadlineOf(res),
     });
     if (!result.ok) throw changeRefused(req, result);
     res.status(201).setHeader("Cache-Control", "no-store");
@@ -188,9 +192,6 @@ function changeRefused(req: Request, refused: RefusedChange): AppError {
         { err: refused.cause },
         "key invalidation marker or cache epoch could not be written; change rolled back",
       );
-      return new AppError(
-        "service_unavailable",
-        "Key changes are unavailable right now; nothing was changed",
-      );
+      return serviceUnavailable("Key changes are unavailable right now; nothing was changed");
   }
 }

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { V1_ROUTES } from "../../gateway/routes.js";
 import { PermissionsResponse } from "../../keys/key-schemas.js";
 import { PERMISSIONS } from "../../keys/permissions.js";
 import type { AppDeps } from "../deps.js";
@@ -10,7 +11,11 @@ import { requireSession } from "../session-auth.js";
 export function permissionsRouter(deps: AppDeps): Router {
   const router = Router();
   router.use(requireSession(deps));
-  const data = PERMISSIONS.map(({ id, description }) => ({ id, description }));
+  const data = PERMISSIONS.map(({ id, description }) => ({
+    id,
+    description,
+    routes: V1_ROUTES.filter((r) => r.permission === id).map((r) => `${r.method} ${r.path}`),
+  }));
   route(router, "/", { get: (_req, res) => void res.json({ data }) });
   return router;
 }

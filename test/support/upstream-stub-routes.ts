@@ -1,0 +1,135 @@
+import type { ServerResponse } from "node:http";
+
+// vLLM's routes beyond chat and embeddings, as the upstream stand-in answers them: completions (plain
+// and streamed), the Responses API, audio transcriptions and translations (multipart), rerank, score,
+// and tokenize/detokenize, which vLLM serves at its root rather than under /v1. Each answer names the
+// model it was asked for, so a test can tell which upstream served it.
+
+const CREATED = 1_700_000_000;
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+/** vLLM's 404 for a model it does not serve; true: the route was answered. */
+function notServed(res: ServerResponse, model: unknown): true {
+  send(res, 404, {
+    error: {
+      message: `The model \`${model}\` does not exist.`,
+      type: "NotFoundError",
+      param: null,
+      code: 404,
+    },
+  });
+  return true;
+}
+
+function parse(body: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(body);
+    return value && typeof value === "object" ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The `model` field of a multipart body, found the simple way (the stand-in trusts its tests). */
+function formModel(body: string): string | undefined {
+  return /name="model"\r\n\r\n([^\r\n]*)\r\n/.exec(body)?.[1];
+}
+
+/** Answers `path` when it is one of these routes; false when it is not. */
+export function answerOtherRoute(
+  path: string,
+  body: string,
+  contentType: string | undefined,
+  res: ServerResponse,
+  stub: { models: string[]; id: number },
+): boolean {
+  const multipart = contentType?.startsWith("multipart/form-data") ?? false;
+  const parsed = multipart ? { model: formModel(body) } : parse(body);
+  const model = parsed.model;
+  const known = typeof model === "string" && stub.models.includes(model);
+  const usage = { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 };
+  switch (path) {
+    case "/v1/completions": {
+      if (!known) return notServed(res, model);
+      const base = { id: `cmpl-${stub.id}`, object: "text_completion", created: CREATED, model };
+      if (parsed.stream !== true) {
+        send(res, 200, {
+          ...base,
+          choices: [{ index: 0, text: "Hello there!", logprobs: null, finish_reason: "stop" }],
+          usage,
+        });
+        return true;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      for (const [text, finish] of [
+        ["Hello", null],
+        [" there!", "stop"],
+      ] as const) {
+        res.write(
+          `data: ${JSON.stringify({ ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: finish }] })}\n\n`,
+        );
+      }
+      res.end("data: [DONE]\n\n");
+      return true;
+    }
+    case "/v1/responses":
+      if (!known) return notServed(res, model);
+      send(res, 200, {
+        id: `resp_${stub.id}`,
+        object: "response",
+        created_at: CREATED,
+        status: "completed",
+        model,
+        output: [
+          {
+            type: "message",
+            id: `msg_${stub.id}`,
+            status: "completed",
+            role: "assistant",
+            content: [{ type: "output_text", text: "Hello there!", annotations: [] }],
+          },
+        ],
+        usage: { input_tokens: 5, output_tokens: 3, total_tokens: 8 },
+      });
+      return true;
+    case "/v1/audio/transcriptions":
+    case "/v1/audio/translations":
+      if (!known) return notServed(res, model);
+      send(res, 200, { text: `heard by ${model}` });
+      return true;
+    case "/v1/rerank":
+      if (!known) return notServed(res, model);
+      send(res, 200, {
+        id: `rerank-${stub.id}`,
+        model,
+        results: [{ index: 0, relevance_score: 0.9, document: { text: "a" } }],
+        usage: { total_tokens: 4 },
+      });
+      return true;
+    case "/v1/score":
+      if (!known) return notServed(res, model);
+      send(res, 200, {
+        id: `score-${stub.id}`,
+        object: "list",
+        created: CREATED,
+        model,
+        data: [{ index: 0, object: "score", score: 0.5 }],
+        usage: { prompt_tokens: 4, total_tokens: 4 },
+      });
+      return true;
+    case "/tokenize":
+      if (!known) return notServed(res, model);
+      send(res, 200, { count: 2, max_model_len: 4096, tokens: [9906, 1917] });
+      return true;
+    case "/detokenize":
+      if (!known) return notServed(res, model);
+      send(res, 200, { prompt: "Hello world" });
+      return true;
+    default:
+      return false;
+  }
+}
