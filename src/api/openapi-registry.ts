@@ -24,7 +24,8 @@ registry.registerComponent("securitySchemes", "sessionCookie", {
 /** Either the bearer token or the cookie authenticates a console call. */
 export const sessionSecurity: Record<string, string[]>[] = [{ session: [] }, { sessionCookie: [] }];
 
-export const ErrorSchema = registry.register(
+// The error shape as one component, for clients that want a single type for every error.
+registry.register(
   "Error",
   z.object({
     error: z.object({

@@ -8,7 +8,7 @@ import { rotationReminderEmail } from "./templates.js";
  * Sends one account's reminder for the keys stamped with `remindedAt` that are still active. The
  * Resend idempotency key is (account, claim), so retries of the job deliver one email.
  */
-export async function sendRotationReminder(
+async function sendRotationReminder(
   deps: EmailJobDeps,
   data: RotationReminderEmailJob,
 ): Promise<{ sent: string } | { skipped: string }> {
