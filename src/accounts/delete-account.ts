@@ -39,7 +39,7 @@ export function placeholderEmail(accountId: string): string {
  */
 export async function deleteAccount(
   deps: { db: Db; redis: Redis; redisPrefix: string },
-  input: { accountId: string; now: Date },
+  input: { accountId: string; now: Date; signal?: AbortSignal },
 ): Promise<DeleteAccountResult> {
   const { accountId, now } = input;
   try {
@@ -93,6 +93,8 @@ export async function deleteAccount(
       await Promise.all(
         revoked.map((k) => publishKeyDeadAt(deps.redis, deps.redisPrefix, k.id, now.getTime())),
       );
+      // A call already answered (503, its deadline passed) must not delete the account after all.
+      input.signal?.throwIfAborted();
       return { ok: true, email: account.email, revokedKeyIds: revoked.map((k) => k.id) };
     });
   } catch (err) {

@@ -82,7 +82,7 @@ export function createModelForwarding(deps: {
           upstream: upstream.label,
           model,
           failure: result.failure,
-          err: { code: err?.code, message: err?.message },
+          cause: { code: err?.code, message: err?.message },
         },
         "upstream call failed",
       );

@@ -98,7 +98,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Logins, password changes and key changes of the signed-in account, newest first */
+        /**
+         * What happened to the signed-in account, newest first
+         * @description Actions: session.created, login.failed, second_factor.failed, recovery_code.used, totp.enabled, totp.disabled, session.ended, sessions.ended_others, email.change_requested, email.changed, password.changed, password.reset, key.created, key.renamed, key.rotated, key.revoked (and account.deleted, which no session can read). Failed logins carry the client's IP, never what was typed.
+         */
         get: operations["listAuditEvents"];
         put?: never;
         post?: never;

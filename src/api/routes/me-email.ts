@@ -10,6 +10,7 @@ import { AppError } from "../../errors/app-error.js";
 import { asLoginAttempt } from "../../totp/code-attempts.js";
 import { isRecoveryCodeShape } from "../../totp/recovery-codes.js";
 import { useSecondFactor } from "../../totp/second-factor.js";
+import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import {
   errorResponses,
@@ -65,6 +66,7 @@ export function meEmailRouter(deps: AppDeps, limits: AbuseLimits): Router {
           account,
           newEmail: body.email,
           now: deps.clock.now(),
+          signal: deadlineOf(res),
           ...clientContext(req),
         });
         if (!requested.ok) {
@@ -84,6 +86,7 @@ export function meEmailRouter(deps: AppDeps, limits: AbuseLimits): Router {
       const result = await confirmEmailChange(deps.database.db, {
         token: body.token,
         now: deps.clock.now(),
+        signal: deadlineOf(res),
         ...clientContext(req),
       });
       if (!result.ok) {
@@ -127,7 +130,7 @@ export function deleteMeHandler(deps: AppDeps, limits: AbuseLimits): RequestHand
     }
     const deleted = await deleteAccount(
       { db: deps.database.db, redis: deps.redis, redisPrefix: deps.config.redisPrefix },
-      { accountId: account.id, now },
+      { accountId: account.id, now, signal: deadlineOf(res) },
     );
     if (!deleted.ok) {
       if (deleted.reason === "unavailable") {
