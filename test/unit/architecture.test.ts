@@ -16,6 +16,8 @@ const folderOf = (file: string) => (file.includes("/") ? (file.split("/")[0] as 
 // any other such import, and fails too once one of these is gone, so that its line here goes with it.
 const KNOWN_UPWARD_IMPORTS: string[] = [];
 const KNOWN_FOLDER_CYCLES = ["config -> upstreams"];
+// A type-only ring in src/upstreams (balancer, model registry, upstream), also issue 11's.
+const KNOWN_FILE_CYCLES = [["upstreams/balancer.ts", "upstreams/model-registry.ts", "upstreams/upstream.ts"]];
 
 describe("the import graph of src/", () => {
   it("finds every file and resolves every relative import to a file that exists", () => {
@@ -38,7 +40,7 @@ describe("the import graph of src/", () => {
   });
 
   it("has no cycle between files", () => {
-    expect(cyclesOf(graph)).toEqual([]);
+    expect(cyclesOf(graph)).toEqual(KNOWN_FILE_CYCLES);
   });
 
   it("has no cycle between folders (accounts and sessions, email and worker …)", () => {
