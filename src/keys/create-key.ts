@@ -15,6 +15,7 @@ export interface NewKeyInput {
   permissions: Permission[];
   expiresAt: Date | null;
   rateLimitPerMinute: number | null;
+  tokenLimitPerMinute: number | null;
   /** The model ids the key may use; null for every model. */
   models: string[] | null;
   rotatedFrom?: string | null;
@@ -24,7 +25,7 @@ export interface NewKeyInput {
 export type CreateKeyResult =
   | { ok: true; key: ApiKeyRow; secret: string }
   | { ok: false; reason: "key_limit" | "expiry_not_in_future" }
-  | { ok: false; reason: "above_tier_limit"; tierLimit: number };
+  | { ok: false; reason: "above_tier_limit" | "above_tier_token_limit"; tierLimit: number };
 
 /**
  * Locks the account row for the rest of the transaction. Two concurrent creations for one account
@@ -48,6 +49,7 @@ export async function insertKey(tx: Tx, input: NewKeyInput): Promise<{ key: ApiK
       last4,
       permissions: input.permissions,
       rateLimitPerMinute: input.rateLimitPerMinute,
+      tokenLimitPerMinute: input.tokenLimitPerMinute,
       models: input.models,
       createdAt: input.now,
       expiresAt: input.expiresAt,
@@ -59,18 +61,25 @@ export async function insertKey(tx: Tx, input: NewKeyInput): Promise<{ key: ApiK
 }
 
 /**
- * Creates a key, audited atomically, unless it would expire at once, its own rate limit is above its
- * account tier's (`tierLimit`), or the account already has the maximum of active keys.
+ * Creates a key, audited atomically, unless it would expire at once, its own request or token limit
+ * is above its account tier's (`tierLimits`), or the account already has the maximum of active keys.
  */
 export async function createApiKey(
   db: Db,
-  input: NewKeyInput & { tierLimit: number; context: AuditContext },
+  input: NewKeyInput & {
+    tierLimits: { requestsPerMinute: number; tokensPerMinute: number };
+    context: AuditContext;
+  },
 ): Promise<CreateKeyResult> {
+  const { requestsPerMinute, tokensPerMinute } = input.tierLimits;
   if (input.expiresAt && input.expiresAt.getTime() <= input.now.getTime()) {
     return { ok: false, reason: "expiry_not_in_future" };
   }
-  if (input.rateLimitPerMinute !== null && input.rateLimitPerMinute > input.tierLimit) {
-    return { ok: false, reason: "above_tier_limit", tierLimit: input.tierLimit };
+  if (input.rateLimitPerMinute !== null && input.rateLimitPerMinute > requestsPerMinute) {
+    return { ok: false, reason: "above_tier_limit", tierLimit: requestsPerMinute };
+  }
+  if (input.tokenLimitPerMinute !== null && input.tokenLimitPerMinute > tokensPerMinute) {
+    return { ok: false, reason: "above_tier_token_limit", tierLimit: tokensPerMinute };
   }
   return db.transaction(async (tx) => {
     await lockAccount(tx, input.accountId);

@@ -36,7 +36,10 @@ export function keysRouter(deps: AppDeps): Router {
   // Where a key change is written: PostgreSQL, and Redis for the marker every process reads.
   const keyStores = { db, redis: deps.redis, redisPrefix: deps.config.redisPrefix };
   const json = (res: Response, key: ApiKeyRow) =>
-    toKeyJson(key, deps.clock.now(), deps.config.rateLimitsPerMinute[authOf(res).account.tier]);
+    toKeyJson(key, deps.clock.now(), {
+      requestsPerMinute: deps.config.rateLimitsPerMinute[authOf(res).account.tier],
+      tokensPerMinute: deps.config.tokenLimitsPerMinute[authOf(res).account.tier],
+    });
 
   const create: RequestHandler = async (req, res) => {
     const { account } = authOf(res);
@@ -50,8 +53,12 @@ export function keysRouter(deps: AppDeps): Router {
       permissions: body.permissions ?? ALL_PERMISSIONS,
       expiresAt: body.expires_at ? new Date(body.expires_at) : null,
       rateLimitPerMinute: body.rate_limit_per_minute ?? null,
+      tokenLimitPerMinute: body.token_limit_per_minute ?? null,
       models: body.models ?? null,
-      tierLimit: deps.config.rateLimitsPerMinute[account.tier],
+      tierLimits: {
+        requestsPerMinute: deps.config.rateLimitsPerMinute[account.tier],
+        tokensPerMinute: deps.config.tokenLimitsPerMinute[account.tier],
+      },
       now: deps.clock.now(),
       context: clientContext(req),
     });
@@ -161,7 +168,7 @@ type RefusedChange =
         | "unavailable";
       cause?: unknown;
     }
-  | { reason: "above_tier_limit"; tierLimit: number };
+  | { reason: "above_tier_limit" | "above_tier_token_limit"; tierLimit: number };
 
 /** The error for a creation, rename, revocation or rotation that did not happen, one answer per reason. */
 function changeRefused(req: Request, refused: RefusedChange): AppError {
@@ -181,6 +188,12 @@ function changeRefused(req: Request, refused: RefusedChange): AppError {
         "validation_failed",
         `rate_limit_per_minute: may not exceed your tier's limit of ${refused.tierLimit}`,
         { param: "rate_limit_per_minute" },
+      );
+    case "above_tier_token_limit":
+      return new AppError(
+        "validation_failed",
+        `token_limit_per_minute: may not exceed your tier's limit of ${refused.tierLimit}`,
+        { param: "token_limit_per_minute" },
       );
     case "key_limit":
       return new AppError(
