@@ -65,6 +65,8 @@ export const envSchema = z.object({
   CONSOLE_URL: baseUrl.optional(),
   // Where the built console is (dist/console unless set): tests build their own copy.
   CONSOLE_DIR: z.string().min(1).optional(),
+  // Set by `npm run dev`: console pages reload themselves after each rebuild.
+  CONSOLE_LIVE_RELOAD: booleanish.default(false),
   CONSOLE_ORIGINS: origins.default([]),
   UPSTREAM_URL: baseUrl.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
