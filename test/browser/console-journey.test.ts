@@ -6,17 +6,17 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { connectRedis } from "../../src/redis/client.js";
 import { systemClock } from "../../src/time/clock.js";
 import { flushUsage } from "../../src/usage/flush.js";
+import {
+  freePort,
+  killServiceProcesses,
+  type ServiceProcess,
+  spawnWeb,
+  spawnWorker,
+} from "../support/child-processes.js";
 import { createTestEnv, type TestEnv } from "../support/harness.js";
 import { type ResendStub, startResendStub } from "../support/resend-stub.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "../support/upstream-stub.js";
-import { waitFor } from "../support/worker-keys.js";
-import {
-  freePort,
-  killAllWorkers,
-  spawnWeb,
-  spawnWorker,
-  type WorkerProcess,
-} from "../support/worker-process.js";
+import { waitFor } from "../support/wait-for.js";
 import { type ConsoleBrowser, launchBrowser } from "./support/browser.js";
 import { closeShownKey, fillLogIn, readShownKey } from "./support/console-steps.js";
 
@@ -32,8 +32,8 @@ const PASSWORD = "console journey passphrase 8";
 let env: TestEnv;
 let resend: ResendStub;
 let upstream: UpstreamStub;
-let web: WorkerProcess;
-let worker: WorkerProcess;
+let web: ServiceProcess;
+let worker: ServiceProcess;
 let origin: string;
 let browser: ConsoleBrowser;
 let page: Page;
@@ -76,7 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await killAllWorkers();
+  await killServiceProcesses();
   await Promise.allSettled([env?.close(), resend?.close(), upstream?.close()]);
 });
 
