@@ -181,6 +181,12 @@ describe("the product docs' journey in the bundled console", () => {
     expect(await rowOf(state.rotated.slice(-4)).getByRole("cell").nth(5).textContent()).toBe("Active");
     expect((await sdk(state.secret).models.list()).data.length).toBeGreaterThan(0);
     expect((await sdk(state.rotated).models.list()).data.length).toBeGreaterThan(0);
+    // The old key's own page says so too.
+    await rowOf(state.secret.slice(-4)).getByRole("link", { name: "Development" }).click();
+    await page.getByRole("heading", { name: "Development", level: 1 }).waitFor();
+    await page.getByText("Rotating", { exact: true }).waitFor();
+    await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "API Keys" }).click();
+    await rowOf(state.secret.slice(-4)).waitFor();
   });
 
   it("Revoke, confirmed by name: the list shows it at once and the old key gets 401 invalid_api_key", async () => {
