@@ -10,6 +10,7 @@ import { AppError } from "../../errors/app-error.js";
 import { asLoginAttempt } from "../../totp/code-attempts.js";
 import { isRecoveryCodeShape } from "../../totp/recovery-codes.js";
 import { useSecondFactor } from "../../totp/second-factor.js";
+import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import {
   errorResponses,
@@ -129,7 +130,7 @@ export function deleteMeHandler(deps: AppDeps): RequestHandler {
     }
     const deleted = await deleteAccount(
       { db: deps.database.db, redis: deps.redis, redisPrefix: deps.config.redisPrefix },
-      { accountId: account.id, now },
+      { accountId: account.id, now, signal: deadlineOf(res) },
     );
     if (!deleted.ok) {
       if (deleted.reason === "unavailable") {
