@@ -70,6 +70,7 @@ export function App() {
 
   const signOut = useCallback(async () => {
     await call(api.DELETE("/admin/sessions/current"));
+    hadSession.current = false;
     setMe(null);
     navigate("log-in");
   }, []);

@@ -1,0 +1,127 @@
+import { eq } from "drizzle-orm";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordAuditEvent } from "../../src/audit/audit.js";
+import { accounts } from "../../src/db/schema.js";
+import { createAccount, FIXTURE_PASSWORD, insertApiKey } from "../support/fixtures.js";
+import { type ConsoleBrowser, launchBrowser } from "./support/browser.js";
+import { type ConsoleApp, startConsoleApp } from "./support/console-app.js";
+import { keyRow, logIn } from "./support/console-steps.js";
+
+// The Account page and the key list's paging and status filter, in Chromium.
+
+let app: ConsoleApp;
+let browser: ConsoleBrowser;
+
+beforeAll(async () => {
+  app = await startConsoleApp();
+  browser = await launchBrowser({ origin: app.origin });
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+async function loggedIn(email: string): Promise<Page> {
+  await browser.context.clearCookies();
+  const page = await browser.newPage();
+  await logIn(page, app.consoleUrl, email, FIXTURE_PASSWORD);
+  return page;
+}
+
+describe("the Account page", () => {
+  it("shows email, tier and limits; changes the password and the reminder days, errors beside fields", async () => {
+    const { id, email } = await createAccount(app.env);
+    const page = await loggedIn(email);
+    await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Account" }).click();
+    await page.getByRole("heading", { name: "Account", level: 1 }).waitFor();
+    const summary = page.getByRole("region", { name: "Your account" });
+    expect(await summary.textContent()).toContain(email);
+    expect(await summary.textContent()).toContain("Free");
+    expect(await summary.textContent()).toContain("60 requests per minute for each key");
+
+    const password = page.getByRole("region", { name: "Change password" });
+    await password.getByLabel("Current password").fill("not my password at all");
+    await password.getByLabel("New password").fill("a brand new passphrase 11");
+    await password.getByRole("button", { name: "Change password" }).click();
+    const current = password.getByLabel("Current password");
+    await expect.poll(() => current.getAttribute("aria-invalid")).toBe("true");
+    expect(await password.getByLabel("New password").inputValue()).toBe("a brand new passphrase 11");
+    await current.fill(FIXTURE_PASSWORD);
+    await password.getByRole("button", { name: "Change password" }).click();
+    await password.getByText("Your password has been changed.").waitFor();
+
+    const reminders = page.getByRole("region", { name: "Rotation reminders" });
+    const days = reminders.getByLabel("Remind me to rotate keys older than (days)");
+    await days.fill("400");
+    await reminders.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => days.getAttribute("aria-invalid")).toBe("true");
+    expect(await days.inputValue()).toBe("400");
+    await days.fill("7");
+    await reminders.getByRole("button", { name: "Save" }).click();
+    await reminders.getByText("Saved.").waitFor();
+    const [row] = await app.env.database.db.select().from(accounts).where(eq(accounts.id, id));
+    expect(row?.rotationReminderDays).toBe(7);
+  });
+
+  it("lists audit events newest first, a page at a time, and signs out", async () => {
+    const { id, email } = await createAccount(app.env);
+    const base = Date.now() - 3_600_000;
+    for (let i = 0; i < 25; i++) {
+      await recordAuditEvent(app.env.database.db, {
+        accountId: id,
+        action: "login.failed",
+        at: new Date(base + i * 1000),
+        ip: `192.0.2.${i}`,
+        userAgent: "test",
+      });
+    }
+    const page = await loggedIn(email);
+    await page.getByRole("link", { name: "Account" }).click();
+    const audit = page.getByRole("region", { name: "Audit events" });
+    const rows = audit.getByRole("row");
+    await expect.poll(() => rows.count()).toBe(21);
+    // Newest first: this login, then the inserted failures from the latest.
+    expect(await rows.nth(1).textContent()).toContain("session.created");
+    expect(await rows.nth(2).textContent()).toContain("192.0.2.24");
+    await audit.getByRole("button", { name: "Older events" }).click();
+    await expect.poll(() => rows.count()).toBe(27);
+    expect(await rows.nth(26).textContent()).toContain("192.0.2.0");
+    expect(await audit.getByRole("button", { name: "Older events" }).count()).toBe(0);
+
+    await page.getByRole("main").getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Log in", level: 1 }).waitFor();
+    await page.goto(`${app.consoleUrl}account`);
+    await page.getByRole("heading", { name: "Log in", level: 1 }).waitFor();
+    expect(page.url()).toContain("log-in?next=account");
+  });
+});
+
+describe("the key list's paging and filter", () => {
+  it("pages with the API's cursor and filters by status", async () => {
+    const { id, email } = await createAccount(app.env);
+    const base = Date.now() - 86_400_000;
+    for (let i = 0; i < 22; i++) {
+      await insertApiKey(app.env, id, { name: `key ${i}`, createdAt: new Date(base + i * 1000) });
+    }
+    await insertApiKey(app.env, id, {
+      name: "old revoked",
+      revokedAt: new Date(),
+      createdAt: new Date(base - 1000),
+    });
+    const page = await loggedIn(email);
+    await keyRow(page, "key 21").waitFor();
+    expect(await page.getByRole("row").count()).toBe(21);
+    await page.getByRole("button", { name: "Next page" }).click();
+    await keyRow(page, "key 0").waitFor();
+    expect(await page.getByRole("row").count()).toBe(3);
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await keyRow(page, "key 21").waitFor();
+
+    await page.getByLabel("Status").selectOption("revoked");
+    await keyRow(page, "old revoked").waitFor();
+    expect(await page.getByRole("row").count()).toBe(2);
+    expect(await keyRow(page, "old revoked").getByRole("cell").nth(5).textContent()).toBe("Revoked");
+    expect(page.url()).toContain("keys?status=revoked");
+  });
+});
