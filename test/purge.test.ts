@@ -40,7 +40,7 @@ async function insertToken(accountId: string, t: { expiresAt: string; usedAt?: s
   return id;
 }
 
-const remaining = async (table: "sessions" | "email_tokens" | "usage_flush_batches") =>
+const remaining = async (table: "sessions" | "email_tokens" | "login_challenges" | "usage_flush_batches") =>
   (await env.database.sql<{ id: string }[]>`select id from ${env.database.sql(table)} order by id`).map(
     (r) => r.id,
   );
@@ -78,8 +78,16 @@ describe("purge", () => {
       insert into usage_flush_batches (id, applied_at) values
         ('old:0', ${ago(8 * 24 * HOUR)}), ('recent:0', ${ago(HOUR)})`;
 
+    const challenge = (id: string, expiresAt: string, usedAt: string | null) => env.database.sql`
+      insert into login_challenges (id, account_id, token_hash, expires_at, used_at)
+      values (${id}, ${account.id}, ${id}, ${expiresAt}, ${usedAt})`;
+    await challenge("chl_live", ahead(60_000), null);
+    await challenge("chl_expired", ago(1), null);
+    await challenge("chl_used", ahead(60_000), ago(1));
+
     const stats = await purgeExpired(deps());
-    expect(stats).toMatchObject({ sessions: 3, emailTokens: 2, flushBatches: 1 });
+    expect(stats).toMatchObject({ sessions: 3, emailTokens: 2, loginChallenges: 2, flushBatches: 1 });
+    expect(await remaining("login_challenges")).toEqual(["chl_live"]);
     expect(await remaining("sessions")).toEqual([live, nearlyIdle].sort());
     expect(await remaining("email_tokens")).toEqual([unused]);
     expect(await remaining("usage_flush_batches")).toEqual(["recent:0"]);
@@ -96,9 +104,10 @@ describe("purge", () => {
       });
     }
     const stats = await purgeExpired(deps(), { batchSize: 3 });
-    // 3 + 3 + 1 sessions: three statements; one each for the (already clean) tokens and batches.
-    expect(stats).toMatchObject({ sessions: 7, emailTokens: 0, flushBatches: 0, statements: 5 });
+    // 3 + 3 + 1 sessions: three statements; one each for the (already clean) tokens, login
+    // challenges and batches.
+    expect(stats).toMatchObject({ sessions: 7, emailTokens: 0, flushBatches: 0, statements: 6 });
     expect(await remaining("sessions")).toEqual(keep);
-    expect(await purgeExpired(deps())).toMatchObject({ sessions: 0, statements: 3 });
+    expect(await purgeExpired(deps())).toMatchObject({ sessions: 0, statements: 4 });
   });
 });

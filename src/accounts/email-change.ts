@@ -17,7 +17,7 @@ export type EmailChangeRequest = { ok: true } | { ok: false; reason: "same_email
 /** Records the address to change to (a newer request replaces an older one), with the audit row. */
 export async function requestEmailChange(
   db: Db,
-  input: { account: AccountRow; newEmail: string; now: Date } & AuditContext,
+  input: { account: AccountRow; newEmail: string; now: Date; signal?: AbortSignal } & AuditContext,
 ): Promise<EmailChangeRequest> {
   const newEmail = input.newEmail.trim();
   if (newEmail.toLowerCase() === input.account.email.toLowerCase())
@@ -34,6 +34,7 @@ export async function requestEmailChange(
       userAgent: input.userAgent,
       at: input.now,
     });
+    input.signal?.throwIfAborted();
   });
   return { ok: true };
 }
@@ -83,7 +84,7 @@ function isUniqueViolation(err: unknown): boolean {
  */
 export async function confirmEmailChange(
   db: Db,
-  input: { token: string; now: Date } & AuditContext,
+  input: { token: string; now: Date; signal?: AbortSignal } & AuditContext,
 ): Promise<EmailChangeResult> {
   const { now } = input;
   try {
@@ -140,6 +141,7 @@ export async function confirmEmailChange(
         userAgent: input.userAgent,
         at: now,
       });
+      input.signal?.throwIfAborted();
       return { ok: true, account, previousEmail: before.email };
     });
   } catch (err) {

@@ -46,10 +46,11 @@ export function createKeyAuthenticator(
     logger: Logger;
     redisPrefix: string;
     tierLimits: TierLimits;
+    tierTokenLimits: TierLimits;
   },
   options: KeyAuthenticatorOptions = {},
 ) {
-  const { database, batch, logger, tierLimits } = deps;
+  const { database, batch, logger, tierLimits, tierTokenLimits } = deps;
   const redis = batch.redis;
   const prefix = deps.redisPrefix;
   const maxEntries = options.maxEntries ?? 50_000;
@@ -78,7 +79,7 @@ export function createKeyAuthenticator(
     if (running && running.startedAtMs >= arrivedAtMs) return running.promise;
     const startedAtMs = Date.now();
     const promise: Promise<KeyRecord | null> = withTimeout(
-      findKeyRecordByHash(database.sql, hash, tierLimits),
+      findKeyRecordByHash(database.sql, hash, tierLimits, tierTokenLimits),
       lookupTimeoutMs,
     )
       .catch((err) => {

@@ -20,6 +20,7 @@ export interface PurgeDeps {
 export interface PurgeStats {
   sessions: number;
   emailTokens: number;
+  loginChallenges: number;
   flushBatches: number;
   statements: number;
 }
@@ -38,7 +39,13 @@ export async function purgeExpired(
   const idleBefore = new Date(now.getTime() - deps.config.sessionIdleHours * HOUR_MS).toISOString();
   const createdBefore = new Date(now.getTime() - deps.config.sessionTtlHours * HOUR_MS).toISOString();
   const batchesBefore = new Date(now.getTime() - FLUSH_BATCH_RETENTION_DAYS * 24 * HOUR_MS).toISOString();
-  const stats: PurgeStats = { sessions: 0, emailTokens: 0, flushBatches: 0, statements: 0 };
+  const stats: PurgeStats = {
+    sessions: 0,
+    emailTokens: 0,
+    loginChallenges: 0,
+    flushBatches: 0,
+    statements: 0,
+  };
 
   const loop = async (deleteBatch: () => Promise<{ count: number }>): Promise<number> => {
     let total = 0;
@@ -61,6 +68,11 @@ export async function purgeExpired(
     () => sql`
       delete from email_tokens where id in (
         select id from email_tokens where expires_at <= ${at} or used_at is not null limit ${limit})`,
+  );
+  stats.loginChallenges = await loop(
+    () => sql`
+      delete from login_challenges where id in (
+        select id from login_challenges where expires_at <= ${at} or used_at is not null limit ${limit})`,
   );
   stats.flushBatches = await loop(
     () => sql`

@@ -65,7 +65,7 @@ class WrongCode extends Error {
  */
 export async function completeLoginChallenge(
   deps: { db: Db; limits: AbuseLimits; totpKey: Buffer | undefined; now: Date; sessionTtlHours: number },
-  input: { token: string; proof: SecondFactorProof; ip: string } & AuditContext,
+  input: { token: string; proof: SecondFactorProof; ip: string; signal?: AbortSignal } & AuditContext,
 ): Promise<ChallengeResult> {
   const { db, now } = deps;
   const [found] = await db
@@ -120,6 +120,7 @@ export async function completeLoginChallenge(
             now,
             ttlHours: deps.sessionTtlHours,
           });
+          input.signal?.throwIfAborted();
           return { ok: true, ...started, account, via: check.via };
         });
       } catch (err) {

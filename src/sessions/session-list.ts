@@ -53,7 +53,7 @@ export async function listLiveSessions(
 /** Ends one of the account's sessions; false when there is no such session of this account. */
 export async function endSession(
   db: Db,
-  input: { accountId: string; sessionId: string; now: Date } & AuditContext,
+  input: { accountId: string; sessionId: string; now: Date; signal?: AbortSignal } & AuditContext,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     const ended = await tx
@@ -68,6 +68,7 @@ export async function endSession(
       userAgent: input.userAgent,
       at: input.now,
     });
+    input.signal?.throwIfAborted();
     return true;
   });
 }
@@ -75,7 +76,7 @@ export async function endSession(
 /** Ends every session of the account but the one making the request; the count ended. */
 export async function endOtherSessions(
   db: Db,
-  input: { accountId: string; keepSessionId: string; now: Date } & AuditContext,
+  input: { accountId: string; keepSessionId: string; now: Date; signal?: AbortSignal } & AuditContext,
 ): Promise<number> {
   return db.transaction(async (tx) => {
     const ended = await tx
@@ -89,6 +90,7 @@ export async function endOtherSessions(
       userAgent: input.userAgent,
       at: input.now,
     });
+    input.signal?.throwIfAborted();
     return ended.length;
   });
 }

@@ -42,7 +42,13 @@ export type ConfirmEnrolmentResult =
  */
 export async function confirmTotpEnrolment(
   db: Db,
-  input: { account: AccountRow; code: string; totpKey: Buffer; now: Date } & AuditContext,
+  input: {
+    account: AccountRow;
+    code: string;
+    totpKey: Buffer;
+    now: Date;
+    signal?: AbortSignal;
+  } & AuditContext,
 ): Promise<ConfirmEnrolmentResult> {
   const { account, now } = input;
   if (account.totpEnabledAt) return { ok: false, reason: "already_enabled" };
@@ -78,6 +84,8 @@ export async function confirmTotpEnrolment(
       userAgent: input.userAgent,
       at: now,
     });
+    // A call already answered (503 at its deadline) must not turn the second factor on afterwards.
+    input.signal?.throwIfAborted();
     return { ok: true, recoveryCodes: codes };
   });
 }
@@ -85,7 +93,7 @@ export async function confirmTotpEnrolment(
 /** Turns the second factor off: secret, pending secret and recovery codes gone, with the audit row. */
 export async function disableTotp(
   db: Db,
-  input: { accountId: string; now: Date } & AuditContext,
+  input: { accountId: string; now: Date; signal?: AbortSignal } & AuditContext,
 ): Promise<void> {
   await db.transaction(async (tx) => {
     await tx
@@ -106,5 +114,6 @@ export async function disableTotp(
       userAgent: input.userAgent,
       at: input.now,
     });
+    input.signal?.throwIfAborted();
   });
 }

@@ -77,6 +77,7 @@ async function sendWithFailover<T>(
       if (upstream.downUntilMs !== 0) balancer.markUp(upstream);
       return { ok: true, value: result.value, upstream };
     }
+    upstream.failedCalls[result.failure]++;
     if (result.failure === "other") {
       return {
         ok: false,

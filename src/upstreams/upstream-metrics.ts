@@ -1,8 +1,10 @@
-import { Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { UpstreamFailure } from "./balancer.js";
 import type { UpstreamSet } from "./upstream-set.js";
 
-// What the upstreams are doing right now, read at scrape time: requests in flight per upstream and
-// per model, and whether each upstream is in rotation.
+// What the upstreams are doing, read at scrape time: requests in flight per upstream and per model,
+// whether each upstream is in rotation, and its failed calls (a refused connection retried on another
+// replica counts here, though the client never saw it).
 export function watchUpstreams(registry: Registry, set: UpstreamSet): void {
   new Gauge({
     name: "keyward_upstream_in_flight",
@@ -30,6 +32,20 @@ export function watchUpstreams(registry: Registry, set: UpstreamSet): void {
     collect() {
       for (const upstream of set.upstreams)
         this.set({ upstream: upstream.label }, set.balancer.isUp(upstream) ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: "keyward_upstream_failed_calls_total",
+    help: "Calls to each upstream that failed before an answer began: not_connected, reset, timeout, other",
+    labelNames: ["upstream", "failure"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const upstream of set.upstreams) {
+        for (const [failure, count] of Object.entries(upstream.failedCalls) as [UpstreamFailure, number][]) {
+          if (count > 0) this.inc({ upstream: upstream.label, failure }, count);
+        }
+      }
     },
   });
 }

@@ -58,7 +58,11 @@ export function createUpstreamSet(
       if (failing.has(upstream)) return;
       failing.add(upstream);
       deps.logger.warn(
-        { upstream: upstream.label, err: { message: String((err as Error)?.message ?? err) } },
+        // `cause`, not `err`: an expected network failure needs its code, not a stack trace.
+        {
+          upstream: upstream.label,
+          cause: { code: (err as { code?: string })?.code, message: String((err as Error)?.message ?? err) },
+        },
         "could not read the upstream's model list; keeping what was known",
       );
     },

@@ -1,4 +1,5 @@
 import { Pool } from "undici";
+import type { UpstreamFailure } from "./balancer.js";
 import { type ConcurrencyGate, createConcurrencyGate } from "./concurrency-gate.js";
 import type { UpstreamSpec } from "./upstream-config.js";
 
@@ -20,6 +21,8 @@ export interface Upstream {
   inFlight: number;
   /** Out of rotation until this time (epoch ms); 0 when in rotation. */
   downUntilMs: number;
+  /** Calls that failed before an answer began, by kind, retried elsewhere or not (for /metrics). */
+  failedCalls: Record<UpstreamFailure, number>;
 }
 
 export interface UpstreamOptions {
@@ -61,6 +64,7 @@ export function createUpstream(spec: UpstreamSpec, options: UpstreamOptions): Up
     gate,
     inFlight: 0,
     downUntilMs: 0,
+    failedCalls: { not_connected: 0, reset: 0, timeout: 0, other: 0 },
   };
 }
 

@@ -98,7 +98,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Logins, password changes and key changes of the signed-in account, newest first */
+        /**
+         * What happened to the signed-in account, newest first
+         * @description Actions: session.created, login.failed, second_factor.failed, recovery_code.used, totp.enabled, totp.disabled, session.ended, sessions.ended_others, email.change_requested, email.changed, password.changed, password.reset, key.created, key.renamed, key.rotated, key.revoked (and account.deleted, which no session can read). Failed logins carry the client's IP, never what was typed.
+         */
         get: operations["listAuditEvents"];
         put?: never;
         post?: never;
@@ -466,6 +469,8 @@ export interface components {
             last4: string;
             permissions: ("chat:read" | "embeddings:read" | "models:list")[];
             rate_limit_per_minute: number;
+            /** @description Tokens (prompt + completion) per minute: the key's own limit or its tier's. */
+            token_limit_per_minute: number;
             /** @description The model ids the key may use; null for every model. */
             models: string[] | null;
             /** @enum {string} */
@@ -491,6 +496,8 @@ export interface components {
             expires_at?: string | null;
             /** @description Lowers the account tier's limit for this key; may not exceed it. */
             rate_limit_per_minute?: number | null;
+            /** @description Lowers the account tier's tokens-per-minute limit for this key; may not exceed it. */
+            token_limit_per_minute?: number | null;
             /** @description The model ids the key may use; null (the default) for every model. Duplicates are ignored. */
             models?: string[] | null;
         };

@@ -33,7 +33,9 @@ registry.registerPath({
   method: "get",
   path: "/admin/audit-events",
   operationId: "listAuditEvents",
-  summary: "Logins, password changes and key changes of the signed-in account, newest first",
+  summary: "What happened to the signed-in account, newest first",
+  description:
+    "Actions: session.created, login.failed, second_factor.failed, recovery_code.used, totp.enabled, totp.disabled, session.ended, sessions.ended_others, email.change_requested, email.changed, password.changed, password.reset, key.created, key.renamed, key.rotated, key.revoked (and account.deleted, which no session can read). Failed logins carry the client's IP, never what was typed.",
   tags: ["audit-events"],
   security: sessionSecurity,
   request: { query: PageQuery },

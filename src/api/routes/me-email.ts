@@ -67,6 +67,7 @@ export function meEmailRouter(deps: AppDeps): Router {
           account,
           newEmail: body.email,
           now: deps.clock.now(),
+          signal: deadlineOf(res),
           ...clientContext(req),
         });
         if (!requested.ok) {
@@ -86,6 +87,7 @@ export function meEmailRouter(deps: AppDeps): Router {
       const result = await confirmEmailChange(deps.database.db, {
         token: body.token,
         now: deps.clock.now(),
+        signal: deadlineOf(res),
         ...clientContext(req),
       });
       if (!result.ok) {

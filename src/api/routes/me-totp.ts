@@ -8,6 +8,7 @@ import { asLoginAttempt } from "../../totp/code-attempts.js";
 import { beginTotpEnrolment, confirmTotpEnrolment, disableTotp } from "../../totp/enrolment.js";
 import { isRecoveryCodeShape } from "../../totp/recovery-codes.js";
 import { useSecondFactor } from "../../totp/second-factor.js";
+import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import {
   errorResponses,
@@ -110,7 +111,12 @@ export function meTotpRouter(deps: AppDeps): Router {
           if (check.reason === "unavailable") throw secondFactorUnavailable();
           throw invalidCode();
         }
-        await disableTotp(deps.database.db, { accountId: account.id, now, ...clientContext(req) });
+        await disableTotp(deps.database.db, {
+          accountId: account.id,
+          now,
+          signal: deadlineOf(res),
+          ...clientContext(req),
+        });
         await queueSecurityEmail(deps, req, "totp-disabled-email", { accountId: account.id });
         res.status(204).end();
       },
@@ -132,6 +138,7 @@ export function meTotpRouter(deps: AppDeps): Router {
             code: body.code,
             totpKey: key,
             now,
+            signal: deadlineOf(res),
             ...clientContext(req),
           }),
         );

@@ -10,6 +10,7 @@ import {
   listLiveSessions,
   SessionSchema,
 } from "../../sessions/session-list.js";
+import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import {
   errorResponses,
@@ -64,6 +65,7 @@ export function sessionListHandlers(deps: AppDeps): Record<"get" | "delete", Req
           accountId: auth.account.id,
           keepSessionId: auth.session.id,
           now: deps.clock.now(),
+          signal: deadlineOf(res),
           ...clientContext(req),
         });
         res.status(204).end();
@@ -89,7 +91,7 @@ export function sessionChallengeRouter(deps: AppDeps): Router {
           now: deps.clock.now(),
           sessionTtlHours: deps.config.sessionTtlHours,
         },
-        { token: body.token, proof, ...clientContext(req), ip: clientIp(req) },
+        { token: body.token, proof, ...clientContext(req), ip: clientIp(req), signal: deadlineOf(res) },
       );
       if (!result.ok) {
         switch (result.reason) {
@@ -125,6 +127,7 @@ export function sessionChallengeRouter(deps: AppDeps): Router {
             accountId: auth.account.id,
             sessionId: id,
             now: deps.clock.now(),
+            signal: deadlineOf(res),
             ...clientContext(req),
           }));
         if (!ended) throw new AppError("not_found", "No such session");
