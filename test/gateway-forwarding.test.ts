@@ -228,6 +228,10 @@ describe("the metrics hook", () => {
     await waitFor("the access line", () => env.logs.text.includes('"reqId":"left-early-1"'));
     const line = JSON.parse(env.logs.lines.find((l) => l.includes('"reqId":"left-early-1"')) ?? "{}");
     expect(line.res).toEqual({ statusCode: 499 });
+    // The client is gone, its socket with it: the line still names its address, the key and the model.
+    expect(line.req.ip).toBe("127.0.0.1");
+    expect(line).toMatchObject({ model: STUB_MODEL, upstream: slowStub.url });
+    expect(line.keyId).toMatch(/^key_/);
     const metrics = await fetch(`${fresh.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(
       /keyward_http_request_duration_seconds_count\{[^}]*route="\/v1\/chat\/completions"[^}]*status="499"[^}]*\} 1/,

@@ -92,6 +92,7 @@ export function keysRouter(deps: AppDeps): Router {
       models: body.models,
       now: deps.clock.now(),
       context: clientContext(req),
+      signal: deadlineOf(res),
     });
     if (!result.ok) throw changeRefused(req, result);
     res.json({ key: json(res, result.key) });
@@ -201,10 +202,7 @@ function changeRefused(req: Request, refused: RefusedChange): AppError {
         `An account may have at most ${MAX_ACTIVE_KEYS} active keys; revoke one first`,
       );
     case "unavailable":
-      req.log?.warn(
-        { err: refused.cause },
-        "key invalidation marker or cache epoch could not be written; change rolled back",
-      );
+      req.log?.warn({ err: refused.cause }, "key change could not be published to Redis; change rolled back");
       return serviceUnavailable("Key changes are unavailable right now; nothing was changed");
   }
 }
