@@ -54,7 +54,8 @@ export function SessionsSection() {
       {sessions === null && !error ? <Loading what="sessions" /> : null}
       {sessions ? (
         <div class="table-wrap">
-          <table>
+          {/* The key table's layout: one card per row on a phone, so nothing scrolls sideways. */}
+          <table class="keys">
             <caption class="visually-hidden">Where your account is signed in, newest first</caption>
             <thead>
               <tr>
@@ -81,18 +82,18 @@ export function SessionsSection() {
                   <td data-label="Last active">
                     <RelativeTime iso={s.last_used_at} />
                   </td>
-                  <td>
+                  <td data-label="">
                     {s.current ? null : (
                       <button
                         type="button"
                         class="secondary"
                         disabled={busy}
-                        aria-label={`Sign out ${s.user_agent ?? "session"} at ${s.ip ?? "unknown address"}`}
+                        aria-label={`End the session of ${s.user_agent ?? "an unknown browser"} at ${s.ip ?? "an unknown address"}`}
                         onClick={() =>
                           void act(api.DELETE("/admin/sessions/{id}", { params: { path: { id: s.id } } }))
                         }
                       >
-                        Sign out
+                        End
                       </button>
                     )}
                   </td>
@@ -110,7 +111,7 @@ export function SessionsSection() {
           disabled={busy || others.length === 0}
           onClick={() => void act(api.DELETE("/admin/sessions", { params: { query: { others: "true" } } }))}
         >
-          Sign out all other sessions
+          End all other sessions
         </button>
       </div>
       <div class="field">

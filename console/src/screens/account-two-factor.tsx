@@ -129,7 +129,7 @@ export function TwoFactorSection() {
               checked={endOthers}
               onChange={(e) => setEndOthers(e.currentTarget.checked)}
             />{" "}
-            Sign out every other session
+            End every other session
           </label>
         </div>
         {formError ? <ErrorNotice error={formError} /> : null}
