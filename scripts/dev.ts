@@ -37,7 +37,7 @@ const useColor = process.stdout.isTTY;
 function run(name: keyof typeof colors, args: string[]): ChildProcess {
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
-    env: process.env,
+    env: { ...process.env, CONSOLE_LIVE_RELOAD: "true" },
     // Own process group: Ctrl-C reaches only this script, which then stops each child exactly once
     // (a second signal makes tsx kill its process instead of letting it shut down).
     detached: true,
@@ -78,7 +78,7 @@ children.push(
   run("console", [viteCli, "build", "--watch", "--config", "console/vite.config.ts"]),
 );
 console.log(
-  `[dev] web on http://localhost:${config.port}: the console at /console (rebuilt on change; reload the page), API docs at /admin/docs; Ctrl-C stops all`,
+  `[dev] web on http://localhost:${config.port}: the console at /console (rebuilt and reloaded on change), API docs at /admin/docs; Ctrl-C stops all`,
 );
 process.on("exit", () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");

@@ -1,11 +1,11 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli/run.js";
+import { recordUsageFields } from "../src/gateway/hot-path-script.js";
 import { connectRedis } from "../src/redis/client.js";
 import { manualClock } from "../src/time/clock.js";
 import { type RequestUsage, usageFields } from "../src/usage/buffer.js";
 import { flushUsage } from "../src/usage/flush.js";
-import { createUsageTurnBatch } from "../src/usage/usage-turn-batch.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 
@@ -53,12 +53,9 @@ describe("keyward usage", () => {
       completionTokens,
       usageReported: true,
     });
-    const batch = createUsageTurnBatch(redis, env.prefix);
-    for (const u of [use(k1.id, 100, 900), use(k1.id, 10, 10), use(k2.id, 5, 5), use(k3.id, 300, 200)]) {
-      batch.record(usageFields(u));
-    }
-    batch.record(usageFields({ ...use(k3.id, 9_999, 9_999), at: new Date("2026-03-09T09:00:00Z") }));
-    await batch.drain();
+    const uses = [use(k1.id, 100, 900), use(k1.id, 10, 10), use(k2.id, 5, 5), use(k3.id, 300, 200)];
+    uses.push({ ...use(k3.id, 9_999, 9_999), at: new Date("2026-03-09T09:00:00Z") });
+    await recordUsageFields(redis, env.prefix, uses.flatMap(usageFields));
     await flushUsage({ database: env.database, redis, config: env.config, logger: env.logger, clock });
 
     const json = await cli(["usage", "--json", "--top=2"]);

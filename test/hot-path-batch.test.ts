@@ -66,6 +66,17 @@ describe("one script call per event-loop turn", () => {
     batch.noteUse("key_b", new Date(day + 1));
     batch.noteUse("key_c", new Date(day));
     batch.noteUse("key_b", new Date(Date.parse("2026-03-11T00:00:02.000Z")));
+    // Finished requests' counts, summed per field; a refund to a window that exists, and one that does not.
+    batch.addUsage([
+      ["c:key_b:2026-03-10", 1],
+      ["m:key_b:2026-03-10:p:m", 7],
+    ]);
+    batch.addUsage([
+      ["c:key_b:2026-03-10", 1],
+      ["m:key_b:2026-03-10:p:m", 5],
+    ]);
+    batch.adjustWindow(`${env.prefix}:ratelimit:key_other`, -1);
+    batch.adjustWindow(`${env.prefix}:tokens:key_gone:0`, -50);
     const [live, dead, liveAgain, first, second, other, third] = await results;
 
     expect(sent).toEqual(["evalsha"]);
@@ -82,13 +93,15 @@ describe("one script call per event-loop turn", () => {
     expect(await redis.pttl(window)).toBeGreaterThan(59_000);
     await tick();
     expect(usage).toEqual([null]);
+    // Uses move last-used times only; counts come from the finished requests' fields.
     expect(await redis.hgetall(pendingUsageKey(env.prefix))).toEqual({
       "t:key_b": String(Date.parse("2026-03-11T00:00:02.000Z")),
-      "c:key_b:2026-03-10": "3",
-      "c:key_b:2026-03-11": "1",
+      "c:key_b:2026-03-10": "2",
+      "m:key_b:2026-03-10:p:m": "12",
       "t:key_c": String(day),
-      "c:key_c:2026-03-10": "1",
     });
+    expect(await redis.get(`${env.prefix}:ratelimit:key_other`)).toBe("0");
+    expect(await redis.exists(`${env.prefix}:tokens:key_gone:0`)).toBe(0);
 
     // The next turn is a new call, adding to the same counters and windows.
     sent.length = 0;
@@ -97,7 +110,6 @@ describe("one script call per event-loop turn", () => {
     expect(next[0]).toBe(5);
     expect(sent).toEqual(["evalsha"]);
     await tick();
-    expect(await redis.hget(pendingUsageKey(env.prefix), "c:key_c:2026-03-10")).toBe("2");
     expect(await redis.hget(pendingUsageKey(env.prefix), "t:key_c")).toBe(String(day + 100));
   });
 
@@ -212,6 +224,7 @@ describe("the key authenticator on the batch", () => {
       logger: env.logger,
       redisPrefix: env.prefix,
       tierLimits: env.config.rateLimitsPerMinute,
+      tierTokenLimits: env.config.tokenLimitsPerMinute,
     });
     const other = await createAccount(env);
     const owner = await createAccount(env);

@@ -50,6 +50,7 @@ describe("POST /admin/keys", () => {
       last4: secret.slice(-4),
       permissions: ["chat:read", "embeddings:read", "models:list"],
       rate_limit_per_minute: 60,
+      token_limit_per_minute: 40_000,
       models: null,
       status: "active",
       created_at: clock.now().toISOString(),

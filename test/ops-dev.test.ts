@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { utimesSync } from "node:fs";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../src/redis/client.js";
@@ -68,7 +69,19 @@ describe("npm run dev", () => {
     for (let i = 0; i < 300 && !built(); i++) await new Promise((r) => setTimeout(r, 100));
     const consolePage = await fetch(`http://127.0.0.1:${port}/console/`);
     expect(consolePage?.status, output.join("\n")).toBe(200);
-    expect(await consolePage?.text()).toContain('<div id="app">');
+    const html = await consolePage.text();
+    expect(html).toContain('<div id="app">');
+    // Live reload: the page asks for the build's identity; a rebuilt index.html (its mtime moved) changes it.
+    expect(html).toContain('src="./live-reload.js"');
+    const buildOf = () => fetch(`http://127.0.0.1:${port}/console/live-reload`).then((r) => r.text());
+    const before = await buildOf();
+    const later = new Date(Date.now() + 5_000);
+    utimesSync("dist/console/index.html", later, later);
+    const after = await buildOf();
+    expect(after).not.toBe(before);
+    expect(await fetch(`http://127.0.0.1:${port}/console/live-reload.js`).then((r) => r.text())).toContain(
+      "location.reload()",
+    );
 
     const sql = postgres(databaseUrl(dbName), { max: 1, onnotice: () => {} });
     const tables = await sql<{ count: number }[]>`
@@ -78,7 +91,7 @@ describe("npm run dev", () => {
 
     dev.kill("SIGINT");
     expect(await exited).toBe(0);
-    expect(output.filter((l) => l.includes('"msg":"stopped"')).length).toBe(2);
+    expect(output.filter((l) => l.includes('"msg":"stopped"')).length, output.slice(-30).join("\n")).toBe(2);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   }, 60_000);
 });

@@ -1,11 +1,11 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMetering } from "../src/metering/request-meter.js";
+import { createHotPathBatch, type HotPathBatch } from "../src/gateway/hot-path-batch.js";
+import { createMetering } from "../src/gateway/metering.js";
+import { createTokenLimiter, tokenWindowKey } from "../src/gateway/token-limiter.js";
 import { connectRedis } from "../src/redis/client.js";
 import { tokenWindowStart } from "../src/token-limits/token-limit.js";
-import { createTokenLimiter, tokenWindowKey } from "../src/token-limits/token-limiter.js";
 import { pendingUsageKey } from "../src/usage/buffer.js";
-import { createUsageTurnBatch } from "../src/usage/usage-turn-batch.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 
 let env: TestEnv;
@@ -27,48 +27,50 @@ afterAll(async () => {
 
 const windowCount = async (keyId: string) =>
   Number(await redisA.get(tokenWindowKey(env.prefix, keyId, tokenWindowStart(NOW))));
+const batchOn = (redis: Redis) => createHotPathBatch(redis, env.prefix, () => {});
+/** Fire-and-forget work goes out in the next turn; a PING on the same connection answers after it. */
+async function settled(...redis: Redis[]): Promise<void> {
+  await new Promise((r) => setImmediate(r));
+  await Promise.all(redis.map((r) => r.ping()));
+}
 
 describe("token limiter on Redis", () => {
   it("concurrent reservations from two processes overrun the limit by at most one reservation", async () => {
     // Two "processes": each its own connection, batch and limiter, sharing the window through Redis.
-    const a = createTokenLimiter(createUsageTurnBatch(redisA, env.prefix), env.prefix);
-    const b = createTokenLimiter(createUsageTurnBatch(redisB, env.prefix), env.prefix);
+    const a = createTokenLimiter(batchOn(redisA), env.prefix);
+    const b = createTokenLimiter(batchOn(redisB), env.prefix);
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve("key_race", 100, 30, NOW)),
     );
     const admitted = results.filter((r) => r.decision.allowed);
     expect(admitted).toHaveLength(4); // 0, 30, 60, 90 are under 100; 120 is not
     // Refunds of the 36 refused reservations travel in the next turn.
-    await new Promise((r) => setImmediate(r));
-    // Each connection answers in order: once both answer a PING, their refunds are applied.
-    await redisA.ping();
-    await redisB.ping();
+    await settled(redisA, redisB);
     expect(await windowCount("key_race")).toBe(120);
     const refused = results.find((r) => !r.decision.allowed);
     expect(refused?.decision).toMatchObject({ remaining: 0, msBeforeReset: 50_000, limit: 100 });
   });
 
   it("settles an admitted reservation to the real count", async () => {
-    const batch = createUsageTurnBatch(redisA, env.prefix);
-    const limiter = createTokenLimiter(batch, env.prefix);
+    const limiter = createTokenLimiter(batchOn(redisA), env.prefix);
     const r = await limiter.reserve("key_settle", 1_000, 300, NOW);
     expect(r.decision).toMatchObject({ allowed: true, remaining: 700 });
     limiter.settle(r, 42, NOW + 5_000);
-    await batch.drain();
+    await settled(redisA);
     expect(await windowCount("key_settle")).toBe(42);
   });
 
   it("records finished requests' counts, summed per field in one turn", async () => {
-    const batch = createUsageTurnBatch(redisA, env.prefix);
-    batch.record([
+    const batch = batchOn(redisA);
+    batch.addUsage([
       ["c:key_x:2026-03-10", 1],
       ["m:key_x:2026-03-10:p:llama", 5],
     ]);
-    batch.record([
+    batch.addUsage([
       ["c:key_x:2026-03-10", 1],
       ["m:key_x:2026-03-10:p:llama", 7],
     ]);
-    await batch.drain();
+    await settled(redisA);
     expect(await redisA.hgetall(pendingUsageKey(env.prefix))).toMatchObject({
       "c:key_x:2026-03-10": "2",
       "m:key_x:2026-03-10:p:llama": "12",
@@ -76,8 +78,9 @@ describe("token limiter on Redis", () => {
   });
 
   it("falls back to this process's own windows while Redis is not ready, and keeps counts until it is", async () => {
-    let up = false;
-    const batch = createUsageTurnBatch(redisA, env.prefix, { ready: () => up });
+    const offline = connectRedis(env.config);
+    offline.disconnect();
+    const batch = batchOn(offline);
     const limiter = createTokenLimiter(batch, env.prefix);
     const first = await limiter.reserve("key_local", 100, 80, NOW);
     const second = await limiter.reserve("key_local", 100, 80, NOW);
@@ -89,12 +92,12 @@ describe("token limiter on Redis", () => {
       false,
     ]);
     expect(await redisA.exists(tokenWindowKey(env.prefix, "key_local", tokenWindowStart(NOW)))).toBe(0);
-    batch.record([["c:key_held:2026-03-10", 3]]);
-    await batch.drain();
-    expect(await redisA.hget(pendingUsageKey(env.prefix), "c:key_held:2026-03-10")).toBeNull();
-    up = true;
-    await batch.drain();
+    batch.addUsage([["c:key_held:2026-03-10", 3]]);
+    await offline.connect();
+    // The first turn once Redis is back carries what was kept.
+    await batch.readKeyState("key_held");
     expect(await redisA.hget(pendingUsageKey(env.prefix), "c:key_held:2026-03-10")).toBe("3");
+    offline.disconnect();
   });
 });
 
@@ -110,7 +113,7 @@ describe("request meter", () => {
     };
   };
   const setUp = () => {
-    const batch = createUsageTurnBatch(redisA, env.prefix);
+    const batch: HotPathBatch = batchOn(redisA);
     return {
       batch,
       metering: createMetering({ batch, limiter: createTokenLimiter(batch, env.prefix), now: () => NOW }),
@@ -123,11 +126,12 @@ describe("request meter", () => {
   };
 
   it("asks a stream for usage, hides the usage chunk, settles and records what the upstream reported", async () => {
-    const { batch, metering } = setUp();
+    const { metering } = setUp();
     const admission = await metering.admit({
       keyId: "key_m1",
       tokenLimit: 10_000,
       route: "/v1/chat/completions",
+      model: "llama",
       body: body({ model: "llama", stream: true, max_tokens: 50, messages: [] }),
       at,
     });
@@ -139,7 +143,7 @@ describe("request meter", () => {
     expect(String(tap?.write(Buffer.from(usage)))).toBe("data: [DONE]\n\n");
     admission.meter.finish("complete");
     admission.meter.finish("complete");
-    await batch.drain();
+    await settled(redisA);
     expect(await fields("key_m1")).toEqual({
       "c:key_m1:2026-03-10": "1",
       "m:key_m1:2026-03-10:a:llama": "1",
@@ -150,7 +154,7 @@ describe("request meter", () => {
   });
 
   it("charges a client gone before the usage its prompt's estimate, and marks its tokens as not reported", async () => {
-    const { batch, metering } = setUp();
+    const { metering } = setUp();
     const sent = body({
       model: "llama",
       stream: true,
@@ -160,13 +164,14 @@ describe("request meter", () => {
       keyId: "key_m2",
       tokenLimit: 10_000,
       route: "/v1/chat/completions",
+      model: "llama",
       body: sent,
       at,
     });
     if (!admission.ok) throw new Error("refused");
     admission.meter.tap(200, "text/event-stream")?.write(Buffer.from('data: {"choices":[{"delta":{}}]}\n\n'));
     admission.meter.finish("client_aborted");
-    await batch.drain();
+    await settled(redisA);
     const prompt = Math.ceil(sent.raw.length / 4);
     expect(await fields("key_m2")).toMatchObject({
       "m:key_m2:2026-03-10:p:llama": String(prompt),
@@ -176,11 +181,12 @@ describe("request meter", () => {
   });
 
   it("refuses over the token limit and records the refusal, with nothing left reserved", async () => {
-    const { batch, metering } = setUp();
+    const { metering } = setUp();
     const first = await metering.admit({
       keyId: "key_m3",
       tokenLimit: 100,
       route: "/v1/embeddings",
+      model: "llama",
       body: body({ model: "llama", input: "y".repeat(500) }),
       at,
     });
@@ -189,6 +195,7 @@ describe("request meter", () => {
       keyId: "key_m3",
       tokenLimit: 100,
       route: "/v1/embeddings",
+      model: "llama",
       body: body({ model: "llama", input: "z" }),
       at,
     });
@@ -197,7 +204,7 @@ describe("request meter", () => {
       first.meter.tap(500, "application/json");
       first.meter.finish("complete");
     }
-    await batch.drain();
+    await settled(redisA);
     expect(await fields("key_m3")).toEqual({
       "c:key_m3:2026-03-10": "2",
       "m:key_m3:2026-03-10:r:llama": "1",

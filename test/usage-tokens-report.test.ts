@@ -1,11 +1,11 @@
 import type { Redis } from "ioredis";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordUsageFields } from "../src/gateway/hot-path-script.js";
 import { connectRedis } from "../src/redis/client.js";
 import { manualClock } from "../src/time/clock.js";
 import { type RequestUsage, usageFields } from "../src/usage/buffer.js";
 import { flushUsage } from "../src/usage/flush.js";
-import { createUsageTurnBatch } from "../src/usage/usage-turn-batch.js";
 import { createAccountWithSession, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 
@@ -28,9 +28,7 @@ const flush = (options = {}) =>
   flushUsage({ database: env.database, redis, config: env.config, logger: env.logger, clock }, options);
 
 async function record(list: RequestUsage[]): Promise<void> {
-  const batch = createUsageTurnBatch(redis, env.prefix);
-  for (const usage of list) batch.record(usageFields(usage));
-  await batch.drain();
+  await recordUsageFields(redis, env.prefix, list.flatMap(usageFields));
 }
 
 const base = {

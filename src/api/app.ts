@@ -80,7 +80,7 @@ function createExpressApp(deps: AppDeps, metrics: Metrics, exchanges: Exchanges)
   app.use("/admin", consoleCors(deps.config.consoleOrigins), adminRouter(deps));
   app.use(
     consoleRouter(deps.config.consoleDir ?? bundledConsoleDir(), {
-      rereadIndex: deps.config.nodeEnv === "development",
+      liveReload: deps.config.consoleLiveReload,
     }),
   );
 

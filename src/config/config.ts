@@ -61,6 +61,8 @@ export const envSchema = z.object({
   CONSOLE_URL: url.optional(),
   // Where the built console is (dist/console unless set): tests build their own copy.
   CONSOLE_DIR: z.string().min(1).optional(),
+  // Set by `npm run dev`: console pages reload themselves after each rebuild.
+  CONSOLE_LIVE_RELOAD: booleanish.default(false),
   CONSOLE_ORIGINS: commaList.pipe(z.array(url)).default([]),
   UPSTREAM_URL: url.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
@@ -121,6 +123,7 @@ export interface Config {
   consoleUrl: string;
   consoleOrigins: string[];
   consoleDir: string | undefined;
+  consoleLiveReload: boolean;
   upstreamUrl: string;
   upstreamApiKey: string | undefined;
   upstreamTimeoutMs: number;
@@ -186,6 +189,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       consoleUrl: (e.CONSOLE_URL ?? `${publicUrl}/console`).replace(/\/+$/, ""),
       consoleOrigins,
       consoleDir: e.CONSOLE_DIR,
+      consoleLiveReload: e.CONSOLE_LIVE_RELOAD,
       upstreamUrl: e.UPSTREAM_URL.replace(/\/+$/, ""),
       upstreamApiKey: e.UPSTREAM_API_KEY,
       upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,

@@ -7,7 +7,7 @@ import type { HotPathBatch } from "./hot-path-batch.js";
  * benchmark's server sets them from ABL_NOREDIS, ABL_NOMETRICS, ABL_NOAUTH). A deployment takes none.
  */
 export interface Ablation {
-  /** Markers and rate windows answered from memory, key uses dropped: no Redis round trip. */
+  /** Markers, rate and token windows answered from memory, key uses and usage dropped: no Redis round trip. */
   redis?: boolean;
   /** No /v1 metrics. */
   metrics?: boolean;
@@ -26,6 +26,8 @@ export function inMemoryBatch(redis: Redis, prefix: string): HotPathBatch {
       return { deadAt: null, epoch: await epoch };
     },
     incrementWindow: async () => [1, 60_000],
+    adjustWindow() {},
     noteUse() {},
+    addUsage() {},
   };
 }

@@ -8,7 +8,7 @@ import type { UpstreamConfig } from "./forward.js";
 
 /** What the gateway needs from the web process: the app's deps satisfy it as they are. */
 export interface GatewayDeps {
-  config: UpstreamConfig & Pick<Config, "redisPrefix" | "rateLimitsPerMinute">;
+  config: UpstreamConfig & Pick<Config, "redisPrefix" | "rateLimitsPerMinute" | "tokenLimitsPerMinute">;
   database: Database;
   /** The app's connection; the gateway sends its per-turn script on a duplicate of its own. */
   redis: Redis;

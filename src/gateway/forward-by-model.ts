@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
+import type { TokenDecision } from "../token-limits/token-limit.js";
 import { type InspectedBody, inspectBody, readBody } from "../upstreams/request-body.js";
 import { modelNotFound, sendToReplica } from "../upstreams/send-to-replica.js";
 import type { UpstreamSet } from "../upstreams/upstream-set.js";
@@ -12,11 +13,14 @@ import {
   tooLargeError,
 } from "./forward.js";
 import type { KeyRecord } from "./key-records.js";
+import type { MeterEnd, Metering, RequestMeter } from "./metering.js";
+import { setTokenLimitHeaders } from "./token-limiter.js";
 
 // A POST route's request, from its body to the upstream that answers it: the body is read (bounded)
 // and its model found, the key's model list checked (404 as for a model nobody serves: nothing leaks),
-// and the request sent to a replica of that model, tried on a second one only if the first could not
-// be connected to.
+// the key's tokens reserved (metering.ts), and the request sent to a replica of that model, tried on a
+// second one only if the first could not be connected to; its answer goes through the usage tap, and
+// the request is settled and recorded when it ends.
 
 export type ModelForwarding =
   | { kind: "forwarded"; upstreamMs: number; model: string; upstream: string }
@@ -34,6 +38,7 @@ export function createModelForwarding(deps: {
   logger: Logger;
   bodyLimitBytes: number;
   clientIp: (req: IncomingMessage) => string | undefined;
+  metering: Metering;
 }) {
   const { upstreams, logger, bodyLimitBytes } = deps;
 
@@ -49,16 +54,46 @@ export function createModelForwarding(deps: {
   return async function forwardByModel(
     req: IncomingMessage,
     res: ServerResponse,
-    request: { upstreamPath: string; requestId: string; gone: ClientGone; key: KeyRecord | undefined },
+    request: {
+      upstreamPath: string;
+      requestId: string;
+      gone: ClientGone;
+      key: KeyRecord | undefined;
+      at: Date;
+      route: string;
+    },
   ): Promise<ModelForwarding> {
+    const key = request.key;
+    // Usage names only models some upstream serves: a client's made-up names must not grow the table.
+    const served = (model: string | undefined) =>
+      model !== undefined && upstreams.registry.knows(model) ? model : "";
+    const refuse = (error: AppError, model?: string): ModelForwarding => {
+      if (key) deps.metering.record(key.id, served(model), request.at, "refused");
+      return { kind: "refused", error, model };
+    };
     const body = await bodyOf(req);
     if (body === "aborted") return { kind: "client_aborted", upstreamMs: undefined };
-    if (body instanceof AppError) return { kind: "refused", error: body };
+    if (body instanceof AppError) return refuse(body);
     const model = body.model;
-    const key = request.key;
-    if (key?.models && !key.models.has(model)) return { kind: "refused", error: modelNotFound(model), model };
+    if (key?.models && !key.models.has(model)) return refuse(modelNotFound(model), model);
     // Right after start, a model may only be unknown because the first look at the upstreams is under way.
     if (!upstreams.registry.knows(model)) await upstreams.registry.ready();
+
+    let meter: RequestMeter | undefined;
+    if (key) {
+      const metered = await deps.metering.admit({
+        keyId: key.id,
+        tokenLimit: key.tokenLimitPerMinute,
+        route: request.route,
+        body,
+        model: served(model),
+        at: request.at,
+      });
+      const decision = metered.ok ? metered.meter.decision : metered.decision;
+      if (decision) setTokenLimitHeaders(res, decision);
+      if (!metered.ok) return { kind: "refused", error: tokenLimitError(metered.decision), model };
+      meter = metered.meter;
+    }
 
     const caller: CallerIdentity | undefined = key && {
       keyId: key.id,
@@ -70,8 +105,9 @@ export function createModelForwarding(deps: {
         path: request.upstreamPath,
         requestId: request.requestId,
         gone: request.gone,
-        body: body.raw,
+        body: meter?.body ?? body.raw,
         caller,
+        tap: meter?.tap,
       });
       if (result.outcome !== "failed") return { ok: true, value: result };
       // One line per failed call; an expected network failure needs its code, not a stack trace.
@@ -88,6 +124,7 @@ export function createModelForwarding(deps: {
       );
       return { ok: false, failure: result.failure };
     });
+    meter?.finish(endOf(sent));
     if (!sent.ok) return { kind: "refused", error: sent.error, model, upstream: sent.upstream?.label };
     const upstream = sent.upstream.label;
     if (sent.value.outcome === "client_aborted") {
@@ -95,4 +132,19 @@ export function createModelForwarding(deps: {
     }
     return { kind: "forwarded", upstreamMs: sent.value.upstreamMs, model, upstream };
   };
+}
+
+/** A replica's failure is the upstream's error; a refusal of keyward's own (none free, 503) is not. */
+function endOf(sent: { ok: true; value: { outcome: string } } | { ok: false; error: AppError }): MeterEnd {
+  if (!sent.ok) {
+    const code = sent.error.code;
+    return code === "upstream_unavailable" || code === "upstream_timeout" ? "upstream_failed" : "refused";
+  }
+  return sent.value.outcome === "client_aborted" ? "client_aborted" : "complete";
+}
+
+function tokenLimitError(decision: TokenDecision): AppError {
+  const retryAfter = Math.max(1, Math.ceil(decision.msBeforeReset / 1000));
+  const message = `Rate limit reached: ${decision.limit} tokens per minute for this API key. Retry in ${retryAfter} s.`;
+  return new AppError("rate_limit_exceeded", message, { headers: { "retry-after": String(retryAfter) } });
 }

@@ -5,6 +5,8 @@ import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import { classifyUpstreamError, type UpstreamFailure } from "../upstreams/balancer.js";
 import type { Upstream } from "../upstreams/upstream.js";
+import type { ResponseTap } from "../usage/response-tap.js";
+import { TappedResponse } from "./tapped-response.js";
 
 // Sends a /v1 request to one upstream and streams its answer back, untouched: the body goes as the
 // bytes read (never re-serialised), SSE chunks are written as they arrive, redirects are passed back
@@ -156,6 +158,8 @@ export async function forwardToUpstream(
     gone: ClientGone;
     body: Buffer | undefined;
     caller: CallerIdentity | undefined;
+    /** Given the answer's status and type: the tap its body goes through, or undefined for none. */
+    tap?: (status: number, contentType: string | undefined) => ResponseTap | undefined;
   },
 ): Promise<ForwardResult> {
   const gone = target.gone;
@@ -172,14 +176,16 @@ export async function forwardToUpstream(
         body: target.body,
         signal: gone,
       },
-      ({ statusCode, headers }) => {
+      ({ statusCode, headers: answer }) => {
         upstreamMs = performance.now() - started;
         res.statusCode = statusCode;
-        copyResponseHeaders(headers, res);
+        copyResponseHeaders(answer, res);
+        const contentType = answer["content-type"] as string | undefined;
         // Event streams: the client should see the status at once, before the first event.
-        if (String(headers["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
-        // The upstream's body is written into `res` as it arrives: a tap on the answer goes here.
-        return res;
+        if (contentType?.startsWith("text/event-stream")) res.flushHeaders();
+        // The upstream's body is written into `res` as it arrives, through the usage tap if any.
+        const tap = target.tap?.(statusCode, contentType);
+        return tap ? new TappedResponse(res, tap) : res;
       },
     );
     // The answer has been written to its end: what observes the end of the answer goes here.

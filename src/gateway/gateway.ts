@@ -10,16 +10,20 @@ import { createModelForwarding } from "./forward-by-model.js";
 import { createHotPathBatch, type HotPathBatch } from "./hot-path-batch.js";
 import { createKeyAuthenticator } from "./key-authenticator.js";
 import type { KeyRecord } from "./key-records.js";
+import { createMetering } from "./metering.js";
 import { createKeyRateLimiter, retryAfterSeconds, setRateLimitHeaders } from "./rate-limit.js";
 import { type ForwardRoute, resolveV1Route, routeRefusal } from "./routes.js";
+import { createTokenLimiter } from "./token-limiter.js";
 import { createModelAnswers } from "./v1-models.js";
 
 // One /v1 request, in order: the route must be in the table (404/405, no I/O); the key must be
 // present, well formed and live (401; 503 only when it cannot be checked); its rate limit is taken
 // (429) and its permission for the route checked (403). The model list is answered from memory; any
 // other route's body is read (413 past the limit) for its model (400 without one; 404 for a model
-// nobody serves or the key may not use), and the request is forwarded to an upstream serving that
-// model, its answer streamed back.
+// nobody serves or the key may not use), its tokens reserved where the route spends them (429), and
+// the request is forwarded to an upstream serving that model, its answer streamed back (through the
+// usage tap where metered). Every request whose key was recognised is recorded once, with its outcome
+// and tokens (metering.ts), refused ones included, and moves the key's last-used time.
 
 const INVALID_KEY_MESSAGE = "Invalid API key provided";
 const NO_PERMISSION_MESSAGE = "API key doesn't have permission for this endpoint";
@@ -55,7 +59,9 @@ export interface Gateway {
   ): Promise<GatewayOutcome>;
 }
 
-type Admission = { ok: true; key: KeyRecord } | { ok: false; error: AppError };
+type Admission =
+  | { ok: true; key: KeyRecord; at: Date }
+  | { ok: false; error: AppError; key?: KeyRecord; at?: Date };
 
 export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gateway {
   const batch = ablation.redis ? inMemoryBatch(deps.redis, deps.config.redisPrefix) : createBatch(deps);
@@ -65,14 +71,21 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     logger: deps.logger,
     redisPrefix: deps.config.redisPrefix,
     tierLimits: deps.config.rateLimitsPerMinute,
+    tierTokenLimits: deps.config.tokenLimitsPerMinute,
   });
   const limiter = createKeyRateLimiter(batch, deps.config.redisPrefix);
+  const metering = createMetering({
+    batch,
+    limiter: createTokenLimiter(batch, deps.config.redisPrefix),
+    now: () => deps.clock.now().getTime(),
+  });
   const models = createModelAnswers(deps.upstreams.registry);
   const forwardByModel = createModelForwarding({
     upstreams: deps.upstreams,
     logger: deps.logger,
     bodyLimitBytes: deps.config.proxyBodyLimitBytes,
     clientIp: clientIpReader(deps.config.trustProxyHops),
+    metering,
   });
 
   /** The key: present, live, within its rate limit (whose headers are set), allowed on the route. */
@@ -105,6 +118,8 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       return { ok: false, error: new AppError("invalid_api_key", INVALID_KEY_MESSAGE) };
     }
     const key = check.record;
+    // The key was used, whatever comes next: a refused request moves its last-used time too.
+    batch.noteUse(key.id, now);
     const decision =
       early && cached?.id === key.id && cached.limitPerMinute === key.limitPerMinute
         ? await early
@@ -116,13 +131,13 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       const error = new AppError("rate_limit_exceeded", message, {
         headers: { "retry-after": String(retryAfter) },
       });
-      return { ok: false, error };
+      return { ok: false, error, key, at: now };
     }
     if (!key.permissions.has(route.permission)) {
-      return { ok: false, error: new AppError("insufficient_permissions", NO_PERMISSION_MESSAGE) };
+      const error = new AppError("insufficient_permissions", NO_PERMISSION_MESSAGE);
+      return { ok: false, error, key, at: now };
     }
-    batch.noteUse(key.id, now);
-    return { ok: true, key };
+    return { ok: true, key, at: now };
   }
 
   return {
@@ -137,10 +152,15 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       const refused = (error: AppError): GatewayOutcome => ({ kind: "refused", route: route.pattern, error });
 
       let key: KeyRecord | undefined;
+      let at = deps.clock.now();
       if (!ablation.auth) {
         const admission = await admit(req, res, route);
-        if (!admission.ok) return refused(admission.error);
+        if (!admission.ok) {
+          if (admission.key && admission.at) metering.record(admission.key.id, "", admission.at, "refused");
+          return refused(admission.error);
+        }
         key = admission.key;
+        at = admission.at;
       }
       const who: Attribution = key ? { keyId: key.id, accountId: key.accountId } : {};
 
@@ -150,6 +170,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
           route.answer === "model_list"
             ? await models.list(res, allowed)
             : await models.get(res, route.modelId ?? "", allowed);
+        if (key) metering.record(key.id, "", at, error ? "refused" : "answered");
         if (error) return { ...who, ...refused(error), model: route.modelId };
         return {
           ...who,
@@ -165,6 +186,8 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
         requestId,
         gone,
         key,
+        at,
+        route: route.pattern,
       });
       return { ...who, ...forwarded, route: route.pattern };
     },

@@ -24,8 +24,13 @@ interface Waiter<T> {
 interface Turn {
   markers: Map<string, Array<Waiter<KeyState>>>;
   windows: Map<string, { seconds: number; calls: Array<{ points: number; waiter: Waiter<WindowCount> }> }>;
-  uses: Map<string, { keyId: string; at: Date; count: number }>;
+  adjustments: Map<string, number>;
+  uses: Map<string, { keyId: string; at: Date }>;
+  fields: Map<string, number>;
 }
+
+/** Usage fields kept while Redis is away, at most; more are dropped and reported. */
+const MAX_HELD_FIELDS = 100_000;
 
 export interface HotPathBatch {
   /** The connection the batch sends on. */
@@ -38,8 +43,15 @@ export interface HotPathBatch {
   readKeyState(keyId: string): Promise<KeyState>;
   /** Adds `points` to a window; each caller of a turn sees the count as if the calls ran in order. */
   incrementWindow(windowKey: string, points: number, seconds: number): Promise<WindowCount>;
-  /** One use of a key, summed with the turn's others; fire and forget (dropped while not ready). */
+  /** Adds to a window only if it still exists; fire and forget (dropped while not ready). */
+  adjustWindow(windowKey: string, amount: number): void;
+  /** A key's use, for its last-used time; fire and forget (dropped while not ready). */
   noteUse(keyId: string, at: Date): void;
+  /**
+   * Adds to usage buffer fields (a finished request's counts); fire and forget. Kept in memory while
+   * Redis is away (bounded) and sent with the first turn after; lost only if a sent call fails.
+   */
+  addUsage(fields: Array<[field: string, increment: number]>): void;
 }
 
 export interface HotPathBatchOptions {
@@ -50,8 +62,6 @@ export interface HotPathBatchOptions {
   /** Told when a timed-out call suspends the batch (once per outage, not at each failed retry). */
   onSuspend?: (err: Error, suspendMs: number) => void;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * `redis` should be a connection of the hot path's own. `usageSettled` hears, once per turn with
@@ -71,6 +81,7 @@ export function createHotPathBatch(
     onOpen: options.onSuspend,
   });
   let turn: Turn | undefined;
+  let held = new Map<string, number>();
 
   function ready(): boolean {
     return redis.status === "ready" && breaker.allows(turn);
@@ -78,7 +89,14 @@ export function createHotPathBatch(
 
   function current(): Turn {
     if (!turn) {
-      turn = { markers: new Map(), windows: new Map(), uses: new Map() };
+      turn = {
+        markers: new Map(),
+        windows: new Map(),
+        adjustments: new Map(),
+        uses: new Map(),
+        fields: held,
+      };
+      held = new Map();
       breaker.chooseTrial(turn);
       setImmediate(send);
     }
@@ -92,7 +110,9 @@ export function createHotPathBatch(
     const input: TurnInput = {
       markers: [...batch.markers.keys()],
       counters: [],
-      uses: [...batch.uses.values()],
+      adjustments: [...batch.adjustments].map(([key, amount]) => ({ key, amount })),
+      uses: [...batch.uses.values()].map((use) => ({ ...use, count: 0 })),
+      fields: [...batch.fields],
     };
     for (const [key, window] of batch.windows) {
       let amount = 0;
@@ -126,14 +146,16 @@ export function createHotPathBatch(
         call.waiter.resolve([before, counter.ttlMs]);
       }
     }
-    if (batch.uses.size > 0) usageSettled(out.usageError ? new Error(out.usageError) : null);
+    if (batch.uses.size + batch.fields.size > 0) {
+      usageSettled(out.usageError ? new Error(out.usageError) : null);
+    }
   }
 
   function fail(batch: Turn, err: unknown): void {
     breaker.failed(batch, err);
     for (const waiters of batch.markers.values()) for (const waiter of waiters) waiter.reject(err);
     for (const window of batch.windows.values()) for (const call of window.calls) call.waiter.reject(err);
-    if (batch.uses.size > 0) usageSettled(err ?? new Error("key use not recorded"));
+    if (batch.uses.size + batch.fields.size > 0) usageSettled(err ?? new Error("key use not recorded"));
   }
 
   const notReady = () => new Error("Redis connection is not ready (or the hot path is suspended)");
@@ -166,15 +188,29 @@ export function createHotPathBatch(
       });
     },
 
+    adjustWindow(windowKey, amount) {
+      if (!ready()) return;
+      const adjustments = current().adjustments;
+      adjustments.set(windowKey, (adjustments.get(windowKey) ?? 0) + amount);
+    },
+
     noteUse(keyId, at) {
       if (!ready()) return;
       const uses = current().uses;
-      const slot = `${keyId}:${Math.floor(at.getTime() / DAY_MS)}`;
-      const use = uses.get(slot);
-      if (!use) uses.set(slot, { keyId, at, count: 1 });
-      else {
-        use.count++;
-        if (at.getTime() > use.at.getTime()) use.at = at;
+      const use = uses.get(keyId);
+      if (!use) uses.set(keyId, { keyId, at });
+      else if (at.getTime() > use.at.getTime()) use.at = at;
+    },
+
+    addUsage(list) {
+      const fields = ready() ? current().fields : held;
+      for (const [field, increment] of list) {
+        const before = fields.get(field);
+        if (before === undefined && fields.size >= MAX_HELD_FIELDS) {
+          usageSettled(new Error("usage kept while Redis is away is full: counts dropped"));
+          return;
+        }
+        fields.set(field, (before ?? 0) + increment);
       }
     },
   };

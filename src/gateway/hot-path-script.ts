@@ -7,22 +7,28 @@ import { pendingUsageKey, utcDay } from "../usage/buffer.js";
 // - markers: `GET <prefix>:keys:dead-at:<id>` and `GET <prefix>:keys:epoch` (keys/key-state.ts);
 // - counters: a fixed window that starts at its first increment (SET NX EX, INCRBY, PTTL; EXPIRE if it
 //   lost its TTL): the rate limit windows (rate-limit.ts);
-// - uses: usage/buffer.ts's hash, counts summed per key and UTC day, last-used moved only forward,
-//   under pcall: a failed use (a hash of the wrong type) is reported and never fails the turn.
-// To count something else per turn (tokens), add a section here, in TurnInput and in TurnOutput.
+// - adjustments: added to a counter only if it still exists (token settlements and refunds, which
+//   must not start a window of their own);
+// - uses: usage/buffer.ts's hash, last-used moved only forward (and, for `recordKeyUse`, a count);
+// - fields: finished requests' counts for the same hash (usage/buffer.ts's usageFields), summed.
+// Uses and fields run under pcall: a failure (a hash of the wrong type) is reported and never fails
+// the key checks and limits of the turn.
 
 const HOT_PATH_SCRIPT = `
 local markers = tonumber(ARGV[1])
 local counters = tonumber(ARGV[2])
+local adjustments = tonumber(ARGV[3])
+local uses = tonumber(ARGV[4])
 local out = {}
 out[1] = redis.call('GET', KEYS[1])
 for i = 1, markers do
   out[#out + 1] = redis.call('GET', KEYS[2 + i])
 end
+local a = 5
 for i = 1, counters do
   local key = KEYS[2 + markers + i]
-  local amount = ARGV[1 + 2 * i]
-  local seconds = ARGV[2 + 2 * i]
+  local amount, seconds = ARGV[a], ARGV[a + 1]
+  a = a + 2
   redis.call('SET', key, 0, 'EX', seconds, 'NX')
   local total = redis.call('INCRBY', key, amount)
   local ttl = redis.call('PTTL', key)
@@ -33,17 +39,37 @@ for i = 1, counters do
   out[#out + 1] = total
   out[#out + 1] = ttl
 end
-local usageError = false
-for i = 3 + 2 * counters, #ARGV, 4 do
-  local tField, cField, atMs, count = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local added = redis.pcall('HINCRBY', KEYS[2], cField, count)
-  if type(added) == 'table' and added.err then
-    usageError = added.err
-    break
+for i = 1, adjustments do
+  local key = KEYS[2 + markers + counters + i]
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('INCRBY', key, ARGV[a])
   end
-  local current = redis.call('HGET', KEYS[2], tField)
-  if (not current) or tonumber(atMs) > tonumber(current) then
-    redis.call('HSET', KEYS[2], tField, atMs)
+  a = a + 1
+end
+local usageError = false
+local function failed(reply)
+  if type(reply) == 'table' and reply.err then
+    usageError = reply.err
+    return true
+  end
+  return false
+end
+for i = 1, uses do
+  local tField, cField, atMs, count = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  a = a + 4
+  if not usageError then
+    local current = redis.pcall('HGET', KEYS[2], tField)
+    if not failed(current) then
+      if count ~= '0' then redis.call('HINCRBY', KEYS[2], cField, count) end
+      if (not current) or tonumber(atMs) > tonumber(current) then
+        redis.call('HSET', KEYS[2], tField, atMs)
+      end
+    end
+  end
+end
+for j = a, #ARGV, 2 do
+  if not usageError then
+    failed(redis.pcall('HINCRBY', KEYS[2], ARGV[j], ARGV[j + 1]))
   end
 end
 out[#out + 1] = usageError
@@ -55,8 +81,12 @@ export interface TurnInput {
   markers: string[];
   /** Expiring counters to add to: the rate limit windows. */
   counters: Array<{ key: string; amount: number; ttlSeconds: number }>;
-  /** Key uses to buffer for the flush, already summed per key and day. */
+  /** Counters to add to only if they exist (settlements and refunds of token reservations). */
+  adjustments: Array<{ key: string; amount: number }>;
+  /** Key uses to buffer for the flush (last-used; `count` requests too when not 0). */
   uses: Array<{ keyId: string; at: Date; count: number }>;
+  /** Usage buffer fields to add to, summed. */
+  fields: Array<[field: string, increment: number]>;
 }
 
 /** What Redis answers, in the order of the input's lists. */
@@ -82,15 +112,25 @@ export async function runTurn(redis: Redis, prefix: string, input: TurnInput): P
     defined.add(redis);
   }
   const keys: string[] = [epochKey(prefix), pendingUsageKey(prefix)];
-  const args: Array<string | number> = [input.markers.length, input.counters.length];
+  const args: Array<string | number> = [
+    input.markers.length,
+    input.counters.length,
+    input.adjustments.length,
+    input.uses.length,
+  ];
   for (const id of input.markers) keys.push(deadAtKey(prefix, id));
   for (const counter of input.counters) {
     keys.push(counter.key);
     args.push(counter.amount, counter.ttlSeconds);
   }
+  for (const adjustment of input.adjustments) {
+    keys.push(adjustment.key);
+    args.push(adjustment.amount);
+  }
   for (const use of input.uses) {
     args.push(`t:${use.keyId}`, `c:${use.keyId}:${utcDay(use.at)}`, use.at.getTime(), use.count);
   }
+  for (const [field, increment] of input.fields) args.push(field, increment);
   const out = await (redis as WithHotPath)[COMMAND](keys.length, ...keys, ...args);
   let at = 1;
   const deadAt: Array<string | null> = [];
@@ -119,6 +159,22 @@ export async function recordKeyUse(
   at: Date,
   count = 1,
 ): Promise<void> {
-  const out = await runTurn(redis, prefix, { markers: [], counters: [], uses: [{ keyId, at, count }] });
+  const out = await runTurn(redis, prefix, {
+    markers: [],
+    counters: [],
+    adjustments: [],
+    uses: [{ keyId, at, count }],
+    fields: [],
+  });
+  if (out.usageError) throw new Error(out.usageError);
+}
+
+/** Adds to usage buffer fields at once, with the same script: for tests that need usage buffered. */
+export async function recordUsageFields(
+  redis: Redis,
+  prefix: string,
+  fields: Array<[field: string, increment: number]>,
+): Promise<void> {
+  const out = await runTurn(redis, prefix, { markers: [], counters: [], adjustments: [], uses: [], fields });
   if (out.usageError) throw new Error(out.usageError);
 }

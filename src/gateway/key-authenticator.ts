@@ -42,10 +42,11 @@ export function createKeyAuthenticator(
     logger: Logger;
     redisPrefix: string;
     tierLimits: TierLimits;
+    tierTokenLimits: TierLimits;
   },
   options: KeyAuthenticatorOptions = {},
 ) {
-  const { database, batch, logger, tierLimits } = deps;
+  const { database, batch, logger, tierLimits, tierTokenLimits } = deps;
   const redis = batch.redis;
   const prefix = deps.redisPrefix;
   const maxEntries = options.maxEntries ?? 50_000;
@@ -68,7 +69,10 @@ export function createKeyAuthenticator(
   function load(hash: string): Promise<KeyRecord | null> {
     let pending = inflight.get(hash);
     if (!pending) {
-      pending = withTimeout(findKeyRecordByHash(database.sql, hash, tierLimits), lookupTimeoutMs)
+      pending = withTimeout(
+        findKeyRecordByHash(database.sql, hash, tierLimits, tierTokenLimits),
+        lookupTimeoutMs,
+      )
         .catch((err) => {
           warn("key look-up in PostgreSQL failed", err);
           throw new PostgresUnavailable();

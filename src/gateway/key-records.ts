@@ -11,6 +11,8 @@ export interface KeyRecord {
   /** The model ids the key may use; null for every model. */
   models: ReadonlySet<string> | null;
   limitPerMinute: number;
+  /** Tokens per minute: the key's own limit or its tier's. */
+  tokenLimitPerMinute: number;
   expiresAtMs: number | null;
   revokedAtMs: number | null;
   accountDisabled: boolean;
@@ -24,6 +26,7 @@ interface KeyRow {
   permissions: string[];
   models: string[] | null;
   rate_limit_per_minute: number | null;
+  token_limit_per_minute: number | null;
   expires_at_ms: number | null;
   revoked_at_ms: number | null;
   tier: Tier;
@@ -38,9 +41,10 @@ export async function findKeyRecordByHash(
   sql: Sql,
   keyHash: string,
   tierLimits: TierLimits,
+  tierTokenLimits: TierLimits,
 ): Promise<KeyRecord | null> {
   const rows = await sql<KeyRow[]>`
-    select k.id, k.account_id, k.permissions, k.models, k.rate_limit_per_minute,
+    select k.id, k.account_id, k.permissions, k.models, k.rate_limit_per_minute, k.token_limit_per_minute,
            (extract(epoch from k.expires_at) * 1000)::float8 as expires_at_ms,
            (extract(epoch from k.revoked_at) * 1000)::float8 as revoked_at_ms,
            a.tier, a.disabled_at is not null as disabled
@@ -54,6 +58,7 @@ export async function findKeyRecordByHash(
     permissions: new Set(row.permissions as Permission[]),
     models: row.models === null ? null : new Set(row.models),
     limitPerMinute: effectiveRateLimit(row.rate_limit_per_minute, tierLimits[row.tier]),
+    tokenLimitPerMinute: effectiveRateLimit(row.token_limit_per_minute, tierTokenLimits[row.tier]),
     expiresAtMs: row.expires_at_ms,
     revokedAtMs: row.revoked_at_ms,
     accountDisabled: row.disabled,

@@ -15,6 +15,7 @@ export interface NewKeyInput {
   permissions: Permission[];
   expiresAt: Date | null;
   rateLimitPerMinute: number | null;
+  tokenLimitPerMinute: number | null;
   /** The model ids the key may use; null for every model. */
   models: string[] | null;
   rotatedFrom?: string | null;
@@ -47,6 +48,7 @@ export async function insertKey(tx: Tx, input: NewKeyInput): Promise<{ key: ApiK
       last4,
       permissions: input.permissions,
       rateLimitPerMinute: input.rateLimitPerMinute,
+      tokenLimitPerMinute: input.tokenLimitPerMinute,
       models: input.models,
       createdAt: input.now,
       expiresAt: input.expiresAt,

@@ -85,6 +85,9 @@ export const CreateKeyBody = z
       .nullable()
       .optional()
       .meta({ description: "Lowers the account tier's limit for this key; may not exceed it." }),
+    token_limit_per_minute: z.number().int().positive().nullable().optional().meta({
+      description: "Lowers the account tier's tokens-per-minute limit for this key; may not exceed it.",
+    }),
     models: modelList.optional(),
   })
   .meta({ id: "CreateKeyRequest" });

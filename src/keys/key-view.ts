@@ -22,6 +22,11 @@ export const KeySchema = z
     last4: z.string().length(4),
     permissions: z.array(z.enum(ALL_PERMISSIONS as [string, ...string[]])),
     rate_limit_per_minute: z.number().int().positive(),
+    token_limit_per_minute: z
+      .number()
+      .int()
+      .positive()
+      .meta({ description: "Tokens (prompt + completion) per minute: the key's own limit or its tier's." }),
     models: z
       .array(z.string())
       .nullable()
@@ -40,14 +45,19 @@ export type KeyJson = z.infer<typeof KeySchema>;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The key as clients see it: never the hash, only the last four characters of the secret. */
-export function toKeyJson(row: ApiKeyRow, now: Date, tierLimit: number): KeyJson {
+export function toKeyJson(
+  row: ApiKeyRow,
+  now: Date,
+  tierLimits: { requestsPerMinute: number; tokensPerMinute: number },
+): KeyJson {
   return {
     id: row.id,
     name: row.name,
     prefix: API_KEY_PREFIX,
     last4: row.last4,
     permissions: row.permissions,
-    rate_limit_per_minute: effectiveRateLimit(row.rateLimitPerMinute, tierLimit),
+    rate_limit_per_minute: effectiveRateLimit(row.rateLimitPerMinute, tierLimits.requestsPerMinute),
+    token_limit_per_minute: effectiveRateLimit(row.tokenLimitPerMinute, tierLimits.tokensPerMinute),
     models: row.models,
     status: keyStatus(row, now),
     created_at: row.createdAt.toISOString(),

@@ -78,6 +78,7 @@ export async function rotateApiKey(
         permissions: old.permissions as Permission[],
         expiresAt: old.expiresAt,
         rateLimitPerMinute: old.rateLimitPerMinute,
+        tokenLimitPerMinute: old.tokenLimitPerMinute,
         models: old.models,
         rotatedFrom: old.id,
         now: input.now,

@@ -81,11 +81,6 @@ export function settlement(input: {
   return delta > 0 ? { windowStartMs: current, delta } : undefined;
 }
 
-/** The limit for a key: its own, when set, may only lower its tier's. */
-export function effectiveTokenLimit(tierLimit: number, keyLimit: number | null): number {
-  return keyLimit === null ? tierLimit : Math.min(keyLimit, tierLimit);
-}
-
 /**
  * This process's own windows, for while Redis is away: limits then hold per process, as the
  * contract says of request limits. Entries of finished windows are dropped as new ones come.

@@ -59,6 +59,7 @@ export async function insertApiKey(
     expiresAt?: Date | null;
     revokedAt?: Date | null;
     rateLimitPerMinute?: number | null;
+    tokenLimitPerMinute?: number | null;
     createdAt?: Date;
   } = {},
 ): Promise<{ id: string; secret: string; last4: string }> {
@@ -72,6 +73,7 @@ export async function insertApiKey(
     last4,
     permissions: opts.permissions ?? ["chat:read", "embeddings:read", "models:list"],
     rateLimitPerMinute: opts.rateLimitPerMinute ?? null,
+    tokenLimitPerMinute: opts.tokenLimitPerMinute ?? null,
     expiresAt: opts.expiresAt ?? null,
     revokedAt: opts.revokedAt ?? null,
     createdAt: opts.createdAt,

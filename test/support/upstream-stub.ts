@@ -1,6 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { answerOtherRoute } from "./upstream-stub-routes.js";
+import {
+  completionWords,
+  createUsageLedger,
+  promptTokensOf,
+  streamUsageMode,
+  type UsageLedger,
+  usageJson,
+} from "./upstream-usage.js";
 
 // A local stand-in for an OpenAI-compatible server (vLLM): models, chat completions (plain and SSE,
 // chunk by chunk), embeddings, and vLLM's other routes (upstream-stub-routes.ts). It serves the models
@@ -24,6 +32,8 @@ export interface UpstreamStub {
   traffic(): ReceivedRequest[];
   /** Request-targets whose connection closed before the stub finished answering. */
   aborted: string[];
+  /** Every usage figure it reported, as vLLM would (see upstream-usage.ts). */
+  usage: UsageLedger;
   /** Delays every response's headers by this many ms (0 = answer at once). */
   setDelayMs(ms: number): void;
   /**
@@ -63,6 +73,7 @@ export async function startUpstreamStub(
   const record = options.record ?? true;
   const requests: ReceivedRequest[] = [];
   const aborted: string[] = [];
+  const usage = createUsageLedger();
   let models = options.models ?? [STUB_MODEL];
   let delayMs = 0;
   let hold: { sent: () => void; gate: Promise<void> } | undefined;
@@ -146,7 +157,7 @@ export async function startUpstreamStub(
             index,
             embedding,
           })),
-          usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
+          usage: reportUsage(String(parsed?.model ?? STUB_MODEL), inputs.length, 0, true),
         }),
       );
       return;
@@ -184,7 +195,8 @@ export async function startUpstreamStub(
       return;
     }
     const id = `chatcmpl-${++counter}`;
-    const words = ["Hello", " there", "!"];
+    const words = completionWords(parsed);
+    const prompt = promptTokensOf(parsed);
     if (parsed.stream !== true) {
       // A cookie and hop-by-hop header the gateway must not pass on, and one header it must.
       const extra = {
@@ -203,21 +215,31 @@ export async function startUpstreamStub(
           choices: [
             { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: "stop" },
           ],
-          usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+          usage: reportUsage(String(parsed.model), prompt, words.length, true),
         }),
         extra,
       );
       return;
     }
-    void streamChat(id, String(parsed.model), words, res);
+    void streamChat(id, String(parsed.model), words, prompt, streamUsageMode(parsed), res);
+  }
+
+  /** The `usage` object to send, kept in the ledger (final: what a complete answer reports). */
+  function reportUsage(model: string, prompt: number, completion: number, final: boolean) {
+    usage.reported.push({ model, promptTokens: prompt, completionTokens: completion, final });
+    return usageJson(prompt, completion);
   }
 
   async function streamChat(
     id: string,
     model: string,
     words: string[],
+    prompt: number,
+    mode: { final: boolean; continuous: boolean },
     res: import("node:http").ServerResponse,
   ) {
+    let generated = 0;
+    // vLLM's chunk: `usage` only with continuous_usage_stats (the running count), else no such key.
     const chunk = (delta: object, finish: string | null) =>
       `data: ${JSON.stringify({
         id,
@@ -225,12 +247,17 @@ export async function startUpstreamStub(
         created: CREATED,
         model,
         choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+        ...(mode.continuous ? { usage: reportUsage(model, prompt, generated, false) } : {}),
       })}\n\n`;
+    const say = (word: string) => {
+      generated++;
+      return chunk({ content: word }, null);
+    };
     const held = hold;
     hold = undefined;
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     res.write(chunk({ role: "assistant", content: "" }, null));
-    res.write(chunk({ content: words[0] }, null));
+    res.write(say(words[0] as string));
     if (held) {
       held.sent();
       await held.gate;
@@ -240,9 +267,15 @@ export async function startUpstreamStub(
       // The benchmark's long streams: an LLM writes its tokens over seconds.
       if (streamIntervalMs > 0) await new Promise((r) => setTimeout(r, streamIntervalMs));
       if (res.destroyed) return;
-      res.write(chunk({ content: word }, null));
+      res.write(say(word));
     }
     res.write(chunk({}, "stop"));
+    if (mode.final) {
+      const last = { id, object: "chat.completion.chunk", created: CREATED, model, choices: [] };
+      res.write(
+        `data: ${JSON.stringify({ ...last, usage: reportUsage(model, prompt, generated, true) })}\n\n`,
+      );
+    }
     res.end("data: [DONE]\n\n");
   }
 
@@ -260,6 +293,7 @@ export async function startUpstreamStub(
     requests,
     traffic: () => requests.filter((r) => !(r.method === "GET" && r.url === "/v1/models")),
     aborted,
+    usage,
     setDelayMs(ms) {
       delayMs = ms;
     },

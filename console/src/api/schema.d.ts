@@ -469,6 +469,8 @@ export interface components {
             last4: string;
             permissions: ("chat:read" | "embeddings:read" | "models:list")[];
             rate_limit_per_minute: number;
+            /** @description Tokens (prompt + completion) per minute: the key's own limit or its tier's. */
+            token_limit_per_minute: number;
             /** @description The model ids the key may use; null for every model. */
             models: string[] | null;
             /** @enum {string} */
@@ -494,6 +496,8 @@ export interface components {
             expires_at?: string | null;
             /** @description Lowers the account tier's limit for this key; may not exceed it. */
             rate_limit_per_minute?: number | null;
+            /** @description Lowers the account tier's tokens-per-minute limit for this key; may not exceed it. */
+            token_limit_per_minute?: number | null;
             /** @description The model ids the key may use; null (the default) for every model. Duplicates are ignored. */
             models?: string[] | null;
         };

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { type RequestHandler, Router } from "express";
 import { AppError } from "../../errors/app-error.js";
+import { addLiveReload, LIVE_RELOAD_TAG } from "./console-live-reload.js";
 
 // The bundled console: built by `npm run build` (Vite) into dist/console and served here, so a Procfile
 // deployment has a console with nothing else running. Its pages are one level under /console/ and its
@@ -32,8 +33,8 @@ export function bundledConsoleDir(): string {
 // A page of the app: one path segment, no dot (files have one), e.g. keys, verify-email.
 const PAGE = /^\/(?:[a-z-]+)?$/;
 
-/** `rereadIndex`: read index.html on every request, for `npm run dev`, whose watcher rebuilds it. */
-export function consoleRouter(dir: string, opts: { rereadIndex: boolean }): Router {
+/** `liveReload` (npm run dev): index.html read at every request, and pages reload after each build. */
+export function consoleRouter(dir: string, opts: { liveReload: boolean }): Router {
   const router = Router();
   // Relative redirects keep a path prefix a reverse proxy added: "/" -> "console/", "/console" -> "console/".
   router.get("/", (_req, res) => res.redirect(302, "console/"));
@@ -46,20 +47,22 @@ export function consoleRouter(dir: string, opts: { rereadIndex: boolean }): Rout
     "/console/assets",
     express.static(join(dir, "assets"), { immutable: true, maxAge: "365d", index: false }),
   );
-  router.get("/console/", page(dir, opts.rereadIndex));
-  router.get("/console/*page", page(dir, opts.rereadIndex));
+  if (opts.liveReload) addLiveReload(router, dir);
+  router.get("/console/", page(dir, opts.liveReload));
+  router.get("/console/*page", page(dir, opts.liveReload));
   return router;
 }
 
-function page(dir: string, rereadIndex: boolean): RequestHandler {
+function page(dir: string, liveReload: boolean): RequestHandler {
   let html: string | undefined;
   return (req, res, next) => {
     const rest = req.path.slice("/console".length);
     if (!PAGE.test(rest)) return next();
-    if (html === undefined || rereadIndex) {
+    if (html === undefined || liveReload) {
       const file = join(dir, "index.html");
       if (!existsSync(file)) throw new AppError("not_found", "The console is not built: run npm run build");
       html = readFileSync(file, "utf8");
+      if (liveReload) html = html.replace("</body>", `${LIVE_RELOAD_TAG}\n</body>`);
     }
     res.setHeader("Content-Security-Policy", CONSOLE_CSP);
     res.setHeader("Cache-Control", "no-cache");

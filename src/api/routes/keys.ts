@@ -36,7 +36,10 @@ export function keysRouter(deps: AppDeps): Router {
   // Where a key change is written: PostgreSQL, and Redis for the marker every process reads.
   const keyStores = { db, redis: deps.redis, redisPrefix: deps.config.redisPrefix };
   const json = (res: Response, key: ApiKeyRow) =>
-    toKeyJson(key, deps.clock.now(), deps.config.rateLimitsPerMinute[authOf(res).account.tier]);
+    toKeyJson(key, deps.clock.now(), {
+      requestsPerMinute: deps.config.rateLimitsPerMinute[authOf(res).account.tier],
+      tokensPerMinute: deps.config.tokenLimitsPerMinute[authOf(res).account.tier],
+    });
 
   const create: RequestHandler = async (req, res) => {
     const { account } = authOf(res);
@@ -58,12 +61,22 @@ export function keysRouter(deps: AppDeps): Router {
         { param: "rate_limit_per_minute" },
       );
     }
+    const tierTokenLimit = deps.config.tokenLimitsPerMinute[account.tier];
+    const tokenLimit = body.token_limit_per_minute ?? null;
+    if (tokenLimit !== null && tokenLimit > tierTokenLimit) {
+      throw new AppError(
+        "validation_failed",
+        `token_limit_per_minute: may not exceed your tier's limit of ${tierTokenLimit}`,
+        { param: "token_limit_per_minute" },
+      );
+    }
     const result = await createApiKey(db, {
       accountId: account.id,
       name: body.name,
       permissions: body.permissions ?? ALL_PERMISSIONS,
       expiresAt,
       rateLimitPerMinute: rateLimit,
+      tokenLimitPerMinute: tokenLimit,
       models: body.models ?? null,
       now,
       context: clientContext(req),

@@ -1,4 +1,4 @@
-import type { UsageTurnBatch } from "../usage/usage-turn-batch.js";
+import type { ServerResponse } from "node:http";
 import {
   createLocalTokenWindows,
   evaluateTokenLimit,
@@ -6,16 +6,18 @@ import {
   TOKEN_WINDOW_MS,
   type TokenDecision,
   tokenWindowStart,
-} from "./token-limit.js";
+} from "../token-limits/token-limit.js";
+import type { HotPathBatch } from "./hot-path-batch.js";
+import { formatResetDuration } from "./rate-limit.js";
 
-// Applies token-limit.ts's decisions to a store: the windows in Redis (through the per-turn batch),
-// shared by every web process, or this process's own while Redis cannot answer (the contract's
-// outage rule for limits).
+// Applies token-limits/token-limit.ts's decisions: reservations are counters of the hot path's
+// per-turn script (shared by every web process through Redis), settlements its adjustments; while
+// Redis cannot answer, this process's own windows (the contract's outage rule for limits).
 
 export const tokenWindowKey = (prefix: string, keyId: string, windowStartMs: number) =>
   `${prefix}:tokens:${keyId}:${windowStartMs}`;
 
-/** A window outlives its minute so that a settlement arriving just after can still find it. */
+/** A window outlives its minute so that a settlement arriving just after it can still find it. */
 const WINDOW_TTL_SECONDS = (2 * TOKEN_WINDOW_MS) / 1000;
 
 export interface TokenReservation {
@@ -26,22 +28,22 @@ export interface TokenReservation {
   store: "redis" | "local";
 }
 
-export function createTokenLimiter(batch: UsageTurnBatch, prefix: string) {
+export function createTokenLimiter(batch: HotPathBatch, prefix: string) {
   const local = createLocalTokenWindows();
 
   function adjust(store: TokenReservation["store"], keyId: string, windowStartMs: number, delta: number) {
     if (store === "local") local.add(keyId, windowStartMs, delta);
-    else batch.adjustWindow(tokenWindowKey(prefix, keyId, windowStartMs), delta, WINDOW_TTL_SECONDS);
+    else batch.adjustWindow(tokenWindowKey(prefix, keyId, windowStartMs), delta);
   }
 
   return {
-    /** Reserves `estimate` tokens for a request; a refused request's reservation is given back at once. */
+    /** Reserves `estimate` tokens; a refused request's reservation is given back at once. */
     async reserve(keyId: string, limit: number, estimate: number, nowMs: number): Promise<TokenReservation> {
       const windowStartMs = tokenWindowStart(nowMs);
       let countAfter: number;
       let store: TokenReservation["store"] = "redis";
       try {
-        countAfter = await batch.addToWindow(
+        [countAfter] = await batch.incrementWindow(
           tokenWindowKey(prefix, keyId, windowStartMs),
           estimate,
           WINDOW_TTL_SECONDS,
@@ -70,3 +72,10 @@ export function createTokenLimiter(batch: UsageTurnBatch, prefix: string) {
 }
 
 export type TokenLimiter = ReturnType<typeof createTokenLimiter>;
+
+/** OpenAI's token headers, beside the request ones. */
+export function setTokenLimitHeaders(res: ServerResponse, decision: TokenDecision): void {
+  res.setHeader("x-ratelimit-limit-tokens", String(decision.limit));
+  res.setHeader("x-ratelimit-remaining-tokens", String(decision.remaining));
+  res.setHeader("x-ratelimit-reset-tokens", formatResetDuration(decision.msBeforeReset));
+}

@@ -1,10 +1,10 @@
 import { estimateTokens, type TokenDecision } from "../token-limits/token-limit.js";
-import type { TokenLimiter, TokenReservation } from "../token-limits/token-limiter.js";
 import type { InspectedBody } from "../upstreams/request-body.js";
 import { type RequestOutcome, usageFields } from "../usage/buffer.js";
 import { createResponseTap, type ResponseTap } from "../usage/response-tap.js";
 import { requestStreamUsage } from "../usage/stream-options.js";
-import type { UsageTurnBatch } from "../usage/usage-turn-batch.js";
+import type { HotPathBatch } from "./hot-path-batch.js";
+import type { TokenLimiter, TokenReservation } from "./token-limiter.js";
 
 // Counting and token limits for one /v1 request whose key was recognised, from admission to the end
 // of its answer: the gateway asks `admit` before forwarding (a reservation, for routes that spend
@@ -25,7 +25,8 @@ const TOKEN_ROUTES: Record<string, { generates: boolean; streamOptions: boolean 
 
 const BYTES_PER_TOKEN = 4;
 
-export type MeterEnd = "complete" | "client_aborted" | "upstream_failed";
+/** How the answer ended: "refused" when keyward answered instead (no replica free, say). */
+export type MeterEnd = "complete" | "client_aborted" | "upstream_failed" | "refused";
 
 export interface RequestMeter {
   /** The token decision, for the x-ratelimit-*-tokens headers; undefined on routes without tokens. */
@@ -41,7 +42,7 @@ export interface RequestMeter {
 export type MeterAdmission = { ok: true; meter: RequestMeter } | { ok: false; decision: TokenDecision };
 
 export interface MeteringDeps {
-  batch: UsageTurnBatch;
+  batch: HotPathBatch;
   limiter: TokenLimiter;
   now: () => number;
 }
@@ -56,7 +57,7 @@ export function createMetering(deps: MeteringDeps) {
     completionTokens?: number;
     usageReported?: boolean;
   }): void {
-    deps.batch.record(
+    deps.batch.addUsage(
       usageFields({
         promptTokens: 0,
         completionTokens: 0,
@@ -67,9 +68,12 @@ export function createMetering(deps: MeteringDeps) {
   }
 
   return {
-    /** A request keyward refused after recognising its key (permission, a limit, model access). */
-    recordRefused(keyId: string, model: string, at: Date): void {
-      record({ keyId, at, model, outcome: "refused" });
+    /**
+     * A request that spends no tokens, or that keyward refused after recognising its key (permission,
+     * a limit, its body, model access): counted by outcome only.
+     */
+    record(keyId: string, model: string, at: Date, outcome: RequestOutcome): void {
+      record({ keyId, at, model, outcome });
     },
 
     async admit(input: {
@@ -78,11 +82,13 @@ export function createMetering(deps: MeteringDeps) {
       /** The route's pattern, as the route table names it. */
       route: string;
       body: InspectedBody | undefined;
+      /** The model to count it under ('' for none, or one nobody serves). */
+      model: string;
       at: Date;
     }): Promise<MeterAdmission> {
       const spec = TOKEN_ROUTES[input.route];
       const body = input.body;
-      const model = body?.model ?? "";
+      const model = input.model;
       // A multipart body's bytes are audio, not a prompt's text.
       const promptBytes = body?.json ? body.raw.length : 0;
       let reservation: TokenReservation | undefined;
@@ -118,7 +124,7 @@ export function createMetering(deps: MeteringDeps) {
         finish(end) {
           if (finished) return;
           finished = true;
-          const failed = end === "upstream_failed" || status >= 400;
+          const failed = end === "upstream_failed" || (end !== "refused" && status >= 400);
           const usage = tap?.usage();
           let promptTokens = usage?.promptTokens ?? 0;
           const completionTokens = usage?.completionTokens ?? 0;
@@ -130,7 +136,7 @@ export function createMetering(deps: MeteringDeps) {
             keyId: input.keyId,
             at: input.at,
             model,
-            outcome: failed ? "upstream_error" : "answered",
+            outcome: end === "refused" ? "refused" : failed ? "upstream_error" : "answered",
             promptTokens,
             completionTokens,
             usageReported: !spec || usage !== undefined,
