@@ -5,12 +5,12 @@ import { accounts, apiKeys, auditEvents, emailTokens, recoveryCodes, sessions } 
 import { processEmailJob } from "../src/email/email-jobs.js";
 import { manualClock } from "../src/time/clock.js";
 import { totpCodeAt } from "../src/totp/totp-codes.js";
-import { routeEmailJobs } from "../src/worker/maintenance.js";
 import { createAccountWithSession, FIXTURE_PASSWORD } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
-import { type ResendStub, startResendStub, waitFor } from "./support/resend-stub.js";
+import { type ResendStub, startResendStub } from "./support/resend-stub.js";
 import { enrolTotp, TEST_TOTP_KEY } from "./support/second-factor.js";
 import { startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
+import { waitFor } from "./support/wait-for.js";
 
 // Deleting an account, on two web processes that both hold its keys in their caches: the keys are
 // refused by both on the very next request, the sessions end, the personal data is gone, the audit
@@ -35,7 +35,7 @@ beforeAll(async () => {
   });
   a = await env.makeApp({ clock });
   b = await env.makeApp({ clock });
-  await env.makeWorker({ email: routeEmailJobs(processEmailJob) }, { clock });
+  await env.makeWorker({ email: processEmailJob }, { clock });
 });
 afterAll(async () => {
   await env.close();
@@ -98,7 +98,7 @@ describe("DELETE /admin/me", () => {
     expect(events.every((e) => e.ip === null && e.userAgent === null)).toBe(true);
     expect(JSON.stringify([row, events, keyRows])).not.toContain(account.email);
 
-    const confirmation = await waitFor(() =>
+    const confirmation = await waitFor("the confirmation email", () =>
       resend.delivered.find((e) => e.to === account.email && /deleted/.test(e.subject)),
     );
     expect(confirmation.text).toContain("API keys no longer work");

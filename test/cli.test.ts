@@ -5,7 +5,7 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli/run.js";
 import { accounts } from "../src/db/schema.js";
-import { markKeyDeadAt } from "../src/keys/key-state.js";
+import { markKeysChanged } from "../src/keys/key-state.js";
 import { connectRedis } from "../src/redis/client.js";
 import { systemClock } from "../src/time/clock.js";
 import { createAccountWithSession, insertApiKey } from "./support/fixtures.js";
@@ -197,7 +197,10 @@ describe("accounts disable and enable", () => {
     const owner = await createAccountWithSession(env, { email: "rotated-then-disabled@example.com" });
     const stopped = await insertApiKey(env, owner.id, { name: "grace ended" });
     const live = await insertApiKey(env, owner.id, { name: "live" });
-    await markKeyDeadAt(redis, env.prefix, stopped.id, Date.now() - 1_000);
+    // Its rotation's grace ended a second ago.
+    await env.database
+      .sql`update api_keys set expires_at = now() - interval '1 second' where id = ${stopped.id}`;
+    await markKeysChanged(redis, env.prefix, [stopped.id], Date.now());
     await v1(web, stopped.secret).expect(401);
     await v1(web, live.secret).expect(200);
     expect((await cli(["accounts", "disable", owner.email])).code).toBe(0);

@@ -2,17 +2,17 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import OpenAI, { AuthenticationError, PermissionDeniedError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  freePort,
+  killServiceProcesses,
+  type ServiceProcess,
+  spawnWeb,
+  spawnWorker,
+} from "./support/child-processes.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { type ResendStub, startResendStub } from "./support/resend-stub.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
-import { waitFor } from "./support/worker-keys.js";
-import {
-  freePort,
-  killAllWorkers,
-  spawnWeb,
-  spawnWorker,
-  type WorkerProcess,
-} from "./support/worker-process.js";
+import { waitFor } from "./support/wait-for.js";
 
 // keyward seen from outside only: two real web processes and two real worker processes on one
 // PostgreSQL database and one Redis prefix, driven over HTTP by fetch, the openai SDK and the product
@@ -50,8 +50,8 @@ const DOCS_X_API_KEY_CURL = `curl https://api.solidrust.ai/v1/chat/completions \
 let env: TestEnv;
 let resend: ResendStub;
 let upstream: UpstreamStub;
-const webs: { proc: WorkerProcess; url: string }[] = [];
-const workers: WorkerProcess[] = [];
+const webs: { proc: ServiceProcess; url: string }[] = [];
+const workers: ServiceProcess[] = [];
 
 beforeAll(async () => {
   [resend, upstream] = await Promise.all([startResendStub(), startUpstreamStub()]);
@@ -78,7 +78,9 @@ beforeAll(async () => {
           if (proc.hasExited()) throw new Error(`web ${url} exited: ${proc.stderr.join("")}`);
           return (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
         },
-        20_000,
+        // tsx compiles the whole of src/ at start: on a busy machine (the full suite beside it) 20 s
+        // proved too short for two web processes and two workers at once.
+        35_000,
       ),
     ),
     ...workers.map((w) =>
@@ -88,7 +90,7 @@ beforeAll(async () => {
 }, 40_000);
 
 afterAll(async () => {
-  await killAllWorkers();
+  await killServiceProcesses();
   await Promise.allSettled([env?.close(), resend?.close(), upstream?.close()]);
 });
 
@@ -165,7 +167,7 @@ describe("keyward end to end across two web and two worker processes", () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     state.verifyToken = token;
     // The stand-in records the email before it answers; the worker logs once it has the answer.
-    const sentLog = (w: WorkerProcess) => w.logs.some((l) => l.msg === "email sent");
+    const sentLog = (w: ServiceProcess) => w.logs.some((l) => l.msg === "email sent");
     await waitFor("a worker to log the email as sent", async () => workers.some(sentLog));
     const sentBy = workers.filter(sentLog);
     expect(sentBy).toHaveLength(1);

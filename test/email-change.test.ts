@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditEvents } from "../src/db/schema.js";
 import { processEmailJob } from "../src/email/email-jobs.js";
 import { manualClock } from "../src/time/clock.js";
-import { routeEmailJobs } from "../src/worker/maintenance.js";
 import { createAccount, createAccountWithSession, FIXTURE_PASSWORD } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
-import { type DeliveredEmail, type ResendStub, startResendStub, waitFor } from "./support/resend-stub.js";
+import { type DeliveredEmail, type ResendStub, startResendStub } from "./support/resend-stub.js";
+import { waitFor } from "./support/wait-for.js";
 
 // An email change end to end: the web process takes the request, the worker (the real processor)
 // sends a link to the new address and a notice to the old one through the Resend stand-in, and the
@@ -24,7 +24,7 @@ beforeAll(async () => {
   env = await createTestEnv({ TRUST_PROXY: "1", RESEND_API_KEY: "re_test_key", RESEND_BASE_URL: stub.url });
   a = await env.makeApp({ clock });
   b = await env.makeApp({ clock });
-  await env.makeWorker({ email: routeEmailJobs(processEmailJob) }, { clock });
+  await env.makeWorker({ email: processEmailJob }, { clock });
 });
 afterAll(async () => {
   await env.close();
@@ -41,7 +41,9 @@ const logIn = (email: string) =>
     .send({ email, password: FIXTURE_PASSWORD });
 
 const emailTo = (to: string, subject: RegExp) =>
-  waitFor(() => stub.delivered.find((e) => e.to === to && subject.test(e.subject)));
+  waitFor(`an email to ${to} matching ${subject}`, () =>
+    stub.delivered.find((e) => e.to === to && subject.test(e.subject)),
+  );
 
 function confirmTokenOf(email: DeliveredEmail): string {
   const match = /http:\/\/console\.test\/confirm-email\?token=([A-Za-z0-9_-]+)/.exec(email.text);

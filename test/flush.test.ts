@@ -6,9 +6,9 @@ import { connectRedis } from "../src/redis/client.js";
 import { manualClock } from "../src/time/clock.js";
 import { pendingUsageKey } from "../src/usage/buffer.js";
 import { type FlushDeps, flushUsage, processingUsageKey } from "../src/usage/flush.js";
+import { insertManyKeys } from "./support/bulk-keys.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
-import { insertManyKeys } from "./support/worker-keys.js";
 
 let env: TestEnv;
 let redis: Redis;

@@ -5,6 +5,7 @@ import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { listen, rawRequest } from "./support/gateway-server.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
+import { waitFor } from "./support/wait-for.js";
 
 let env: TestEnv;
 let stub: UpstreamStub;
@@ -191,7 +192,7 @@ describe("what comes back", () => {
     const reader = res.body?.getReader();
     expect((await reader?.read())?.done).toBe(false);
     abort.abort();
-    await stub.waitFor(() => stub.aborted.includes("/v1/chat/completions"));
+    await waitFor("the upstream to see the stream cut", () => stub.aborted.includes("/v1/chat/completions"));
     held.release();
   });
 });
@@ -220,13 +221,17 @@ describe("the metrics hook", () => {
       body: CHAT,
       signal: abort.signal,
     }).catch((err: unknown) => err);
-    await slowStub.waitFor(() => slowStub.traffic().length === 1);
+    await waitFor("the request to reach the upstream", () => slowStub.traffic().length === 1);
     abort.abort();
     expect(await pending).toBeInstanceOf(Error);
-    await slowStub.waitFor(() => slowStub.aborted.includes("/v1/chat/completions"));
-    await stub.waitFor(() => env.logs.text.includes('"reqId":"left-early-1"'));
+    await waitFor("the upstream request to be cut", () => slowStub.aborted.includes("/v1/chat/completions"));
+    await waitFor("the access line", () => env.logs.text.includes('"reqId":"left-early-1"'));
     const line = JSON.parse(env.logs.lines.find((l) => l.includes('"reqId":"left-early-1"')) ?? "{}");
     expect(line.res).toEqual({ statusCode: 499 });
+    // The client is gone, its socket with it: the line still names its address, the key and the model.
+    expect(line.req.ip).toBe("127.0.0.1");
+    expect(line).toMatchObject({ model: STUB_MODEL, upstream: slowStub.url });
+    expect(line.keyId).toMatch(/^key_/);
     const metrics = await fetch(`${fresh.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(
       /keyward_http_request_duration_seconds_count\{[^}]*route="\/v1\/chat\/completions"[^}]*status="499"[^}]*\} 1/,

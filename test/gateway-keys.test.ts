@@ -2,7 +2,7 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
 import { connectDatabase } from "../src/db/client.js";
-import { bumpKeysEpoch, deadAtKey } from "../src/keys/key-state.js";
+import { bumpKeysEpoch, keyChangedAtKey } from "../src/keys/key-state.js";
 import { manualClock } from "../src/time/clock.js";
 import { pendingUsageKey, utcDay } from "../src/usage/buffer.js";
 import { createAccountWithSession, insertApiKey } from "./support/fixtures.js";
@@ -119,7 +119,7 @@ describe("key life cycle across web processes", () => {
     // A revocation whose marker was lost with a Redis flush: only PostgreSQL knows.
     await env.database
       .sql`update api_keys set revoked_at = ${clock.now().toISOString()} where id = ${key.id}`;
-    await a.deps.redis.del(deadAtKey(env.prefix, key.id));
+    await a.deps.redis.del(keyChangedAtKey(env.prefix, key.id));
     await models(b, key.secret).expect(200);
     await bumpKeysEpoch(a.deps.redis, env.prefix);
     await models(b, key.secret).expect(401);

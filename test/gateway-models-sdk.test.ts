@@ -5,6 +5,7 @@ import { createAccount, createAccountWithSession, insertApiKey } from "./support
 import { listen, rawRequest } from "./support/gateway-server.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
+import { waitFor } from "./support/wait-for.js";
 
 // vLLM's routes through the openai SDK, per-key model access, what the upstream learns about the
 // caller, /v1 CORS and the access line, with two upstreams whose models are listed in UPSTREAMS.
@@ -166,7 +167,7 @@ describe("what the upstream learns about the caller", () => {
       { model: "vllm-primary", messages: [{ role: "user", content: "Hi" }] },
       { headers: { "x-request-id": "routed-line-1" } },
     );
-    await chatServer.waitFor(() => env.logs.text.includes('"reqId":"routed-line-1"'));
+    await waitFor("the access line", () => env.logs.text.includes('"reqId":"routed-line-1"'));
     const line = JSON.parse(env.logs.lines.find((l) => l.includes('"reqId":"routed-line-1"')) ?? "{}");
     expect(line).toMatchObject({
       keyId,

@@ -7,6 +7,7 @@ import { createAccountWithSession, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 import { startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
+import { waitFor } from "./support/wait-for.js";
 
 // One instance loses Redis or PostgreSQL (its connection goes through a TCP proxy the test cuts) while
 // the shared servers keep serving the other instance and the other test files.
@@ -24,11 +25,6 @@ async function revokeThroughMain(keyId: string): Promise<void> {
     .set("Authorization", `Bearer ${owner.token}`)
     .send({})
     .expect(200);
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(condition()).toBe(true);
 }
 
 beforeAll(async () => {
@@ -71,7 +67,7 @@ describe("Redis unreachable for one instance", () => {
     await models(counted, revokedBefore.secret).expect(401);
 
     await proxy.close();
-    await until(() => cut.deps.redis.status !== "ready");
+    await waitFor("the cut Redis connection to leave ready", () => cut.deps.redis.status !== "ready");
 
     const before = queries;
     const ok = await models(counted, good.secret).expect(200);

@@ -6,6 +6,7 @@ import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { listen, rawRequest } from "./support/gateway-server.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
+import { waitFor } from "./support/wait-for.js";
 
 // Three vLLM stand-ins behind one /v1: two replicas of vllm-primary (one listed in the configuration,
 // one learned from its GET /v1/models) and one vllm-small (learned). The test holds the upstream set
@@ -112,15 +113,21 @@ describe("routing by model", () => {
     let holdB = primaryB.holdAll();
     const [a0, b0] = [chats(primaryA), chats(primaryB)];
     const first = Array.from({ length: 4 }, () => chat("vllm-primary"));
-    await primaryA.waitFor(() => chats(primaryA) + chats(primaryB) === a0 + b0 + 4);
+    await waitFor(
+      "four chats spread over both replicas",
+      () => chats(primaryA) + chats(primaryB) === a0 + b0 + 4,
+    );
     expect([chats(primaryA) - a0, chats(primaryB) - b0]).toEqual([2, 2]);
 
     // B's two finish, A's two stay open: the next four go three to B and one to A (turns would say 2 + 2).
     holdB.release();
-    await primaryB.waitFor(() => upstreams.upstreams[1]?.inFlight === 0);
+    await waitFor("the replica to finish its calls", () => upstreams.upstreams[1]?.inFlight === 0);
     holdB = primaryB.holdAll();
     const second = Array.from({ length: 4 }, () => chat("vllm-primary"));
-    await primaryA.waitFor(() => chats(primaryA) + chats(primaryB) === a0 + b0 + 8);
+    await waitFor(
+      "eight chats spread over both replicas",
+      () => chats(primaryA) + chats(primaryB) === a0 + b0 + 8,
+    );
     expect([chats(primaryA) - a0, chats(primaryB) - b0]).toEqual([3, 5]);
 
     holdA.release();
@@ -212,7 +219,7 @@ describe("per-upstream concurrency", () => {
       });
     const hold = capped.holdAll();
     const holding = send();
-    await capped.waitFor(() => capped.traffic().length === 1);
+    await waitFor("the request to reach the capped upstream", () => capped.traffic().length === 1);
     const refused = await send();
     expect(refused.status).toBe(503);
     expect(refused.headers["retry-after"]).toBe("1");

@@ -8,6 +8,7 @@ import { listen, rawRequest } from "./support/gateway-server.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
 import { promptTokensOf } from "./support/upstream-usage.js";
+import { waitFor } from "./support/wait-for.js";
 
 // Token counting through the openai SDK, against an upstream stand-in that reports usage as vLLM does,
 // with two web processes (apps with their own connections and gateways) on one PostgreSQL and Redis.
@@ -184,7 +185,7 @@ describe("token usage through the openai SDK", () => {
       if (seen.length === 2) break; // the SDK aborts the request
     }
     await held.firstChunkSent;
-    await stub.waitFor(() => stub.aborted.length > abortedBefore);
+    await waitFor("the upstream to see the stream cut", () => stub.aborted.length > abortedBefore);
     held.release();
     expect(seen[1]?.usage?.completion_tokens).toBe(1);
     await recorded(key.id, 1);
@@ -211,7 +212,7 @@ describe("token usage through the openai SDK", () => {
     const abortedBefore = stub.aborted.length;
     for await (const _chunk of stream) break;
     await held.firstChunkSent;
-    await stub.waitFor(() => stub.aborted.length > abortedBefore);
+    await waitFor("the upstream to see the stream cut", () => stub.aborted.length > abortedBefore);
     held.release();
     // What keyward received: the upstream's body less the member keyward added.
     const sent =

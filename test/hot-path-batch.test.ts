@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHotPathBatch, type HotPathBatch } from "../src/gateway/hot-path-batch.js";
 import { createKeyAuthenticator } from "../src/gateway/key-authenticator.js";
 import { createKeyRateLimiter } from "../src/gateway/rate-limit.js";
-import { deadAtKey, epochKey } from "../src/keys/key-state.js";
+import { epochKey, keyChangedAtKey } from "../src/keys/key-state.js";
 import { connectRedis } from "../src/redis/client.js";
 import { pendingUsageKey } from "../src/usage/buffer.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
@@ -46,7 +46,7 @@ describe("one script call per event-loop turn", () => {
   it("answers every marker, window and use of a turn with one command, as if run one by one", async () => {
     const { redis, batch, sent, usage } = await countedBatch();
     await redis.set(epochKey(env.prefix), "epoch-1");
-    await redis.set(deadAtKey(env.prefix, "key_dead"), "1700000000000");
+    await redis.set(keyChangedAtKey(env.prefix, "key_dead"), "1700000000000");
     sent.length = 0;
 
     const day = Date.parse("2026-03-10T10:00:00.000Z");
@@ -80,9 +80,9 @@ describe("one script call per event-loop turn", () => {
     const [live, dead, liveAgain, first, second, other, third] = await results;
 
     expect(sent).toEqual(["evalsha"]);
-    expect(live).toEqual({ deadAt: null, epoch: "epoch-1" });
+    expect(live).toEqual({ changedAt: null, epoch: "epoch-1" });
     expect(liveAgain).toEqual(live);
-    expect(dead).toEqual({ deadAt: "1700000000000", epoch: "epoch-1" });
+    expect(dead).toEqual({ changedAt: "1700000000000", epoch: "epoch-1" });
     expect([first?.[0], second?.[0], third?.[0]]).toEqual([1, 2, 4]);
     expect(other?.[0]).toBe(1);
     for (const [, ttl] of [first, second, third, other] as Array<[number, number]>) {
@@ -116,7 +116,7 @@ describe("one script call per event-loop turn", () => {
   it("reads a lost epoch as null, so the caller drops its cache", async () => {
     const { redis, batch } = await countedBatch(`${env.prefix}:noepoch`);
     await redis.del(epochKey(`${env.prefix}:noepoch`));
-    expect(await batch.readKeyState("key_x")).toEqual({ deadAt: null, epoch: null });
+    expect(await batch.readKeyState("key_x")).toEqual({ changedAt: null, epoch: null });
   });
 
   it("reports a failed use to its callback without failing the turn's key checks and limits", async () => {
@@ -128,7 +128,7 @@ describe("one script call per event-loop turn", () => {
       batch.readKeyState("key_d"),
       batch.incrementWindow(`${prefix}:ratelimit:key_d`, 1, 60),
     ]);
-    expect(state.deadAt).toBeNull();
+    expect(state.changedAt).toBeNull();
     expect(count[0]).toBe(1);
     await tick();
     expect(usage).toHaveLength(1);
@@ -171,7 +171,7 @@ describe("a Redis that stops answering (black hole)", () => {
       now: () => clock,
       onSuspend: (_err, ms) => suspensions.push(ms),
     });
-    expect((await batch.readKeyState("key_bh")).deadAt).toBeNull();
+    expect((await batch.readKeyState("key_bh")).changedAt).toBeNull();
 
     proxy.stall();
     const [state, window] = await Promise.allSettled([
@@ -206,11 +206,11 @@ describe("a Redis that stops answering (black hole)", () => {
     proxy.resume();
     clock += 5_000;
     expect(batch.ready()).toBe(true);
-    expect(await batch.readKeyState("key_bh")).toMatchObject({ deadAt: null });
+    expect(await batch.readKeyState("key_bh")).toMatchObject({ changedAt: null });
     // The trial answered: every turn goes to Redis again.
     expect(batch.ready()).toBe(true);
     const [x, y] = await Promise.all([batch.readKeyState("key_bh"), batch.readKeyState("key_bh2")]);
-    expect([x.deadAt, y.deadAt]).toEqual([null, null]);
+    expect([x.changedAt, y.changedAt]).toEqual([null, null]);
     await proxy.close();
   });
 });

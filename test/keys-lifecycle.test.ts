@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeys, auditEvents } from "../src/db/schema.js";
-import { deadAtKey } from "../src/keys/key-state.js";
+import { keyChangedAtKey, parseKeyChangeMarker } from "../src/keys/key-state.js";
 import { hashSecret, isWellFormedApiKey } from "../src/secrets/secrets.js";
 import { manualClock } from "../src/time/clock.js";
 import { createAccountWithSession, insertApiKey } from "./support/fixtures.js";
@@ -24,10 +24,16 @@ const post = (app: TestApp, token: string, path: string, body?: object) =>
   request(app.app).post(path).set("Authorization", `Bearer ${token}`).send(body);
 const get = (token: string, path: string) =>
   request(web.app).get(path).set("Authorization", `Bearer ${token}`);
-const deadAt = async (keyId: string) => {
-  const value = await web.deps.redis.get(deadAtKey(env.prefix, keyId));
-  return value === null ? null : Number(value);
+/** The key's change marker (when its latest change was published, and when that change stops it). */
+const marker = async (keyId: string) => {
+  const value = await web.deps.redis.get(keyChangedAtKey(env.prefix, keyId));
+  return value === null ? null : parseKeyChangeMarker(value);
 };
+/** A marker published by a call that began at `since` (machine time), stopping the key at `deadAtMs`. */
+const publishedSince = (since: number, deadAtMs: number) => ({
+  changedAtMs: expect.toSatisfy((v: number) => v >= since && v <= Date.now()),
+  deadAtMs,
+});
 const keyRow = async (id: string) =>
   (await env.database.db.select().from(apiKeys).where(eq(apiKeys.id, id)))[0];
 const auditCount = async (keyId: string, action: string) =>
@@ -39,23 +45,25 @@ const auditCount = async (keyId: string, action: string) =>
   ).length;
 
 describe("POST /admin/keys/:id/revoke", () => {
-  it("revokes at once, publishes the dead-at marker, and a second call changes nothing", async () => {
+  it("revokes at once, publishes the change, and a second call changes nothing", async () => {
     const user = await createAccountWithSession(env);
     const key = await insertApiKey(env, user.id);
     const revokedAt = clock.now();
+    const since = Date.now();
     const first = await post(web, user.token, `/admin/keys/${key.id}/revoke`).expect(200);
     expect(first.body.key).toMatchObject({
       id: key.id,
       status: "revoked",
       revoked_at: revokedAt.toISOString(),
     });
-    expect(await deadAt(key.id)).toBe(revokedAt.getTime());
+    const published = await marker(key.id);
+    expect(published).toEqual(publishedSince(since, revokedAt.getTime()));
 
     clock.advance(60_000);
     const again = await post(web, user.token, `/admin/keys/${key.id}/revoke`).expect(200);
     expect(again.body.key.revoked_at).toBe(revokedAt.toISOString());
     expect(again.body.key.status).toBe("revoked");
-    expect(await deadAt(key.id)).toBe(revokedAt.getTime());
+    expect(await marker(key.id)).toEqual(published);
     expect(await auditCount(key.id, "key.revoked")).toBe(1);
   });
 
@@ -99,6 +107,7 @@ describe("POST /admin/keys/:id/rotate", () => {
       expiresAt,
     });
     const now = clock.now();
+    const since = Date.now();
     const res = await post(web, user.token, `/admin/keys/${old.id}/rotate`, {
       grace_period_seconds: 0,
     }).expect(201);
@@ -118,7 +127,7 @@ describe("POST /admin/keys/:id/rotate", () => {
     expect(key.id).not.toBe(old.id);
     expect(previous).toMatchObject({ id: old.id, status: "expired", expires_at: now.toISOString() });
     expect(JSON.stringify(previous)).not.toContain(old.secret);
-    expect(await deadAt(old.id)).toBe(now.getTime());
+    expect(await marker(old.id)).toEqual(publishedSince(since, now.getTime()));
     expect((await keyRow(key.id))?.keyHash).toBe(hashSecret(secret));
     expect(await auditCount(old.id, "key.rotated")).toBe(1);
   });
@@ -127,6 +136,7 @@ describe("POST /admin/keys/:id/rotate", () => {
     const user = await createAccountWithSession(env);
     const old = await insertApiKey(env, user.id);
     const start = clock.now().getTime();
+    const since = Date.now();
     const res = await post(web, user.token, `/admin/keys/${old.id}/rotate`, {
       grace_period_seconds: 3600,
     }).expect(201);
@@ -135,7 +145,7 @@ describe("POST /admin/keys/:id/rotate", () => {
       status: "active",
       expires_at: new Date(graceEnd).toISOString(),
     });
-    expect(await deadAt(old.id)).toBe(graceEnd);
+    expect(await marker(old.id)).toEqual(publishedSince(since, graceEnd));
 
     clock.advance(3_600_000 - 1);
     expect((await get(user.token, `/admin/keys/${old.id}`)).body.key.status).toBe("active");
@@ -153,12 +163,13 @@ describe("POST /admin/keys/:id/rotate", () => {
 
     const soon = new Date(now + 600_000);
     const b = await insertApiKey(env, user.id, { expiresAt: soon });
+    const since = Date.now();
     const res = await post(web, user.token, `/admin/keys/${b.id}/rotate`, {
       grace_period_seconds: 604_800,
     }).expect(201);
     expect(res.body.previous.expires_at).toBe(soon.toISOString());
     expect(res.body.key.expires_at).toBe(soon.toISOString());
-    expect(await deadAt(b.id)).toBe(soon.getTime());
+    expect(await marker(b.id)).toEqual(publishedSince(since, soon.getTime()));
   });
 
   it("refuses a revoked key (409 key_revoked) and an expired one (409 key_expired)", async () => {
@@ -231,7 +242,7 @@ describe("with Redis unreachable", () => {
     expect(
       await env.database.db.select().from(auditEvents).where(eq(auditEvents.accountId, user.id)),
     ).toHaveLength(0);
-    expect(await deadAt(key.id)).toBeNull();
+    expect(await marker(key.id)).toBeNull();
     // The same call succeeds once Redis answers.
     await post(web, user.token, `/admin/keys/${key.id}/revoke`).expect(200);
   });

@@ -1,6 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { epochKey } from "../src/keys/key-state.js";
+import { keyChangedAtKey } from "../src/keys/key-state.js";
 import { createAccountWithSession } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 
@@ -62,16 +62,18 @@ describe("a key's models", () => {
     expect(res.body.error.message).toContain(message);
   });
 
-  it("change through PATCH, alone or with the name, audited, and drop every process's cached keys", async () => {
+  it("change through PATCH, alone or with the name, audited, and published to every process's cache", async () => {
     const user = await createAccountWithSession(env);
     const made = await as(user.token).post("/admin/keys", { name: "k" }).expect(201);
     const id = made.body.key.id;
-    await web.deps.redis.set(epochKey(env.config.redisPrefix), "before");
+    const since = Date.now();
     const limited = await as(user.token)
       .patch(`/admin/keys/${id}`, { models: ["vllm-primary"] })
       .expect(200);
     expect(limited.body.key).toMatchObject({ name: "k", models: ["vllm-primary"] });
-    expect(await web.deps.redis.get(epochKey(env.config.redisPrefix))).toBeNull();
+    // The key's change marker (keys/publish-key-change.ts): every process reads the key again.
+    const marker = await web.deps.redis.get(keyChangedAtKey(env.config.redisPrefix, id));
+    expect(Number(marker)).toBeGreaterThanOrEqual(since);
     const both = await as(user.token).patch(`/admin/keys/${id}`, { name: "k2", models: null }).expect(200);
     expect(both.body.key).toMatchObject({ name: "k2", models: null });
     const renamed = await as(user.token).patch(`/admin/keys/${id}`, { name: "k3" }).expect(200);

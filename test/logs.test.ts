@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { processEmailJob } from "../src/email/email-jobs.js";
 import { turnBuffered } from "../src/logging/logger.js";
 import { manualClock } from "../src/time/clock.js";
-import { processMaintenanceJob, routeEmailJobs } from "../src/worker/maintenance.js";
+import { processMaintenanceJob } from "../src/worker/maintenance.js";
 import { createTestEnv, type TestApp, type TestEnv, type TestWorker } from "./support/harness.js";
-import { type ResendStub, startResendStub, tokenFromEmail, waitFor } from "./support/resend-stub.js";
+import { type ResendStub, startResendStub, tokenFromEmail } from "./support/resend-stub.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
+import { waitFor } from "./support/wait-for.js";
 
 // The whole life of an account, from signup to a revoked key, through the real web app, the real
 // worker processors, the Resend stand-in and the upstream stand-in; then every line the web and the
@@ -47,10 +48,7 @@ beforeAll(async () => {
   });
   env.logger.level = "trace";
   web = await env.makeApp({ clock });
-  worker = await env.makeWorker(
-    { email: routeEmailJobs(processEmailJob), maintenance: processMaintenanceJob },
-    { clock },
-  );
+  worker = await env.makeWorker({ email: processEmailJob, maintenance: processMaintenanceJob }, { clock });
   for (const [what, value] of [
     ["password", PASSWORD],
     ["changed password", CHANGED_PASSWORD],
@@ -72,13 +70,16 @@ const from = () => `198.51.100.${++ip}`;
 const admin = (session: string) => ({ Authorization: `Bearer ${session}`, "X-Forwarded-For": from() });
 
 async function emailToken(page: "verify-email" | "reset-password", nth: number): Promise<string> {
-  const email = await waitFor(() => resend.delivered.filter((e) => e.to === EMAIL)[nth - 1]);
+  const email = await waitFor(
+    `email ${nth} to ${EMAIL}`,
+    () => resend.delivered.filter((e) => e.to === EMAIL)[nth - 1],
+  );
   return tokenFromEmail(email, page);
 }
 
 async function runMaintenance(name: "last-used-flush" | "rotation-reminders" | "purge"): Promise<void> {
   const job = await worker.deps.queues.maintenance.add(name, {});
-  await waitFor(async () => {
+  await waitFor(`the ${name} run`, async () => {
     const state = await (job as Job).getState();
     if (state === "failed")
       throw new Error(
@@ -193,7 +194,9 @@ describe("logs over a whole account life", () => {
     remember("kept API key", kept.body.secret);
     clock.advance(40 * 24 * 3600_000);
     await runMaintenance("rotation-reminders");
-    await waitFor(() => resend.delivered.find((e) => e.to === EMAIL && /rotat/i.test(e.subject)));
+    await waitFor("the rotation reminder", () =>
+      resend.delivered.find((e) => e.to === EMAIL && /rotat/i.test(e.subject)),
+    );
     await runMaintenance("purge");
     await request(web.app)
       .delete("/admin/sessions/current")

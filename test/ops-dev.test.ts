@@ -4,8 +4,9 @@ import { utimesSync } from "node:fs";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../src/redis/client.js";
+import { freePort } from "./support/child-processes.js";
 import { ADMIN_URL, databaseUrl, REDIS_URL } from "./support/db-names.js";
-import { freePort } from "./support/worker-process.js";
+import { waitFor } from "./support/wait-for.js";
 
 // `npm run dev` from nothing: a database that does not exist yet, then web and worker with reload.
 
@@ -44,21 +45,21 @@ describe("npm run dev", () => {
     }
     const exited = new Promise<number | null>((resolve) => dev?.once("exit", (code) => resolve(code)));
 
-    let ready: { status?: string } | undefined;
-    for (let i = 0; i < 300 && ready?.status !== "ready"; i++) {
-      ready = await fetch(`http://127.0.0.1:${port}/readyz`)
-        .then((r) => r.json() as Promise<{ status?: string }>)
-        .catch(() => undefined);
-      if (ready?.status !== "ready") await new Promise((r) => setTimeout(r, 100));
-    }
+    const ready = await waitFor(
+      "the web process to be ready",
+      () =>
+        fetch(`http://127.0.0.1:${port}/readyz`)
+          .then((r) => r.json() as Promise<{ status?: string }>)
+          .then((body) => (body.status === "ready" ? body : undefined))
+          .catch(() => undefined),
+      30_000,
+    ).catch(() => undefined);
     expect(ready?.status, output.join("\n")).toBe("ready");
-    for (
-      let i = 0;
-      i < 200 && !output.some((l) => l.startsWith("[worker]") && l.includes("worker started"));
-      i++
-    ) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      "the worker to start",
+      () => output.some((l) => l.startsWith("[worker]") && l.includes("worker started")),
+      20_000,
+    );
     expect(output).toContain(`[dev] created database ${dbName}`);
     expect(output).toContain("[dev] migrations applied");
     expect(output.some((l) => l.startsWith("[web]") && l.includes("web listening"))).toBe(true);

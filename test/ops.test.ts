@@ -1,8 +1,9 @@
-import { connect, createServer, type Server, type Socket } from "node:net";
 import type { Request, Response } from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
+import { startTcpProxy } from "./support/tcp-proxy.js";
+import { waitFor } from "./support/wait-for.js";
 
 let env: TestEnv;
 
@@ -13,49 +14,12 @@ afterAll(async () => {
   await env.close();
 });
 
-/**
- * A TCP forwarder that can be cut and restored on the same port: PostgreSQL or Redis "going away" and
- * coming back, as seen from the web process, without touching the shared servers.
- */
-class Outage {
-  private server: Server | undefined;
-  private sockets = new Set<Socket>();
-  port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async up(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on("close", () => this.sockets.delete(s));
-        s.on("error", () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
+/** Asks /readyz until it answers `status` (the app notices a lost or returned connection on its own). */
 async function readinessUntil(app: TestApp, status: number): Promise<request.Response> {
-  let res = await request(app.app).get("/readyz");
-  for (let i = 0; i < 60 && res.status !== status; i++) {
-    await new Promise((r) => setTimeout(r, 250));
-    res = await request(app.app).get("/readyz");
-  }
-  return res;
+  return waitFor(`/readyz to answer ${status}`, async () => {
+    const res = await request(app.app).get("/readyz");
+    return res.status === status ? res : undefined;
+  });
 }
 
 describe("health and metrics paths", () => {
@@ -92,10 +56,8 @@ describe("/readyz", () => {
   it("goes 503 while Redis or PostgreSQL is away and back to 200 when they return", async () => {
     const pgUrl = new URL(env.env.DATABASE_URL as string);
     const redisUrl = new URL(env.env.REDIS_URL as string);
-    const pg = new Outage({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
-    const redis = new Outage({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
-    await pg.up();
-    await redis.up();
+    const pg = await startTcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+    const redis = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
     pgUrl.host = `127.0.0.1:${pg.port}`;
     redisUrl.host = `127.0.0.1:${redis.port}`;
     const app = await env.makeApp({
@@ -104,20 +66,20 @@ describe("/readyz", () => {
     try {
       expect((await readinessUntil(app, 200)).status).toBe(200);
 
-      await redis.down();
+      redis.cut();
       const redisDown = await readinessUntil(app, 503);
       expect(redisDown.body).toMatchObject({ status: "unavailable", redis: "down", postgres: "up" });
-      await redis.up();
+      redis.restore();
       expect((await readinessUntil(app, 200)).body).toEqual({ status: "ready", postgres: "up", redis: "up" });
 
-      await pg.down();
+      pg.cut();
       const pgDown = await readinessUntil(app, 503);
       expect(pgDown.body).toMatchObject({ status: "unavailable", postgres: "down", redis: "up" });
-      await pg.up();
+      pg.restore();
       expect((await readinessUntil(app, 200)).status).toBe(200);
     } finally {
       await app.close();
-      await Promise.all([pg.down(), redis.down()]);
+      await Promise.all([pg.close(), redis.close()]);
     }
   });
 });

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processEmailJob } from "../src/email/email-jobs.js";
 import { claimDueKeys, reminderJobId, runRotationReminders } from "../src/reminders/rotation-reminders.js";
 import { manualClock } from "../src/time/clock.js";
-import { processMaintenanceJob, routeEmailJobs } from "../src/worker/maintenance.js";
+import { processMaintenanceJob } from "../src/worker/maintenance.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv, type TestWorker } from "./support/harness.js";
 import { type ResendStub, startResendStub } from "./support/resend-stub.js";
-import { waitFor } from "./support/worker-keys.js";
+import { waitFor } from "./support/wait-for.js";
 
 // Reminder runs are driven explicitly with a manual clock; the emails go through a real worker (BullMQ
 // on real Redis) to a local Resend stand-in that records what it receives.
@@ -23,7 +23,7 @@ beforeAll(async () => {
   env = await createTestEnv();
   stub = await startResendStub();
   const config = env.configWith({ RESEND_API_KEY: "re_test_key", RESEND_BASE_URL: stub.url });
-  const processors = { email: routeEmailJobs(processEmailJob), maintenance: processMaintenanceJob };
+  const processors = { email: processEmailJob, maintenance: processMaintenanceJob };
   worker = await env.makeWorker(processors, { config, clock });
   second = await env.makeWorker(processors, { config, clock });
 });

@@ -3,14 +3,14 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processEmailJob } from "../src/email/email-jobs.js";
 import { processSecurityEmailJob } from "../src/email/security-email-jobs.js";
+import type { WorkerDeps } from "../src/jobs/job-processor.js";
 import { manualClock } from "../src/time/clock.js";
 import { totpCodeAt } from "../src/totp/totp-codes.js";
-import { routeEmailJobs } from "../src/worker/maintenance.js";
-import type { WorkerDeps } from "../src/worker/worker.js";
 import { createAccount, createAccountWithSession, FIXTURE_PASSWORD } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
-import { type ResendStub, startResendStub, waitFor } from "./support/resend-stub.js";
+import { type ResendStub, startResendStub } from "./support/resend-stub.js";
 import { enrolTotp, TEST_TOTP_KEY } from "./support/second-factor.js";
+import { waitFor } from "./support/wait-for.js";
 
 // The account-security emails through the worker and the Resend stand-in: new sign-in from a new
 // address (a setting, on by default), second factor on and off; plain text and HTML, sent once per
@@ -35,7 +35,7 @@ beforeAll(async () => {
     RESEND_BASE_URL: stub.url,
   });
   web = await env.makeApp({ clock });
-  workerDeps = (await env.makeWorker({ email: routeEmailJobs(processEmailJob) }, { clock })).deps;
+  workerDeps = (await env.makeWorker({ email: processEmailJob }, { clock })).deps;
 });
 afterAll(async () => {
   await env.close();
@@ -62,7 +62,7 @@ describe("new sign-in email", () => {
     await logIn(email, "192.0.2.80");
     await logIn(email, "192.0.2.80");
     await logIn(email, "192.0.2.81");
-    const sent = await waitFor(() => signinEmailsTo(email)[0]);
+    const sent = await waitFor("the sign-in email", () => signinEmailsTo(email)[0]);
     expect(sent.text).toContain("192.0.2.81");
     expect(sent.text).toContain("Chrome on macOS");
     expect(sent.html).toContain("<p>");
@@ -71,7 +71,7 @@ describe("new sign-in email", () => {
     const probe = await createAccount(env);
     await logIn(probe.email, "192.0.2.82");
     await logIn(probe.email, "192.0.2.83");
-    await waitFor(() => signinEmailsTo(probe.email)[0]);
+    await waitFor("the sign-in email", () => signinEmailsTo(probe.email)[0]);
     expect(signinEmailsTo(email)).toHaveLength(1);
   });
 
@@ -88,7 +88,7 @@ describe("new sign-in email", () => {
     const probe = await createAccount(env);
     await logIn(probe.email, "192.0.2.92");
     await logIn(probe.email, "192.0.2.93");
-    await waitFor(() => signinEmailsTo(probe.email)[0]);
+    await waitFor("the sign-in email", () => signinEmailsTo(probe.email)[0]);
     expect(signinEmailsTo(account.email)).toHaveLength(0);
   });
 });
@@ -99,7 +99,7 @@ describe("second factor emails", () => {
     secrets.push(account.token);
     const { secret, recoveryCodes } = await enrolTotp(web, account.token, clock.now());
     secrets.push(secret, ...recoveryCodes);
-    const on = await waitFor(() =>
+    const on = await waitFor("the email", () =>
       stub.delivered.find((e) => e.to === account.email && /is on/.test(e.subject)),
     );
     expect(on.text).toContain("turned on");
@@ -121,7 +121,7 @@ describe("second factor emails", () => {
       .set(bearer(account.token))
       .send({ password: FIXTURE_PASSWORD, code: recoveryCodes[0] })
       .expect(204);
-    const off = await waitFor(() =>
+    const off = await waitFor("the email", () =>
       stub.delivered.find((e) => e.to === account.email && /is off/.test(e.subject)),
     );
     expect(off.html).toContain("turned off");

@@ -5,6 +5,7 @@ import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { listen } from "./support/gateway-server.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
+import { waitFor } from "./support/wait-for.js";
 
 // Requests Node's HTTP parser refuses before the app sees them still get the contract's JSON error
 // and an x-request-id (src/api/server.ts), on the server the web process runs.
@@ -162,7 +163,7 @@ describe("requests the HTTP parser refuses", () => {
       `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-API-Key: ${secret}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
     await held.firstChunkSent;
-    await stub.waitFor(() => received().includes("data: "));
+    await waitFor("the first event", () => received().includes("data: "));
     // A malformed request pipelined behind it: the parser fails while the stream is being answered.
     socket.write("NOT HTTP AT ALL\r\n\r\n");
     await closed;

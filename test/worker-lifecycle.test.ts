@@ -1,20 +1,21 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { emailJobOptions, ROTATION_REMINDER_EMAIL } from "../src/email/email-queue.js";
 import { recordKeyUse } from "../src/gateway/hot-path-script.js";
-import { emailJobOptions, ROTATION_REMINDER_EMAIL } from "../src/jobs/jobs.js";
 import { createQueues } from "../src/queues/queues.js";
 import { connectRedis } from "../src/redis/client.js";
+import { killServiceProcesses, spawnWorker } from "./support/child-processes.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
+import { type HeldResend, startHeldResend } from "./support/resend-stub.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
-import { waitFor } from "./support/worker-keys.js";
-import { type HeldResend, killAllWorkers, spawnWorker, startHeldResend } from "./support/worker-process.js";
+import { waitFor } from "./support/wait-for.js";
 
 // Real worker processes, signalled and killed. A Resend stand-in that holds its answer makes "a job
 // in hand" a fact the test can wait for rather than a matter of timing.
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
-  await killAllWorkers();
+  await killServiceProcesses();
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
 });
 

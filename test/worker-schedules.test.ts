@@ -5,11 +5,11 @@ import { connectRedis } from "../src/redis/client.js";
 import { pendingUsageKey } from "../src/usage/buffer.js";
 import { processingUsageKey } from "../src/usage/flush.js";
 import { upsertMaintenanceSchedules } from "../src/worker/schedules.js";
+import { killServiceProcesses, type ServiceProcess, spawnWorker } from "./support/child-processes.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { type ResendStub, startResendStub } from "./support/resend-stub.js";
-import { waitFor } from "./support/worker-keys.js";
-import { killAllWorkers, spawnWorker, type WorkerProcess } from "./support/worker-process.js";
+import { waitFor } from "./support/wait-for.js";
 
 let env: TestEnv;
 let stub: ResendStub;
@@ -20,13 +20,13 @@ beforeAll(async () => {
   stub = await startResendStub();
 });
 afterAll(async () => {
-  await killAllWorkers();
+  await killServiceProcesses();
   await env?.close();
   await stub?.close();
 });
 
 type Log = Record<string, unknown>;
-const completed = (w: WorkerProcess, job?: string) =>
+const completed = (w: ServiceProcess, job?: string) =>
   w.logs.filter((l) => l.msg === "job completed" && (job === undefined || l.job === job));
 
 describe("maintenance schedules", () => {

@@ -1,9 +1,7 @@
 import { eq, sql } from "drizzle-orm";
-import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts } from "../db/schema.js";
-import { invalidateAccountSessions } from "../sessions/sessions.js";
 import type { Tier } from "../tiers/tiers.js";
 
 export type AccountRow = typeof accounts.$inferSelect;
@@ -103,26 +101,13 @@ export async function storeRehashedPassword(db: Db, accountId: string, passwordH
   await db.update(accounts).set({ passwordHash }).where(eq(accounts.id, accountId));
 }
 
-/**
- * A password change by a logged-in user: the new hash, every other session ended (a thief holding
- * one loses it) and the audit row, all in one transaction.
- */
-export async function changePassword(
-  db: Db,
-  input: { accountId: string; passwordHash: string; keepSessionId: string; now: Date } & AuditContext,
+/** A new password hash, chosen by the user (a change or a reset), within the caller's transaction. */
+export async function updatePasswordHash(
+  tx: Pick<Db, "update">,
+  input: { accountId: string; passwordHash: string; now: Date },
 ): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx
-      .update(accounts)
-      .set({ passwordHash: input.passwordHash, updatedAt: input.now })
-      .where(eq(accounts.id, input.accountId));
-    await invalidateAccountSessions(tx, input.accountId, input.keepSessionId);
-    await recordAuditEvent(tx, {
-      accountId: input.accountId,
-      action: "password.changed",
-      ip: input.ip,
-      userAgent: input.userAgent,
-      at: input.now,
-    });
-  });
+  await tx
+    .update(accounts)
+    .set({ passwordHash: input.passwordHash, updatedAt: input.now })
+    .where(eq(accounts.id, input.accountId));
 }

@@ -1,5 +1,4 @@
 import { and, eq, isNull } from "drizzle-orm";
-import type { Redis } from "ioredis";
 import { recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import {
@@ -11,7 +10,7 @@ import {
   recoveryCodes,
   sessions,
 } from "../db/schema.js";
-import { KeyMarkerUnavailable, publishKeyDeadAt } from "../keys/revoke-key.js";
+import { type KeyChangeDeps, KeyChangeUnpublished, publishKeyChange } from "../keys/publish-key-change.js";
 
 // What deleting an account removes, and what it keeps:
 // - removed: the email address and password hash (the row keeps an unusable placeholder), the second
@@ -33,12 +32,12 @@ export function placeholderEmail(accountId: string): string {
 }
 
 /**
- * Deletes an account in one transaction. Its keys are revoked and their dead-at markers published to
- * Redis before the commit, as a revocation does, so that every web process refuses them from the
- * moment this returns; if Redis cannot take the markers, nothing is deleted ("unavailable").
+ * Deletes an account in one transaction. Its keys are revoked and the change published before the
+ * commit (keys/publish-key-change.ts), as a revocation does, so that every web process refuses them
+ * from the moment this returns; if Redis cannot take it, nothing is deleted ("unavailable").
  */
 export async function deleteAccount(
-  deps: { db: Db; redis: Redis; redisPrefix: string },
+  deps: { db: Db } & KeyChangeDeps,
   input: { accountId: string; now: Date; signal?: AbortSignal },
 ): Promise<DeleteAccountResult> {
   const { accountId, now } = input;
@@ -89,16 +88,17 @@ export async function deleteAccount(
         userAgent: null,
         at: now,
       });
-      // Last before the commit, as in revokeApiKey: the markers never outlive a rollback.
-      await Promise.all(
-        revoked.map((k) => publishKeyDeadAt(deps.redis, deps.redisPrefix, k.id, now.getTime())),
+      // Last before the commit, as in revokeApiKey.
+      await publishKeyChange(
+        tx,
+        deps,
+        revoked.map((k) => k.id),
+        { deadAt: now, signal: input.signal },
       );
-      // A call already answered (503, its deadline passed) must not delete the account after all.
-      input.signal?.throwIfAborted();
       return { ok: true, email: account.email, revokedKeyIds: revoked.map((k) => k.id) };
     });
   } catch (err) {
-    if (err instanceof KeyMarkerUnavailable) return { ok: false, reason: "unavailable", cause: err.cause };
+    if (err instanceof KeyChangeUnpublished) return { ok: false, reason: "unavailable", cause: err.cause };
     throw err;
   }
 }

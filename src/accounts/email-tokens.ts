@@ -1,10 +1,8 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
-import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db, Tx } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, emailTokens } from "../db/schema.js";
 import { generateToken, hashSecret } from "../secrets/secrets.js";
-import { invalidateAccountSessions } from "../sessions/sessions.js";
 import type { AccountRow } from "./accounts.js";
 
 export type EmailTokenPurpose = "verify_email" | "reset_password";
@@ -94,43 +92,33 @@ export async function accountForResetToken(db: Db, token: string, now: Date): Pr
 }
 
 /**
- * Completes a reset: uses the token, stores the new hash, ends every session of the account and
- * retires its other reset links, with the audit row, in one transaction. Receiving the link proves
- * the address, so the email counts as verified too. False when the token was used meanwhile.
+ * Uses a reset token and stores the new hash, retiring the account's other reset links. Receiving the
+ * link proves the address, so the email counts as verified too. The account's id, or null when the
+ * token was used meanwhile; the caller's transaction ends the account's sessions with it.
  */
-export async function resetPasswordWithToken(
-  db: Db,
-  input: { token: string; passwordHash: string; now: Date } & AuditContext,
-): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const accountId = await consumeToken(tx, input.token, "reset_password", input.now);
-    if (!accountId) return false;
-    await tx
-      .update(accounts)
-      .set({
-        passwordHash: input.passwordHash,
-        updatedAt: input.now,
-        emailVerifiedAt: sql`coalesce(${accounts.emailVerifiedAt}, ${input.now.toISOString()}::timestamptz)`,
-      })
-      .where(eq(accounts.id, accountId));
-    await tx
-      .update(emailTokens)
-      .set({ usedAt: input.now })
-      .where(
-        and(
-          eq(emailTokens.accountId, accountId),
-          eq(emailTokens.purpose, "reset_password"),
-          isNull(emailTokens.usedAt),
-        ),
-      );
-    await invalidateAccountSessions(tx, accountId);
-    await recordAuditEvent(tx, {
-      accountId,
-      action: "password.reset",
-      ip: input.ip,
-      userAgent: input.userAgent,
-      at: input.now,
-    });
-    return true;
-  });
+export async function setPasswordWithResetToken(
+  tx: Tx,
+  input: { token: string; passwordHash: string; now: Date },
+): Promise<string | null> {
+  const accountId = await consumeToken(tx, input.token, "reset_password", input.now);
+  if (!accountId) return null;
+  await tx
+    .update(accounts)
+    .set({
+      passwordHash: input.passwordHash,
+      updatedAt: input.now,
+      emailVerifiedAt: sql`coalesce(${accounts.emailVerifiedAt}, ${input.now.toISOString()}::timestamptz)`,
+    })
+    .where(eq(accounts.id, accountId));
+  await tx
+    .update(emailTokens)
+    .set({ usedAt: input.now })
+    .where(
+      and(
+        eq(emailTokens.accountId, accountId),
+        eq(emailTokens.purpose, "reset_password"),
+        isNull(emailTokens.usedAt),
+      ),
+    );
+  return accountId;
 }

@@ -1,6 +1,6 @@
 import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { type ErrorCode, errorStatus, errorTypeFor } from "../errors/app-error.js";
+import { ERROR_CODES, ERROR_TYPES, type ErrorCode, errorStatus, errorTypeFor } from "../errors/app-error.js";
 
 // One registry for the admin API. Each route module registers its paths with the very zod schemas it
 // validates requests with, so the document cannot drift from the behaviour.
@@ -24,19 +24,15 @@ registry.registerComponent("securitySchemes", "sessionCookie", {
 /** Either the bearer token or the cookie authenticates a console call. */
 export const sessionSecurity: Record<string, string[]>[] = [{ session: [] }, { sessionCookie: [] }];
 
-export const ErrorSchema = registry.register(
+// The error shape as one component, for clients that want a single type for every error.
+registry.register(
   "Error",
   z.object({
     error: z.object({
       message: z.string(),
-      type: z.enum([
-        "invalid_request_error",
-        "authentication_error",
-        "permission_error",
-        "rate_limit_error",
-        "api_error",
-      ]),
-      code: z.string(),
+      // Both lists come from the one code table in src/errors: the document cannot drift from it.
+      type: z.enum(ERROR_TYPES),
+      code: z.enum(ERROR_CODES),
       param: z.string().optional(),
     }),
   }),

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Request } from "express";
-import { emailJobOptions, type SecurityEmailJobName, type SecurityEmailJobs } from "../jobs/jobs.js";
+import { emailJobOptions, type SecurityEmailJobName, type SecurityEmailJobs } from "../email/email-queue.js";
 import { withTimeout } from "../time/with-timeout.js";
 import type { AppDeps } from "./deps.js";
 

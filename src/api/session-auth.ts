@@ -1,10 +1,11 @@
 import { parse as parseCookie } from "cookie";
 import type { CookieOptions, Request, RequestHandler, Response } from "express";
+import type { AccountRow } from "../accounts/accounts.js";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import { bearerToken } from "../http/bearer.js";
 import { plainIp } from "../http/client-ip.js";
-import { type AccountRow, type SessionRow, validateSessionToken } from "../sessions/sessions.js";
+import { type SessionRow, validateSessionToken } from "../sessions/sessions.js";
 import type { AppDeps } from "./deps.js";
 
 export const SESSION_COOKIE = "keyward_session";

@@ -3,6 +3,7 @@ import type { Db } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, apiKeys, sessions } from "../db/schema.js";
 import { isActiveKeyRawSql } from "../keys/active-key.js";
+import { type KeyChangeDeps, publishKeyChange, unrevokedKeyIds } from "../keys/publish-key-change.js";
 import type { Tier } from "../tiers/tiers.js";
 
 // Queries behind the operator commands. They act on one account found by email, as an operator
@@ -68,8 +69,21 @@ export async function insertVerifiedAccount(
   return inserted.length === 1 ? { ok: true, id } : { ok: false, reason: "email_taken" };
 }
 
-export async function setAccountTier(db: Db, accountId: string, tier: Tier, now: Date): Promise<void> {
-  await db.update(accounts).set({ tier, updatedAt: now }).where(eq(accounts.id, accountId));
+// Each change below reaches the limits or validity of the account's keys, which every web process
+// caches: it is published before its commit (keys/publish-key-change.ts), or it does not happen
+// (KeyChangeUnpublished is thrown and the transaction rolls back).
+
+export async function setAccountTier(
+  db: Db,
+  keyChange: KeyChangeDeps,
+  accountId: string,
+  tier: Tier,
+  now: Date,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.update(accounts).set({ tier, updatedAt: now }).where(eq(accounts.id, accountId));
+    await publishKeyChange(tx, keyChange, await unrevokedKeyIds(tx, accountId));
+  });
 }
 
 /** Ids of the account's keys that are not revoked: the ones a disable must stop. */
@@ -84,16 +98,30 @@ export async function unrevokedKeys(
 }
 
 /** Marks the account disabled and ends all its sessions, in one transaction. */
-export async function disableAccountRow(db: Db, accountId: string, now: Date): Promise<void> {
+export async function disableAccountRow(
+  db: Db,
+  keyChange: KeyChangeDeps,
+  accountId: string,
+  now: Date,
+): Promise<void> {
   await db.transaction(async (tx) => {
     await tx
       .update(accounts)
       .set({ disabledAt: now, updatedAt: now })
       .where(and(eq(accounts.id, accountId), isNull(accounts.disabledAt)));
     await tx.delete(sessions).where(eq(sessions.accountId, accountId));
+    await publishKeyChange(tx, keyChange, await unrevokedKeyIds(tx, accountId), { deadAt: now });
   });
 }
 
-export async function enableAccountRow(db: Db, accountId: string, now: Date): Promise<void> {
-  await db.update(accounts).set({ disabledAt: null, updatedAt: now }).where(eq(accounts.id, accountId));
+export async function enableAccountRow(
+  db: Db,
+  keyChange: KeyChangeDeps,
+  accountId: string,
+  now: Date,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.update(accounts).set({ disabledAt: null, updatedAt: now }).where(eq(accounts.id, accountId));
+    await publishKeyChange(tx, keyChange, await unrevokedKeyIds(tx, accountId));
+  });
 }

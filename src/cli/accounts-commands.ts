@@ -3,7 +3,8 @@ import { z } from "zod";
 import { findAccountByEmail } from "../accounts/accounts.js";
 import { hashPassword, passwordProblem } from "../accounts/passwords.js";
 import type { Db } from "../db/client.js";
-import { bumpKeysEpoch } from "../keys/key-state.js";
+import { loggableMessage } from "../errors/loggable-error.js";
+import { KeyChangeUnpublished } from "../keys/publish-key-change.js";
 import { randomBase62 } from "../secrets/secrets.js";
 import type { Tier } from "../tiers/tiers.js";
 import type { Clock } from "../time/clock.js";
@@ -61,45 +62,32 @@ export async function listAccounts(deps: CliDeps, options: { json: boolean }): P
   return ok;
 }
 
-/**
- * Changes the tier, then drops every process's cached key records so the new limits apply to the
- * account's keys on their next request.
- */
+/** Changes the tier; the new limits apply to the account's keys on their next request. */
 export async function setTier(deps: CliDeps, email: string, tier: Tier): Promise<CommandResult> {
   const account = await findAccountByEmail(deps.db, email);
   if (!account) return fail(`no account with email ${email}`);
-  await setAccountTier(deps.db, account.id, tier, deps.clock.now());
-  try {
-    await bumpKeysEpoch(deps.redis, deps.redisPrefix);
-  } catch (err) {
-    return fail(
-      `tier set to ${tier}, but Redis could not be told (${(err as Error).message}); ` +
-        "running web processes keep the old limit until they reload keys: run the command again",
-    );
-  }
+  const changed = await unlessRedisIsAway(() =>
+    setAccountTier(deps.db, deps, account.id, tier, deps.clock.now()),
+  );
+  if (!changed.ok) return changed;
   deps.out(`${account.email}: tier ${account.tier} -> ${tier}`);
   return ok;
 }
 
 /**
- * Disables an account and ends its sessions in PostgreSQL, then drops every web process's cached key
- * records (the epoch), so the next request with any of its keys reads the disabled account and gets
- * 401. Per-key dead markers are not used: the gateway treats them as final, and a disable can be
- * undone. Redis is checked first, so that an unreachable Redis changes nothing; a run cut short after
- * the commit is finished by running the command again.
+ * Disables an account and ends its sessions: the next request with any of its keys, on every web
+ * process, gets 401. Published before it commits (keys/publish-key-change.ts): with Redis away,
+ * nothing is changed and the command says so.
  */
 export async function disableAccount(deps: CliDeps, email: string): Promise<CommandResult> {
   const account = await findAccountByEmail(deps.db, email);
   if (!account) return fail(`no account with email ${email}`);
-  try {
-    await deps.redis.ping();
-  } catch (err) {
-    return fail(`Redis is unavailable (${(err as Error).message}); nothing was changed`);
-  }
   const keys = await unrevokedKeys(deps.db, account.id);
-  if (!account.disabledAt) await disableAccountRow(deps.db, account.id, deps.clock.now());
-  const published = await publishCacheReload(deps);
-  if (!published.ok) return published;
+  // Run even when already disabled: it publishes again, which is harmless.
+  const changed = await unlessRedisIsAway(() =>
+    disableAccountRow(deps.db, deps, account.id, deps.clock.now()),
+  );
+  if (!changed.ok) return changed;
   deps.out(
     account.disabledAt
       ? `${account.email}: already disabled`
@@ -112,22 +100,21 @@ export async function disableAccount(deps: CliDeps, email: string): Promise<Comm
 export async function enableAccount(deps: CliDeps, email: string): Promise<CommandResult> {
   const account = await findAccountByEmail(deps.db, email);
   if (!account) return fail(`no account with email ${email}`);
-  if (account.disabledAt) await enableAccountRow(deps.db, account.id, deps.clock.now());
-  const published = await publishCacheReload(deps);
-  if (!published.ok) return published;
+  const changed = await unlessRedisIsAway(() =>
+    enableAccountRow(deps.db, deps, account.id, deps.clock.now()),
+  );
+  if (!changed.ok) return changed;
   deps.out(account.disabledAt ? `${account.email}: enabled` : `${account.email}: already enabled`);
   return ok;
 }
 
-async function publishCacheReload(deps: CliDeps): Promise<CommandResult> {
+async function unlessRedisIsAway(change: () => Promise<void>): Promise<CommandResult> {
   try {
-    await bumpKeysEpoch(deps.redis, deps.redisPrefix);
+    await change();
     return ok;
   } catch (err) {
-    return fail(
-      `saved in PostgreSQL, but Redis could not be told (${(err as Error).message}); ` +
-        "web processes may act on cached keys until the command is run again",
-    );
+    if (!(err instanceof KeyChangeUnpublished)) throw err;
+    return fail(`Redis is unavailable (${loggableMessage(err.cause)}); nothing was changed`);
   }
 }
 

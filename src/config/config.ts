@@ -4,13 +4,14 @@ import {
   chooseUpstreams,
   parseUpstreamsJson,
   readUpstreamsFile,
-  type UpstreamSpec,
   upstreamListSetting,
 } from "../upstreams/upstream-config.js";
 import { sessionCookieSameSite } from "./cookie-site.js";
 
 // The environment is parsed once per process, at its entry point; everything else receives the typed
-// Config. Units are in the names so that a reader never has to guess them.
+// Config. Each variable is written once, in envSchema: its config name is its own name in camelCase
+// (DATABASE_POOL_MAX: databasePoolMax), and the Config type is derived from the schema. Units are in
+// the names so that a reader never has to guess them.
 
 const commaList = z.string().transform((s) =>
   s
@@ -20,6 +21,9 @@ const commaList = z.string().transform((s) =>
 );
 
 const url = z.url({ protocol: /^https?$/ });
+// Base URLs are kept without a trailing slash so that paths can be appended with one.
+const baseUrl = url.transform((u) => u.replace(/\/+$/, ""));
+const origins = commaList.pipe(z.array(url.transform((u) => new URL(u).origin)));
 const positiveInt = z.coerce.number().int().positive();
 
 // Parsed as the worker's schedulers will parse it (BullMQ's cron parser), so a schedule that would
@@ -56,28 +60,29 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,40}$/)
     .default("keyward"),
-  PUBLIC_URL: url.default("http://localhost:3000"),
+  PUBLIC_URL: baseUrl.default("http://localhost:3000"),
   // Unset: the bundled console, PUBLIC_URL + /console.
-  CONSOLE_URL: url.optional(),
+  CONSOLE_URL: baseUrl.optional(),
   // Where the built console is (dist/console unless set): tests build their own copy.
   CONSOLE_DIR: z.string().min(1).optional(),
   // Set by `npm run dev`: console pages reload themselves after each rebuild.
   CONSOLE_LIVE_RELOAD: booleanish.default(false),
-  CONSOLE_ORIGINS: commaList.pipe(z.array(url)).default([]),
-  UPSTREAM_URL: url.default("http://127.0.0.1:8000"),
+  CONSOLE_ORIGINS: origins.default([]),
+  UPSTREAM_URL: baseUrl.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
   // Several upstreams routed by model (see src/upstreams/upstream-config.ts); UPSTREAM_URL otherwise.
   UPSTREAMS: upstreamListSetting(parseUpstreamsJson).optional(),
   UPSTREAMS_FILE: upstreamListSetting((path) => readUpstreamsFile(path)).optional(),
   // Browser origins allowed to call /v1 (CORS); none by default.
-  V1_CORS_ORIGINS: commaList.pipe(z.array(url)).default([]),
+  V1_CORS_ORIGINS: origins.default([]),
   PROXY_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
   // 32 bytes for AES-256-GCM, as 64 hex characters (openssl rand -hex 32); without it, second-factor
   // enrolment is refused rather than storing secrets unencrypted.
   TOTP_ENCRYPTION_KEY: z
     .string()
     .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes)")
+    .transform((hex) => Buffer.from(hex, "hex"))
     .optional(),
   RESEND_API_KEY: z.string().optional(),
   RESEND_BASE_URL: url.optional(),
@@ -104,51 +109,63 @@ export const envSchema = z.object({
   WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
 });
 
-export type Env = z.input<typeof envSchema>;
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}`
+  : Lowercase<S>;
+type CamelCased<T> = { [K in keyof T as CamelCase<K & string>]: T[K] };
 
-export interface Config {
-  nodeEnv: string;
-  port: number;
-  databaseUrl: string;
-  databaseSsl: "auto" | "off" | "no-verify" | "verify";
-  databasePoolMax: number;
-  redisUrl: string;
-  redisTlsRejectUnauthorized: boolean;
-  redisPrefix: string;
-  publicUrl: string;
-  /** PUBLIC_URL's origin: the bundled console and the docs page call from it. */
-  publicOrigin: string;
-  secureCookies: boolean;
-  sessionCookieSameSite: "lax" | "none";
-  consoleUrl: string;
-  consoleOrigins: string[];
-  consoleDir: string | undefined;
-  consoleLiveReload: boolean;
-  upstreamUrl: string;
-  upstreamApiKey: string | undefined;
-  upstreamTimeoutMs: number;
-  upstreams: UpstreamSpec[];
-  v1CorsOrigins: string[];
-  proxyBodyLimitBytes: number;
-  /** The key that encrypts second-factor secrets at rest; undefined: enrolment is refused. */
-  totpEncryptionKey: Buffer | undefined;
-  resendApiKey: string | undefined;
-  resendBaseUrl: string | undefined;
-  emailFrom: string;
-  rateLimitsPerMinute: { free: number; pro: number; enterprise: number };
-  tokenLimitsPerMinute: { free: number; pro: number; enterprise: number };
-  lastUsedFlushMs: number;
-  rotationReminderCron: string;
-  purgeCron: string;
-  sessionTtlHours: number;
-  sessionIdleHours: number;
-  trustProxyHops: number;
-  metricsToken: string | undefined;
-  logLevel: string;
-  shutdownTimeoutMs: number;
-  workerConcurrency: number;
-  workerLockDurationMs: number;
+function camelCased<T extends Record<string, unknown>>(env: T): CamelCased<T> {
+  const entries = Object.entries(env).map(([name, value]) => [
+    name.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+    value,
+  ]);
+  return Object.fromEntries(entries) as CamelCased<T>;
 }
+
+/** The variables whose config differs from their camelCased name: grouped, renamed or derived. */
+const configSchema = envSchema
+  .superRefine((e, ctx) => {
+    if (e.UPSTREAMS && e.UPSTREAMS_FILE) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["UPSTREAMS"],
+        message: "set UPSTREAMS or UPSTREAMS_FILE, not both",
+      });
+    }
+  })
+  .transform(
+    ({
+      TRUST_PROXY,
+      RATE_LIMIT_FREE,
+      RATE_LIMIT_PRO,
+      RATE_LIMIT_ENTERPRISE,
+      TOKEN_LIMIT_FREE,
+      TOKEN_LIMIT_PRO,
+      TOKEN_LIMIT_ENTERPRISE,
+      UPSTREAMS,
+      UPSTREAMS_FILE,
+      CONSOLE_URL,
+      ...plain
+    }) => ({
+      ...camelCased(plain),
+      // PUBLIC_URL's origin: the bundled console and the docs page call from it.
+      publicOrigin: new URL(plain.PUBLIC_URL).origin,
+      secureCookies: plain.PUBLIC_URL.startsWith("https:"),
+      sessionCookieSameSite: sessionCookieSameSite(plain.PUBLIC_URL, plain.CONSOLE_ORIGINS),
+      consoleUrl: CONSOLE_URL ?? `${plain.PUBLIC_URL}/console`,
+      upstreams: chooseUpstreams({ ...plain, UPSTREAMS, UPSTREAMS_FILE }),
+      // A number of hops, as express's "trust proxy" reads it.
+      trustProxyHops: TRUST_PROXY,
+      rateLimitsPerMinute: { free: RATE_LIMIT_FREE, pro: RATE_LIMIT_PRO, enterprise: RATE_LIMIT_ENTERPRISE },
+      tokenLimitsPerMinute: {
+        free: TOKEN_LIMIT_FREE,
+        pro: TOKEN_LIMIT_PRO,
+        enterprise: TOKEN_LIMIT_ENTERPRISE,
+      },
+    }),
+  );
+
+export type Config = z.output<typeof configSchema>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
 
@@ -156,73 +173,13 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; message: 
 export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
   // An empty string means "unset" for optional values, as Heroku's config UI leaves them.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = configSchema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? "environment");
     return { ok: false, message: `invalid configuration: ${name}: ${issue?.message ?? "invalid"}` };
   }
-  const e = parsed.data;
-  if (e.UPSTREAMS && e.UPSTREAMS_FILE) {
-    return {
-      ok: false,
-      message: "invalid configuration: UPSTREAMS: set UPSTREAMS or UPSTREAMS_FILE, not both",
-    };
-  }
-  const publicUrl = e.PUBLIC_URL.replace(/\/+$/, "");
-  const consoleOrigins = e.CONSOLE_ORIGINS.map((o) => new URL(o).origin);
-  return {
-    ok: true,
-    config: {
-      nodeEnv: e.NODE_ENV,
-      port: e.PORT,
-      databaseUrl: e.DATABASE_URL,
-      databaseSsl: e.DATABASE_SSL,
-      databasePoolMax: e.DATABASE_POOL_MAX,
-      redisUrl: e.REDIS_URL,
-      redisTlsRejectUnauthorized: e.REDIS_TLS_REJECT_UNAUTHORIZED,
-      redisPrefix: e.REDIS_PREFIX,
-      publicUrl,
-      publicOrigin: new URL(publicUrl).origin,
-      secureCookies: e.PUBLIC_URL.startsWith("https:"),
-      sessionCookieSameSite: sessionCookieSameSite(publicUrl, consoleOrigins),
-      consoleUrl: (e.CONSOLE_URL ?? `${publicUrl}/console`).replace(/\/+$/, ""),
-      consoleOrigins,
-      consoleDir: e.CONSOLE_DIR,
-      consoleLiveReload: e.CONSOLE_LIVE_RELOAD,
-      upstreamUrl: e.UPSTREAM_URL.replace(/\/+$/, ""),
-      upstreamApiKey: e.UPSTREAM_API_KEY,
-      upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
-      upstreams: chooseUpstreams(e),
-      v1CorsOrigins: e.V1_CORS_ORIGINS.map((o) => new URL(o).origin),
-      proxyBodyLimitBytes: e.PROXY_BODY_LIMIT_BYTES,
-      totpEncryptionKey: e.TOTP_ENCRYPTION_KEY ? Buffer.from(e.TOTP_ENCRYPTION_KEY, "hex") : undefined,
-      resendApiKey: e.RESEND_API_KEY,
-      resendBaseUrl: e.RESEND_BASE_URL,
-      emailFrom: e.EMAIL_FROM,
-      rateLimitsPerMinute: {
-        free: e.RATE_LIMIT_FREE,
-        pro: e.RATE_LIMIT_PRO,
-        enterprise: e.RATE_LIMIT_ENTERPRISE,
-      },
-      tokenLimitsPerMinute: {
-        free: e.TOKEN_LIMIT_FREE,
-        pro: e.TOKEN_LIMIT_PRO,
-        enterprise: e.TOKEN_LIMIT_ENTERPRISE,
-      },
-      lastUsedFlushMs: e.LAST_USED_FLUSH_MS,
-      rotationReminderCron: e.ROTATION_REMINDER_CRON,
-      purgeCron: e.PURGE_CRON,
-      sessionTtlHours: e.SESSION_TTL_HOURS,
-      sessionIdleHours: e.SESSION_IDLE_HOURS,
-      trustProxyHops: e.TRUST_PROXY,
-      metricsToken: e.METRICS_TOKEN,
-      logLevel: e.LOG_LEVEL,
-      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-      workerConcurrency: e.WORKER_CONCURRENCY,
-      workerLockDurationMs: e.WORKER_LOCK_DURATION_MS,
-    },
-  };
+  return { ok: true, config: parsed.data };
 }
 
 /** For entry points: parse process.env or print one line naming the variable and exit 1. */

@@ -107,7 +107,8 @@ export const apiKeys = pgTable(
       .notNull()
       .references(() => accounts.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
-    // SHA-256 of the full key, hex: keys have 190 bits of entropy, so a fast hash is enough.
+    // SHA-256 of the full key, hex: a key's random part is beyond guessing (API_KEY_ENTROPY_BITS in
+    // src/secrets/secrets.ts), so a fast hash is enough.
     keyHash: text("key_hash").notNull(),
     last4: text("last4").notNull(),
     permissions: text("permissions").array().notNull(),

@@ -1,73 +1,16 @@
-import { type Job, UnrecoverableError } from "bullmq";
-import { findAccountById } from "../accounts/accounts.js";
-import { type EmailTokenPurpose, mintEmailToken } from "../accounts/email-tokens.js";
-import type { EmailJobName } from "../jobs/jobs.js";
-import type { JobProcessor, WorkerDeps } from "../worker/worker.js";
-import { consoleLink, type EmailContent, passwordResetEmail, verificationEmail } from "./templates.js";
-
-const KINDS: Record<
-  EmailJobName,
-  {
-    purpose: EmailTokenPurpose;
-    page: "verify-email" | "reset-password";
-    render: (link: string) => EmailContent;
-  }
-> = {
-  "verification-email": { purpose: "verify_email", page: "verify-email", render: verificationEmail },
-  "password-reset-email": { purpose: "reset_password", page: "reset-password", render: passwordResetEmail },
-};
-
-function isEmailJobName(name: string): name is EmailJobName {
-  return Object.hasOwn(KINDS, name);
-}
+import type { Job } from "bullmq";
+import { type EmailJobDeps, processAccountEmail } from "./account-emails.js";
+import { ROTATION_REMINDER_EMAIL } from "./email-queue.js";
+import { processRotationReminderEmail } from "./rotation-reminder-email.js";
+import { isSecurityEmailJob, processSecurityEmailJob } from "./security-email-jobs.js";
 
 /**
- * Sends a verification or password-reset email. Safe to run again: every attempt of one job uses the
- * idempotency key `<job name>/<job id>`, so Resend delivers it once however often BullMQ retries.
- * A retryable failure (429, 5xx, network) throws so BullMQ retries with backoff; anything else is
- * unrecoverable and stops the retries.
+ * The email queue's processor: rotation reminders and account-security emails go to their own
+ * senders, every other job to the account emails' (verification and password reset), which refuses a
+ * name it does not know.
  */
-export const processEmailJob: JobProcessor = async (deps: WorkerDeps, job: Job) => {
-  if (!isEmailJobName(job.name)) throw new UnrecoverableError(`unknown email job: ${job.name}`);
-  const kind = KINDS[job.name];
-  const accountId = (job.data as { accountId?: unknown }).accountId;
-  if (typeof accountId !== "string" || !job.id) throw new UnrecoverableError("malformed email job");
-
-  const account = await findAccountById(deps.database.db, accountId);
-  if (!account || account.disabledAt) return { skipped: "no such active account" };
-  if (job.name === "verification-email" && account.emailVerifiedAt) return { skipped: "already verified" };
-
-  // Minted per attempt: only the hash is kept, so an earlier attempt's token cannot be recovered. Each
-  // one stays valid until it expires, so whichever email actually arrived works.
-  const token = await mintEmailToken(deps.database.db, {
-    accountId: account.id,
-    purpose: kind.purpose,
-    requestId: job.id,
-    now: deps.clock.now(),
-  });
-  const content = kind.render(consoleLink(deps.config.consoleUrl, kind.page, token));
-  const result = await deps.mailer.send({
-    to: account.email,
-    ...content,
-    idempotencyKey: `${job.name}/${job.id}`,
-  });
-  if (result.ok) {
-    deps.logger.info(
-      { job: job.name, jobId: job.id, accountId: account.id, emailId: result.id },
-      "email sent",
-    );
-    return { sent: result.id };
-  }
-  // Resend answers 409 when an idempotency key was already used with another body (or is in use right
-  // now). On a retry that means an earlier attempt's email, with its own still-valid token, went out.
-  if (result.status === 409 && job.attemptsMade > 0) {
-    deps.logger.info(
-      { job: job.name, jobId: job.id, accountId: account.id },
-      "email already sent by an earlier attempt",
-    );
-    return { sent: "earlier-attempt" };
-  }
-  const reason = `email send failed (${result.status ?? "network"}): ${result.message}`;
-  if (result.retryable) throw new Error(reason);
-  throw new UnrecoverableError(reason);
-};
+export function processEmailJob(deps: EmailJobDeps, job: Job): Promise<unknown> {
+  if (job.name === ROTATION_REMINDER_EMAIL) return processRotationReminderEmail(deps, job);
+  if (isSecurityEmailJob(job.name)) return processSecurityEmailJob(deps, job);
+  return processAccountEmail(deps, job);
+}

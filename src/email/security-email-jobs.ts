@@ -3,9 +3,9 @@ import { and, eq } from "drizzle-orm";
 import { findAccountById } from "../accounts/accounts.js";
 import { isEmailTaken, mintEmailChangeToken } from "../accounts/email-change.js";
 import { auditEvents } from "../db/schema.js";
-import { SECURITY_EMAIL_JOBS, type SecurityEmailJobName } from "../jobs/jobs.js";
 import { summariseUserAgent } from "../sessions/user-agent.js";
-import type { WorkerDeps } from "../worker/worker.js";
+import type { EmailJobDeps } from "./account-emails.js";
+import { SECURITY_EMAIL_JOBS, type SecurityEmailJobName } from "./email-queue.js";
 import type { OutgoingEmail } from "./mailer.js";
 import {
   accountDeletedEmail,
@@ -27,7 +27,12 @@ export function isSecurityEmailJob(name: string): name is SecurityEmailJobName {
  * which of its emails), so Resend delivers it once however often BullMQ retries; 429, 5xx and the
  * network are retried, anything else is final. A 409 on a retry means an earlier attempt sent it.
  */
-async function send(deps: WorkerDeps, job: Job, email: Omit<OutgoingEmail, "idempotencyKey">, part: string) {
+async function send(
+  deps: EmailJobDeps,
+  job: Job,
+  email: Omit<OutgoingEmail, "idempotencyKey">,
+  part: string,
+) {
   const result = await deps.mailer.send({ ...email, idempotencyKey: `${job.name}/${job.id}/${part}` });
   if (result.ok) {
     deps.logger.info({ job: job.name, jobId: job.id, part, emailId: result.id }, "email sent");
@@ -40,7 +45,7 @@ async function send(deps: WorkerDeps, job: Job, email: Omit<OutgoingEmail, "idem
 }
 
 /** The account-security emails; each reads what it says from PostgreSQL when it runs. */
-export async function processSecurityEmailJob(deps: WorkerDeps, job: Job): Promise<unknown> {
+export async function processSecurityEmailJob(deps: EmailJobDeps, job: Job): Promise<unknown> {
   const data = job.data as { accountId?: unknown; eventId?: unknown; to?: unknown };
   if (!isSecurityEmailJob(job.name) || typeof data.accountId !== "string" || !job.id) {
     throw new UnrecoverableError(`malformed security email job: ${job.name}`);

@@ -49,3 +49,29 @@ export function consoleLink(
   url.searchParams.set("token", token);
   return url.toString();
 }
+
+export interface RemindedKey {
+  name: string;
+  last4: string;
+  createdAt: Date;
+}
+
+/** Names each key with its name and last4 (never more of it) and links to the console's keys page. */
+export function rotationReminderEmail(consoleUrl: string, days: number, keys: RemindedKey[]): EmailContent {
+  const link = `${consoleUrl}/keys`;
+  const plural = keys.length === 1 ? "" : "s";
+  const subject = `Time to rotate ${keys.length} API key${plural}`;
+  const intro = `These API keys were created more than ${days} days ago. Rotating keys regularly limits the damage of a key that leaked without anyone noticing:`;
+  const line = (k: RemindedKey) =>
+    `${k.name} (ending in ${k.last4}), created ${k.createdAt.toISOString().slice(0, 10)}`;
+  const outro =
+    "Rotate or revoke them in the console. You can change how often we remind you, or turn these emails off, in your account settings.";
+  const text = [intro, "", ...keys.map((k) => `- ${line(k)}`), "", link, "", outro].join("\n");
+  const html = [
+    `<p>${escapeHtml(intro)}</p>`,
+    `<ul>${keys.map((k) => `<li>${escapeHtml(line(k))}</li>`).join("")}</ul>`,
+    `<p><a href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>`,
+    `<p>${escapeHtml(outro)}</p>`,
+  ].join("\n");
+  return { subject, text, html };
+}

@@ -41,13 +41,16 @@ export const errorStatus = {
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
+export const ERROR_CODES = Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]];
 
-export type ErrorType =
-  | "invalid_request_error"
-  | "authentication_error"
-  | "permission_error"
-  | "rate_limit_error"
-  | "api_error";
+export const ERROR_TYPES = [
+  "invalid_request_error",
+  "authentication_error",
+  "permission_error",
+  "rate_limit_error",
+  "api_error",
+] as const;
+export type ErrorType = (typeof ERROR_TYPES)[number];
 
 export function errorTypeFor(status: number): ErrorType {
   if (status === 401) return "authentication_error";
@@ -76,10 +79,6 @@ export class AppError extends Error {
     this.type = errorTypeFor(this.status);
     this.param = options.param;
     this.headers = options.headers ?? {};
-  }
-
-  toJSON(): ErrorBody {
-    return errorBody(this.code, this.message, this.param);
   }
 }
 

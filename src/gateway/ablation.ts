@@ -23,7 +23,7 @@ export function inMemoryBatch(redis: Redis, prefix: string): HotPathBatch {
     ready: () => true,
     async readKeyState() {
       epoch ??= redis.get(epochKey(prefix));
-      return { deadAt: null, epoch: await epoch };
+      return { changedAt: null, epoch: await epoch };
     },
     incrementWindow: async () => [1, 60_000],
     adjustWindow() {},

@@ -7,8 +7,8 @@ import { createBreaker } from "./redis-breaker.js";
 // promises, encoding, socket writes, and Redis's own work) is paid once for all of them.
 
 export interface KeyState {
-  /** The key's dead-at marker (epoch ms as text), or null when none was published. */
-  deadAt: string | null;
+  /** The key's change marker (epoch ms as text), or null when none was published. */
+  changedAt: string | null;
   /** The shared epoch at that moment, or null when Redis lost it. */
   epoch: string | null;
 }
@@ -131,7 +131,7 @@ export function createHotPathBatch(
   function settle(batch: Turn, out: TurnOutput): void {
     let i = 0;
     for (const waiters of batch.markers.values()) {
-      const state: KeyState = { deadAt: out.deadAt[i++] ?? null, epoch: out.epoch };
+      const state: KeyState = { changedAt: out.changedAt[i++] ?? null, epoch: out.epoch };
       for (const waiter of waiters) waiter.resolve(state);
     }
     i = 0;

@@ -1,10 +1,10 @@
 import type { Redis } from "ioredis";
-import { deadAtKey, epochKey } from "../keys/key-state.js";
+import { epochKey, keyChangedAtKey } from "../keys/key-state.js";
 import { pendingUsageKey, utcDay } from "../usage/buffer.js";
 
 // Everything the /v1 requests of one event-loop turn ask of Redis, as ONE script call (see
 // hot-path-batch.ts for why): read key markers, add to expiring counters, buffer key uses.
-// - markers: `GET <prefix>:keys:dead-at:<id>` and `GET <prefix>:keys:epoch` (keys/key-state.ts);
+// - markers: `GET <prefix>:keys:changed-at:<id>` and `GET <prefix>:keys:epoch` (keys/key-state.ts);
 // - counters: a fixed window that starts at its first increment (SET NX EX, INCRBY, PTTL; EXPIRE if it
 //   lost its TTL): the rate limit windows (rate-limit.ts);
 // - adjustments: added to a counter only if it still exists (token settlements and refunds, which
@@ -77,7 +77,7 @@ return out`;
 
 /** What one turn asks. */
 export interface TurnInput {
-  /** Key ids whose dead-at markers to read. */
+  /** Key ids whose change markers to read. */
   markers: string[];
   /** Expiring counters to add to: the rate limit windows. */
   counters: Array<{ key: string; amount: number; ttlSeconds: number }>;
@@ -93,8 +93,8 @@ export interface TurnInput {
 export interface TurnOutput {
   /** The shared epoch, or null when Redis lost it. */
   epoch: string | null;
-  /** Each marker (epoch ms as text), or null when none was published. */
-  deadAt: Array<string | null>;
+  /** Each change marker (epoch ms as text), or null when none was published. */
+  changedAt: Array<string | null>;
   /** Each counter's total after the addition, and the ms before its window ends. */
   counters: Array<{ total: number; ttlMs: number }>;
   /** Why the uses were not buffered, or null (also null when there were none). */
@@ -118,7 +118,7 @@ export async function runTurn(redis: Redis, prefix: string, input: TurnInput): P
     input.adjustments.length,
     input.uses.length,
   ];
-  for (const id of input.markers) keys.push(deadAtKey(prefix, id));
+  for (const id of input.markers) keys.push(keyChangedAtKey(prefix, id));
   for (const counter of input.counters) {
     keys.push(counter.key);
     args.push(counter.amount, counter.ttlSeconds);
@@ -133,8 +133,8 @@ export async function runTurn(redis: Redis, prefix: string, input: TurnInput): P
   for (const [field, increment] of input.fields) args.push(field, increment);
   const out = await (redis as WithHotPath)[COMMAND](keys.length, ...keys, ...args);
   let at = 1;
-  const deadAt: Array<string | null> = [];
-  for (let i = 0; i < input.markers.length; i++) deadAt.push((out[at++] as string | null) ?? null);
+  const changedAt: Array<string | null> = [];
+  for (let i = 0; i < input.markers.length; i++) changedAt.push((out[at++] as string | null) ?? null);
   const counters: TurnOutput["counters"] = [];
   for (let i = 0; i < input.counters.length; i++) {
     counters.push({ total: Number(out[at++]), ttlMs: Number(out[at++]) });
@@ -142,7 +142,7 @@ export async function runTurn(redis: Redis, prefix: string, input: TurnInput): P
   const usageError = out[at];
   return {
     epoch: (out[0] as string | null) ?? null,
-    deadAt,
+    changedAt,
     counters,
     usageError: usageError ? String(usageError) : null,
   };

@@ -16,8 +16,8 @@ export interface KeyRecord {
   expiresAtMs: number | null;
   revokedAtMs: number | null;
   accountDisabled: boolean;
-  /** Earliest known end of life from the shared marker (a revocation or a rotation's grace end). */
-  deadAtMs: number | null;
+  /** When the read that produced this record began (machine clock), to compare with change markers. */
+  loadedAtMs: number;
 }
 
 interface KeyRow {
@@ -43,6 +43,7 @@ export async function findKeyRecordByHash(
   tierLimits: TierLimits,
   tierTokenLimits: TierLimits,
 ): Promise<KeyRecord | null> {
+  const loadedAtMs = Date.now();
   const rows = await sql<KeyRow[]>`
     select k.id, k.account_id, k.permissions, k.models, k.rate_limit_per_minute, k.token_limit_per_minute,
            (extract(epoch from k.expires_at) * 1000)::float8 as expires_at_ms,
@@ -62,13 +63,12 @@ export async function findKeyRecordByHash(
     expiresAtMs: row.expires_at_ms,
     revokedAtMs: row.revoked_at_ms,
     accountDisabled: row.disabled,
-    deadAtMs: null,
+    loadedAtMs,
   };
 }
 
-/** Whether the key may be used at `nowMs`: active, not past its marker, of an enabled account. */
+/** Whether the key may be used at `nowMs`: active (not revoked, not expired), of an enabled account. */
 export function isKeyLive(record: KeyRecord, nowMs: number): boolean {
   if (record.accountDisabled) return false;
-  if (record.deadAtMs !== null && record.deadAtMs <= nowMs) return false;
   return keyStatusAt(record.revokedAtMs, record.expiresAtMs, nowMs) === "active";
 }

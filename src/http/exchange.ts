@@ -20,6 +20,11 @@ export interface ExchangeEnd {
   seconds: number;
   /** False when the client went away before the response was completely written. */
   completed: boolean;
+  /**
+   * The client's address, read when the request arrived: once a client has gone, its socket may no
+   * longer say where it was.
+   */
+  ip: string | undefined;
 }
 
 /** What the /v1 gateway adds to its access lines (ids only, never a secret). */
@@ -65,11 +70,12 @@ export function createExchanges(deps: {
     id: string,
     status: number,
     ms: number,
+    ip: string | undefined,
     extra?: AccessLineExtra,
   ) {
     const line = {
       reqId: id,
-      req: { id, method: req.method, path: pathOf(req.originalUrl ?? req.url), ip: deps.clientIp(req) },
+      req: { id, method: req.method, path: pathOf(req.originalUrl ?? req.url), ip },
       res: { statusCode: status },
       responseTime: ms,
       ...extra,
@@ -82,18 +88,19 @@ export function createExchanges(deps: {
     begin(req, res, onEnd, options) {
       const byCaller = options?.accessLine === "by_caller";
       const started = performance.now();
+      const ip = deps.clientIp(req);
       const id = requestIdOf(req);
       res.setHeader("x-request-id", id);
       res.once("close", () => {
         const elapsedMs = performance.now() - started;
         const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST;
-        if (!byCaller) logAccess(req, id, status, Math.round(elapsedMs));
-        onEnd({ status, seconds: elapsedMs / 1000, completed: res.writableFinished });
+        if (!byCaller) logAccess(req, id, status, Math.round(elapsedMs), ip);
+        onEnd({ status, seconds: elapsedMs / 1000, completed: res.writableFinished, ip });
       });
       return id;
     },
     writeAccessLine(req, id, end, extra) {
-      logAccess(req, id, end.status, Math.round(end.seconds * 1000), extra);
+      logAccess(req, id, end.status, Math.round(end.seconds * 1000), end.ip, extra);
     },
     recordDuration(method, route, end) {
       durationFor(methodLabel(method), route, String(end.status)).observe(end.seconds);

@@ -1,34 +1,9 @@
-// Job names and payloads shared by the web process (which enqueues) and the worker (which runs them).
-// Payloads carry ids only, never a secret: tokens are minted by the worker when it sends.
+// The maintenance queue's name, jobs and options, shared by the worker (which runs them) and the
+// schedules. The email queue's are in src/email/email-queue.ts.
 
-export const QUEUE_EMAIL = "email";
 export const QUEUE_MAINTENANCE = "maintenance";
 
-export interface VerificationEmailJob {
-  accountId: string;
-}
-export interface PasswordResetEmailJob {
-  accountId: string;
-}
-
-export interface EmailJobs {
-  "verification-email": VerificationEmailJob;
-  "password-reset-email": PasswordResetEmailJob;
-}
-export type EmailJobName = keyof EmailJobs;
-
 export type MaintenanceJobName = "last-used-flush" | "rotation-reminders" | "purge";
-
-/**
- * One account's rotation reminder. It rides the email queue (retries, backoff, concurrency) but is
- * processed by src/reminders; it is not an EmailJobName because it mints no token. `remindedAt` is the
- * claim stamp written to the keys' last_reminder_at, so the email lists exactly the keys claimed.
- */
-export const ROTATION_REMINDER_EMAIL = "rotation-reminder-email";
-export interface RotationReminderEmailJob {
-  accountId: string;
-  remindedAt: string;
-}
 
 /** Scheduled maintenance runs: completed ones removed, failed ones kept for inspection, bounded. */
 export const maintenanceJobOptions = {
@@ -37,34 +12,3 @@ export const maintenanceJobOptions = {
   removeOnComplete: true,
   removeOnFail: { count: 500, age: 7 * 24 * 3600 },
 } as const;
-
-/** Retries with exponential backoff: 2 s, 4 s, 8 s … over 8 attempts. */
-export const emailJobOptions = {
-  attempts: 8,
-  backoff: { type: "exponential", delay: 2_000 },
-  removeOnComplete: { count: 1000, age: 24 * 3600 },
-  removeOnFail: { count: 5000, age: 14 * 24 * 3600 },
-} as const;
-
-/**
- * Account-security emails (src/email/security-email-jobs.ts). They ride the email queue like the
- * others; ids only, except the deletion notice, whose address is gone from the database by the time
- * it is sent (that job is removed from Redis as soon as it completes).
- */
-export interface SecurityEmailJobs {
-  /** `eventId`: the session.created audit event, which says where and when. */
-  "new-signin-email": { accountId: string; eventId: string };
-  "totp-enabled-email": { accountId: string };
-  "totp-disabled-email": { accountId: string };
-  /** A confirmation link to the pending address and a notice to the current one. */
-  "email-change-email": { accountId: string };
-  "account-deleted-email": { accountId: string; to: string };
-}
-export type SecurityEmailJobName = keyof SecurityEmailJobs;
-export const SECURITY_EMAIL_JOBS: readonly SecurityEmailJobName[] = [
-  "new-signin-email",
-  "totp-enabled-email",
-  "totp-disabled-email",
-  "email-change-email",
-  "account-deleted-email",
-];

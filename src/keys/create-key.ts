@@ -24,7 +24,8 @@ export interface NewKeyInput {
 
 export type CreateKeyResult =
   | { ok: true; key: ApiKeyRow; secret: string }
-  | { ok: false; reason: "key_limit" };
+  | { ok: false; reason: "key_limit" | "expiry_not_in_future" }
+  | { ok: false; reason: "above_tier_limit" | "above_tier_token_limit"; tierLimit: number };
 
 /**
  * Locks the account row for the rest of the transaction. Two concurrent creations for one account
@@ -59,11 +60,27 @@ export async function insertKey(tx: Tx, input: NewKeyInput): Promise<{ key: ApiK
   return { key, secret };
 }
 
-/** Creates a key unless the account already has the maximum of active keys; audited atomically. */
+/**
+ * Creates a key, audited atomically, unless it would expire at once, its own request or token limit
+ * is above its account tier's (`tierLimits`), or the account already has the maximum of active keys.
+ */
 export async function createApiKey(
   db: Db,
-  input: NewKeyInput & { context: AuditContext },
+  input: NewKeyInput & {
+    tierLimits: { requestsPerMinute: number; tokensPerMinute: number };
+    context: AuditContext;
+  },
 ): Promise<CreateKeyResult> {
+  const { requestsPerMinute, tokensPerMinute } = input.tierLimits;
+  if (input.expiresAt && input.expiresAt.getTime() <= input.now.getTime()) {
+    return { ok: false, reason: "expiry_not_in_future" };
+  }
+  if (input.rateLimitPerMinute !== null && input.rateLimitPerMinute > requestsPerMinute) {
+    return { ok: false, reason: "above_tier_limit", tierLimit: requestsPerMinute };
+  }
+  if (input.tokenLimitPerMinute !== null && input.tokenLimitPerMinute > tokensPerMinute) {
+    return { ok: false, reason: "above_tier_token_limit", tierLimit: tokensPerMinute };
+  }
   return db.transaction(async (tx) => {
     await lockAccount(tx, input.accountId);
     if ((await countActiveKeys(tx, input.accountId, input.now)) >= MAX_ACTIVE_KEYS) {

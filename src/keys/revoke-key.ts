@@ -1,37 +1,10 @@
 import { and, eq, isNull } from "drizzle-orm";
-import type { Redis } from "ioredis";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { apiKeys } from "../db/schema.js";
 import { findApiKey } from "./key-queries.js";
-import { markKeyDeadAt } from "./key-state.js";
 import type { ApiKeyRow } from "./key-view.js";
-
-/** Raised inside a transaction when the dead-at marker could not be written, so that it rolls back. */
-export class KeyMarkerUnavailable extends Error {
-  constructor(cause: unknown) {
-    super("could not publish the key's dead-at marker to Redis", { cause });
-    this.name = "KeyMarkerUnavailable";
-  }
-}
-
-/**
- * Publishes that a key stops working at `atMs`, for every web process's cache. It runs inside the
- * PostgreSQL transaction, before the commit: if Redis refuses it, the change is rolled back rather
- * than reported done while another process could still accept the key.
- */
-export async function publishKeyDeadAt(
-  redis: Redis,
-  redisPrefix: string,
-  keyId: string,
-  atMs: number,
-): Promise<void> {
-  try {
-    await markKeyDeadAt(redis, redisPrefix, keyId, atMs);
-  } catch (err) {
-    throw new KeyMarkerUnavailable(err);
-  }
-}
+import { type KeyChangeDeps, KeyChangeUnpublished, publishKeyChange } from "./publish-key-change.js";
 
 export type RevokeResult =
   | { ok: true; key: ApiKeyRow; changed: boolean }
@@ -43,7 +16,7 @@ export type RevokeResult =
  * original revoked_at. The audit event is written only for the call that changed it.
  */
 export async function revokeApiKey(
-  deps: { db: Db; redis: Redis; redisPrefix: string },
+  deps: { db: Db } & KeyChangeDeps,
   input: { accountId: string; keyId: string; now: Date; context: AuditContext; signal?: AbortSignal },
 ): Promise<RevokeResult> {
   try {
@@ -66,14 +39,12 @@ export async function revokeApiKey(
         at: input.now,
         ...input.context,
       });
-      // Last before the commit: every other write has succeeded, so the marker never outlives a rollback.
-      await publishKeyDeadAt(deps.redis, deps.redisPrefix, revoked.id, input.now.getTime());
-      // A call already answered (503, its deadline passed) must not change the key after all.
-      input.signal?.throwIfAborted();
+      // Last before the commit: every process re-reads the key before its next request is let through.
+      await publishKeyChange(tx, deps, [revoked.id], { deadAt: input.now, signal: input.signal });
       return { ok: true, key: revoked, changed: true };
     });
   } catch (err) {
-    if (err instanceof KeyMarkerUnavailable) return { ok: false, reason: "unavailable", cause: err.cause };
+    if (err instanceof KeyChangeUnpublished) return { ok: false, reason: "unavailable", cause: err.cause };
     throw err;
   }
 }

@@ -1,5 +1,4 @@
 import { and, eq } from "drizzle-orm";
-import type { Redis } from "ioredis";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { apiKeys } from "../db/schema.js";
@@ -8,7 +7,7 @@ import { countActiveKeys } from "./key-queries.js";
 import { MAX_ACTIVE_KEYS } from "./key-schemas.js";
 import { type ApiKeyRow, keyStatus } from "./key-view.js";
 import type { Permission } from "./permissions.js";
-import { KeyMarkerUnavailable, publishKeyDeadAt } from "./revoke-key.js";
+import { type KeyChangeDeps, KeyChangeUnpublished, publishKeyChange } from "./publish-key-change.js";
 
 export type RotateResult =
   | { ok: true; key: ApiKeyRow; secret: string; previous: ApiKeyRow }
@@ -36,7 +35,7 @@ export function previousKeyDeadline(
  * the new key points back to it through rotated_from.
  */
 export async function rotateApiKey(
-  deps: { db: Db; redis: Redis; redisPrefix: string },
+  deps: { db: Db } & KeyChangeDeps,
   input: {
     accountId: string;
     keyId: string;
@@ -97,12 +96,11 @@ export async function rotateApiKey(
         ...input.context,
       });
       // Last before the commit, as for a revocation: caches elsewhere must learn the new deadline.
-      await publishKeyDeadAt(deps.redis, deps.redisPrefix, old.id, deadline.getTime());
-      input.signal?.throwIfAborted();
+      await publishKeyChange(tx, deps, [old.id], { deadAt: deadline, signal: input.signal });
       return { ok: true, key, secret, previous };
     });
   } catch (err) {
-    if (err instanceof KeyMarkerUnavailable) return { ok: false, reason: "unavailable", cause: err.cause };
+    if (err instanceof KeyChangeUnpublished) return { ok: false, reason: "unavailable", cause: err.cause };
     throw err;
   }
 }

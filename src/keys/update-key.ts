@@ -1,26 +1,23 @@
 import { and, eq, isNull } from "drizzle-orm";
-import type { Redis } from "ioredis";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { apiKeys } from "../db/schema.js";
 import { findApiKey } from "./key-queries.js";
-import { bumpKeysEpoch } from "./key-state.js";
 import type { ApiKeyRow } from "./key-view.js";
+import { type KeyChangeDeps, KeyChangeUnpublished, publishKeyChange } from "./publish-key-change.js";
 
 export type UpdateKeyResult =
   | { ok: true; key: ApiKeyRow }
   | { ok: false; reason: "not_found" | "revoked" | "unavailable"; cause?: unknown };
 
-class CachesNotDropped extends Error {}
-
 /**
  * Renames a key and/or changes the models it may use, unless it is revoked (a revoked key is frozen),
  * with one audit event per change, atomically. Web processes cache key records, models included: a
- * change of models drops every process's cache (the shared epoch) before the commit, so the very next
- * /v1 request is checked against the new list; if that cannot be done, nothing changes.
+ * change of models is published before the commit (publish-key-change.ts), so the very next /v1
+ * request is checked against the new list; if that cannot be done, nothing changes.
  */
 export async function updateApiKey(
-  deps: { db: Db; redis: Redis; redisPrefix: string },
+  deps: { db: Db } & KeyChangeDeps,
   input: {
     accountId: string;
     keyId: string;
@@ -28,6 +25,7 @@ export async function updateApiKey(
     models?: string[] | null;
     now: Date;
     context: AuditContext;
+    signal?: AbortSignal;
   },
 ): Promise<UpdateKeyResult> {
   try {
@@ -50,16 +48,12 @@ export async function updateApiKey(
       if (input.name !== undefined) await recordAuditEvent(tx, { ...audit, action: "key.renamed" });
       if (input.models !== undefined) {
         await recordAuditEvent(tx, { ...audit, action: "key.models_changed" });
-        try {
-          await bumpKeysEpoch(deps.redis, deps.redisPrefix);
-        } catch (err) {
-          throw new CachesNotDropped("could not drop the cached key records", { cause: err });
-        }
+        await publishKeyChange(tx, deps, [key.id], { signal: input.signal });
       }
       return { ok: true, key };
     });
   } catch (err) {
-    if (err instanceof CachesNotDropped) return { ok: false, reason: "unavailable", cause: err.cause };
+    if (err instanceof KeyChangeUnpublished) return { ok: false, reason: "unavailable", cause: err.cause };
     throw err;
   }
 }

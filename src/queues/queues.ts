@@ -1,6 +1,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { QUEUE_EMAIL, QUEUE_MAINTENANCE } from "../jobs/jobs.js";
+import { QUEUE_EMAIL } from "../email/email-queue.js";
+import { QUEUE_MAINTENANCE } from "../jobs/jobs.js";
 import type { Logger } from "../logging/logger.js";
 
 /**

@@ -1,6 +1,10 @@
 import type { Queue } from "bullmq";
 import type { Database } from "../db/client.js";
-import { emailJobOptions, ROTATION_REMINDER_EMAIL, type RotationReminderEmailJob } from "../jobs/jobs.js";
+import {
+  emailJobOptions,
+  ROTATION_REMINDER_EMAIL,
+  type RotationReminderEmailJob,
+} from "../email/email-queue.js";
 import { isActiveKeyFragment } from "../keys/active-key.js";
 import type { Logger } from "../logging/logger.js";
 

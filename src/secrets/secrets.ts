@@ -9,6 +9,8 @@ export const API_KEY_PREFIX = "sk-srt-";
 const KEY_BODY_LENGTH = 32;
 const CHECKSUM_LENGTH = 6;
 const RANDOM_LENGTH = KEY_BODY_LENGTH - CHECKSUM_LENGTH;
+/** What a key's random part carries: 26 base62 characters, 26 × log2(62) = 154.8 bits (the checksum adds none). */
+export const API_KEY_ENTROPY_BITS = Math.floor(RANDOM_LENGTH * Math.log2(BASE62.length));
 const API_KEY_SHAPE = /^sk-srt-[A-Za-z0-9]{32}$/;
 
 /** Uniform base62 characters from the CSPRNG (rejection sampling keeps every character equally likely). */
@@ -57,7 +59,7 @@ function keyChecksum(prefixAndRandom: string): string {
 }
 
 /**
- * A new API key: the prefix, 26 random base62 characters (154 bits) and a 6-character base62 CRC32 of
+ * A new API key: the prefix, 26 random base62 characters (API_KEY_ENTROPY_BITS) and a 6-character base62 CRC32 of
  * everything before it, as GitHub's tokens do, so that typos are refused without a database look-up
  * and secret scanners can recognise a leaked key with few false positives.
  */

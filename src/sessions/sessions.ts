@@ -1,10 +1,10 @@
 import { and, eq, ne } from "drizzle-orm";
+import type { AccountRow } from "../accounts/accounts.js";
 import type { Db } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, sessions } from "../db/schema.js";
 import { generateToken, hashSecret } from "../secrets/secrets.js";
 
-export type AccountRow = typeof accounts.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 
 export interface SessionLimits {

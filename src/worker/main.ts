@@ -6,7 +6,7 @@ import { createLogger } from "../logging/logger.js";
 import { createQueues } from "../queues/queues.js";
 import { connectRedis } from "../redis/client.js";
 import { systemClock } from "../time/clock.js";
-import { processMaintenanceJob, routeEmailJobs } from "./maintenance.js";
+import { processMaintenanceJob } from "./maintenance.js";
 import { upsertMaintenanceSchedules } from "./schedules.js";
 import { createWorker } from "./worker.js";
 
@@ -24,7 +24,7 @@ const mailer = createMailer(config, logger);
 
 const worker = createWorker(
   { config, database, redis, bullConnection, queues, mailer, logger, clock: systemClock },
-  { email: routeEmailJobs(processEmailJob), maintenance: processMaintenanceJob },
+  { email: processEmailJob, maintenance: processMaintenanceJob },
 );
 // Waits for Redis if it is not there yet (BullMQ's connection queues commands until it connects).
 void upsertMaintenanceSchedules(queues.maintenance, config, logger).then(() =>

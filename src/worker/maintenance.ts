@@ -1,11 +1,9 @@
 import { type Job, UnrecoverableError } from "bullmq";
-import { isSecurityEmailJob, processSecurityEmailJob } from "../email/security-email-jobs.js";
-import { type MaintenanceJobName, ROTATION_REMINDER_EMAIL } from "../jobs/jobs.js";
+import type { JobProcessor, WorkerDeps } from "../jobs/job-processor.js";
+import type { MaintenanceJobName } from "../jobs/jobs.js";
 import { purgeExpired } from "../purge/purge.js";
-import { processRotationReminderEmail } from "../reminders/reminder-email.js";
 import { runRotationReminders } from "../reminders/rotation-reminders.js";
 import { flushUsage } from "../usage/flush.js";
-import type { JobProcessor, WorkerDeps } from "./worker.js";
 
 /** Runs a scheduled maintenance job by its name. */
 export const processMaintenanceJob: JobProcessor = async (deps: WorkerDeps, job: Job) => {
@@ -32,16 +30,4 @@ async function claimStampOf(deps: WorkerDeps, job: Job): Promise<Date> {
   const claimAt = deps.clock.now();
   await job.updateData({ ...(job.data ?? {}), claimAt: claimAt.toISOString() });
   return claimAt;
-}
-
-/**
- * The email queue's processor: rotation reminders and account-security emails are handled here, every
- * other email by the accounts' processor (verification and password reset).
- */
-export function routeEmailJobs(processEmailJob: JobProcessor): JobProcessor {
-  return (deps, job) => {
-    if (job.name === ROTATION_REMINDER_EMAIL) return processRotationReminderEmail(deps, job);
-    if (isSecurityEmailJob(job.name)) return processSecurityEmailJob(deps, job);
-    return processEmailJob(deps, job);
-  };
 }

@@ -1,31 +1,13 @@
-import { type Job, type Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
-import type { Config } from "../config/config.js";
-import type { Database } from "../db/client.js";
-import type { Mailer } from "../email/mailer.js";
+import { Worker } from "bullmq";
+import { QUEUE_EMAIL } from "../email/email-queue.js";
 import { loggableMessage } from "../errors/loggable-error.js";
-import { QUEUE_EMAIL, QUEUE_MAINTENANCE } from "../jobs/jobs.js";
-import type { Logger } from "../logging/logger.js";
-import type { Clock } from "../time/clock.js";
-
-export interface WorkerDeps {
-  config: Config;
-  database: Database;
-  redis: Redis;
-  /** A connection for BullMQ (maxRetriesPerRequest: null). */
-  bullConnection: Redis;
-  queues: { email: Queue; maintenance: Queue };
-  mailer: Mailer;
-  logger: Logger;
-  clock: Clock;
-}
+import type { JobProcessor, WorkerDeps } from "../jobs/job-processor.js";
+import { QUEUE_MAINTENANCE } from "../jobs/jobs.js";
 
 export interface KeywardWorker {
   /** Idempotent: finishes the jobs in hand, then closes. */
   close(): Promise<void>;
 }
-
-export type JobProcessor = (deps: WorkerDeps, job: Job) => Promise<unknown>;
 
 /**
  * The worker process's composition root: BullMQ workers wired to the processors. Processors are

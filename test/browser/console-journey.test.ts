@@ -6,17 +6,17 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { connectRedis } from "../../src/redis/client.js";
 import { systemClock } from "../../src/time/clock.js";
 import { flushUsage } from "../../src/usage/flush.js";
+import {
+  freePort,
+  killServiceProcesses,
+  type ServiceProcess,
+  spawnWeb,
+  spawnWorker,
+} from "../support/child-processes.js";
 import { createTestEnv, type TestEnv } from "../support/harness.js";
 import { type ResendStub, startResendStub } from "../support/resend-stub.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "../support/upstream-stub.js";
-import { waitFor } from "../support/worker-keys.js";
-import {
-  freePort,
-  killAllWorkers,
-  spawnWeb,
-  spawnWorker,
-  type WorkerProcess,
-} from "../support/worker-process.js";
+import { waitFor } from "../support/wait-for.js";
 import { type ConsoleBrowser, launchBrowser } from "./support/browser.js";
 import { closeShownKey, fillLogIn, readShownKey } from "./support/console-steps.js";
 
@@ -32,8 +32,8 @@ const PASSWORD = "console journey passphrase 8";
 let env: TestEnv;
 let resend: ResendStub;
 let upstream: UpstreamStub;
-let web: WorkerProcess;
-let worker: WorkerProcess;
+let web: ServiceProcess;
+let worker: ServiceProcess;
 let origin: string;
 let browser: ConsoleBrowser;
 let page: Page;
@@ -76,7 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await killAllWorkers();
+  await killServiceProcesses();
   await Promise.allSettled([env?.close(), resend?.close(), upstream?.close()]);
 });
 
@@ -181,6 +181,12 @@ describe("the product docs' journey in the bundled console", () => {
     expect(await rowOf(state.rotated.slice(-4)).getByRole("cell").nth(5).textContent()).toBe("Active");
     expect((await sdk(state.secret).models.list()).data.length).toBeGreaterThan(0);
     expect((await sdk(state.rotated).models.list()).data.length).toBeGreaterThan(0);
+    // The old key's own page says so too.
+    await rowOf(state.secret.slice(-4)).getByRole("link", { name: "Development" }).click();
+    await page.getByRole("heading", { name: "Development", level: 1 }).waitFor();
+    await page.getByText("Rotating", { exact: true }).waitFor();
+    await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "API Keys" }).click();
+    await rowOf(state.secret.slice(-4)).waitFor();
   });
 
   it("Revoke, confirmed by name: the list shows it at once and the old key gets 401 invalid_api_key", async () => {

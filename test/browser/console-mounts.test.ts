@@ -1,8 +1,8 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { firstLoadSize, formatFirstLoad } from "../../console/bundle-size.js";
+import { freePort } from "../support/child-processes.js";
 import { createAccount, FIXTURE_PASSWORD } from "../support/fixtures.js";
-import { freePort } from "../support/worker-process.js";
 import { type ConsoleBrowser, launchBrowser } from "./support/browser.js";
 import { type ConsoleApp, startConsoleApp } from "./support/console-app.js";
 import { closeShownKey, createKey, fillLogIn, keyRow } from "./support/console-steps.js";

@@ -9,17 +9,13 @@ import type { AppDeps } from "../../src/api/deps.js";
 import { type Config, parseConfig } from "../../src/config/config.js";
 import { connectDatabase, type Database } from "../../src/db/client.js";
 import { createMailer, type Mailer } from "../../src/email/mailer.js";
+import type { JobProcessor, WorkerDeps } from "../../src/jobs/job-processor.js";
 import { createLogger, type Logger } from "../../src/logging/logger.js";
 import { createQueues } from "../../src/queues/queues.js";
 import { connectRedis } from "../../src/redis/client.js";
 import { type Clock, systemClock } from "../../src/time/clock.js";
 import type { UpstreamSet } from "../../src/upstreams/upstream-set.js";
-import {
-  createWorker,
-  type JobProcessor,
-  type KeywardWorker,
-  type WorkerDeps,
-} from "../../src/worker/worker.js";
+import { createWorker, type KeywardWorker } from "../../src/worker/worker.js";
 import { ADMIN_URL, databaseUrl, REDIS_URL } from "./db-names.js";
 
 /** Captured log lines, for tests that assert on what was (or was not) logged. */

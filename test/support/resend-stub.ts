@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 // A local stand-in for Resend's POST /emails: records what it receives and honours Idempotency-Key as
@@ -113,16 +113,53 @@ export function tokenFromEmail(email: { text: string }, page: "verify-email" | "
   return match[1];
 }
 
-/** Polls until `check` returns a value, within a bounded time; for waiting on the worker. */
-export async function waitFor<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/**
+ * A Resend stand-in that can hold requests unanswered, so that a job is provably "in hand" when a
+ * signal reaches its worker.
+ */
+export interface HeldResend {
+  url: string;
+  /** POST /emails bodies received, in order. */
+  received: { to?: string; subject?: string; text?: string }[];
+  /** While held, requests wait unanswered; release() answers them all and later ones at once. */
+  hold(): void;
+  release(): void;
+  close(): Promise<void>;
+}
+
+export async function startHeldResend(): Promise<HeldResend> {
+  const received: HeldResend["received"] = [];
+  let held = false;
+  const waiting: (() => void)[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"));
+      const answer = () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ id: `held-${received.length}` }));
+      };
+      if (held) waiting.push(answer);
+      else answer();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    hold: () => {
+      held = true;
+    },
+    release: () => {
+      held = false;
+      for (const answer of waiting.splice(0)) answer();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -51,8 +51,6 @@ export interface UpstreamStub {
   /** Stops listening and cuts every connection, as a killed server does; `start()` brings it back. */
   stop(): Promise<void>;
   start(): Promise<void>;
-  /** Polls (bounded) until the predicate holds; throws after `timeoutMs`. */
-  waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -326,13 +324,6 @@ export async function startUpstreamStub(
     },
     stop,
     start: () => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve)),
-    async waitFor(predicate, timeoutMs = 5_000) {
-      const until = Date.now() + timeoutMs;
-      while (!predicate()) {
-        if (Date.now() > until) throw new Error("condition not met in time");
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
     close: () => (server.listening ? stop() : Promise.resolve()),
   };
 }

@@ -434,7 +434,8 @@ export interface components {
                 message: string;
                 /** @enum {string} */
                 type: "invalid_request_error" | "authentication_error" | "permission_error" | "rate_limit_error" | "api_error";
-                code: string;
+                /** @enum {string} */
+                code: "validation_failed" | "invalid_json" | "invalid_token" | "invalid_cursor" | "invalid_code" | "missing_api_key" | "invalid_api_key" | "invalid_credentials" | "session_required" | "email_not_verified" | "csrf_rejected" | "insufficient_permissions" | "account_disabled" | "forbidden" | "not_found" | "unknown_endpoint" | "model_not_found" | "method_not_allowed" | "request_timeout" | "email_taken" | "key_limit_reached" | "key_revoked" | "key_expired" | "key_rotated" | "totp_already_enabled" | "totp_not_pending" | "payload_too_large" | "unsupported_media_type" | "headers_too_large" | "rate_limit_exceeded" | "internal_error" | "totp_not_configured" | "upstream_unavailable" | "service_unavailable" | "upstream_busy" | "upstream_timeout";
                 param?: string;
             };
         };

@@ -1,6 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
 import { type ApiError, api, call, fieldError, type Key } from "../api/client";
-import { BarChart } from "../components/charts";
 import { Field } from "../components/field";
 import { ErrorNotice, Loading } from "../components/notice";
 import { Breadcrumb } from "../components/shell";
@@ -9,17 +8,9 @@ import { exactTime, RelativeTime } from "../components/time";
 import { maskedKey } from "../keys";
 import { Link, navigate } from "../router";
 import type { PageProps } from "../session";
+import { KeyUsage, type UsageDay } from "./key-usage";
 import { RevokeKeyDialog } from "./revoke-key-dialog";
 import { RotateKeyDialog } from "./rotate-key-dialog";
-
-// Tokens per day and by model arrive once the admin API reports them; until then only requests.
-interface UsageDay {
-  date: string;
-  requests: number;
-  prompt_tokens?: number;
-  completion_tokens?: number;
-  by_model?: { model: string | null; requests: number; prompt_tokens: number; completion_tokens: number }[];
-}
 
 /** A key's page: its details, usage per day, rename, Rotate, Revoke. */
 export function KeyPage(props: PageProps) {
@@ -42,6 +33,14 @@ export function KeyPage(props: PageProps) {
     }
     setKey(found.data.key);
     setUsage(days.ok ? (days.data.data as UsageDay[]) : []);
+    // A rotated key keeps working until its grace period ends (its expires_at); it is "rotating" while
+    // an active key names it in rotated_from. An account has at most 100 active keys: one page.
+    if (found.data.key.status === "active" && found.data.key.expires_at) {
+      const active = await call(
+        api.GET("/admin/keys", { params: { query: { status: "active", limit: 100 } } }),
+      );
+      setRotating(active.ok && active.data.data.some((k) => k.rotated_from === id));
+    }
   }
 
   useEffect(() => {
@@ -115,7 +114,7 @@ export function KeyPage(props: PageProps) {
           </>
         ) : null}
       </dl>
-      <UsageSection usage={usage} />
+      <KeyUsage usage={usage} />
       <RenameSection apiKey={key} onRenamed={setKey} />
       {dialog === "revoke" ? (
         <RevokeKeyDialog
@@ -141,75 +140,6 @@ export function KeyPage(props: PageProps) {
         />
       ) : null}
     </>
-  );
-}
-
-function UsageSection(props: { usage: UsageDay[] | null }) {
-  if (!props.usage) return <Loading what="usage" />;
-  const days = props.usage;
-  const total = days.reduce((sum, d) => sum + d.requests, 0);
-  const hasTokens = days.some((d) => d.prompt_tokens !== undefined);
-  const models = new Map<string, { requests: number; prompt: number; completion: number }>();
-  for (const day of days) {
-    for (const m of day.by_model ?? []) {
-      const name = m.model ?? "(no model)";
-      const sum = models.get(name) ?? { requests: 0, prompt: 0, completion: 0 };
-      sum.requests += m.requests;
-      sum.prompt += m.prompt_tokens;
-      sum.completion += m.completion_tokens;
-      models.set(name, sum);
-    }
-  }
-  return (
-    <section class="card" aria-labelledby="usage-title">
-      <h2 id="usage-title">Usage, last 30 days</h2>
-      <p>
-        {total} requests in {days.length} days.
-      </p>
-      <BarChart
-        bars={days.map((d) => ({ label: d.date, value: d.requests }))}
-        label={`Requests per day: ${total} in the last ${days.length} days`}
-        unit="requests"
-      />
-      {hasTokens ? (
-        <>
-          <h3>Tokens per day</h3>
-          <BarChart
-            bars={days.map((d) => ({
-              label: d.date,
-              value: (d.prompt_tokens ?? 0) + (d.completion_tokens ?? 0),
-            }))}
-            label="Prompt and completion tokens per day"
-            unit="tokens"
-          />
-        </>
-      ) : null}
-      {models.size > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <caption>Tokens by model, last 30 days</caption>
-            <thead>
-              <tr>
-                <th scope="col">Model</th>
-                <th scope="col">Requests</th>
-                <th scope="col">Prompt tokens</th>
-                <th scope="col">Completion tokens</th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...models].map(([name, m]) => (
-                <tr key={name}>
-                  <td class="mono">{name}</td>
-                  <td>{m.requests}</td>
-                  <td>{m.prompt}</td>
-                  <td>{m.completion}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-    </section>
   );
 }
 

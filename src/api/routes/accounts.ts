@@ -1,13 +1,8 @@
 import { Router } from "express";
-import type { Redis } from "ioredis";
 import { z } from "zod";
-import { createAbuseLimits } from "../../accounts/abuse-limits.js";
-import { accountJson, findAccountByEmail, insertAccount } from "../../accounts/accounts.js";
-import {
-  accountForResetToken,
-  resetPasswordWithToken,
-  verifyEmailWithToken,
-} from "../../accounts/email-tokens.js";
+import type { AbuseLimits } from "../../accounts/abuse-limits.js";
+import { accountJson, insertAccount } from "../../accounts/accounts.js";
+import { verifyEmailWithToken } from "../../accounts/email-tokens.js";
 import { hashPassword, passwordProblem, warmUpPasswords } from "../../accounts/passwords.js";
 import {
   AccountSchema,
@@ -16,12 +11,17 @@ import {
   SignupBody,
   VerifyBody,
 } from "../../accounts/schemas.js";
-import { enqueueEmail } from "../../email/enqueue.js";
+import {
+  type EmailRequestResult,
+  queueAccountEmail,
+  requestPasswordReset,
+  requestVerificationEmail,
+} from "../../email/email-requests.js";
 import { AppError, type ErrorCode } from "../../errors/app-error.js";
-import type { EmailJobName } from "../../jobs/jobs.js";
-import { TimedOut, withTimeout } from "../../time/with-timeout.js";
+import { resetPassword } from "../../sessions/reset-password.js";
 import type { AppDeps } from "../deps.js";
 import { errorResponses, jsonBody, registry, requestBody, WRITE_ERRORS } from "../openapi-registry.js";
+import { rateLimited } from "../rate-limited.js";
 import { route } from "../routing.js";
 import { clientContext, clientIp } from "../session-auth.js";
 import { parseInput } from "../validate.js";
@@ -30,55 +30,20 @@ import { parseInput } from "../validate.js";
 // extended for OpenAPI, and registering it by name would need that extension.
 const AccountResponse = z.object({ account: AccountSchema });
 
-export function rateLimited(retryAfterSeconds: number): AppError {
-  return new AppError("rate_limit_exceeded", "Too many requests; try again later", {
-    headers: { "Retry-After": String(retryAfterSeconds) },
-  });
-}
-
 const invalidToken = () =>
   new AppError("invalid_token", "The token is unknown, used or expired", { param: "token" });
 
-/** How long a request waits for its email to be queued before answering anyway. */
-export const EMAIL_QUEUE_WAIT_MS = 2_000;
+/** Both email requests answer 202 {} whatever the address, so they cannot tell who has an account. */
+function accepted(result: EmailRequestResult): Record<string, never> {
+  if (!result.ok) throw rateLimited(result.retryAfterSeconds);
+  return {};
+}
 
 /** Signup, email verification and the forgotten-password flow: everything reachable without a session. */
-export function accountsRouter(deps: AppDeps): Router {
+export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
   const router = Router();
-  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
+  const emailDeps = { db: deps.database.db, emailQueue: deps.emailQueue, limits, logger: deps.logger };
   warmUpPasswords();
-
-  // Queuing failures must not undo a signup or reveal anything: the user can ask again. Nor may an
-  // unreachable Redis hold the answer: BullMQ's connection keeps the job until Redis is back (it is
-  // queued then, and sent), and the request answers after EMAIL_QUEUE_WAIT_MS whatever happens.
-  const queueEmail = async (name: EmailJobName, accountId: string) => {
-    const queued = enqueueEmail(deps.emailQueue, name, { accountId });
-    try {
-      await withTimeout(queued, EMAIL_QUEUE_WAIT_MS);
-    } catch (err) {
-      const late = err instanceof TimedOut;
-      deps.logger.error(
-        { err, job: name, accountId },
-        late ? "Redis is not answering: the email will be queued when it is back" : "could not queue email",
-      );
-      if (late) {
-        queued.then(
-          () => deps.logger.info({ job: name, accountId }, "email queued after Redis came back"),
-          (lateErr: unknown) =>
-            deps.logger.error({ err: lateErr, job: name, accountId }, "could not queue email"),
-        );
-      }
-    }
-  };
-
-  // With no email to queue, the answer still waits for one round trip to the queue's Redis, bounded
-  // alike: otherwise an address with an account would answer later than one without (a little in
-  // normal times, EMAIL_QUEUE_WAIT_MS later while Redis is away), and the timing would tell.
-  const sameWaitAsQueueing = async () => {
-    // The queue's own connection: the ioredis client it was given (src/queues/queues.ts).
-    const connection = deps.emailQueue.opts.connection as Redis;
-    await withTimeout(connection.ping(), EMAIL_QUEUE_WAIT_MS).catch(() => {});
-  };
 
   route(router, "/accounts", {
     post: async (req, res) => {
@@ -95,7 +60,7 @@ export function accountsRouter(deps: AppDeps): Router {
       if (!created.ok) {
         throw new AppError("email_taken", "An account with this email already exists", { param: "email" });
       }
-      await queueEmail("verification-email", created.account.id);
+      await queueAccountEmail(emailDeps, "verification-email", created.account.id);
       res.status(201).json({ account: accountJson(created.account) });
     },
   });
@@ -109,46 +74,33 @@ export function accountsRouter(deps: AppDeps): Router {
     },
   });
 
-  // Both email requests answer 202 {} whatever the address, so they cannot tell who has an account.
   route(router, "/accounts/verification-email", {
     post: async (req, res) => {
-      const body = parseInput(EmailOnlyBody, req.body);
-      const wait = await limits.consumeVerificationEmail(body.email, clientIp(req));
-      if (wait !== null) throw rateLimited(wait);
-      const account = await findAccountByEmail(deps.database.db, body.email);
-      if (account && !account.emailVerifiedAt && !account.disabledAt) {
-        await queueEmail("verification-email", account.id);
-      } else await sameWaitAsQueueing();
-      res.status(202).json({});
+      const { email } = parseInput(EmailOnlyBody, req.body);
+      const result = await requestVerificationEmail(emailDeps, { email, ip: clientIp(req) });
+      res.status(202).json(accepted(result));
     },
   });
 
   route(router, "/accounts/password-reset", {
     post: async (req, res) => {
-      const body = parseInput(EmailOnlyBody, req.body);
-      const wait = await limits.consumePasswordReset(body.email, clientIp(req));
-      if (wait !== null) throw rateLimited(wait);
-      const account = await findAccountByEmail(deps.database.db, body.email);
-      if (account && !account.disabledAt) await queueEmail("password-reset-email", account.id);
-      else await sameWaitAsQueueing();
-      res.status(202).json({});
+      const { email } = parseInput(EmailOnlyBody, req.body);
+      const result = await requestPasswordReset(emailDeps, { email, ip: clientIp(req) });
+      res.status(202).json(accepted(result));
     },
   });
 
   route(router, "/accounts/password-reset/confirm", {
     post: async (req, res) => {
       const body = parseInput(ResetConfirmBody, req.body);
-      const account = await accountForResetToken(deps.database.db, body.token, deps.clock.now());
-      if (!account) throw invalidToken();
-      const problem = passwordProblem(body.password, account.email);
-      if (problem) throw new AppError("validation_failed", problem, { param: "password" });
-      const done = await resetPasswordWithToken(deps.database.db, {
-        token: body.token,
-        passwordHash: await hashPassword(body.password),
-        now: deps.clock.now(),
-        ...clientContext(req),
-      });
-      if (!done) throw invalidToken();
+      const result = await resetPassword(
+        { db: deps.database.db, now: deps.clock.now() },
+        { token: body.token, password: body.password, ...clientContext(req) },
+      );
+      if (!result.ok) {
+        if (result.reason === "invalid_token") throw invalidToken();
+        throw new AppError("validation_failed", result.problem, { param: "password" });
+      }
       res.status(204).end();
     },
   });
@@ -156,7 +108,7 @@ export function accountsRouter(deps: AppDeps): Router {
   return router;
 }
 
-const accepted = { description: "Accepted, whatever the email", ...jsonBody(z.object({})) };
+const acceptedResponse = { description: "Accepted, whatever the email", ...jsonBody(z.object({})) };
 const RETRY_AFTER = { 429: "too many requests; Retry-After says when to retry" };
 const errors = (...codes: ErrorCode[]) => errorResponses([...WRITE_ERRORS, ...codes], RETRY_AFTER);
 
@@ -197,7 +149,7 @@ registry.registerPath({
   summary: "Send the verification email again (only to an unverified account)",
   tags: ["accounts"],
   request: { body: requestBody(EmailOnlyBody) },
-  responses: { 202: accepted, ...errors("validation_failed", "rate_limit_exceeded") },
+  responses: { 202: acceptedResponse, ...errors("validation_failed", "rate_limit_exceeded") },
 });
 registry.registerPath({
   method: "post",
@@ -206,7 +158,7 @@ registry.registerPath({
   summary: "Email a password-reset link to the account, if there is one",
   tags: ["accounts"],
   request: { body: requestBody(EmailOnlyBody) },
-  responses: { 202: accepted, ...errors("validation_failed", "rate_limit_exceeded") },
+  responses: { 202: acceptedResponse, ...errors("validation_failed", "rate_limit_exceeded") },
 });
 registry.registerPath({
   method: "post",

@@ -1,4 +1,5 @@
 import express, { type RequestHandler, Router } from "express";
+import { createAbuseLimits } from "../../accounts/abuse-limits.js";
 import { AppError } from "../../errors/app-error.js";
 import { isBearerScheme } from "../../http/bearer.js";
 import { adminDeadline } from "../admin-deadline.js";
@@ -28,13 +29,15 @@ export function adminRouter(deps: AppDeps): Router {
   router.use(express.json({ limit: "64kb", strict: false, type: () => true }));
   // keyward's own origin is always allowed: the bundled console and the docs page's "Try it out".
   router.use(rejectCrossSiteWrites([deps.config.publicOrigin, ...deps.config.consoleOrigins]));
-  // Feature routers are mounted here as they are built.
-  router.use(accountsRouter(deps));
-  router.use(sessionsRouter(deps));
-  router.use(sessionChallengeRouter(deps));
-  router.use(meRouter(deps));
-  router.use(meTotpRouter(deps));
-  router.use(meEmailRouter(deps));
+  // One set of abuse limits for the app: login, the second factor, the password change and the email
+  // requests count against the same per-email and per-IP budgets.
+  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
+  router.use(accountsRouter(deps, limits));
+  router.use(sessionsRouter(deps, limits));
+  router.use(sessionChallengeRouter(deps, limits));
+  router.use(meRouter(deps, limits));
+  router.use(meTotpRouter(deps, limits));
+  router.use(meEmailRouter(deps, limits));
   router.use(docsRouter(deps));
   router.use("/keys", keysRouter(deps));
   router.use("/permissions", permissionsRouter(deps));

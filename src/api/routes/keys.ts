@@ -47,38 +47,19 @@ export function keysRouter(deps: AppDeps): Router {
       throw new AppError("email_not_verified", "Verify your email address before creating API keys");
     }
     const body = parseInput(CreateKeyBody, req.body);
-    const now = deps.clock.now();
-    const expiresAt = body.expires_at ? new Date(body.expires_at) : null;
-    if (expiresAt && expiresAt.getTime() <= now.getTime()) {
-      throw new AppError("validation_failed", "expires_at: must be in the future", { param: "expires_at" });
-    }
-    const tierLimit = deps.config.rateLimitsPerMinute[account.tier];
-    const rateLimit = body.rate_limit_per_minute ?? null;
-    if (rateLimit !== null && rateLimit > tierLimit) {
-      throw new AppError(
-        "validation_failed",
-        `rate_limit_per_minute: may not exceed your tier's limit of ${tierLimit}`,
-        { param: "rate_limit_per_minute" },
-      );
-    }
-    const tierTokenLimit = deps.config.tokenLimitsPerMinute[account.tier];
-    const tokenLimit = body.token_limit_per_minute ?? null;
-    if (tokenLimit !== null && tokenLimit > tierTokenLimit) {
-      throw new AppError(
-        "validation_failed",
-        `token_limit_per_minute: may not exceed your tier's limit of ${tierTokenLimit}`,
-        { param: "token_limit_per_minute" },
-      );
-    }
     const result = await createApiKey(db, {
       accountId: account.id,
       name: body.name,
       permissions: body.permissions ?? ALL_PERMISSIONS,
-      expiresAt,
-      rateLimitPerMinute: rateLimit,
-      tokenLimitPerMinute: tokenLimit,
+      expiresAt: body.expires_at ? new Date(body.expires_at) : null,
+      rateLimitPerMinute: body.rate_limit_per_minute ?? null,
+      tokenLimitPerMinute: body.token_limit_per_minute ?? null,
       models: body.models ?? null,
-      now,
+      tierLimits: {
+        requestsPerMinute: deps.config.rateLimitsPerMinute[account.tier],
+        tokensPerMinute: deps.config.tokenLimitsPerMinute[account.tier],
+      },
+      now: deps.clock.now(),
       context: clientContext(req),
     });
     if (!result.ok) throw changeRefused(req, result);
@@ -111,6 +92,7 @@ export function keysRouter(deps: AppDeps): Router {
       models: body.models,
       now: deps.clock.now(),
       context: clientContext(req),
+      signal: deadlineOf(res),
     });
     if (!result.ok) throw changeRefused(req, result);
     res.json({ key: json(res, result.key) });
@@ -175,10 +157,19 @@ function keyIdOf(req: Request): string {
 
 const keyNotFound = () => new AppError("not_found", "No such API key");
 
-type RefusedChange = {
-  reason: "not_found" | "revoked" | "expired" | "already_rotated" | "key_limit" | "unavailable";
-  cause?: unknown;
-};
+type RefusedChange =
+  | {
+      reason:
+        | "not_found"
+        | "revoked"
+        | "expired"
+        | "already_rotated"
+        | "key_limit"
+        | "expiry_not_in_future"
+        | "unavailable";
+      cause?: unknown;
+    }
+  | { reason: "above_tier_limit" | "above_tier_token_limit"; tierLimit: number };
 
 /** The error for a creation, rename, revocation or rotation that did not happen, one answer per reason. */
 function changeRefused(req: Request, refused: RefusedChange): AppError {
@@ -191,16 +182,27 @@ function changeRefused(req: Request, refused: RefusedChange): AppError {
       return new AppError("key_expired", "This key has expired; create a new key");
     case "already_rotated":
       return new AppError("key_rotated", "This key has already been rotated; rotate its replacement instead");
+    case "expiry_not_in_future":
+      return new AppError("validation_failed", "expires_at: must be in the future", { param: "expires_at" });
+    case "above_tier_limit":
+      return new AppError(
+        "validation_failed",
+        `rate_limit_per_minute: may not exceed your tier's limit of ${refused.tierLimit}`,
+        { param: "rate_limit_per_minute" },
+      );
+    case "above_tier_token_limit":
+      return new AppError(
+        "validation_failed",
+        `token_limit_per_minute: may not exceed your tier's limit of ${refused.tierLimit}`,
+        { param: "token_limit_per_minute" },
+      );
     case "key_limit":
       return new AppError(
         "key_limit_reached",
         `An account may have at most ${MAX_ACTIVE_KEYS} active keys; revoke one first`,
       );
     case "unavailable":
-      req.log?.warn(
-        { err: refused.cause },
-        "key invalidation marker or cache epoch could not be written; change rolled back",
-      );
+      req.log?.warn({ err: refused.cause }, "key change could not be published to Redis; change rolled back");
       return serviceUnavailable("Key changes are unavailable right now; nothing was changed");
   }
 }

@@ -1,6 +1,6 @@
 import { type RequestHandler, Router } from "express";
 import { z } from "zod";
-import { createAbuseLimits } from "../../accounts/abuse-limits.js";
+import type { AbuseLimits } from "../../accounts/abuse-limits.js";
 import { accountJson } from "../../accounts/accounts.js";
 import { deleteAccount } from "../../accounts/delete-account.js";
 import { confirmEmailChange, requestEmailChange } from "../../accounts/email-change.js";
@@ -21,11 +21,11 @@ import {
   sessionSecurity,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
+import { rateLimited } from "../rate-limited.js";
 import { route } from "../routing.js";
 import { queueSecurityEmail } from "../security-emails.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
-import { rateLimited } from "./accounts.js";
 import { wrongPassword } from "./me-totp.js";
 import { invalidCode, secondFactorUnavailable } from "./sign-in.js";
 
@@ -44,9 +44,8 @@ const DeleteMeBody = z.strictObject({
 });
 
 /** POST /admin/me/email (ask) and POST /admin/me/email/confirm (the link from the new address). */
-export function meEmailRouter(deps: AppDeps): Router {
+export function meEmailRouter(deps: AppDeps, limits: AbuseLimits): Router {
   const router = Router();
-  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
 
   route(router, "/me/email", {
     post: [
@@ -105,8 +104,7 @@ export function meEmailRouter(deps: AppDeps): Router {
 }
 
 /** DELETE /admin/me, for the route() that owns /me. */
-export function deleteMeHandler(deps: AppDeps): RequestHandler {
-  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
+export function deleteMeHandler(deps: AppDeps, limits: AbuseLimits): RequestHandler {
   return async (req, res) => {
     const body = parseInput(DeleteMeBody, req.body);
     const { account } = authOf(res);

@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
-import { createAbuseLimits } from "../../accounts/abuse-limits.js";
+import type { AbuseLimits } from "../../accounts/abuse-limits.js";
 import { confirmPassword } from "../../accounts/reauthenticate.js";
 import { AppError } from "../../errors/app-error.js";
 import { endOtherSessions } from "../../sessions/session-list.js";
@@ -19,11 +19,11 @@ import {
   sessionSecurity,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
+import { rateLimited } from "../rate-limited.js";
 import { route } from "../routing.js";
 import { queueSecurityEmail } from "../security-emails.js";
 import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
-import { rateLimited } from "./accounts.js";
 import { invalidCode, secondFactorUnavailable } from "./sign-in.js";
 
 const password = z.string().min(1).max(4096);
@@ -47,10 +47,9 @@ export function wrongPassword(param = "password"): AppError {
 }
 
 /** Second factor: enrol (POST), confirm (POST …/confirm), turn off (DELETE). */
-export function meTotpRouter(deps: AppDeps): Router {
+export function meTotpRouter(deps: AppDeps, limits: AbuseLimits): Router {
   const router = Router();
   const session = requireSession(deps);
-  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
 
   const totpKey = (): Buffer => {
     const key = deps.config.totpEncryptionKey;

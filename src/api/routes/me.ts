@@ -1,10 +1,10 @@
 import { Router } from "express";
 import { z } from "zod";
-import { createAbuseLimits } from "../../accounts/abuse-limits.js";
-import { accountJson, changePassword, updateAccountSettings } from "../../accounts/accounts.js";
-import { hashPassword, passwordProblem, verifyPassword } from "../../accounts/passwords.js";
+import type { AbuseLimits } from "../../accounts/abuse-limits.js";
+import { accountJson, updateAccountSettings } from "../../accounts/accounts.js";
 import { AccountSchema, ChangePasswordBody, UpdateMeBody } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
+import { changePassword } from "../../sessions/change-password.js";
 import type { AppDeps } from "../deps.js";
 import {
   errorResponses,
@@ -15,18 +15,16 @@ import {
   sessionSecurity,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
+import { rateLimited } from "../rate-limited.js";
 import { route } from "../routing.js";
 import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
 import { deleteMeHandler } from "./me-email.js";
 
 /** The logged-in account: read it, change its settings, change its password. */
-export function meRouter(deps: AppDeps): Router {
+export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
   const router = Router();
   const session = requireSession(deps);
-  // A stolen session must not become an online password oracle: the current-password check shares
-  // the login's per-email and per-IP failure limits.
-  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
 
   route(router, "/me", {
     get: [
@@ -54,7 +52,7 @@ export function meRouter(deps: AppDeps): Router {
         res.json({ account: accountJson(account) });
       },
     ],
-    delete: [session, deleteMeHandler(deps)],
+    delete: [session, deleteMeHandler(deps, limits)],
   });
 
   route(router, "/me/password", {
@@ -62,30 +60,33 @@ export function meRouter(deps: AppDeps): Router {
       session,
       async (req, res) => {
         const body = parseInput(ChangePasswordBody, req.body);
-        const auth = authOf(res);
-        const ip = clientIp(req);
-        const blockedFor = await limits.beginLoginAttempt(auth.account.email, ip);
-        if (blockedFor !== null) {
-          throw new AppError("rate_limit_exceeded", "Too many failed password attempts; try again later", {
-            headers: { "Retry-After": String(blockedFor) },
-          });
+        const { account, session } = authOf(res);
+        const result = await changePassword(
+          { db: deps.database.db, limits, now: deps.clock.now() },
+          {
+            account,
+            keepSessionId: session.id,
+            currentPassword: body.current_password,
+            newPassword: body.new_password,
+            limitIp: clientIp(req),
+            ...clientContext(req),
+          },
+        );
+        if (!result.ok) {
+          switch (result.reason) {
+            case "rate_limited":
+              throw rateLimited(
+                result.retryAfterSeconds,
+                "Too many failed password attempts; try again later",
+              );
+            case "wrong_password":
+              throw new AppError("invalid_credentials", "Current password is incorrect", {
+                param: "current_password",
+              });
+            case "weak_password":
+              throw new AppError("validation_failed", result.problem, { param: "new_password" });
+          }
         }
-        const current = await verifyPassword(auth.account.passwordHash, body.current_password);
-        if (!current.ok) {
-          throw new AppError("invalid_credentials", "Current password is incorrect", {
-            param: "current_password",
-          });
-        }
-        await limits.loginSucceeded(auth.account.email, ip);
-        const problem = passwordProblem(body.new_password, auth.account.email);
-        if (problem) throw new AppError("validation_failed", problem, { param: "new_password" });
-        await changePassword(deps.database.db, {
-          accountId: auth.account.id,
-          passwordHash: await hashPassword(body.new_password),
-          keepSessionId: auth.session.id,
-          now: deps.clock.now(),
-          ...clientContext(req),
-        });
         res.status(204).end();
       },
     ],

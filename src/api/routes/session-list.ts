@@ -1,6 +1,6 @@
 import { type RequestHandler, Router } from "express";
 import { z } from "zod";
-import { createAbuseLimits } from "../../accounts/abuse-limits.js";
+import type { AbuseLimits } from "../../accounts/abuse-limits.js";
 import { AccountSchema } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
 import { completeLoginChallenge } from "../../sessions/login-challenge.js";
@@ -21,10 +21,10 @@ import {
   sessionSecurity,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
+import { rateLimited } from "../rate-limited.js";
 import { route } from "../routing.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
-import { rateLimited } from "./accounts.js";
 import { answerWithSession, invalidCode, secondFactorUnavailable } from "./sign-in.js";
 
 const token = z.string().min(1).max(512);
@@ -75,9 +75,8 @@ export function sessionListHandlers(deps: AppDeps): Record<"get" | "delete", Req
 }
 
 /** POST /admin/sessions/challenge (the second step of a login) and DELETE /admin/sessions/:id. */
-export function sessionChallengeRouter(deps: AppDeps): Router {
+export function sessionChallengeRouter(deps: AppDeps, limits: AbuseLimits): Router {
   const router = Router();
-  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
 
   route(router, "/sessions/challenge", {
     post: async (req, res) => {

@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
-import { createAbuseLimits } from "../../accounts/abuse-limits.js";
+import type { AbuseLimits } from "../../accounts/abuse-limits.js";
 import { AccountSchema, LoginBody } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
 import { logIn } from "../../sessions/login.js";
@@ -15,17 +15,16 @@ import {
   sessionSecurity,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
+import { rateLimited } from "../rate-limited.js";
 import { route } from "../routing.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
-import { rateLimited } from "./accounts.js";
 import { sessionListHandlers } from "./session-list.js";
 import { answerWithSession } from "./sign-in.js";
 
 /** Console login and logout. */
-export function sessionsRouter(deps: AppDeps): Router {
+export function sessionsRouter(deps: AppDeps, limits: AbuseLimits): Router {
   const router = Router();
-  const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
 
   route(router, "/sessions", {
     post: async (req, res) => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { inject } from "vitest";
+import { freePort } from "../../support/child-processes.js";
 import { createTestEnv, type TestApp, type TestEnv } from "../../support/harness.js";
-import { freePort } from "../../support/worker-process.js";
 
 // keyward's web app in this process, serving the console built for this run, on a real port whose
 // address is PUBLIC_URL: the browser's origin is keyward's own, as in a deployment.

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  API_KEY_ENTROPY_BITS,
   API_KEY_PREFIX,
   crc32,
   generateApiKey,
@@ -10,13 +11,18 @@ import {
   hashSecret,
   isWellFormedApiKey,
   randomBase62,
-} from "../src/secrets/secrets.js";
+} from "../../src/secrets/secrets.js";
 
 const KEY_SHAPE = /^sk-srt-[A-Za-z0-9]{32}$/;
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const base62Char = fc.constantFrom(...BASE62.split(""));
 
 describe("API keys", () => {
+  it("carry 154 bits in their random part: 26 base62 characters, the checksum adding none", () => {
+    expect(API_KEY_ENTROPY_BITS).toBe(Math.floor(26 * Math.log2(62)));
+    expect(API_KEY_ENTROPY_BITS).toBe(154);
+  });
+
   it("are sk-srt- and 32 base62 characters, pass their own checksum, and store only a SHA-256", () => {
     for (let i = 0; i < 2000; i++) {
       const { secret, hash, last4 } = generateApiKey();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config/config.js";
+import { parseConfig } from "../../src/config/config.js";
 
 // A schedule the worker cannot parse used to pass configuration and fail only when the worker set up
 // its schedulers (a warning, then no reminders or purges at all). It must stop the process at start,

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { routeLabel } from "../src/api/request-context.js";
-import { extractApiKey } from "../src/gateway/api-key.js";
-import { evaluateRateLimit, formatResetDuration } from "../src/gateway/rate-limit.js";
-import { resolveV1Route } from "../src/gateway/routes.js";
+import { routeLabel } from "../../src/api/request-context.js";
+import { extractApiKey } from "../../src/gateway/api-key.js";
+import { evaluateRateLimit, formatResetDuration } from "../../src/gateway/rate-limit.js";
+import { resolveV1Route } from "../../src/gateway/routes.js";
 
 describe("extractApiKey", () => {
   it("prefers X-API-Key over Authorization: Bearer", () => {

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config/config.js";
+import { parseConfig } from "../../src/config/config.js";
 
 describe("configuration", () => {
   it("has local defaults for everything", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config/config.js";
-import { postgresSslOption } from "../src/db/client.js";
-import { redisOptions } from "../src/redis/client.js";
+import { parseConfig } from "../../src/config/config.js";
+import { postgresSslOption } from "../../src/db/client.js";
+import { redisOptions } from "../../src/redis/client.js";
 
 // Heroku hands out DATABASE_URL and REDIS_URL and expects TLS on both, with certificates that do not
 // chain to a public root. These settings are decided by pure functions, tested here without a network.

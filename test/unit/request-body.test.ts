@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { inspectBody, multipartField, readBody } from "../src/upstreams/request-body.js";
+import { inspectBody, multipartField, readBody } from "../../src/upstreams/request-body.js";
 
 async function multipart(
   fields: Record<string, string | Blob>,

@@ -17,18 +17,3 @@ export async function insertManyKeys(
     from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) with ordinality as k(id, n)`;
   return ids;
 }
-
-/** Bounded polling for a condition (no sleeping on luck): fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

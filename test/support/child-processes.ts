@@ -1,20 +1,21 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { waitFor } from "./worker-keys.js";
+import { waitFor } from "./wait-for.js";
 
-// Real worker processes (`node --import tsx src/worker/main.ts`) for the lifecycle tests (and web
-// processes, `src/api/main.ts`, for the end-to-end test), and a Resend stand-in that can hold a
-// request open so a job is provably "in hand" when a signal arrives.
+// keyward's own entry points as child processes (`node --import tsx src/worker/main.ts`, or
+// `src/api/main.ts`), for the tests of what only a real process shows: signals, exit codes, logs.
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const running = new Set<ChildProcess>();
 
-export interface WorkerProcess {
+/** A running worker or web process. */
+export interface ServiceProcess {
   pid: number;
-  /** Parsed JSON log lines (stdout), in order. */
+  /** Parsed JSON log lines (stdout), in order; a line that is not JSON appears as `{ msg: line }`. */
   logs: Record<string, unknown>[];
+  /** The stdout lines that were not JSON (a log line should always be). */
+  nonJsonLines: string[];
   stderr: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   hasExited(): boolean;
@@ -26,16 +27,16 @@ export interface WorkerProcess {
   signal(sig: NodeJS.Signals): void;
 }
 
-export function spawnWorker(env: Record<string, string>): WorkerProcess {
+export function spawnWorker(env: Record<string, string>): ServiceProcess {
   return spawnEntry("src/worker/main.ts", env);
 }
 
-/** A web process; give it a free `PORT` in `env`. Same handle as a worker's (JSON log lines, signals). */
-export function spawnWeb(env: Record<string, string>): WorkerProcess {
+/** A web process; give it a free `PORT` in `env`. */
+export function spawnWeb(env: Record<string, string>): ServiceProcess {
   return spawnEntry("src/api/main.ts", env);
 }
 
-function spawnEntry(entry: string, env: Record<string, string>): WorkerProcess {
+function spawnEntry(entry: string, env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", ...env },
@@ -43,6 +44,7 @@ function spawnEntry(entry: string, env: Record<string, string>): WorkerProcess {
   });
   running.add(child);
   const logs: Record<string, unknown>[] = [];
+  const nonJsonLines: string[] = [];
   const stderr: string[] = [];
   let buffered = "";
   child.stdout?.on("data", (chunk: Buffer) => {
@@ -53,6 +55,7 @@ function spawnEntry(entry: string, env: Record<string, string>): WorkerProcess {
       try {
         logs.push(JSON.parse(line));
       } catch {
+        nonJsonLines.push(line);
         logs.push({ msg: line });
       }
     }
@@ -69,6 +72,7 @@ function spawnEntry(entry: string, env: Record<string, string>): WorkerProcess {
   return {
     pid: child.pid ?? -1,
     logs,
+    nonJsonLines,
     stderr,
     exited,
     hasExited: () => done,
@@ -88,58 +92,11 @@ function spawnEntry(entry: string, env: Record<string, string>): WorkerProcess {
   }
 }
 
-/** For afterAll: no test leaves a worker (or web) process behind, whatever happened. */
-export async function killAllWorkers(): Promise<void> {
+/** For afterAll: no test leaves a worker or web process behind, whatever happened. */
+export async function killServiceProcesses(): Promise<void> {
   const left = [...running];
   for (const child of left) child.kill("SIGKILL");
   await Promise.all(left.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
-}
-
-export interface HeldResend {
-  url: string;
-  /** POST /emails bodies received, in order. */
-  received: { to?: string; subject?: string; text?: string }[];
-  /** While held, requests wait unanswered; release() answers them all and later ones at once. */
-  hold(): void;
-  release(): void;
-  close(): Promise<void>;
-}
-
-export async function startHeldResend(): Promise<HeldResend> {
-  const received: HeldResend["received"] = [];
-  let held = false;
-  const waiting: (() => void)[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"));
-      const answer = () => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ id: `held-${received.length}` }));
-      };
-      if (held) waiting.push(answer);
-      else answer();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    hold: () => {
-      held = true;
-    },
-    release: () => {
-      held = false;
-      for (const answer of waiting.splice(0)) answer();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** A TCP port free at this moment on 127.0.0.1, for a child process to listen on. */

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config/config.js";
+import { parseConfig } from "../../src/config/config.js";
 
 const configOf = (env: Record<string, string>) => {
   const result = parseConfig(env);

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { manualClock } from "../src/time/clock.js";
-import { classifyUpstreamError, createBalancer, DOWN_FOR_MS } from "../src/upstreams/balancer.js";
-import { createConcurrencyGate } from "../src/upstreams/concurrency-gate.js";
-import { createModelRegistry, type ModelObject } from "../src/upstreams/model-registry.js";
-import { type Attempt, sendToReplica } from "../src/upstreams/send-to-replica.js";
-import { createUpstream, leaseUpstream, type Upstream } from "../src/upstreams/upstream.js";
-import type { UpstreamSpec } from "../src/upstreams/upstream-config.js";
+import { manualClock } from "../../src/time/clock.js";
+import { classifyUpstreamError, createBalancer, DOWN_FOR_MS } from "../../src/upstreams/balancer.js";
+import { createConcurrencyGate } from "../../src/upstreams/concurrency-gate.js";
+import { createModelRegistry, type ModelObject } from "../../src/upstreams/model-registry.js";
+import { type Attempt, sendToReplica } from "../../src/upstreams/send-to-replica.js";
+import { createUpstream, leaseUpstream, type Upstream } from "../../src/upstreams/upstream.js";
+import type { UpstreamSpec } from "../../src/upstreams/upstream-config.js";
 
 const made: Upstream[] = [];
 afterEach(async () => {

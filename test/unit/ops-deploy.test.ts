@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { envSchema, parseConfig } from "../src/config/config.js";
+import { envSchema, parseConfig } from "../../src/config/config.js";
 
 // The deployment files and the README's table are checked against the configuration schema, so a
 // variable added to config.ts without documentation fails here.
 
-const root = new URL("../", import.meta.url);
+const root = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
 const variables = Object.keys(envSchema.shape);
 // Set by Heroku itself (the router, and the two add-ons): app.json must not declare them.

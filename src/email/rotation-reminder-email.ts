@@ -1,57 +1,15 @@
 import { type Job, UnrecoverableError } from "bullmq";
-import type { Config } from "../config/config.js";
-import type { Database } from "../db/client.js";
-import type { Mailer } from "../email/mailer.js";
-import type { EmailContent } from "../email/templates.js";
-import type { RotationReminderEmailJob } from "../jobs/jobs.js";
 import { isActiveKeyFragment } from "../keys/active-key.js";
-import type { Logger } from "../logging/logger.js";
-import type { Clock } from "../time/clock.js";
-
-export interface ReminderEmailDeps {
-  config: Pick<Config, "consoleUrl">;
-  database: Database;
-  mailer: Mailer;
-  logger: Logger;
-  clock: Clock;
-}
-
-export interface RemindedKey {
-  name: string;
-  last4: string;
-  createdAt: Date;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-/** Names each key with its name and last4 (never more of it) and links to the console's keys page. */
-export function rotationReminderEmail(consoleUrl: string, days: number, keys: RemindedKey[]): EmailContent {
-  const link = `${consoleUrl}/keys`;
-  const plural = keys.length === 1 ? "" : "s";
-  const subject = `Time to rotate ${keys.length} API key${plural}`;
-  const intro = `These API keys were created more than ${days} days ago. Rotating keys regularly limits the damage of a key that leaked without anyone noticing:`;
-  const line = (k: RemindedKey) =>
-    `${k.name} (ending in ${k.last4}), created ${k.createdAt.toISOString().slice(0, 10)}`;
-  const outro =
-    "Rotate or revoke them in the console. You can change how often we remind you, or turn these emails off, in your account settings.";
-  const text = [intro, "", ...keys.map((k) => `- ${line(k)}`), "", link, "", outro].join("\n");
-  const html = [
-    `<p>${escapeHtml(intro)}</p>`,
-    `<ul>${keys.map((k) => `<li>${escapeHtml(line(k))}</li>`).join("")}</ul>`,
-    `<p><a href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>`,
-    `<p>${escapeHtml(outro)}</p>`,
-  ].join("\n");
-  return { subject, text, html };
-}
+import type { EmailJobDeps } from "./account-emails.js";
+import type { RotationReminderEmailJob } from "./email-queue.js";
+import { rotationReminderEmail } from "./templates.js";
 
 /**
  * Sends one account's reminder for the keys stamped with `remindedAt` that are still active. The
  * Resend idempotency key is (account, claim), so retries of the job deliver one email.
  */
-export async function sendRotationReminder(
-  deps: ReminderEmailDeps,
+async function sendRotationReminder(
+  deps: EmailJobDeps,
   data: RotationReminderEmailJob,
 ): Promise<{ sent: string } | { skipped: string }> {
   const sql = deps.database.sql;
@@ -84,7 +42,7 @@ export async function sendRotationReminder(
   throw new UnrecoverableError(reason);
 }
 
-export async function processRotationReminderEmail(deps: ReminderEmailDeps, job: Job): Promise<unknown> {
+export async function processRotationReminderEmail(deps: EmailJobDeps, job: Job): Promise<unknown> {
   const data = job.data as Partial<RotationReminderEmailJob>;
   if (
     typeof data.accountId !== "string" ||

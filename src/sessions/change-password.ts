@@ -1,0 +1,53 @@
+import type { AbuseLimits } from "../accounts/abuse-limits.js";
+import { type AccountRow, updatePasswordHash } from "../accounts/accounts.js";
+import { hashPassword, passwordProblem, verifyPassword } from "../accounts/passwords.js";
+import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
+import type { Db } from "../db/client.js";
+import { invalidateAccountSessions } from "./sessions.js";
+
+export type ChangePasswordResult =
+  | { ok: true }
+  | { ok: false; reason: "rate_limited"; retryAfterSeconds: number }
+  | { ok: false; reason: "wrong_password" }
+  | { ok: false; reason: "weak_password"; problem: string };
+
+/**
+ * A password change by a logged-in user. A stolen session must not become an online password oracle,
+ * so the current-password check counts against the login's per-email and per-IP failure limits. The
+ * new hash, every other session ended (a thief holding one loses it) and the audit row are one
+ * transaction.
+ */
+export async function changePassword(
+  deps: { db: Db; limits: AbuseLimits; now: Date },
+  input: {
+    account: AccountRow;
+    keepSessionId: string;
+    currentPassword: string;
+    newPassword: string;
+    /** The address the failure limits count under. */
+    limitIp: string;
+  } & AuditContext,
+): Promise<ChangePasswordResult> {
+  const { account } = input;
+  const blockedFor = await deps.limits.beginLoginAttempt(account.email, input.limitIp);
+  if (blockedFor !== null) return { ok: false, reason: "rate_limited", retryAfterSeconds: blockedFor };
+  const current = await verifyPassword(account.passwordHash, input.currentPassword);
+  if (!current.ok) return { ok: false, reason: "wrong_password" };
+  await deps.limits.loginSucceeded(account.email, input.limitIp);
+  const problem = passwordProblem(input.newPassword, account.email);
+  if (problem) return { ok: false, reason: "weak_password", problem };
+
+  const passwordHash = await hashPassword(input.newPassword);
+  await deps.db.transaction(async (tx) => {
+    await updatePasswordHash(tx, { accountId: account.id, passwordHash, now: deps.now });
+    await invalidateAccountSessions(tx, account.id, input.keepSessionId);
+    await recordAuditEvent(tx, {
+      accountId: account.id,
+      action: "password.changed",
+      ip: input.ip,
+      userAgent: input.userAgent,
+      at: deps.now,
+    });
+  });
+  return { ok: true };
+}
