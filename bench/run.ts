@@ -7,6 +7,7 @@ import { connectRedis } from "../src/redis/client.js";
 import { prepareBenchDatabase } from "./bench-database.js";
 import { cpuMs, median, repositoryRoot, startServer } from "./processes.js";
 import { measureRouted, measureStreams } from "./routed.js";
+import { measureTokenStreams } from "./token-streams.js";
 
 // `npm run bench`: the upstream stand-in, a bare undici pass-through (the floor) and keyward, each in
 // its own process; the same autocannon load through each, first flat out (saturation), then at half
@@ -22,6 +23,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP_SECONDS = 3;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1000);
+const STREAM_CHUNKS = Number(process.env.BENCH_STREAM_CHUNKS ?? 200);
+// Time between a metered stream's chunks at the upstream: 200 chunks in 20 s, 10,000 chunks/s for 1,000
+// streams (at 20 ms, 50,000 chunks/s, the bare proxy itself fell seconds behind on a 2-core machine).
+const STREAM_CHUNK_MS = Number(process.env.BENCH_STREAM_CHUNK_MS ?? 100);
 const ABLATION_MARKER = "<!-- bench/ablate.sh writes below this line; npm run bench keeps it -->";
 
 function askQueries(child: ChildProcess): Promise<number> {
@@ -156,6 +161,7 @@ async function main(): Promise<void> {
       REDIS_URL,
       REDIS_PREFIX: PREFIX,
       RATE_LIMIT_ENTERPRISE: "1000000000",
+      TOKEN_LIMIT_ENTERPRISE: "1000000000",
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
     };
     const keyward = await startServer("keyward-server", { ...keywardEnv, UPSTREAM_URL: upstreamUrl });
@@ -170,6 +176,14 @@ async function main(): Promise<void> {
       UPSTREAMS: JSON.stringify(three.ports.map((port) => ({ url: `http://127.0.0.1:${port}` }))),
     });
     children.push(routedKeyward.child);
+    // Token metering's streamed run: its own upstream (a chunk every STREAM_CHUNK_MS) and proxies.
+    const chunkingUpstream = await startServer("upstream", { STREAM_INTERVAL_MS: String(STREAM_CHUNK_MS) });
+    children.push(chunkingUpstream.child);
+    const chunkingUrl = `http://127.0.0.1:${chunkingUpstream.port}`;
+    const meteredBare = await startServer("bare-proxy", { UPSTREAM_URL: chunkingUrl });
+    children.push(meteredBare.child);
+    const meteredKeyward = await startServer("keyward-server", { ...keywardEnv, UPSTREAM_URL: chunkingUrl });
+    children.push(meteredKeyward.child);
 
     const rows: string[] = [];
     const verdicts: string[] = [];
@@ -227,6 +241,14 @@ async function main(): Promise<void> {
     const streams = await measureStreams(bare, keyward, secret, { streams: STREAMS, rounds: ROUNDS });
     verdicts.push(
       `- ${STREAMS} concurrent streams: keyward's first-chunk p99 × ${streams.ratio.toFixed(2)} the bare proxy's (target ≤ 1.10: ${streams.ratio <= 1.1 ? "met" : "MISSED"}).`,
+    );
+    const metered = await measureTokenStreams(meteredBare, meteredKeyward, secret, {
+      streams: STREAMS,
+      chunks: STREAM_CHUNKS,
+      rounds: ROUNDS,
+    });
+    verdicts.push(
+      `- ${STREAMS} metered streams of ${STREAM_CHUNKS} chunks: keyward's CPU per chunk × ${metered.cpuRatio.toFixed(2)} the bare proxy's (target ≤ 1.3: ${metered.cpuRatio <= 1.3 ? "met" : "MISSED"}); first-byte p99 ${metered.p99GapMs >= 0 ? "+" : ""}${metered.p99GapMs.toFixed(1)} ms over it (target ≤ +1 ms: ${metered.p99GapMs <= 1 ? "met" : "MISSED"}).`,
     );
     const redisCpuUs = (redisCpuMs * 1000) / Math.max(1, flatOutRequests);
     verdicts.push(
@@ -289,6 +311,18 @@ async function main(): Promise<void> {
       "paired p99 ratios. The client is one undici pool with as many connections as streams, in the benchmark's process.",
       "",
       ...streams.lines,
+      "",
+      `### ${STREAMS} metered streams of ${STREAM_CHUNKS} chunks`,
+      "",
+      `${STREAMS} streamed chat completions started at once, each of ${STREAM_CHUNKS} content chunks a chunk every ${STREAM_CHUNK_MS} ms at the`,
+      "upstream (a stand-in of its own), through a bare proxy and a keyward of their own. The client does not ask for usage, so",
+      "keyward adds `include_usage`, reads the usage-only last event and removes it (`src/usage/sse-usage-tap.ts`): its most",
+      `expensive case. ${ROUNDS} rounds, alternating. CPU per chunk: the target process's user + system time over the burst`,
+      `(/proc, 10 ms ticks) divided by ${STREAMS} × ${STREAM_CHUNKS}. First byte: request to first body chunk, at the client.`,
+      "Memory per open stream: the target's resident size once every stream has its first chunk, less before the burst, over",
+      `${STREAMS}.`,
+      "",
+      ...metered.lines,
       "",
       "Against the targets:",
       "",

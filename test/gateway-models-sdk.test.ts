@@ -109,12 +109,17 @@ describe("per-key model access", () => {
     const limited = client(made.body.secret);
     expect((await limited.models.list()).data.map((m) => m.id)).toEqual(["whisper-small"]);
     const before = chatServer.traffic().length;
+    // One at a time, each caught as it is made: a rejection never waits unobserved.
     for (const attempt of [
-      limited.chat.completions.create({ model: "vllm-primary", messages: [{ role: "user", content: "Hi" }] }),
-      limited.models.retrieve("vllm-primary"),
-      limited.models.retrieve("no-such-model"),
+      () =>
+        limited.chat.completions.create({
+          model: "vllm-primary",
+          messages: [{ role: "user", content: "Hi" }],
+        }),
+      () => limited.models.retrieve("vllm-primary"),
+      () => limited.models.retrieve("no-such-model"),
     ]) {
-      const err = await attempt.catch((e: unknown) => e);
+      const err = await attempt().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(NotFoundError);
       expect((err as NotFoundError).code).toBe("model_not_found");
     }

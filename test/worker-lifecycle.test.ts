@@ -77,7 +77,7 @@ describe("worker lifecycle", () => {
       expect.arrayContaining(["rotation reminder sent", "stopped"]),
     );
     expect(held.received).toHaveLength(1);
-  });
+  }, 60_000);
 
   it("a job cut off by SIGKILL is retried by another worker once its lock expires", async () => {
     const { env, held } = await setUp();
@@ -97,7 +97,7 @@ describe("worker lifecycle", () => {
     expect(second.logs.some((l) => l.msg === "rotation reminder sent")).toBe(true);
     second.signal("SIGTERM");
     expect(await second.exited).toEqual({ code: 0, signal: null });
-  });
+  }, 60_000);
 
   it("PostgreSQL, then Redis, going away: the worker waits, reconnects and flushes everything", async () => {
     const { env, held } = await setUp();

@@ -28,11 +28,6 @@ const PUBLIC_PAGES = {
 
 const PRIVATE_PAGES = { keys: ApiKeysPage, key: KeyPage, account: AccountPage } as const;
 
-/** Where Log in may send the person back to: a page of this console, never another site. */
-export function safeNext(next: string | null): string {
-  return next && /^[a-z-]+(\?[^#]*)?$/.test(next) && !next.startsWith("log-in") ? next : "keys";
-}
-
 export function App() {
   const route = useRoute();
   const [me, setMe] = useState<Me | null>(null);

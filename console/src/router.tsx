@@ -26,6 +26,11 @@ export function here(): string {
   return location.pathname.slice(BASE.length) + location.search;
 }
 
+/** Where Log in may send the person back to: a page of this console, never another site. */
+export function safeNext(next: string | null): string {
+  return next && /^[a-z-]+(\?[^#]*)?$/.test(next) && !next.startsWith("log-in") ? next : "keys";
+}
+
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (opts.replace) history.replaceState(null, "", BASE + to);
   else history.pushState(null, "", BASE + to);

@@ -60,7 +60,8 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,40}$/)
     .default("keyward"),
-  PUBLIC_URL: baseUrl.default("http://localhost:3000"),
+  // Unset: http://localhost:PORT, so `PORT=3001 npm run dev` serves a console whose calls pass the CSRF check.
+  PUBLIC_URL: baseUrl.optional(),
   // Unset: the bundled console, PUBLIC_URL + /console.
   CONSOLE_URL: baseUrl.optional(),
   // Where the built console is (dist/console unless set): tests build their own copy.
@@ -145,24 +146,32 @@ const configSchema = envSchema
       UPSTREAMS,
       UPSTREAMS_FILE,
       CONSOLE_URL,
-      ...plain
-    }) => ({
-      ...camelCased(plain),
-      // PUBLIC_URL's origin: the bundled console and the docs page call from it.
-      publicOrigin: new URL(plain.PUBLIC_URL).origin,
-      secureCookies: plain.PUBLIC_URL.startsWith("https:"),
-      sessionCookieSameSite: sessionCookieSameSite(plain.PUBLIC_URL, plain.CONSOLE_ORIGINS),
-      consoleUrl: CONSOLE_URL ?? `${plain.PUBLIC_URL}/console`,
-      upstreams: chooseUpstreams({ ...plain, UPSTREAMS, UPSTREAMS_FILE }),
-      // A number of hops, as express's "trust proxy" reads it.
-      trustProxyHops: TRUST_PROXY,
-      rateLimitsPerMinute: { free: RATE_LIMIT_FREE, pro: RATE_LIMIT_PRO, enterprise: RATE_LIMIT_ENTERPRISE },
-      tokenLimitsPerMinute: {
-        free: TOKEN_LIMIT_FREE,
-        pro: TOKEN_LIMIT_PRO,
-        enterprise: TOKEN_LIMIT_ENTERPRISE,
-      },
-    }),
+      PUBLIC_URL,
+      ...rest
+    }) => {
+      const plain = { ...rest, PUBLIC_URL: PUBLIC_URL ?? `http://localhost:${rest.PORT}` };
+      return {
+        ...camelCased(plain),
+        // PUBLIC_URL's origin: the bundled console and the docs page call from it.
+        publicOrigin: new URL(plain.PUBLIC_URL).origin,
+        secureCookies: plain.PUBLIC_URL.startsWith("https:"),
+        sessionCookieSameSite: sessionCookieSameSite(plain.PUBLIC_URL, plain.CONSOLE_ORIGINS),
+        consoleUrl: CONSOLE_URL ?? `${plain.PUBLIC_URL}/console`,
+        upstreams: chooseUpstreams({ ...plain, UPSTREAMS, UPSTREAMS_FILE }),
+        // A number of hops, as express's "trust proxy" reads it.
+        trustProxyHops: TRUST_PROXY,
+        rateLimitsPerMinute: {
+          free: RATE_LIMIT_FREE,
+          pro: RATE_LIMIT_PRO,
+          enterprise: RATE_LIMIT_ENTERPRISE,
+        },
+        tokenLimitsPerMinute: {
+          free: TOKEN_LIMIT_FREE,
+          pro: TOKEN_LIMIT_PRO,
+          enterprise: TOKEN_LIMIT_ENTERPRISE,
+        },
+      };
+    },
   );
 
 export type Config = z.output<typeof configSchema>;

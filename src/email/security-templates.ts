@@ -1,11 +1,7 @@
-import type { EmailContent } from "./templates.js";
+import { type EmailContent, escapeHtml } from "./templates.js";
 
 // The account-security emails: plain text and an HTML twin. Nothing in the notices to the current
 // address can change the account: they say what happened and what to do, and carry no link that acts.
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
 
 function render(subject: string, paragraphs: string[], link?: string): EmailContent {
   const text = [...paragraphs, ...(link ? [link] : [])].join("\n\n");

@@ -7,7 +7,8 @@ export interface EmailContent {
   html: string;
 }
 
-function escapeHtml(s: string): string {
+/** For the HTML twin of every email (this file's and security-templates.ts's). */
+export function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 

@@ -17,6 +17,19 @@ describe("configuration", () => {
     });
   });
 
+  it("defaults PUBLIC_URL, its origin and the console's address to localhost on PORT", () => {
+    for (const [env, url] of [
+      [{}, "http://localhost:3000"],
+      [{ PORT: "3001" }, "http://localhost:3001"],
+      [{ PORT: "3001", PUBLIC_URL: "https://api.example.com" }, "https://api.example.com"],
+    ] as const) {
+      const result = parseConfig(env);
+      expect(result.ok && result.config.publicUrl, JSON.stringify(env)).toBe(url);
+      expect(result.ok && result.config.publicOrigin, JSON.stringify(env)).toBe(url);
+      expect(result.ok && result.config.consoleUrl, JSON.stringify(env)).toBe(`${url}/console`);
+    }
+  });
+
   it("turns on Secure cookies for an https PUBLIC_URL and reads CONSOLE_ORIGINS as a list", () => {
     const result = parseConfig({
       PUBLIC_URL: "https://api.example.com",

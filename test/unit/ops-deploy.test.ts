@@ -20,7 +20,10 @@ interface AppJson {
 const appJson = JSON.parse(read("app.json")) as AppJson;
 
 // Defaults computed from another variable, as the README states them.
-const DERIVED_DEFAULTS: Record<string, string> = { CONSOLE_URL: "`PUBLIC_URL` + `/console`" };
+const DERIVED_DEFAULTS: Record<string, string> = {
+  CONSOLE_URL: "`PUBLIC_URL` + `/console`",
+  PUBLIC_URL: "`http://localhost:` + `PORT`",
+};
 
 function defaultOf(name: string): string | undefined {
   const field = envSchema.shape[name as keyof typeof envSchema.shape];
@@ -117,7 +120,9 @@ describe("README", () => {
 
   it("starts in two commands and links the API docs and the benchmarks", () => {
     const quickStart = readme.slice(readme.indexOf("## Quick start"), readme.indexOf("### Your first key"));
-    expect(quickStart).toContain("```sh\nnpm install && npm run dev\nnpm test\n```");
+    expect(quickStart).toMatch(
+      /```sh\nnpm install && npm run dev +# [^\n]*\nnpm test +# in another terminal\n```/,
+    );
     for (const link of ["/admin/docs", "/admin/openapi.json", "BENCHMARKS.md"])
       expect(readme).toContain(link);
   });

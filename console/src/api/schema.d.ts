@@ -201,44 +201,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/admin/me/totp": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Start turning on two-factor authentication: a new secret and its otpauth:// URI, shown this once
-         * @description The console shows the URI as a QR code. The second factor is on only once POST /admin/me/totp/confirm has a code from the app; calling this again replaces a pending secret.
-         */
-        post: operations["beginTotpEnrolment"];
-        /** Turn two-factor authentication off, with the password and a code (or a recovery code) */
-        delete: operations["disableTotp"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/me/totp/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Turn two-factor authentication on with a first code; returns ten single-use recovery codes, shown this once */
-        post: operations["confirmTotpEnrolment"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/admin/me/email": {
         parameters: {
             query?: never;
@@ -309,6 +271,44 @@ export interface paths {
         put?: never;
         /** Change the password; every other session of the account ends */
         post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/me/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start turning on two-factor authentication: a new secret and its otpauth:// URI, shown this once
+         * @description The console shows the URI as a QR code. The second factor is on only once POST /admin/me/totp/confirm has a code from the app; calling this again replaces a pending secret.
+         */
+        post: operations["beginTotpEnrolment"];
+        /** Turn two-factor authentication off, with the password and a code (or a recovery code) */
+        delete: operations["disableTotp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/me/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn two-factor authentication on with a first code; returns ten single-use recovery codes, shown this once */
+        post: operations["confirmTotpEnrolment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2105,509 +2105,6 @@ export interface operations {
             };
         };
     };
-    beginTotpEnrolment: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    password: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Enrolment pending until confirmed with a code (Cache-Control: no-store) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        otpauth_uri: string;
-                        secret: string;
-                    };
-                };
-            };
-            /** @description invalid_json, validation_failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "invalid_json" | "validation_failed";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description session_required, invalid_credentials: invalid_credentials: a wrong password */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "authentication_error";
-                            /** @enum {string} */
-                            code: "session_required" | "invalid_credentials";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description csrf_rejected */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "permission_error";
-                            /** @enum {string} */
-                            code: "csrf_rejected";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description totp_already_enabled */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "totp_already_enabled";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "unsupported_media_type";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description rate_limit_exceeded: wrong passwords and codes share the login limits (Retry-After) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "rate_limit_error";
-                            /** @enum {string} */
-                            code: "rate_limit_exceeded";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description totp_not_configured: the server has no TOTP_ENCRYPTION_KEY */
-            501: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "api_error";
-                            /** @enum {string} */
-                            code: "totp_not_configured";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description service_unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "api_error";
-                            /** @enum {string} */
-                            code: "service_unavailable";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    disableTotp: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    password: string;
-                    /** @description A 6-digit code from the app, or a recovery code */
-                    code: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Off; the recovery codes are gone and an email tells the account */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description invalid_json, validation_failed, invalid_code: invalid_code, also when two-factor authentication is off */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "invalid_json" | "validation_failed" | "invalid_code";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description session_required, invalid_credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "authentication_error";
-                            /** @enum {string} */
-                            code: "session_required" | "invalid_credentials";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description csrf_rejected */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "permission_error";
-                            /** @enum {string} */
-                            code: "csrf_rejected";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "unsupported_media_type";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description rate_limit_exceeded: wrong passwords and codes share the login limits (Retry-After) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "rate_limit_error";
-                            /** @enum {string} */
-                            code: "rate_limit_exceeded";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description service_unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "api_error";
-                            /** @enum {string} */
-                            code: "service_unavailable";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    confirmTotpEnrolment: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    code: string;
-                    /** @description Also end every other session of the account (default false) */
-                    end_other_sessions?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description On (Cache-Control: no-store); an email tells the account */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        recovery_codes: string[];
-                    };
-                };
-            };
-            /** @description invalid_json, validation_failed, invalid_code: invalid_code counts towards the login limits */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "invalid_json" | "validation_failed" | "invalid_code";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description session_required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "authentication_error";
-                            /** @enum {string} */
-                            code: "session_required";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description csrf_rejected */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "permission_error";
-                            /** @enum {string} */
-                            code: "csrf_rejected";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description totp_already_enabled, totp_not_pending */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "totp_already_enabled" | "totp_not_pending";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "unsupported_media_type";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description rate_limit_exceeded: wrong passwords and codes share the login limits (Retry-After) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "rate_limit_error";
-                            /** @enum {string} */
-                            code: "rate_limit_exceeded";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description totp_not_configured */
-            501: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "api_error";
-                            /** @enum {string} */
-                            code: "totp_not_configured";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description service_unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "api_error";
-                            /** @enum {string} */
-                            code: "service_unavailable";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
     requestEmailChange: {
         parameters: {
             query?: never;
@@ -3309,6 +2806,509 @@ export interface operations {
                             type: "rate_limit_error";
                             /** @enum {string} */
                             code: "rate_limit_exceeded";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "api_error";
+                            /** @enum {string} */
+                            code: "service_unavailable";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    beginTotpEnrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Enrolment pending until confirmed with a code (Cache-Control: no-store) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        otpauth_uri: string;
+                        secret: string;
+                    };
+                };
+            };
+            /** @description invalid_json, validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "invalid_json" | "validation_failed";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description session_required, invalid_credentials: invalid_credentials: a wrong password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "authentication_error";
+                            /** @enum {string} */
+                            code: "session_required" | "invalid_credentials";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description csrf_rejected */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "permission_error";
+                            /** @enum {string} */
+                            code: "csrf_rejected";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description totp_already_enabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "totp_already_enabled";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description rate_limit_exceeded: wrong passwords and codes share the login limits (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "rate_limit_error";
+                            /** @enum {string} */
+                            code: "rate_limit_exceeded";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description totp_not_configured: the server has no TOTP_ENCRYPTION_KEY */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "api_error";
+                            /** @enum {string} */
+                            code: "totp_not_configured";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "api_error";
+                            /** @enum {string} */
+                            code: "service_unavailable";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    disableTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password: string;
+                    /** @description A 6-digit code from the app, or a recovery code */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Off; the recovery codes are gone and an email tells the account */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_json, validation_failed, invalid_code: invalid_code, also when two-factor authentication is off */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "invalid_json" | "validation_failed" | "invalid_code";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description session_required, invalid_credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "authentication_error";
+                            /** @enum {string} */
+                            code: "session_required" | "invalid_credentials";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description csrf_rejected */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "permission_error";
+                            /** @enum {string} */
+                            code: "csrf_rejected";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description rate_limit_exceeded: wrong passwords and codes share the login limits (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "rate_limit_error";
+                            /** @enum {string} */
+                            code: "rate_limit_exceeded";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "api_error";
+                            /** @enum {string} */
+                            code: "service_unavailable";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    confirmTotpEnrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                    /** @description Also end every other session of the account (default false) */
+                    end_other_sessions?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description On (Cache-Control: no-store); an email tells the account */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        recovery_codes: string[];
+                    };
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_code: invalid_code counts towards the login limits */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "invalid_json" | "validation_failed" | "invalid_code";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description session_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "authentication_error";
+                            /** @enum {string} */
+                            code: "session_required";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description csrf_rejected */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "permission_error";
+                            /** @enum {string} */
+                            code: "csrf_rejected";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description totp_already_enabled, totp_not_pending */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "totp_already_enabled" | "totp_not_pending";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description rate_limit_exceeded: wrong passwords and codes share the login limits (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "rate_limit_error";
+                            /** @enum {string} */
+                            code: "rate_limit_exceeded";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description totp_not_configured */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "api_error";
+                            /** @enum {string} */
+                            code: "totp_not_configured";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };

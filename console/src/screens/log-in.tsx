@@ -1,10 +1,9 @@
 import { useState } from "preact/hooks";
 import { type ApiError, api, call, fieldError } from "../api/client";
-import { safeNext } from "../app";
 import { Field } from "../components/field";
 import { ErrorNotice } from "../components/notice";
 import { PublicShell } from "../components/shell";
-import { Link, navigate } from "../router";
+import { Link, navigate, safeNext } from "../router";
 import type { PageProps } from "../session";
 import { LogInCodeStep } from "./log-in-code";
 

@@ -21,7 +21,7 @@ import { AppError, type ErrorCode } from "../../errors/app-error.js";
 import { resetPassword } from "../../sessions/reset-password.js";
 import type { AppDeps } from "../deps.js";
 import { errorResponses, jsonBody, registry, requestBody, WRITE_ERRORS } from "../openapi-registry.js";
-import { rateLimited } from "../rate-limited.js";
+import { rateLimited } from "../refusals.js";
 import { route } from "../routing.js";
 import { clientContext, clientIp } from "../session-auth.js";
 import { parseInput } from "../validate.js";

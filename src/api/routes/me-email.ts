@@ -21,13 +21,11 @@ import {
   sessionSecurity,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
-import { rateLimited } from "../rate-limited.js";
+import { invalidCode, rateLimited, secondFactorUnavailable, wrongPassword } from "../refusals.js";
 import { route } from "../routing.js";
 import { queueSecurityEmail } from "../security-emails.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
-import { wrongPassword } from "./me-totp.js";
-import { invalidCode, secondFactorUnavailable } from "./sign-in.js";
 
 const password = z.string().min(1).max(4096);
 const email = z.string().trim().pipe(z.email("must be a valid email address").max(254));

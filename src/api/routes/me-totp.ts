@@ -19,12 +19,11 @@ import {
   sessionSecurity,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
-import { rateLimited } from "../rate-limited.js";
+import { invalidCode, rateLimited, secondFactorUnavailable, wrongPassword } from "../refusals.js";
 import { route } from "../routing.js";
 import { queueSecurityEmail } from "../security-emails.js";
 import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
-import { invalidCode, secondFactorUnavailable } from "./sign-in.js";
 
 const password = z.string().min(1).max(4096);
 const code = z
@@ -41,10 +40,6 @@ const ConfirmBody = z.strictObject({
     .meta({ description: "Also end every other session of the account (default false)" }),
 });
 const DisableBody = z.strictObject({ password, code });
-
-export function wrongPassword(param = "password"): AppError {
-  return new AppError("invalid_credentials", "Password is incorrect", { param });
-}
 
 /** Second factor: enrol (POST), confirm (POST …/confirm), turn off (DELETE). */
 export function meTotpRouter(deps: AppDeps, limits: AbuseLimits): Router {

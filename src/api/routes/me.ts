@@ -15,7 +15,7 @@ import {
   sessionSecurity,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
-import { rateLimited } from "../rate-limited.js";
+import { rateLimited } from "../refusals.js";
 import { route } from "../routing.js";
 import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";

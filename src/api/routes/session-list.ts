@@ -21,11 +21,11 @@ import {
   sessionSecurity,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
-import { rateLimited } from "../rate-limited.js";
+import { invalidCode, rateLimited, secondFactorUnavailable } from "../refusals.js";
 import { route } from "../routing.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
+import { answerWithSession } from "../sign-in.js";
 import { parseInput } from "../validate.js";
-import { answerWithSession, invalidCode, secondFactorUnavailable } from "./sign-in.js";
 
 const token = z.string().min(1).max(512);
 const ChallengeBody = z.union([

@@ -15,12 +15,12 @@ import {
   sessionSecurity,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
-import { rateLimited } from "../rate-limited.js";
+import { rateLimited } from "../refusals.js";
 import { route } from "../routing.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
+import { answerWithSession } from "../sign-in.js";
 import { parseInput } from "../validate.js";
 import { sessionListHandlers } from "./session-list.js";
-import { answerWithSession } from "./sign-in.js";
 
 /** Console login and logout. */
 export function sessionsRouter(deps: AppDeps, limits: AbuseLimits): Router {

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createResponseTap } from "../src/usage/response-tap.js";
-import { createSseUsageTap } from "../src/usage/sse-usage-tap.js";
-import { requestStreamUsage } from "../src/usage/stream-options.js";
-import { findUsage } from "../src/usage/usage-in-json.js";
+import { createResponseTap } from "../../src/usage/response-tap.js";
+import { createSseUsageTap } from "../../src/usage/sse-usage-tap.js";
+import { requestStreamUsage } from "../../src/usage/stream-options.js";
+import { findUsage } from "../../src/usage/usage-in-json.js";
 
 const event = (o: object) => `data: ${JSON.stringify(o)}\n\n`;
 const content = (text: string, usage?: object) =>

@@ -1,10 +1,9 @@
 import type { Request, Response } from "express";
-import { type AccountRow, accountJson } from "../../accounts/accounts.js";
-import { AppError } from "../../errors/app-error.js";
-import type { SessionRow } from "../../sessions/sessions.js";
-import type { AppDeps } from "../deps.js";
-import { queueSecurityEmail } from "../security-emails.js";
-import { setSessionCookie } from "../session-auth.js";
+import { type AccountRow, accountJson } from "../accounts/accounts.js";
+import type { SessionRow } from "../sessions/sessions.js";
+import type { AppDeps } from "./deps.js";
+import { queueSecurityEmail } from "./security-emails.js";
+import { setSessionCookie } from "./session-auth.js";
 
 /** The 201 of a login or of an answered challenge: the session, its cookie, and the new-address email. */
 export async function answerWithSession(
@@ -25,15 +24,4 @@ export async function answerWithSession(
     session: { token: started.token, expires_at: started.session.expiresAt.toISOString() },
     account: accountJson(started.account),
   });
-}
-
-export function invalidCode(param = "code"): AppError {
-  return new AppError("invalid_code", "The code is wrong, expired or already used", { param });
-}
-
-export function secondFactorUnavailable(): AppError {
-  return new AppError(
-    "service_unavailable",
-    "Two-factor codes cannot be checked right now (the server's TOTP_ENCRYPTION_KEY is missing or changed); use a recovery code",
-  );
 }

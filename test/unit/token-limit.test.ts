@@ -7,7 +7,7 @@ import {
   evaluateTokenLimit,
   settlement,
   tokenWindowStart,
-} from "../src/token-limits/token-limit.js";
+} from "../../src/token-limits/token-limit.js";
 
 const MINUTE = Date.UTC(2026, 2, 10, 12, 0, 0);
 

@@ -1,0 +1,28 @@
+import { AppError } from "../errors/app-error.js";
+
+// The refusals more than one admin route answers with, each worded once.
+
+/** The 429 of the account endpoints' abuse limits, with Retry-After in whole seconds. */
+export function rateLimited(
+  retryAfterSeconds: number,
+  message = "Too many requests; try again later",
+): AppError {
+  return new AppError("rate_limit_exceeded", message, {
+    headers: { "Retry-After": String(retryAfterSeconds) },
+  });
+}
+
+export function wrongPassword(param = "password"): AppError {
+  return new AppError("invalid_credentials", "Password is incorrect", { param });
+}
+
+export function invalidCode(param = "code"): AppError {
+  return new AppError("invalid_code", "The code is wrong, expired or already used", { param });
+}
+
+export function secondFactorUnavailable(): AppError {
+  return new AppError(
+    "service_unavailable",
+    "Two-factor codes cannot be checked right now (the server's TOTP_ENCRYPTION_KEY is missing or changed); use a recovery code",
+  );
+}
