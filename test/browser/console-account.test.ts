@@ -97,6 +97,36 @@ describe("the Account page", () => {
   });
 });
 
+describe("a key's page and the pages before logging in", () => {
+  it("renames a key, and the list shows the new name", async () => {
+    const { id, email } = await createAccount(app.env);
+    await insertApiKey(app.env, id, { name: "dev-local" });
+    const page = await loggedIn(email);
+    await keyRow(page, "dev-local").getByRole("link").click();
+    await page.getByRole("heading", { name: "dev-local", level: 1 }).waitFor();
+    const rename = page.getByRole("region", { name: "Rename" });
+    await rename.getByLabel("Name").fill("staging-app");
+    await rename.getByRole("button", { name: "Rename" }).click();
+    await page.getByRole("heading", { name: "staging-app", level: 1 }).waitFor();
+    await page
+      .getByRole("navigation", { name: "Breadcrumb" })
+      .getByRole("link", { name: "API Keys" })
+      .click();
+    await keyRow(page, "staging-app").waitFor();
+  });
+
+  it("asks for a reset link from Forgot password? and answers alike for any address", async () => {
+    await browser.context.clearCookies();
+    const page = await browser.newPage();
+    await page.goto(`${app.consoleUrl}log-in`);
+    await page.getByRole("link", { name: "Forgot password?" }).click();
+    await page.getByRole("heading", { name: "Forgot password?", level: 1 }).waitFor();
+    await page.getByLabel("Email address").fill("nobody@example.com");
+    await page.getByRole("button", { name: "Send reset link" }).click();
+    await page.getByText("If an account exists for that address").waitFor();
+  });
+});
+
 describe("the key list's paging and filter", () => {
   it("pages with the API's cursor and filters by status", async () => {
     const { id, email } = await createAccount(app.env);
