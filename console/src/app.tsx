@@ -6,6 +6,7 @@ import { here, navigate, useRoute } from "./router";
 import { AccountPage } from "./screens/account";
 import { ApiKeysPage } from "./screens/api-keys";
 import { CheckInboxPage } from "./screens/check-inbox";
+import { ConfirmEmailPage } from "./screens/confirm-email";
 import { ForgotPasswordPage } from "./screens/forgot-password";
 import { KeyPage } from "./screens/key-page";
 import { LogInPage } from "./screens/log-in";
@@ -22,6 +23,7 @@ const PUBLIC_PAGES = {
   "log-in": LogInPage,
   "forgot-password": ForgotPasswordPage,
   "reset-password": ResetPasswordPage,
+  "confirm-email": ConfirmEmailPage,
 } as const;
 
 const PRIVATE_PAGES = { keys: ApiKeysPage, key: KeyPage, account: AccountPage } as const;

@@ -128,7 +128,7 @@ function screens(email: string): Screen[] {
         await p.keyboard.press("Escape");
         await p.getByRole("link", { name: "Account" }).click();
         await heading(p, "Account");
-        await p.getByRole("table").waitFor();
+        await p.getByRole("table", { name: "Audit events, newest first" }).waitFor();
       },
     },
     {

@@ -3,7 +3,11 @@ import { exactTime } from "../components/time";
 import { useMe } from "../session";
 import { AuditEventsSection } from "./account-audit-events";
 import { ChangePasswordSection } from "./account-change-password";
+import { DeleteAccountSection } from "./account-delete";
+import { ChangeEmailSection } from "./account-email";
 import { RotationReminderSection } from "./account-rotation-reminder";
+import { SessionsSection } from "./account-sessions";
+import { TwoFactorSection } from "./account-two-factor";
 
 const TIER_LABEL = { free: "Free", pro: "Pro", enterprise: "Enterprise" } as const;
 
@@ -28,7 +32,16 @@ function AccountSummary() {
 
 // The Account page is a list of sections, each its own component with its own calls: more (second
 // factor, sessions, email change, deletion) are added here.
-const SECTIONS = [AccountSummary, ChangePasswordSection, RotationReminderSection, AuditEventsSection];
+const SECTIONS = [
+  AccountSummary,
+  ChangePasswordSection,
+  TwoFactorSection,
+  SessionsSection,
+  ChangeEmailSection,
+  RotationReminderSection,
+  AuditEventsSection,
+  DeleteAccountSection,
+];
 
 export function AccountPage() {
   const { signOut } = useMe();

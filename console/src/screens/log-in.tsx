@@ -5,6 +5,7 @@ import { ErrorNotice } from "../components/notice";
 import { PublicShell } from "../components/shell";
 import { Link, navigate, safeNext } from "../router";
 import type { PageProps } from "../session";
+import { LogInCodeStep } from "./log-in-code";
 
 /** Log in; afterwards, back where the person was when their session expired (or API Keys). */
 export function LogInPage(props: PageProps) {
@@ -12,7 +13,19 @@ export function LogInPage(props: PageProps) {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  const [challenge, setChallenge] = useState<string | null>(null);
   const expired = props.params.get("expired") === "1";
+  const deleted = props.params.get("deleted") === "1";
+
+  async function finish() {
+    const me = await call(api.GET("/admin/me"));
+    if (!me.ok) {
+      setError(me.error);
+      return;
+    }
+    props.onLoggedIn?.(me.data);
+    navigate(safeNext(props.params.get("next")), { replace: true });
+  }
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -25,19 +38,32 @@ export function LogInPage(props: PageProps) {
       setError(login.error);
       return;
     }
-    const me = await call(api.GET("/admin/me"));
-    setBusy(false);
-    if (!me.ok) {
-      setError(me.error);
+    // Two-factor authentication on: no session yet, a code is asked for next.
+    if ("challenge" in login.data) {
+      setBusy(false);
+      setPassword("");
+      setChallenge(login.data.challenge.token);
       return;
     }
-    props.onLoggedIn?.(me.data);
-    navigate(safeNext(props.params.get("next")), { replace: true });
+    await finish();
+    setBusy(false);
   }
 
   const formError = error && !["email", "password"].includes(error.param ?? "") ? error : null;
+  if (challenge) {
+    return (
+      <PublicShell title="Log in">
+        <LogInCodeStep token={challenge} onLoggedIn={finish} onRestart={() => setChallenge(null)} />
+      </PublicShell>
+    );
+  }
   return (
     <PublicShell title="Log in">
+      {deleted ? (
+        <p class="notice ok" role="status">
+          Your account has been deleted.
+        </p>
+      ) : null}
       {expired ? (
         <p class="notice caution" role="status">
           Your session has ended. Log in to continue where you were.
