@@ -1,6 +1,8 @@
 import type { Clock } from "../time/clock.js";
 import type { ModelRegistry } from "./model-registry.js";
-import type { Upstream } from "./upstream.js";
+import type { Upstream, UpstreamFailure } from "./upstream.js";
+
+export type { UpstreamFailure };
 
 // Chooses the replica for a request: among the upstreams serving the model and in rotation, the one
 // with the fewest requests in flight (LLM requests differ in length by orders of magnitude, so spreading
@@ -13,15 +15,6 @@ export const DOWN_FOR_MS = 10_000;
 export type Choice = { ok: true; upstream: Upstream } | { ok: false; reason: "unknown_model" | "all_down" };
 
 /** How an upstream call failed before its answer began, as far as routing cares. */
-export type UpstreamFailure =
-  /** No connection was made: the upstream cannot have started the work, so another replica may. */
-  | "not_connected"
-  /** Connected, then cut before any answer: the work may have started; never retried. */
-  | "reset"
-  /** No response headers in time. */
-  | "timeout"
-  /** Anything else (a bad request undici refused, say): not the replica's fault. */
-  | "other";
 
 const NOT_CONNECTED = new Set([
   "ECONNREFUSED",

@@ -1,4 +1,3 @@
-import type { Config } from "../config/config.js";
 import type { Logger } from "../logging/logger.js";
 import type { Clock } from "../time/clock.js";
 import { type Balancer, createBalancer } from "./balancer.js";
@@ -9,6 +8,7 @@ import {
   type ModelRegistry,
 } from "./model-registry.js";
 import { createUpstream, type Upstream } from "./upstream.js";
+import type { UpstreamSpec } from "./upstream-config.js";
 
 // The upstreams of one web process, built from the configuration: their pools, the model registry
 // that knows who serves what, and the balancer that picks a replica per request.
@@ -27,7 +27,7 @@ export interface UpstreamSet {
 }
 
 export function createUpstreamSet(
-  config: Pick<Config, "upstreams" | "upstreamTimeoutMs">,
+  config: { upstreams: readonly UpstreamSpec[]; upstreamTimeoutMs: number },
   deps: { clock: Clock; logger: Logger; fetchModels?: FetchModels; slotWaitMs?: number },
 ): UpstreamSet {
   const upstreams = config.upstreams.map((spec) =>

@@ -1,7 +1,17 @@
 import { Pool } from "undici";
-import type { UpstreamFailure } from "./balancer.js";
 import { type ConcurrencyGate, createConcurrencyGate } from "./concurrency-gate.js";
 import type { UpstreamSpec } from "./upstream-config.js";
+
+/** How a call to an upstream failed, which decides whether another replica may be tried. */
+export type UpstreamFailure =
+  /** No connection was made: the upstream cannot have started the work, so another replica may. */
+  | "not_connected"
+  /** Connected, then cut before any answer: the work may have started; never retried. */
+  | "reset"
+  /** No response headers in time. */
+  | "timeout"
+  /** Anything else (a bad request undici refused, say): not the replica's fault. */
+  | "other";
 
 // One upstream server: its connection pool, its cap, what is in flight on it and whether it is in
 // rotation. The pool has no connection limit of its own: undici's Pool caps at `connections`, and a
