@@ -37,7 +37,7 @@ export function postgresSslOption(
 
 export function connectDatabase(
   config: Pick<Config, "databaseUrl" | "databaseSsl" | "databasePoolMax">,
-  options: { onQuery?: () => void } = {},
+  options: { onQuery?: (query: string) => void } = {},
 ): Database {
   const url = new URL(config.databaseUrl);
   // postgres.js would otherwise interpret sslmode itself; the option above is the single decision.
@@ -48,7 +48,7 @@ export function connectDatabase(
     onnotice: () => {},
     connect_timeout: 5,
     idle_timeout: 60,
-    debug: options.onQuery ? () => options.onQuery?.() : undefined,
+    debug: options.onQuery ? (_connection, query) => options.onQuery?.(query) : undefined,
   });
   const db = drizzle(sql, { schema });
   return {
