@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manualClock } from "../src/time/clock.js";
 import { DOWN_FOR_MS } from "../src/upstreams/balancer.js";
+import { createUpstreamsReloader } from "../src/upstreams/reload-upstreams.js";
 import { createUpstreamSet, type UpstreamSet } from "../src/upstreams/upstream-set.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { listen, rawRequest } from "./support/gateway-server.js";
@@ -158,16 +162,31 @@ describe("replicas failing over", () => {
     const metrics = await fetch(`${server.url}/metrics`).then((r) => r.text());
     expect(metrics).toContain(`keyward_upstream_up{upstream="${primaryB.url}"} 0`);
     expect(metrics).toContain(`keyward_upstream_up{upstream="${primaryA.url}"} 1`);
-    const failures = env.logs.lines.filter((l) => l.includes('"msg":"upstream call failed"'));
-    expect(failures).toHaveLength(1);
-    expect(failures[0]).toContain('"failure":"not_connected"');
-    expect(failures[0]).not.toContain('"stack"');
+    const failures = () => env.logs.lines.filter((l) => l.includes('"msg":"upstream call failed"'));
+    expect(failures()).toHaveLength(1);
+    expect(failures()[0]).toContain('"failure":"not_connected"');
+    expect(failures()[0]).not.toContain('"stack"');
+
+    // Its 10 s are up while it is still dead: the health probe finds out, no client request does.
+    clock.advance(DOWN_FOR_MS);
+    await upstreams.health.probeDue();
+    for (let i = 0; i < 4; i++) expect((await chat("vllm-primary")).status).toBe(200);
+    expect(chats(primaryA)).toBe(before + 8);
+    expect(failures()).toHaveLength(1);
+    expect(await fetch(`${server.url}/metrics`).then((r) => r.text())).toContain(
+      `keyward_upstream_up{upstream="${primaryB.url}"} 0`,
+    );
 
     await primaryB.start();
     const bBefore = chats(primaryB);
     expect((await chat("vllm-primary")).status).toBe(200);
-    expect(chats(primaryB)).toBe(bBefore); // still out of rotation
+    expect(chats(primaryB)).toBe(bBefore); // still out of rotation: not probed again yet
     clock.advance(DOWN_FOR_MS);
+    await upstreams.health.probeDue();
+    expect(primaryB.requests.at(-1)).toMatchObject({ method: "GET", url: "/v1/models" });
+    expect(await fetch(`${server.url}/metrics`).then((r) => r.text())).toContain(
+      `keyward_upstream_up{upstream="${primaryB.url}"} 1`,
+    );
     for (let i = 0; i < 2; i++) expect((await chat("vllm-primary")).status).toBe(200);
     expect(chats(primaryB)).toBeGreaterThan(bBefore);
   });
@@ -186,6 +205,7 @@ describe("replicas failing over", () => {
 
     await Promise.all([primaryA.start(), primaryB.start()]);
     clock.advance(DOWN_FOR_MS);
+    await upstreams.health.probeDue();
     expect((await chat("vllm-primary")).status).toBe(200);
   });
 });
@@ -206,8 +226,12 @@ describe("models learned after start", () => {
 describe("per-upstream concurrency", () => {
   it("waits a bounded time for a slot at max_concurrency, then answers 503 with Retry-After", async () => {
     const capped = await startUpstreamStub({ models: ["vllm-capped"] });
-    const config = env.configWith({ UPSTREAMS: JSON.stringify([{ url: capped.url, max_concurrency: 1 }]) });
-    const set = createUpstreamSet(config, { clock, logger: env.logger, slotWaitMs: 50 });
+    const config = env.configWith({
+      UPSTREAMS: JSON.stringify([{ url: capped.url, max_concurrency: 1 }]),
+      UPSTREAM_QUEUE_TIMEOUT_MS: "50",
+    });
+    const set = createUpstreamSet(config, { clock, logger: env.logger });
+    expect(set.upstreams[0]?.gate?.waitMs).toBe(50);
     await set.registry.refresh();
     const app = await listen((await env.makeApp({ config, clock, upstreams: set })).app);
     const send = () =>
@@ -233,6 +257,40 @@ describe("per-upstream concurrency", () => {
     await app.close();
     await set.close();
     await capped.close();
+  });
+});
+
+describe("UPSTREAMS_FILE read again", () => {
+  it("routes a server added to the file once it is reloaded, and keeps serving when the new file is bad", async () => {
+    const added = await startUpstreamStub({ models: ["vllm-added"] });
+    const path = join(mkdtempSync(join(tmpdir(), "keyward-routing-")), "upstreams.yaml");
+    writeFileSync(path, `- url: ${small.url}\n  models: [vllm-small]\n`);
+    const config = env.configWith({ UPSTREAMS: "", UPSTREAMS_FILE: path });
+    const set = createUpstreamSet(config, { clock, logger: env.logger });
+    const app = await listen((await env.makeApp({ config, clock, upstreams: set })).app);
+    const send = (model: string) =>
+      rawRequest(app.url, {
+        method: "POST",
+        path: "/v1/chat/completions",
+        headers: { "x-api-key": secret, "content-type": "application/json" },
+        body: JSON.stringify({ model, messages: [{ role: "user", content: "Hi" }] }),
+      });
+    expect((await send("vllm-added")).status).toBe(404);
+    const reload = createUpstreamsReloader(config.upstreamsFile ?? "", set, env.logger);
+    writeFileSync(path, `- url: ${small.url}\n  models: [vllm-small]\n- url: ${added.url}\n`);
+    expect(await reload()).toEqual({ ok: true, upstreams: 2 });
+    expect((await send("vllm-added")).status).toBe(200);
+    expect(added.traffic().at(-1)?.url).toBe("/v1/chat/completions");
+
+    writeFileSync(path, `- url: ${small.url}\n  max_concurrency: none\n`);
+    expect((await reload()).ok).toBe(false);
+    expect(env.logs.lines.filter((l) => l.includes("UPSTREAMS_FILE not reloaded")).at(-1)).toContain(
+      `entry 1 (${small.url}): max_concurrency:`,
+    );
+    expect((await send("vllm-added")).status).toBe(200);
+    await app.close();
+    await set.close();
+    await added.close();
   });
 });
 

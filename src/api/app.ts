@@ -27,6 +27,8 @@ export interface WebApp {
   /** What the HTTP server calls: /v1 goes to the gateway, everything else to express. */
   handle: RequestListener;
   express: Express;
+  /** The upstreams behind /v1 (the entry point reloads UPSTREAMS_FILE into them on SIGHUP). */
+  upstreams: UpstreamSet;
 }
 
 /** `ablation` is for the benchmark alone (src/gateway/ablation.ts). */
@@ -55,13 +57,14 @@ export function createApp(deps: AppDeps, ablation: Ablation = {}): WebApp {
       else app(req, res);
     },
     express: app,
+    upstreams,
   };
 }
 
-/** The configured upstreams, their models learned now and every 30 s in the background. */
+/** The configured upstreams, their models learned now and every 30 s, their health probed, in the background. */
 function startUpstreams(deps: AppDeps): UpstreamSet {
   const upstreams = createUpstreamSet(deps.config, { clock: deps.clock, logger: deps.logger });
-  upstreams.registry.start();
+  upstreams.start();
   return upstreams;
 }
 

@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from "../config/config.js";
+import { createUpstreamsReloader } from "../upstreams/reload-upstreams.js";
 import { createApp } from "./app.js";
 import { createWebServer } from "./server.js";
 import { connectWebDeps } from "./web-deps.js";
@@ -37,4 +38,9 @@ async function shutdown(signal: string): Promise<void> {
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
+// Only with a file to read again: otherwise SIGHUP keeps its default meaning (the process ends).
+if (config.upstreamsFile) {
+  const reloadUpstreams = createUpstreamsReloader(config.upstreamsFile, app.upstreams, logger);
+  process.on("SIGHUP", () => void reloadUpstreams());
+}
 process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -3,8 +3,8 @@ import { z } from "zod";
 import {
   chooseUpstreams,
   parseUpstreamsJson,
-  readUpstreamsFile,
   upstreamListSetting,
+  upstreamsFileSetting,
 } from "../upstreams/upstream-config.js";
 import { sessionCookieSameSite } from "./cookie-site.js";
 
@@ -74,7 +74,10 @@ export const envSchema = z.object({
   UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
   // Several upstreams routed by model (see src/upstreams/upstream-config.ts); UPSTREAM_URL otherwise.
   UPSTREAMS: upstreamListSetting(parseUpstreamsJson).optional(),
-  UPSTREAMS_FILE: upstreamListSetting((path) => readUpstreamsFile(path)).optional(),
+  // Kept with its path: SIGHUP reads the file again (src/upstreams/reload-upstreams.ts).
+  UPSTREAMS_FILE: upstreamsFileSetting.optional(),
+  // How long a request waits for a slot at an upstream's max_concurrency before a 503 (0: not at all).
+  UPSTREAM_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   // Browser origins allowed to call /v1 (CORS); none by default.
   V1_CORS_ORIGINS: origins.default([]),
   PROXY_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
@@ -157,7 +160,8 @@ const configSchema = envSchema
         secureCookies: plain.PUBLIC_URL.startsWith("https:"),
         sessionCookieSameSite: sessionCookieSameSite(plain.PUBLIC_URL, plain.CONSOLE_ORIGINS),
         consoleUrl: CONSOLE_URL ?? `${plain.PUBLIC_URL}/console`,
-        upstreams: chooseUpstreams({ ...plain, UPSTREAMS, UPSTREAMS_FILE }),
+        upstreams: chooseUpstreams({ ...plain, UPSTREAMS, UPSTREAMS_FILE: UPSTREAMS_FILE?.upstreams }),
+        upstreamsFile: UPSTREAMS_FILE?.path,
         // A number of hops, as express's "trust proxy" reads it.
         trustProxyHops: TRUST_PROXY,
         rateLimitsPerMinute: {

@@ -8,8 +8,10 @@ export type { UpstreamFailure };
 // with the fewest requests in flight (LLM requests differ in length by orders of magnitude, so spreading
 // by count alone, round robin, would pile new requests on a replica still busy with long ones). A
 // replica that refused a connection, reset before answering or timed out before its first byte is out
-// of rotation for a while, then simply tried again by the next request that needs it.
+// of rotation until a health probe (health-probe.ts) finds it answering again: no client request is
+// ever the one that finds out whether it is still dead.
 
+/** How long a replica stays out before it is probed, and between probes while they fail. */
 export const DOWN_FOR_MS = 10_000;
 
 export type Choice = { ok: true; upstream: Upstream } | { ok: false; reason: "unknown_model" | "all_down" };
@@ -46,9 +48,9 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
 export interface Balancer {
   /** The replica for `model`, skipping `tried` (a replica that just failed this request). */
   choose(model: string, tried?: Upstream): Choice;
-  /** Takes the upstream out of rotation for DOWN_FOR_MS from now. */
+  /** Takes the upstream out of rotation; it is probed DOWN_FOR_MS from now. */
   markDown(upstream: Upstream): void;
-  /** Back in rotation at once (it answered). */
+  /** Back in rotation at once (it answered, or a probe did). */
   markUp(upstream: Upstream): void;
   isUp(upstream: Upstream): boolean;
 }
@@ -60,13 +62,12 @@ export function createBalancer(registry: ModelRegistry, clock: Clock): Balancer 
   function choose(model: string, tried?: Upstream): Choice {
     const replicas = registry.replicasOf(model);
     if (replicas.length === 0) return { ok: false, reason: "unknown_model" };
-    const now = clock.now().getTime();
     const count = replicas.length;
     const start = turn++ % count;
     let best: Upstream | undefined;
     for (let i = 0; i < count; i++) {
       const candidate = replicas[(start + i) % count] as Upstream;
-      if (candidate === tried || candidate.downUntilMs > now) continue;
+      if (candidate === tried || candidate.probeAtMs !== 0) continue;
       if (best === undefined || candidate.inFlight < best.inFlight) best = candidate;
     }
     return best ? { ok: true, upstream: best } : { ok: false, reason: "all_down" };
@@ -75,11 +76,11 @@ export function createBalancer(registry: ModelRegistry, clock: Clock): Balancer 
   return {
     choose,
     markDown(upstream) {
-      upstream.downUntilMs = clock.now().getTime() + DOWN_FOR_MS;
+      upstream.probeAtMs = clock.now().getTime() + DOWN_FOR_MS;
     },
     markUp(upstream) {
-      upstream.downUntilMs = 0;
+      upstream.probeAtMs = 0;
     },
-    isUp: (upstream) => upstream.downUntilMs <= clock.now().getTime(),
+    isUp: (upstream) => upstream.probeAtMs === 0,
   };
 }

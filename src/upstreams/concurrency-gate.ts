@@ -4,6 +4,8 @@
 
 export interface ConcurrencyGate {
   readonly max: number;
+  /** How long a request waits in line before giving up (UPSTREAM_QUEUE_TIMEOUT_MS). */
+  readonly waitMs: number;
   readonly inUse: number;
   readonly waiting: number;
   /** True at once when a slot is free; otherwise a promise of a slot (true) or of giving up (false). */
@@ -53,6 +55,7 @@ export function createConcurrencyGate(
 
   return {
     max,
+    waitMs: options.waitMs,
     get inUse() {
       return inUse;
     },

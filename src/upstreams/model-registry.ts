@@ -34,10 +34,18 @@ export interface ModelRegistry {
   /** The first refresh, then one every `refreshMs`, never more than one at a time. */
   start(): void;
   stop(): void;
+  /**
+   * Serves from now on these upstreams (a reloaded UPSTREAMS_FILE): what an upstream still present had
+   * learned is kept, so its models stay routable; resolves once the new ones' lists have been read.
+   */
+  reconfigure(
+    upstreams: readonly Upstream[],
+    configured: ReadonlyMap<Upstream, readonly string[]>,
+  ): Promise<void>;
 }
 
 export function createModelRegistry(
-  upstreams: readonly Upstream[],
+  initial: readonly Upstream[],
   options: {
     configured: ReadonlyMap<Upstream, readonly string[]>;
     fetchModels: FetchModels;
@@ -46,9 +54,11 @@ export function createModelRegistry(
     createdAtSeconds: number;
   },
 ): ModelRegistry {
-  const learning = upstreams.filter((u) => !options.configured.has(u));
+  let upstreams = initial;
+  let configured = options.configured;
+  let learning = upstreams.filter((u) => !configured.has(u));
   const learned = new Map<Upstream, ModelObject[]>();
-  const anyModel = upstreams.filter((u) => u.anyModel);
+  let anyModel = upstreams.filter((u) => u.anyModel);
   let byModel = new Map<string, Upstream[]>();
   let union: ModelObject[] = [];
   let unionById = new Map<string, ModelObject>();
@@ -66,8 +76,8 @@ export function createModelRegistry(
     const nextUnion: ModelObject[] = [];
     const nextById = new Map<string, ModelObject>();
     for (const upstream of upstreams) {
-      const configured = options.configured.get(upstream);
-      const objects = configured ? configured.map(configuredObject) : (learned.get(upstream) ?? []);
+      const listed = configured.get(upstream);
+      const objects = listed ? listed.map(configuredObject) : (learned.get(upstream) ?? []);
       for (const object of objects) {
         const replicas = nextByModel.get(object.id) ?? [];
         if (!replicas.includes(upstream)) replicas.push(upstream);
@@ -125,6 +135,17 @@ export function createModelRegistry(
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+    },
+    async reconfigure(next, nextConfigured) {
+      upstreams = next;
+      configured = nextConfigured;
+      learning = next.filter((u) => !nextConfigured.has(u));
+      anyModel = next.filter((u) => u.anyModel);
+      for (const upstream of learned.keys()) if (!learning.includes(upstream)) learned.delete(upstream);
+      rebuild();
+      // A refresh under way reads the old list of upstreams: the new ones are read after it.
+      await running;
+      await refresh();
     },
   };
 }

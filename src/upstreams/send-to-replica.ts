@@ -74,7 +74,7 @@ async function sendWithFailover<T>(
       lease.release();
     }
     if (result.ok) {
-      if (upstream.downUntilMs !== 0) balancer.markUp(upstream);
+      if (upstream.probeAtMs !== 0) balancer.markUp(upstream);
       return { ok: true, value: result.value, upstream };
     }
     upstream.failedCalls[result.failure]++;

@@ -107,6 +107,16 @@ export function upstreamListSetting(parse: (text: string) => UpstreamListResult)
   });
 }
 
+/** `UPSTREAMS_FILE`: the list read from the file, and the path, to read it again on SIGHUP. */
+export const upstreamsFileSetting = z
+  .string()
+  .transform((path, ctx): { path: string; upstreams: UpstreamSpec[] } => {
+    const result = readUpstreamsFile(path);
+    if (result.ok) return { path, upstreams: result.upstreams };
+    ctx.addIssue({ code: "custom", message: result.message });
+    return z.NEVER;
+  });
+
 /** The upstreams in force: the list when one is given, else the single UPSTREAM_URL serving every model. */
 export function chooseUpstreams(e: {
   UPSTREAMS?: UpstreamSpec[] | undefined;

@@ -12,6 +12,8 @@ export function watchUpstreams(registry: Registry, set: UpstreamSet): void {
     labelNames: ["upstream"] as const,
     registers: [registry],
     collect() {
+      // An upstream removed by a reload must not linger in the scrape.
+      this.reset();
       for (const upstream of set.upstreams) this.set({ upstream: upstream.label }, upstream.inFlight);
     },
   });
@@ -26,10 +28,11 @@ export function watchUpstreams(registry: Registry, set: UpstreamSet): void {
   });
   new Gauge({
     name: "keyward_upstream_up",
-    help: "1 while an upstream is in rotation, 0 for the 10 s after a refused, reset or timed-out call",
+    help: "1 while an upstream is in rotation, 0 from a refused, reset or timed-out call until a health probe gets an answer",
     labelNames: ["upstream"] as const,
     registers: [registry],
     collect() {
+      this.reset();
       for (const upstream of set.upstreams)
         this.set({ upstream: upstream.label }, set.balancer.isUp(upstream) ? 1 : 0);
     },

@@ -29,8 +29,8 @@ export interface Upstream {
   readonly gate: ConcurrencyGate | undefined;
   /** Requests forwarded to it and not yet ended. */
   inFlight: number;
-  /** Out of rotation until this time (epoch ms); 0 when in rotation. */
-  downUntilMs: number;
+  /** 0 while in rotation; once out, when it is next probed (epoch ms). */
+  probeAtMs: number;
   /** Calls that failed before an answer began, by kind, retried elsewhere or not (for /metrics). */
   failedCalls: Record<UpstreamFailure, number>;
 }
@@ -73,7 +73,7 @@ export function createUpstream(spec: UpstreamSpec, options: UpstreamOptions): Up
     pool,
     gate,
     inFlight: 0,
-    downUntilMs: 0,
+    probeAtMs: 0,
     failedCalls: { not_connected: 0, reset: 0, timeout: 0, other: 0 },
   };
 }

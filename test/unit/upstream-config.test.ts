@@ -117,6 +117,26 @@ describe("upstream configuration", () => {
     expect(failureOf({ UPSTREAMS: '[{"url":"http://b:1"}]', UPSTREAMS_FILE: path })).toContain("not both");
   });
 
+  it("reads UPSTREAM_QUEUE_TIMEOUT_MS: 5 s by default, 0 for no wait, never negative", () => {
+    expect(configOf({}).upstreamQueueTimeoutMs).toBe(5_000);
+    expect(configOf({ UPSTREAM_QUEUE_TIMEOUT_MS: "0" }).upstreamQueueTimeoutMs).toBe(0);
+    expect(configOf({ UPSTREAM_QUEUE_TIMEOUT_MS: "250" }).upstreamQueueTimeoutMs).toBe(250);
+    expect(failureOf({ UPSTREAM_QUEUE_TIMEOUT_MS: "-1" })).toMatch(
+      /^invalid configuration: UPSTREAM_QUEUE_TIMEOUT_MS: /,
+    );
+    expect(failureOf({ UPSTREAM_QUEUE_TIMEOUT_MS: "soon" })).toMatch(
+      /^invalid configuration: UPSTREAM_QUEUE_TIMEOUT_MS: /,
+    );
+  });
+
+  it("keeps UPSTREAMS_FILE's path, to read it again on SIGHUP", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keyward-upstreams-"));
+    const path = join(dir, "u.yaml");
+    writeFileSync(path, "- url: http://a:1\n");
+    expect(configOf({ UPSTREAMS_FILE: path }).upstreamsFile).toBe(path);
+    expect(configOf({}).upstreamsFile).toBeUndefined();
+  });
+
   it("reads V1_CORS_ORIGINS as a list of origins, empty by default", () => {
     expect(configOf({}).v1CorsOrigins).toEqual([]);
     expect(

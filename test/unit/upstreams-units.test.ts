@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createLogger } from "../../src/logging/logger.js";
 import { manualClock } from "../../src/time/clock.js";
 import { classifyUpstreamError, createBalancer, DOWN_FOR_MS } from "../../src/upstreams/balancer.js";
 import { createConcurrencyGate } from "../../src/upstreams/concurrency-gate.js";
+import { createHealthProbe } from "../../src/upstreams/health-probe.js";
 import { createModelRegistry, type ModelObject } from "../../src/upstreams/model-registry.js";
 import { type Attempt, sendToReplica } from "../../src/upstreams/send-to-replica.js";
 import { createUpstream, leaseUpstream, type Upstream } from "../../src/upstreams/upstream.js";
@@ -122,18 +124,46 @@ describe("balancer", () => {
     expect(balancer.choose("other")).toEqual({ ok: false, reason: "unknown_model" });
   });
 
-  it("leaves a failed replica out for 10 s, then tries it again; all out is at once all_down", () => {
+  it("leaves a failed replica out until a probe finds it answering; all out is at once all_down", async () => {
     const { clock, a, b, balancer } = setUp();
     balancer.markDown(a);
     for (let i = 0; i < 3; i++) expect(balancer.choose("m")).toEqual({ ok: true, upstream: b });
     expect(balancer.choose("m", b)).toEqual({ ok: false, reason: "all_down" });
     balancer.markDown(b);
     expect(balancer.choose("m")).toEqual({ ok: false, reason: "all_down" });
+
+    const answering = new Set<Upstream>();
+    const probed: Upstream[] = [];
+    const health = createHealthProbe({
+      upstreams: () => [a, b],
+      balancer,
+      clock,
+      probe: async (u) => {
+        probed.push(u);
+        return answering.has(u);
+      },
+      logger: createLogger({ level: "silent" }),
+      everyMs: 1_000,
+    });
+    // Time alone puts nothing back, and nothing is probed before its 10 s are up.
     clock.advance(DOWN_FOR_MS - 1);
-    expect(balancer.isUp(a)).toBe(false);
+    await health.probeDue();
+    expect(probed).toEqual([]);
     clock.advance(1);
+    await health.probeDue();
+    expect(probed).toEqual([a, b]);
+    expect(balancer.isUp(a)).toBe(false);
+    expect(balancer.choose("m")).toEqual({ ok: false, reason: "all_down" });
+    // A failed probe waits another 10 s before the next.
+    answering.add(a);
+    clock.advance(DOWN_FOR_MS - 1);
+    await health.probeDue();
+    expect(probed).toHaveLength(2);
+    clock.advance(1);
+    await health.probeDue();
     expect(balancer.isUp(a)).toBe(true);
-    expect(balancer.choose("m", b)).toEqual({ ok: true, upstream: a });
+    expect(balancer.isUp(b)).toBe(false);
+    expect(balancer.choose("m")).toEqual({ ok: true, upstream: a });
   });
 
   it("classifies failures: no connection may be retried elsewhere, a reset or timeout may not", () => {
