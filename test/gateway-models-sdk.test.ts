@@ -98,6 +98,84 @@ describe("vLLM's routes through the openai SDK", () => {
   });
 });
 
+describe("stored responses, classify, pooling and /v2/rerank", () => {
+  it("responses.retrieve and responses.cancel reach the server that holds the response", async () => {
+    const created = await client(secret).responses.create({
+      model: "vllm-primary",
+      input: "Say hi",
+      background: true,
+    });
+    const fetched = await client(secret).responses.retrieve(created.id);
+    expect(fetched.id).toBe(created.id);
+    expect(fetched.output_text).toBe("Hello there!");
+    expect(chatServer.traffic().at(-1)).toMatchObject({ method: "GET", url: `/v1/responses/${created.id}` });
+    const cancelled = await client(secret).responses.cancel(created.id);
+    expect(cancelled.status).toBe("cancelled");
+    expect(chatServer.traffic().at(-1)).toMatchObject({
+      method: "POST",
+      url: `/v1/responses/${created.id}/cancel`,
+    });
+    // Asked of the server that never heard of it, nothing is sent there but the look-up.
+    expect(poolingServer.traffic().filter((r) => r.method === "POST" && r.url.includes(created.id))).toEqual(
+      [],
+    );
+
+    const unknown = await client(secret)
+      .responses.retrieve("resp_nobodyhasthis")
+      .catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(NotFoundError);
+    expect((unknown as NotFoundError).code).toBe("not_found");
+    const oddId = await rawRequest(server.url, {
+      path: "/v1/responses/..%2Fmodels",
+      headers: { "x-api-key": secret },
+    });
+    expect(oddId.json().error.code).toBe("unknown_endpoint");
+  });
+
+  it("a key limited to other models cannot reach a response made on a server it may not use", async () => {
+    const created = await client(secret).responses.create({ model: "vllm-primary", input: "Hi" });
+    const user = await createAccountWithSession(env);
+    const made = await request(web.app)
+      .post("/admin/keys")
+      .set("Authorization", `Bearer ${user.token}`)
+      .send({ name: "whisper only", models: ["whisper-small"] })
+      .expect(201);
+    const before = chatServer.requests.length;
+    const err = await client(made.body.secret)
+      .responses.retrieve(created.id)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(chatServer.requests.length).toBe(before);
+  });
+
+  it("classify and pooling go to the upstream's root, /v2/rerank as it is, all under embeddings:read", async () => {
+    const post = (path: string, body: object, key = secret) =>
+      fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const classified = await post("/v1/classify", { model: "bge-reranker", input: "great" });
+    expect(classified.status).toBe(200);
+    expect(((await classified.json()) as { data: { label: string }[] }).data[0]?.label).toBe("positive");
+    expect(poolingServer.traffic().at(-1)?.url).toBe("/classify");
+    const pooled = await post("/v1/pooling", { model: "bge-reranker", input: "a" });
+    expect(pooled.status).toBe(200);
+    expect(poolingServer.traffic().at(-1)?.url).toBe("/pooling");
+    const reranked = await post("/v2/rerank", { model: "bge-reranker", query: "q", documents: ["a"] });
+    expect(reranked.status).toBe(200);
+    expect(poolingServer.traffic().at(-1)?.url).toBe("/v2/rerank");
+    expect((await post("/v2/other", { model: "bge-reranker" })).status).toBe(404);
+
+    const account = await createAccount(env);
+    const chatOnly = await insertApiKey(env, account.id, { permissions: ["chat:read"] });
+    for (const path of ["/v1/classify", "/v1/pooling", "/v2/rerank"]) {
+      const refused = await post(path, { model: "bge-reranker", input: "a" }, chatOnly.secret);
+      expect(refused.status, path).toBe(403);
+    }
+  });
+});
+
 describe("per-key model access", () => {
   it("a key limited to some models sees only those, and gets NotFoundError for the others", async () => {
     const user = await createAccountWithSession(env);

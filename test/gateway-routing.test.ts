@@ -151,6 +151,38 @@ describe("routing by model", () => {
       expect(stub.traffic().some((r) => JSON.parse(r.body).stream === true)).toBe(true);
     }
   });
+
+  it("sends GET /v1/responses/:id to the replica that created the response, whichever it was", async () => {
+    const create = () =>
+      rawRequest(server.url, {
+        method: "POST",
+        path: "/v1/responses",
+        headers: { "x-api-key": secret, "content-type": "application/json" },
+        body: JSON.stringify({ model: "vllm-primary", input: "Hi" }),
+      });
+    // Two in a row with nothing in flight: one on each replica.
+    const idOf = async () => (JSON.parse((await create()).text) as { id: string }).id;
+    const ids = [await idOf(), await idOf()];
+    for (const stub of [primaryA, primaryB])
+      expect(stub.traffic().filter((r) => r.url === "/v1/responses")).toHaveLength(1);
+    for (const id of ids) {
+      const fetched = await rawRequest(server.url, {
+        path: `/v1/responses/${id}`,
+        headers: { "x-api-key": secret },
+      });
+      expect(fetched.status).toBe(200);
+      expect(JSON.parse(fetched.text).id).toBe(id);
+    }
+    // Asked again, each goes straight to its holder: no look-up on the other replica.
+    const lookups = () => primaryA.requests.length + primaryB.requests.length;
+    const before = lookups();
+    for (const id of ids)
+      expect(
+        (await rawRequest(server.url, { path: `/v1/responses/${id}`, headers: { "x-api-key": secret } }))
+          .status,
+      ).toBe(200);
+    expect(lookups()).toBe(before + 2);
+  });
 });
 
 describe("replicas failing over", () => {

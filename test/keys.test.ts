@@ -332,8 +332,17 @@ describe("GET /admin/permissions", () => {
       "POST /v1/audio/translations",
       "POST /v1/tokenize",
       "POST /v1/detokenize",
+      "GET /v1/responses/:id",
+      "POST /v1/responses/:id/cancel",
     ]);
-    expect(res.body.data[1].routes).toEqual(["POST /v1/embeddings", "POST /v1/rerank", "POST /v1/score"]);
+    expect(res.body.data[1].routes).toEqual([
+      "POST /v1/embeddings",
+      "POST /v1/rerank",
+      "POST /v1/score",
+      "POST /v1/classify",
+      "POST /v1/pooling",
+      "POST /v2/rerank",
+    ]);
     expect(res.body.data[2].routes).toEqual(["GET /v1/models", "GET /v1/models/:id"]);
     expectError(await request(web.app).get("/admin/permissions"), 401, "session_required");
   });

@@ -6,7 +6,7 @@ import { AppError } from "../errors/app-error.js";
 import type { Ablation } from "../gateway/ablation.js";
 import { createGateway } from "../gateway/gateway.js";
 import { createGatewayHandler } from "../gateway/gateway-handler.js";
-import { isV1Target } from "../gateway/routes.js";
+import { isOtherGatewayTarget, isV1Target } from "../gateway/routes.js";
 import { createV1Cors } from "../gateway/v1-cors.js";
 import { clientIpReader } from "../http/client-ip.js";
 import { createExchanges, type Exchanges } from "../http/exchange.js";
@@ -53,7 +53,8 @@ export function createApp(deps: AppDeps, ablation: Ablation = {}): WebApp {
   });
   return {
     handle: (req, res) => {
-      if (isV1Target(req.url ?? "")) gateway(req, res);
+      const url = req.url ?? "";
+      if (isV1Target(url) || isOtherGatewayTarget(url)) gateway(req, res);
       else app(req, res);
     },
     express: app,

@@ -2,11 +2,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
 import { AppError } from "../errors/app-error.js";
 import { clientIpReader } from "../http/client-ip.js";
+import type { RequestOutcome } from "../usage/buffer.js";
 import { type Ablation, inMemoryBatch } from "./ablation.js";
 import { extractApiKey } from "./api-key.js";
 import type { GatewayDeps } from "./deps.js";
 import type { ClientGone } from "./forward.js";
 import { createModelForwarding } from "./forward-by-model.js";
+import { createResponseIdForwarding } from "./forward-by-response-id.js";
 import { createHotPathBatch, type HotPathBatch } from "./hot-path-batch.js";
 import { createKeyAuthenticator } from "./key-authenticator.js";
 import type { KeyRecord } from "./key-records.js";
@@ -88,6 +90,13 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     metering,
   });
 
+  const forwardByResponseId = createResponseIdForwarding({
+    upstreams: deps.upstreams,
+    logger: deps.logger,
+    locateTimeoutMs: Math.min(deps.config.upstreamTimeoutMs, 5_000),
+    clientIp: clientIpReader(deps.config.trustProxyHops),
+  });
+
   /** The key: present, live, within its rate limit (whose headers are set), allowed on the route. */
   async function admit(req: IncomingMessage, res: ServerResponse, route: ForwardRoute): Promise<Admission> {
     const secret = extractApiKey(req.headers);
@@ -164,6 +173,18 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       }
       const who: Attribution = key ? { keyId: key.id, accountId: key.accountId } : {};
 
+      if (route.answer === "stored_response") {
+        const sent = await forwardByResponseId(req, res, {
+          responseId: route.responseId ?? "",
+          upstreamPath: route.upstreamPath,
+          requestId,
+          gone,
+          key,
+        });
+        if (key) metering.record(key.id, "", at, outcomeOf(sent));
+        return { ...who, ...sent, route: route.pattern };
+      }
+
       if (route.answer !== "upstream") {
         const allowed = key?.models ?? null;
         const error =
@@ -192,6 +213,13 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       return { ...who, ...forwarded, route: route.pattern };
     },
   };
+}
+
+/** How a request without a model is counted: keyward's own refusal, or the upstream's failure. */
+function outcomeOf(sent: { kind: string; error?: AppError }): RequestOutcome {
+  if (sent.kind !== "refused") return "answered";
+  const code = sent.error?.code;
+  return code === "upstream_unavailable" || code === "upstream_timeout" ? "upstream_error" : "refused";
 }
 
 /** The per-turn batch, on the hot path's own Redis connection (which follows the app's). */

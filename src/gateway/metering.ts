@@ -21,6 +21,9 @@ const TOKEN_ROUTES: Record<string, { generates: boolean; streamOptions: boolean 
   "/v1/embeddings": { generates: false, streamOptions: false },
   "/v1/rerank": { generates: false, streamOptions: false },
   "/v1/score": { generates: false, streamOptions: false },
+  "/v1/classify": { generates: false, streamOptions: false },
+  "/v1/pooling": { generates: false, streamOptions: false },
+  "/v2/rerank": { generates: false, streamOptions: false },
 };
 
 const BYTES_PER_TOKEN = 4;

@@ -11,9 +11,10 @@ interface RouteEntry {
   permission: Permission;
   /**
    * "upstream": forwarded to an upstream serving the body's model; "model_list" and "model": answered
-   * by keyward from the models it knows.
+   * by keyward from the models it knows; "stored_response": a Responses API id, sent to the upstream
+   * that holds it (forward-by-response-id.ts).
    */
-  answer: "upstream" | "model_list" | "model";
+  answer: "upstream" | "model_list" | "model" | "stored_response";
   /** Where the upstream serves it, when not at the same path (vLLM's tokenizer routes are at its root). */
   upstreamAt?: string;
 }
@@ -41,8 +42,33 @@ const FIXED_ROUTES: Record<string, RouteEntry> = {
   "/v1/embeddings": post("/v1/embeddings", "embeddings:read"),
   "/v1/rerank": post("/v1/rerank", "embeddings:read"),
   "/v1/score": post("/v1/score", "embeddings:read"),
+  // vLLM serves these two at its root only.
+  "/v1/classify": post("/v1/classify", "embeddings:read", "/classify"),
+  "/v1/pooling": post("/v1/pooling", "embeddings:read", "/pooling"),
   "/v1/models": { pattern: "/v1/models", method: "GET", permission: "models:list", answer: "model_list" },
 };
+/**
+ * vLLM's routes outside /v1 that keyward serves at the same path: /v2/rerank, the rerank in Cohere's v2
+ * shape (what Cohere's client calls), the same pooling models as /v1/rerank.
+ */
+const OUTSIDE_V1: Record<string, RouteEntry> = {
+  "/v2/rerank": post("/v2/rerank", "embeddings:read"),
+};
+/** `/v1/responses/<id>` (GET) and `/v1/responses/<id>/cancel` (POST): no model in them to route by. */
+const STORED_RESPONSE: RouteEntry = {
+  pattern: "/v1/responses/:id",
+  method: "GET",
+  permission: "chat:read",
+  answer: "stored_response",
+};
+const CANCEL_RESPONSE: RouteEntry = {
+  ...STORED_RESPONSE,
+  pattern: "/v1/responses/:id/cancel",
+  method: "POST",
+};
+// vLLM's ids are `resp_` and hex; anything else would be a path no upstream could hold.
+const RESPONSE_PATH = /^\/v1\/responses\/([A-Za-z0-9_-]{1,200})(\/cancel)?$/;
+
 /** `/v1/models/<model id>`, for the ids isSafeModelId accepts. */
 const MODEL_ROUTE: RouteEntry = {
   pattern: "/v1/models/:id",
@@ -55,13 +81,22 @@ const MODEL_ROUTE: RouteEntry = {
 export const V1_ROUTES: readonly { method: string; path: string; permission: Permission }[] = [
   ...Object.values(FIXED_ROUTES),
   MODEL_ROUTE,
+  STORED_RESPONSE,
+  CANCEL_RESPONSE,
+  ...Object.values(OUTSIDE_V1),
 ].map(({ method, pattern, permission }) => ({ method, path: pattern, permission }));
 
 /**
  * The upstream path is the client's path and query, unchanged once the path is in the table (or moved
  * to where the upstream serves it); `modelId` is the decoded id of /v1/models/:id.
  */
-export type ForwardRoute = { kind: "forward"; upstreamPath: string; modelId?: string } & RouteEntry;
+export type ForwardRoute = {
+  kind: "forward";
+  upstreamPath: string;
+  modelId?: string;
+  /** The id of /v1/responses/:id and its cancel. */
+  responseId?: string;
+} & RouteEntry;
 
 export type V1Route =
   | ForwardRoute
@@ -79,6 +114,11 @@ export function isV1Target(url: string): boolean {
   if (url.length === 3) return true;
   const next = url.charCodeAt(3);
   return next === 47 || next === 63; // "/", "?"
+}
+
+/** The targets outside /v1 the gateway serves too (OUTSIDE_V1); checked only for what is not /v1. */
+export function isOtherGatewayTarget(url: string): boolean {
+  return url === "/v2/rerank" || url.startsWith("/v2/rerank?");
 }
 
 // Model ids such as `meta-llama/Llama-3.1-8B` may hold slashes (raw or as %2F). Raw characters are
@@ -101,12 +141,20 @@ function isSafeModelId(raw: string): boolean {
 
 /** Resolves a request-target (origin-form, as the client sent it) to the route it may take. */
 export function resolveV1Route(method: string, requestTarget: string): V1Route {
-  // Absolute-form targets (`GET http://host/v1/...`) and anything not under /v1/ are refused outright.
-  if (!requestTarget.startsWith("/v1/")) return { kind: "unknown_endpoint" };
   const queryAt = requestTarget.indexOf("?");
   const path = queryAt === -1 ? requestTarget : requestTarget.slice(0, queryAt);
+  // Absolute-form targets (`GET http://host/v1/...`) and anything not under /v1/ are refused outright.
+  if (!requestTarget.startsWith("/v1/")) {
+    const outside = OUTSIDE_V1[path];
+    if (!outside) return { kind: "unknown_endpoint" };
+    if (method !== outside.method)
+      return { kind: "method_not_allowed", pattern: outside.pattern, allow: outside.method };
+    return { kind: "forward", ...outside, upstreamPath: requestTarget };
+  }
+  const stored = path.startsWith("/v1/responses/") ? RESPONSE_PATH.exec(path) : null;
   const entry =
     FIXED_ROUTES[path] ??
+    (stored ? (stored[2] ? CANCEL_RESPONSE : STORED_RESPONSE) : undefined) ??
     (path.startsWith("/v1/models/") && isSafeModelId(path.slice("/v1/models/".length))
       ? MODEL_ROUTE
       : undefined);
@@ -117,6 +165,7 @@ export function resolveV1Route(method: string, requestTarget: string): V1Route {
     const modelId = decodeURIComponent(path.slice("/v1/models/".length));
     return { kind: "forward", ...entry, upstreamPath: requestTarget, modelId };
   }
+  if (stored) return { kind: "forward", ...entry, upstreamPath: requestTarget, responseId: stored[1] };
   const upstreamPath = entry.upstreamAt ? entry.upstreamAt + requestTarget.slice(path.length) : requestTarget;
   return { kind: "forward", ...entry, upstreamPath };
 }

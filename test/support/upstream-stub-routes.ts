@@ -45,7 +45,7 @@ export function answerOtherRoute(
   body: string,
   contentType: string | undefined,
   res: ServerResponse,
-  stub: { models: string[]; id: number },
+  stub: { models: string[]; id: number; responses: Map<string, Record<string, unknown>> },
 ): boolean {
   const multipart = contentType?.startsWith("multipart/form-data") ?? false;
   const parsed = multipart ? { model: formModel(body) } : parse(body);
@@ -76,13 +76,14 @@ export function answerOtherRoute(
       res.end("data: [DONE]\n\n");
       return true;
     }
-    case "/v1/responses":
+    case "/v1/responses": {
       if (!known) return notServed(res, model);
-      send(res, 200, {
-        id: `resp_${stub.id}`,
+      const response = {
+        id: `resp_${stub.id}${Math.random().toString(16).slice(2, 10)}`,
         object: "response",
         created_at: CREATED,
-        status: "completed",
+        status: parsed.background === true ? "queued" : "completed",
+        background: parsed.background === true,
         model,
         output: [
           {
@@ -94,14 +95,19 @@ export function answerOtherRoute(
           },
         ],
         usage: { input_tokens: 5, output_tokens: 3, total_tokens: 8 },
-      });
+      };
+      // Kept in this server's memory only, as vLLM keeps them: another replica never heard of it.
+      stub.responses.set(response.id, response);
+      send(res, 200, response);
       return true;
+    }
     case "/v1/audio/transcriptions":
     case "/v1/audio/translations":
       if (!known) return notServed(res, model);
       send(res, 200, { text: `heard by ${model}` });
       return true;
     case "/v1/rerank":
+    case "/v2/rerank":
       if (!known) return notServed(res, model);
       send(res, 200, {
         id: `rerank-${stub.id}`,
@@ -121,6 +127,28 @@ export function answerOtherRoute(
         usage: { prompt_tokens: 4, total_tokens: 4 },
       });
       return true;
+    case "/classify":
+      if (!known) return notServed(res, model);
+      send(res, 200, {
+        id: `classify-${stub.id}`,
+        object: "list",
+        created: CREATED,
+        model,
+        data: [{ index: 0, label: "positive", probs: [0.1, 0.9], num_classes: 2 }],
+        usage: { prompt_tokens: 4, total_tokens: 4, completion_tokens: 0 },
+      });
+      return true;
+    case "/pooling":
+      if (!known) return notServed(res, model);
+      send(res, 200, {
+        id: `pool-${stub.id}`,
+        object: "list",
+        created: CREATED,
+        model,
+        data: [{ index: 0, object: "pooling", data: [0.25, 0.75] }],
+        usage: { prompt_tokens: 4, total_tokens: 4, completion_tokens: 0 },
+      });
+      return true;
     case "/tokenize":
       if (!known) return notServed(res, model);
       send(res, 200, { count: 2, max_model_len: 4096, tokens: [9906, 1917] });
@@ -132,4 +160,25 @@ export function answerOtherRoute(
     default:
       return false;
   }
+}
+
+/** GET /v1/responses/:id and POST /v1/responses/:id/cancel, from this server's memory; false: not these. */
+export function answerStoredResponse(
+  method: string,
+  path: string,
+  res: ServerResponse,
+  responses: Map<string, Record<string, unknown>>,
+): boolean {
+  const match = /^\/v1\/responses\/([^/]+)(\/cancel)?$/.exec(path);
+  if (!match || (match[2] ? method !== "POST" : method !== "GET")) return false;
+  const id = match[1] as string;
+  const stored = responses.get(id);
+  if (!stored) {
+    const message = `Response with id '${id}' not found.`;
+    send(res, 404, { error: { message, type: "invalid_request_error", param: "response_id", code: 404 } });
+    return true;
+  }
+  if (match[2]) stored.status = "cancelled";
+  send(res, 200, stored);
+  return true;
 }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { answerOtherRoute } from "./upstream-stub-routes.js";
+import { answerOtherRoute, answerStoredResponse } from "./upstream-stub-routes.js";
 import {
   completionWords,
   createUsageLedger,
@@ -77,6 +77,7 @@ export async function startUpstreamStub(
   let hold: { sent: () => void; gate: Promise<void> } | undefined;
   let holdingAll: Promise<void> | undefined;
   let counter = 0;
+  const responses = new Map<string, Record<string, unknown>>();
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -164,7 +165,11 @@ export async function startUpstreamStub(
       chat(body, res);
       return;
     }
-    if (method === "POST" && answerOtherRoute(path, body, contentType, res, { models, id: ++counter }))
+    if (answerStoredResponse(method, path, res, responses)) return;
+    if (
+      method === "POST" &&
+      answerOtherRoute(path, body, contentType, res, { models, id: ++counter, responses })
+    )
       return;
     json(res, 404, openAiError(`Not found: ${method} ${path}`, "NotFoundError", null));
   }

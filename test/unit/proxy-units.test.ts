@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { routeLabel } from "../../src/api/request-context.js";
 import { extractApiKey } from "../../src/gateway/api-key.js";
 import { evaluateRateLimit, formatResetDuration } from "../../src/gateway/rate-limit.js";
-import { resolveV1Route } from "../../src/gateway/routes.js";
+import { isOtherGatewayTarget, resolveV1Route } from "../../src/gateway/routes.js";
 
 describe("extractApiKey", () => {
   it("prefers X-API-Key over Authorization: Bearer", () => {
@@ -41,6 +41,42 @@ describe("resolveV1Route", () => {
     expect(resolveV1Route("GET", "/v1/models?limit=2")).toMatchObject({ pattern: "/v1/models" });
   });
 
+  it("routes stored responses by their id, pooling routes to the upstream's root, and /v2/rerank", () => {
+    expect(resolveV1Route("GET", "/v1/responses/resp_ab12?stream=true")).toMatchObject({
+      kind: "forward",
+      pattern: "/v1/responses/:id",
+      permission: "chat:read",
+      answer: "stored_response",
+      responseId: "resp_ab12",
+      upstreamPath: "/v1/responses/resp_ab12?stream=true",
+    });
+    expect(resolveV1Route("POST", "/v1/responses/resp_ab12/cancel")).toMatchObject({
+      pattern: "/v1/responses/:id/cancel",
+      responseId: "resp_ab12",
+    });
+    expect(resolveV1Route("DELETE", "/v1/responses/resp_ab12")).toMatchObject({
+      kind: "method_not_allowed",
+      allow: "GET",
+    });
+    expect(resolveV1Route("GET", "/v1/responses/resp_ab12/cancel")).toMatchObject({ allow: "POST" });
+    for (const odd of ["/v1/responses/a.b", "/v1/responses/a/b", "/v1/responses/%2e%2e", "/v1/responses/"])
+      expect(resolveV1Route("GET", odd), odd).toEqual({ kind: "unknown_endpoint" });
+    expect(resolveV1Route("POST", "/v1/classify")).toMatchObject({
+      permission: "embeddings:read",
+      upstreamPath: "/classify",
+    });
+    expect(resolveV1Route("POST", "/v1/pooling?x=1")).toMatchObject({ upstreamPath: "/pooling?x=1" });
+    expect(resolveV1Route("POST", "/v2/rerank")).toMatchObject({
+      permission: "embeddings:read",
+      upstreamPath: "/v2/rerank",
+    });
+    expect(resolveV1Route("GET", "/v2/rerank")).toMatchObject({ kind: "method_not_allowed" });
+    expect(resolveV1Route("POST", "/v2/embeddings")).toEqual({ kind: "unknown_endpoint" });
+    expect(isOtherGatewayTarget("/v2/rerank?x=1")).toBe(true);
+    expect(isOtherGatewayTarget("/v2/rerankers")).toBe(false);
+    expect(isOtherGatewayTarget("/admin/keys")).toBe(false);
+  });
+
   it("never lets a forwarded path leave /v1 (no dot segments, encoded or not, no backslashes)", () => {
     const piece = fc.constantFrom(
       "..",
@@ -54,6 +90,8 @@ describe("resolveV1Route", () => {
       "/",
       "a",
       "models",
+      "responses",
+      "cancel",
       "v1",
     );
     fc.assert(

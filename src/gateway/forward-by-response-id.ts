@@ -1,0 +1,147 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { AppError } from "../errors/app-error.js";
+import type { Logger } from "../logging/logger.js";
+import { leaseUpstream, type Upstream } from "../upstreams/upstream.js";
+import type { UpstreamSet } from "../upstreams/upstream-set.js";
+import { type CallerIdentity, type ClientGone, forwardToUpstream } from "./forward.js";
+import type { KeyRecord } from "./key-records.js";
+
+// GET /v1/responses/:id and POST /v1/responses/:id/cancel name no model: the response lives only in the
+// memory of the vLLM server that created it, so the request must reach that one server. keyward asks
+// the candidate upstreams at once (GET /v1/responses/:id, which changes nothing) and sends the request
+// to the one that does not answer 404. Nothing is recorded when a response is created, so this holds
+// across any number of web processes and restarts; the owner found is remembered in a bounded map so
+// that a client polling a background response costs one upstream call per poll, not one per upstream.
+// A key limited to some models only reaches the upstreams serving those models.
+
+const REMEMBERED = 10_000;
+
+export type ResponseIdForwarding =
+  | { kind: "forwarded"; upstreamMs: number; upstream: string }
+  | { kind: "client_aborted"; upstreamMs: number | undefined; upstream: string }
+  | { kind: "refused"; error: AppError; upstream?: string };
+
+export function createResponseIdForwarding(deps: {
+  upstreams: UpstreamSet;
+  logger: Logger;
+  /** How long an upstream may take to say whether it holds a response. */
+  locateTimeoutMs: number;
+  clientIp: (req: IncomingMessage) => string | undefined;
+}) {
+  const owners = new Map<string, Upstream>();
+
+  function remember(id: string, upstream: Upstream): void {
+    owners.delete(id);
+    owners.set(id, upstream);
+    // Maps iterate in insertion order: the first key is the least recently used.
+    if (owners.size > REMEMBERED) owners.delete(owners.keys().next().value as string);
+  }
+
+  /** The upstreams in rotation that may hold a response this key made. */
+  function candidatesFor(key: KeyRecord | undefined): Upstream[] {
+    const inRotation = deps.upstreams.upstreams.filter((u) => u.probeAtMs === 0);
+    if (!key?.models) return inRotation;
+    const serving = new Set<Upstream>();
+    for (const model of key.models) for (const u of deps.upstreams.registry.replicasOf(model)) serving.add(u);
+    return inRotation.filter((u) => serving.has(u));
+  }
+
+  async function holds(upstream: Upstream, id: string): Promise<boolean> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (upstream.apiKey) headers.authorization = `Bearer ${upstream.apiKey}`;
+    try {
+      const res = await upstream.pool.request({
+        path: `${upstream.basePath}/v1/responses/${id}`,
+        method: "GET",
+        headers,
+        signal: AbortSignal.timeout(deps.locateTimeoutMs),
+      });
+      await res.body.dump();
+      return res.statusCode !== 404 && res.statusCode < 500;
+    } catch {
+      // One that cannot answer now cannot serve the request either; its health is the balancer's.
+      return false;
+    }
+  }
+
+  async function ownerOf(id: string, candidates: Upstream[]): Promise<Upstream | undefined> {
+    const known = owners.get(id);
+    if (known && candidates.includes(known)) return known;
+    const answers = await Promise.all(candidates.map((u) => holds(u, id)));
+    const owner = candidates[answers.indexOf(true)];
+    if (owner) remember(id, owner);
+    return owner;
+  }
+
+  return async function forwardByResponseId(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: {
+      responseId: string;
+      upstreamPath: string;
+      requestId: string;
+      gone: ClientGone;
+      key: KeyRecord | undefined;
+    },
+  ): Promise<ResponseIdForwarding> {
+    const id = request.responseId;
+    const owner = await ownerOf(id, candidatesFor(request.key));
+    if (!owner) {
+      // The same answer whether no upstream holds it or the key may not reach the one that does.
+      const error = new AppError("not_found", `No response with id \`${id}\` was found.`, {
+        param: "response_id",
+      });
+      return { kind: "refused", error };
+    }
+    const lease = await leaseUpstream(owner);
+    if (!lease) {
+      const error = new AppError(
+        "upstream_busy",
+        "The upstream holding this response is at capacity; retry shortly",
+        {
+          headers: { "retry-after": "1" },
+        },
+      );
+      return { kind: "refused", error, upstream: owner.label };
+    }
+    const key = request.key;
+    const caller: CallerIdentity | undefined = key && {
+      keyId: key.id,
+      accountId: key.accountId,
+      clientIp: deps.clientIp(req),
+    };
+    let result: Awaited<ReturnType<typeof forwardToUpstream>>;
+    try {
+      result = await forwardToUpstream(owner, req, res, {
+        path: request.upstreamPath,
+        requestId: request.requestId,
+        gone: request.gone,
+        body: undefined,
+        caller,
+      });
+    } finally {
+      lease.release();
+    }
+    if (result.outcome === "ok")
+      return { kind: "forwarded", upstreamMs: result.upstreamMs, upstream: owner.label };
+    if (result.outcome === "client_aborted")
+      return { kind: "client_aborted", upstreamMs: result.upstreamMs, upstream: owner.label };
+    owner.failedCalls[result.failure]++;
+    if (result.failure !== "other") deps.upstreams.balancer.markDown(owner);
+    const err = result.err as { code?: string; message?: string };
+    deps.logger.warn(
+      {
+        reqId: request.requestId,
+        upstream: owner.label,
+        failure: result.failure,
+        cause: { code: err?.code, message: err?.message },
+      },
+      "upstream call failed",
+    );
+    const error =
+      result.failure === "timeout"
+        ? new AppError("upstream_timeout", "The upstream did not answer in time")
+        : new AppError("upstream_unavailable", "The upstream could not be reached");
+    return { kind: "refused", error, upstream: owner.label };
+  };
+}
