@@ -177,6 +177,24 @@ describe("stored responses, classify, pooling and /v2/rerank", () => {
 });
 
 describe("per-key model access", () => {
+  it("GET /admin/models lists the models served, each once, to a session and to nobody else", async () => {
+    const user = await createAccountWithSession(env);
+    const res = await request(web.app)
+      .get("/admin/models")
+      .set("Authorization", `Bearer ${user.token}`)
+      .expect(200);
+    expect(res.body).toEqual({
+      data: [
+        { id: "vllm-primary", owned_by: "keyward" },
+        { id: "whisper-small", owned_by: "keyward" },
+        { id: "bge-reranker", owned_by: "keyward" },
+      ],
+    });
+    expect((await request(web.app).get("/admin/models")).status).toBe(401);
+    const apiKey = await request(web.app).get("/admin/models").set("Authorization", `Bearer ${secret}`);
+    expect(apiKey.status).toBe(401);
+  });
+
   it("a key limited to some models sees only those, and gets NotFoundError for the others", async () => {
     const user = await createAccountWithSession(env);
     const made = await request(web.app)

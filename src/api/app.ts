@@ -39,8 +39,8 @@ export function createApp(deps: AppDeps, ablation: Ablation = {}): WebApp {
     metrics,
     clientIp: clientIpReader(deps.config.trustProxyHops),
   });
-  const app = createExpressApp(deps, metrics, exchanges);
   const upstreams = deps.upstreams ?? startUpstreams(deps);
+  const app = createExpressApp({ ...deps, upstreams }, metrics, exchanges);
   watchUpstreams(metrics.registry, upstreams);
   const gateway = createGatewayHandler({
     gateway: createGateway({ ...deps, upstreams }, ablation),
@@ -70,7 +70,11 @@ function startUpstreams(deps: AppDeps): UpstreamSet {
 }
 
 /** Everything but /v1: health, metrics and the console's /admin API. */
-function createExpressApp(deps: AppDeps, metrics: Metrics, exchanges: Exchanges): Express {
+function createExpressApp(
+  deps: AppDeps & { upstreams: UpstreamSet },
+  metrics: Metrics,
+  exchanges: Exchanges,
+): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", deps.config.trustProxyHops);

@@ -2,6 +2,7 @@ import express, { type RequestHandler, Router } from "express";
 import { createAbuseLimits } from "../../accounts/abuse-limits.js";
 import { AppError } from "../../errors/app-error.js";
 import { isBearerScheme } from "../../http/bearer.js";
+import type { UpstreamSet } from "../../upstreams/upstream-set.js";
 import { adminDeadline } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import { SESSION_COOKIE } from "../session-auth.js";
@@ -12,6 +13,7 @@ import { keysRouter } from "./keys.js";
 import { meRouter } from "./me.js";
 import { meEmailRouter } from "./me-email.js";
 import { meTotpRouter } from "./me-totp.js";
+import { modelsRouter } from "./models.js";
 import { permissionsRouter } from "./permissions.js";
 import { sessionChallengeRouter } from "./session-list.js";
 import { sessionsRouter } from "./sessions.js";
@@ -20,7 +22,7 @@ import { usageRouter } from "./usage.js";
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** Everything under /admin: JSON bodies only, CSRF checks, then the feature routers. */
-export function adminRouter(deps: AppDeps): Router {
+export function adminRouter(deps: AppDeps & { upstreams: UpstreamSet }): Router {
   const router = Router();
   router.use(adminDeadline(deps));
   router.use(requireJsonBody);
@@ -41,6 +43,7 @@ export function adminRouter(deps: AppDeps): Router {
   router.use(docsRouter(deps));
   router.use("/keys", keysRouter(deps));
   router.use("/permissions", permissionsRouter(deps));
+  router.use("/models", modelsRouter(deps));
   router.use("/audit-events", auditEventsRouter(deps));
   router.use("/usage", usageRouter(deps));
   return router;
