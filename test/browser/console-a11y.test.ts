@@ -20,7 +20,12 @@ let app: ConsoleApp;
 let browser: ConsoleBrowser;
 
 beforeAll(async () => {
-  app = await startConsoleApp();
+  // Listed models, so that a key's models can be chosen from them (no upstream needs to run).
+  app = await startConsoleApp({
+    UPSTREAMS: JSON.stringify([
+      { url: "http://127.0.0.1:9", models: ["vllm-primary", "meta-llama/Llama-3.1-8B"] },
+    ]),
+  });
   browser = await launchBrowser({ origin: app.origin });
 });
 afterAll(async () => {
@@ -69,10 +74,11 @@ function screens(email: string): Screen[] {
       name: "Create New Key",
       open: async (p) => {
         await p.getByRole("button", { name: "Create New Key" }).click();
-        await p
-          .getByRole("dialog", { name: "Create New Key" })
-          .getByRole("checkbox", { name: "chat:read" })
-          .waitFor();
+        const form = p.getByRole("dialog", { name: "Create New Key" });
+        await form.getByRole("checkbox", { name: "chat:read" }).waitFor();
+        // The models choice open, its list shown.
+        await form.getByRole("radio", { name: "Only these models" }).check();
+        await form.getByRole("checkbox", { name: "meta-llama/Llama-3.1-8B" }).check();
       },
     },
     {
@@ -113,6 +119,10 @@ function screens(email: string): Screen[] {
         await p.getByRole("link", { name: "Development" }).click();
         await heading(p, "Development");
         await p.getByRole("img", { name: /Requests per day/ }).waitFor();
+        await p
+          .getByRole("region", { name: "Models" })
+          .getByRole("checkbox", { name: "vllm-primary" })
+          .waitFor();
       },
     },
     {

@@ -3,6 +3,7 @@ import { type ApiError, api, call, fieldError, type Key } from "../api/client";
 import type { components } from "../api/schema";
 import { Dialog } from "../components/dialog";
 import { Field } from "../components/field";
+import { ModelsChoice, useServedModels } from "../components/models-choice";
 import { ErrorNotice, Loading } from "../components/notice";
 import { clearDraft, loadDraft, saveDraft, useMe } from "../session";
 import { KeyShownOnce } from "./key-shown-once";
@@ -15,6 +16,8 @@ type Expiry = "never" | "30" | "90" | "365" | "date";
 interface Draft {
   name: string;
   permissions: string[] | null;
+  /** null: every model. */
+  models?: string[] | null;
   expiry: Expiry;
   date: string;
   limit: string;
@@ -28,7 +31,7 @@ const EXPIRY: { value: Expiry; label: string }[] = [
   { value: "date", label: "On a date" },
 ];
 
-const EMPTY: Draft = { name: "", permissions: null, expiry: "never", date: "", limit: "" };
+const EMPTY: Draft = { name: "", permissions: null, models: null, expiry: "never", date: "", limit: "" };
 
 function expiresAt(draft: Draft, now = Date.now()): string | null {
   if (draft.expiry === "never") return null;
@@ -37,7 +40,7 @@ function expiresAt(draft: Draft, now = Date.now()): string | null {
 }
 
 /**
- * Create New Key: a name, permissions (all checked by default), an expiry, an optional limit up to
+ * Create New Key: a name, permissions (all checked by default), its models (all by default), an expiry, an optional limit up to
  * the tier's; Generate Key then shows the key once. What was typed is kept as a draft for this tab,
  * so a detour through Log in loses nothing.
  */
@@ -47,6 +50,7 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
   const [draft, setDraftState] = useState<Draft>(() => loadDraft<Draft>("create-key") ?? EMPTY);
   const [catalog, setCatalog] = useState<{ id: string; description: string }[] | null>(null);
   const [catalogError, setCatalogError] = useState<ApiError | null>(null);
+  const served = useServedModels();
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ key: Key; secret: string } | null>(null);
@@ -83,6 +87,7 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
     const body = {
       name: draft.name,
       permissions: chosen as Permission[],
+      ...(draft.models ? { models: draft.models } : {}),
       ...(expires !== null ? { expires_at: expires } : {}),
       ...(draft.limit.trim() ? { rate_limit_per_minute: Number(draft.limit) } : {}),
     };
@@ -115,7 +120,8 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
   }
 
   const formError =
-    error && !["name", "permissions", "expires_at", "rate_limit_per_minute"].includes(error.param ?? "")
+    error &&
+    !["name", "permissions", "models", "expires_at", "rate_limit_per_minute"].includes(error.param ?? "")
       ? error
       : null;
   return (
@@ -167,6 +173,14 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
             </p>
           ) : null}
         </fieldset>
+        <ModelsChoice
+          value={draft.models ?? null}
+          onChange={(models) => setDraft({ models })}
+          served={served.served}
+          servedError={served.error}
+          onRetry={served.reload}
+          error={fieldError(error, "models")}
+        />
         <fieldset>
           <legend>Expires</legend>
           {EXPIRY.map((option) => (

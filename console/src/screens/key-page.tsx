@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { type ApiError, api, call, fieldError, type Key } from "../api/client";
 import { Field } from "../components/field";
+import { modelsText } from "../components/models-choice";
 import { ErrorNotice, Loading } from "../components/notice";
 import { Breadcrumb } from "../components/shell";
 import { StatusBadge } from "../components/status";
@@ -8,11 +9,12 @@ import { exactTime, RelativeTime } from "../components/time";
 import { maskedKey } from "../keys";
 import { Link, navigate } from "../router";
 import type { PageProps } from "../session";
+import { KeyModels } from "./key-models";
 import { KeyUsage, type UsageDay } from "./key-usage";
 import { RevokeKeyDialog } from "./revoke-key-dialog";
 import { RotateKeyDialog } from "./rotate-key-dialog";
 
-/** A key's page: its details, usage per day, rename, Rotate, Revoke. */
+/** A key's page: its details, usage per day, rename, its models, Rotate, Revoke. */
 export function KeyPage(props: PageProps) {
   const id = props.params.get("id") ?? "";
   const [key, setKey] = useState<Key | null>(null);
@@ -89,6 +91,8 @@ export function KeyPage(props: PageProps) {
         </dd>
         <dt>Permissions</dt>
         <dd class="mono">{key.permissions.join(", ")}</dd>
+        <dt>Models</dt>
+        <dd class={key.models ? "mono" : undefined}>{modelsText(key.models)}</dd>
         <dt>Rate limit</dt>
         <dd>{key.rate_limit_per_minute} requests per minute</dd>
         <dt>Created</dt>
@@ -116,6 +120,7 @@ export function KeyPage(props: PageProps) {
       </dl>
       <KeyUsage usage={usage} />
       <RenameSection apiKey={key} onRenamed={setKey} />
+      <KeyModels apiKey={key} onChanged={setKey} />
       {dialog === "revoke" ? (
         <RevokeKeyDialog
           apiKey={key}
