@@ -37,13 +37,13 @@ export function createResponseIdForwarding(deps: {
     if (owners.size > REMEMBERED) owners.delete(owners.keys().next().value as string);
   }
 
-  /** The upstreams in rotation that may hold a response this key made. */
-  function candidatesFor(key: KeyRecord | undefined): Upstream[] {
-    const inRotation = deps.upstreams.upstreams.filter((u) => u.probeAtMs === 0);
-    if (!key?.models) return inRotation;
+  /** The upstreams that may hold a response this key made. */
+  function candidatesFor(key: KeyRecord | undefined): readonly Upstream[] {
+    const all = deps.upstreams.upstreams;
+    if (!key?.models) return all;
     const serving = new Set<Upstream>();
     for (const model of key.models) for (const u of deps.upstreams.registry.replicasOf(model)) serving.add(u);
-    return inRotation.filter((u) => serving.has(u));
+    return all.filter((u) => serving.has(u));
   }
 
   async function holds(upstream: Upstream, id: string): Promise<boolean> {
@@ -64,7 +64,7 @@ export function createResponseIdForwarding(deps: {
     }
   }
 
-  async function ownerOf(id: string, candidates: Upstream[]): Promise<Upstream | undefined> {
+  async function ownerOf(id: string, candidates: readonly Upstream[]): Promise<Upstream | undefined> {
     const known = owners.get(id);
     if (known && candidates.includes(known)) return known;
     const answers = await Promise.all(candidates.map((u) => holds(u, id)));
@@ -85,7 +85,13 @@ export function createResponseIdForwarding(deps: {
     },
   ): Promise<ResponseIdForwarding> {
     const id = request.responseId;
-    const owner = await ownerOf(id, candidatesFor(request.key));
+    const candidates = candidatesFor(request.key);
+    const inRotation = candidates.filter((u) => u.probeAtMs === 0);
+    if (inRotation.length === 0 && candidates.length > 0) {
+      const error = new AppError("upstream_unavailable", "No upstream can be reached right now");
+      return { kind: "refused", error };
+    }
+    const owner = await ownerOf(id, inRotation);
     if (!owner) {
       // The same answer whether no upstream holds it or the key may not reach the one that does.
       const error = new AppError("not_found", `No response with id \`${id}\` was found.`, {
