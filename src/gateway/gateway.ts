@@ -2,13 +2,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
 import { AppError } from "../errors/app-error.js";
 import { clientIpReader } from "../http/client-ip.js";
-import type { RequestOutcome } from "../usage/buffer.js";
 import { type Ablation, inMemoryBatch } from "./ablation.js";
 import { extractApiKey } from "./api-key.js";
 import type { GatewayDeps } from "./deps.js";
 import type { ClientGone } from "./forward.js";
 import { createModelForwarding } from "./forward-by-model.js";
-import { createResponseIdForwarding } from "./forward-by-response-id.js";
+import { createResponseIdForwarding, usageOutcomeOf } from "./forward-by-response-id.js";
 import { createHotPathBatch, type HotPathBatch } from "./hot-path-batch.js";
 import { createKeyAuthenticator } from "./key-authenticator.js";
 import type { KeyRecord } from "./key-records.js";
@@ -181,7 +180,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
           gone,
           key,
         });
-        if (key) metering.record(key.id, "", at, outcomeOf(sent));
+        if (key) metering.record(key.id, "", at, usageOutcomeOf(sent));
         return { ...who, ...sent, route: route.pattern };
       }
 
@@ -213,13 +212,6 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       return { ...who, ...forwarded, route: route.pattern };
     },
   };
-}
-
-/** How a request without a model is counted: keyward's own refusal, or the upstream's failure. */
-function outcomeOf(sent: { kind: string; error?: AppError }): RequestOutcome {
-  if (sent.kind !== "refused") return "answered";
-  const code = sent.error?.code;
-  return code === "upstream_unavailable" || code === "upstream_timeout" ? "upstream_error" : "refused";
 }
 
 /** The per-turn batch, on the hot path's own Redis connection (which follows the app's). */
