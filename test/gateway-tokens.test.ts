@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../src/redis/client.js";
 import { pendingUsageKey, utcDay } from "../src/usage/buffer.js";
 import { flushUsage } from "../src/usage/flush.js";
-import { createAccount, insertApiKey } from "./support/fixtures.js";
+import request from "supertest";
+import { freePort } from "./support/child-processes.js";
+import { createAccount, createAccountWithSession, insertApiKey } from "./support/fixtures.js";
 import { listen, rawRequest } from "./support/gateway-server.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
@@ -245,6 +247,35 @@ describe("token usage through the openai SDK", () => {
     const [row] = await env.database.sql<{ last_used_at: string | null }[]>`
       select last_used_at from api_keys where id = ${key.id}`;
     expect(row?.last_used_at).not.toBeNull();
+  });
+  it("counts keyward's 502s while no upstream can be reached as upstream errors, models list included", async () => {
+    // A newcomer's first steps: UPSTREAM_URL points at nothing yet, GET /v1/models then a chat.
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const app = await env.makeApp({ config: env.configWith({ UPSTREAM_URL: nowhere }) });
+    const server = await listen(app.app);
+    try {
+      const user = await createAccountWithSession(env);
+      const key = await insertApiKey(env, user.id);
+      const client = sdk(server.url, key.secret);
+      const models = await client.models.list().catch((e) => e);
+      const chat = await client.chat.completions.create({ model: STUB_MODEL, messages: hello }).catch((e) => e);
+      for (const err of [models, chat]) {
+        expect(err.status).toBe(502);
+        expect(err.code).toBe("upstream_unavailable");
+      }
+      await recorded(key.id, 2);
+      await flush();
+      const usage = await request(app.app)
+        .get(`/admin/keys/${key.id}/usage?days=1`)
+        .set("Authorization", `Bearer ${user.token}`)
+        .expect(200);
+      expect(usage.body.data[0]).toMatchObject({
+        requests: 2,
+        by_model: [{ model: null, requests: 2, answered: 0, refused: 0, upstream_errors: 2 }],
+      });
+    } finally {
+      await server.close();
+    }
   });
 });
 

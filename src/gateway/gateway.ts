@@ -10,7 +10,7 @@ import { createModelForwarding } from "./forward-by-model.js";
 import { createHotPathBatch, type HotPathBatch } from "./hot-path-batch.js";
 import { createKeyAuthenticator } from "./key-authenticator.js";
 import type { KeyRecord } from "./key-records.js";
-import { createMetering } from "./metering.js";
+import { createMetering, outcomeOfError } from "./metering.js";
 import { createKeyRateLimiter, retryAfterSeconds, setRateLimitHeaders } from "./rate-limit.js";
 import { type ForwardRoute, resolveV1Route, routeRefusal } from "./routes.js";
 import { createTokenLimiter } from "./token-limiter.js";
@@ -170,7 +170,8 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
           route.answer === "model_list"
             ? await models.list(res, allowed)
             : await models.get(res, route.modelId ?? "", allowed);
-        if (key) metering.record(key.id, "", at, error ? "refused" : "answered");
+        // Model lists not read yet (no upstream reachable) is the upstream's error, as for a chat.
+        if (key) metering.record(key.id, "", at, error ? outcomeOfError(error) : "answered");
         if (error) return { ...who, ...refused(error), model: route.modelId };
         return {
           ...who,
