@@ -1,9 +1,9 @@
 import OpenAI, { RateLimitError } from "openai";
+import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../src/redis/client.js";
 import { pendingUsageKey, utcDay } from "../src/usage/buffer.js";
 import { flushUsage } from "../src/usage/flush.js";
-import request from "supertest";
 import { freePort } from "./support/child-processes.js";
 import { createAccount, createAccountWithSession, insertApiKey } from "./support/fixtures.js";
 import { listen, rawRequest } from "./support/gateway-server.js";
@@ -258,7 +258,9 @@ describe("token usage through the openai SDK", () => {
       const key = await insertApiKey(env, user.id);
       const client = sdk(server.url, key.secret);
       const models = await client.models.list().catch((e) => e);
-      const chat = await client.chat.completions.create({ model: STUB_MODEL, messages: hello }).catch((e) => e);
+      const chat = await client.chat.completions
+        .create({ model: STUB_MODEL, messages: hello })
+        .catch((e) => e);
       for (const err of [models, chat]) {
         expect(err.status).toBe(502);
         expect(err.code).toBe("upstream_unavailable");
