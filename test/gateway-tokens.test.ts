@@ -166,6 +166,47 @@ describe("token usage through the openai SDK", () => {
     expect(await usageRow(key.id)).toMatchObject([{ answered: 1, prompt_tokens: 4, completion_tokens: 3 }]);
   });
 
+  it("passes a streamed Responses API answer event for event and counts its input and output tokens", async () => {
+    const account = await createAccount(env);
+    const key = await insertApiKey(env, account.id);
+    const input = "Tell me something about tokens";
+    const events = async (baseURL: string, apiKey: string) => {
+      const out: string[] = [];
+      const stream = await sdk(baseURL, apiKey).responses.create({ model: STUB_MODEL, input, stream: true });
+      // Ids differ from one answer to the next; everything else must be the same.
+      for await (const e of stream) out.push(JSON.stringify(e).replace(/(resp|msg)_\d+/g, "$1_X"));
+      return out;
+    };
+    const before = stub.usage.reported.length;
+    const direct = await events(stub.url, "upstream");
+    const through = await events(web(1), key.secret);
+    expect(through).toEqual(direct);
+    expect(direct.map((e) => JSON.parse(e).type)).toContain("response.output_text.delta");
+    const completed = JSON.parse(through.at(-1) ?? "{}");
+    expect(completed.type).toBe("response.completed");
+    expect(completed.response.usage).toMatchObject({ input_tokens: 5, output_tokens: 3 });
+    // keyward sent the body as the client did: the Responses API has no stream_options to add.
+    expect(JSON.parse(stub.requests.at(-1)?.body ?? "{}")).toEqual({
+      model: STUB_MODEL,
+      input,
+      stream: true,
+    });
+    const [, reported] = stub.usage.reported.slice(before);
+    await recorded(key.id, 1);
+    await flush();
+    expect(await usageRow(key.id)).toEqual([
+      {
+        model: STUB_MODEL,
+        answered: 1,
+        refused: 0,
+        upstream_errors: 0,
+        prompt_tokens: reported?.promptTokens,
+        completion_tokens: reported?.completionTokens,
+        requests_without_usage: 0,
+      },
+    ]);
+  });
+
   it("charges a client that leaves mid-stream what the upstream reported so far (continuous usage)", async () => {
     const account = await createAccount(env);
     const key = await insertApiKey(env, account.id);
