@@ -170,7 +170,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
           route.answer === "model_list"
             ? await models.list(res, allowed)
             : await models.get(res, route.modelId ?? "", allowed);
-        // Model lists not read yet (no upstream reachable) is the upstream's error, as for a chat.
+        // A model list not read yet (no upstream reachable) is the upstream's error, as for a chat.
         if (key) metering.record(key.id, "", at, error ? outcomeOfError(error) : "answered");
         if (error) return { ...who, ...refused(error), model: route.modelId };
         return {
