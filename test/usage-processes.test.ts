@@ -15,6 +15,7 @@ import {
 import { databaseUrl } from "./support/db-names.js";
 import { createAccountWithSession, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
+import { startTcpProxy } from "./support/tcp-proxy.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
 import { waitFor } from "./support/wait-for.js";
 
@@ -31,8 +32,8 @@ const webs: string[] = [];
 beforeAll(async () => {
   stub = await startUpstreamStub();
   env = await createTestEnv({ UPSTREAM_URL: stub.url, LAST_USED_FLUSH_MS: "200" });
-  // PostgreSQL notices a client gone while its query waits (here: within 50 ms) and rolls its
-  // transaction back, as it does for a crashed worker whose statement was running.
+  // PostgreSQL (14 or later) notices a client gone while its query waits (here: within 50 ms) and
+  // rolls its transaction back, as it does for a crashed worker whose statement was running.
   await env.database.sql.unsafe(`alter database ${env.dbName} set client_connection_check_interval = 50`);
   redis = connectRedis(env.config);
   processEnv = { ...env.env, LOG_LEVEL: "info" };
@@ -65,8 +66,8 @@ afterAll(async () => {
 const sdk = (n: number, apiKey: string) =>
   new OpenAI({ apiKey, baseURL: `${webs[n % 2]}/v1`, maxRetries: 0 });
 
-async function startWorker(): Promise<ServiceProcess> {
-  const worker = spawnWorker(processEnv);
+async function startWorker(more: Record<string, string> = {}): Promise<ServiceProcess> {
+  const worker = spawnWorker({ ...processEnv, ...more });
   await worker.waitForLog(
     "the worker's schedules",
     (l) => l.msg === "worker started, schedules in place",
@@ -167,59 +168,113 @@ describe("token usage across processes", () => {
     worker.signal("SIGTERM");
     expect(await worker.exited).toEqual({ code: 0, signal: null });
   }, 120_000);
+});
 
-  it("a worker SIGKILLed mid-flush loses and doubles nothing: the next worker finishes its batch", async () => {
+/**
+ * Holds the key's row FOR UPDATE in a transaction of its own until `release()`: a flush statement
+ * then waits inside its transaction after it has claimed its batch id (its FOR KEY SHARE on the key
+ * waits for this lock).
+ */
+async function holdKeyRow(keyId: string): Promise<{ release(): Promise<void> }> {
+  const locker = postgres(databaseUrl(env.dbName), { max: 1, onnotice: () => {} });
+  let unlock!: () => void;
+  const unlocked = new Promise<void>((resolve) => {
+    unlock = resolve;
+  });
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const holding = locker.begin(async (tx) => {
+    await tx`select id from api_keys where id = ${keyId} for update`;
+    locked();
+    await unlocked;
+  });
+  await Promise.race([isLocked, holding]);
+  let released: Promise<void> | undefined;
+  return {
+    release() {
+      unlock();
+      released ??= holding.then(() => locker.end());
+      return released;
+    },
+  };
+}
+
+/**
+ * The backends whose flush statement waits on a lock, once one of them has written (holds a
+ * transaction id: it has inserted its batch's claim), with the batch id in flight.
+ */
+async function flushWaitingOnLock(): Promise<{ pids: number[]; batchId: string }> {
+  const rows = await waitFor("the flush statement to wait on the key's lock", async () => {
+    const found = await env.database.sql<{ pid: number; xid: string | null }[]>`
+      select pid, backend_xid::text as xid from pg_stat_activity
+      where datname = current_database() and pid <> pg_backend_pid() and state = 'active'
+        and wait_event_type = 'Lock' and query like '%insert into usage_flush_batches%'`;
+    return found.some((r) => r.xid !== null) ? found : undefined;
+  });
+  const batchId = await redis.get(processingUsageKey(env.prefix));
+  expect(batchId).toMatch(/\S/);
+  return { pids: rows.map((r) => r.pid), batchId: batchId as string };
+}
+
+/** How many of the batch's statements are committed (their claim rows). */
+async function committedClaims(batchId: string): Promise<number> {
+  const [row] = await env.database.sql<{ n: number }[]>`
+    select count(*)::int as n from usage_flush_batches where id like ${`${batchId}:%`}`;
+  return row?.n ?? 0;
+}
+
+/** Starts a worker and waits until it has flushed everything buffered, the batch in flight first. */
+async function flushedByNextWorker(): Promise<ServiceProcess> {
+  const worker = await startWorker();
+  await waitFor(
+    "the next worker to flush the batch in flight, then the fresh buffer",
+    async () => (await redis.exists(processingUsageKey(env.prefix), pendingUsageKey(env.prefix))) === 0,
+    30_000,
+  );
+  return worker;
+}
+
+/** Today's usage of the key agrees to the token with what the stand-in reported since `before`. */
+async function expectTotals(user: { token: string }, keyId: string, before: number, requests: number) {
+  const day = await usageOf(0, user.token, keyId);
+  const reported = reportedSince(before);
+  expect(reported.answers).toBe(requests);
+  expect(day).toMatchObject({
+    requests,
+    prompt_tokens: reported.prompt,
+    completion_tokens: reported.completion,
+  });
+  expect(day.by_model).toMatchObject([
+    { model: STUB_MODEL, answered: requests, refused: 0, upstream_errors: 0 },
+  ]);
+}
+
+describe("a worker killed mid-flush", () => {
+  it("while its statement runs: PostgreSQL rolls it back and the next worker applies the batch once", async () => {
     const user = await createAccountWithSession(env);
     const key = await insertApiKey(env, user.id);
     const before = stub.usage.reported.length;
     for (let i = 0; i < 6; i++) await useKey(key.secret, i);
     await buffered(key.id, 6);
 
-    // Holding the key's row FOR UPDATE makes the flush statement wait inside its transaction, after
-    // it has claimed its batch id (FOR KEY SHARE on the key waits for this lock).
-    const locker = postgres(databaseUrl(env.dbName), { max: 1, onnotice: () => {} });
-    let unlock!: () => void;
-    const unlocked = new Promise<void>((resolve) => {
-      unlock = resolve;
-    });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const holding = locker.begin(async (tx) => {
-      await tx`select id from api_keys where id = ${key.id} for update`;
-      locked();
-      await unlocked;
-    });
+    const row = await holdKeyRow(key.id);
     try {
-      await isLocked;
       const first = await startWorker();
-      const flushing = await waitFor("the flush statement to wait on the key's lock", async () => {
-        const rows = await env.database.sql<{ pid: number; xid: string | null }[]>`
-          select pid, backend_xid::text as xid from pg_stat_activity
-          where datname = current_database() and pid <> pg_backend_pid() and state = 'active'
-            and wait_event_type = 'Lock' and query like '%insert into usage_flush_batches%'`;
-        return rows.find((r) => r.xid !== null) ? rows : undefined;
-      });
-      const batchId = (await redis.get(processingUsageKey(env.prefix))) as string;
-      expect(batchId).toMatch(/\S/);
-      // Mid-flush: the batch is handed over and its statement has written (it holds a transaction
-      // id), but nothing of it is committed.
-      const claimed = () =>
-        env.database.sql<{ n: number }[]>`
-          select count(*)::int as n from usage_flush_batches where id like ${`${batchId}:%`}`;
-      expect((await claimed())[0]?.n).toBe(0);
+      const { pids, batchId } = await flushWaitingOnLock();
+      // Mid-flush: the batch is handed over and its statement has written, but nothing is committed.
+      expect(await committedClaims(batchId)).toBe(0);
 
       first.signal("SIGKILL");
       expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
-      const pids = flushing.map((r) => r.pid);
       await waitFor("PostgreSQL to end the dead worker's statements", async () => {
-        const [row] = await env.database.sql<{ n: number }[]>`
+        const [left] = await env.database.sql<{ n: number }[]>`
           select count(*)::int as n from pg_stat_activity where pid in ${env.database.sql(pids)}`;
-        return row?.n === 0;
+        return left?.n === 0;
       });
       // Rolled back: no claim, no counts; the batch is still in flight in Redis for the next worker.
-      expect((await claimed())[0]?.n).toBe(0);
+      expect(await committedClaims(batchId)).toBe(0);
       const [counted] = await env.database.sql<{ n: number }[]>`
         select count(*)::int as n from key_model_usage_daily where key_id = ${key.id}`;
       expect(counted?.n).toBe(0);
@@ -230,26 +285,51 @@ describe("token usage across processes", () => {
       for (let i = 6; i < 9; i++) await useKey(key.secret, i);
       await buffered(key.id, 3);
     } finally {
-      unlock();
-      await holding;
-      await locker.end();
+      await row.release();
     }
 
-    const second = await startWorker();
-    await waitFor(
-      "the next worker to flush the batch in flight, then the fresh buffer",
-      async () => (await redis.exists(processingUsageKey(env.prefix), pendingUsageKey(env.prefix))) === 0,
-      30_000,
-    );
-    const day = await usageOf(0, user.token, key.id);
-    const reported = reportedSince(before);
-    expect(reported.answers).toBe(9);
-    expect(day).toMatchObject({
-      requests: 9,
-      prompt_tokens: reported.prompt,
-      completion_tokens: reported.completion,
-    });
-    expect(day.by_model).toMatchObject([{ model: STUB_MODEL, answered: 9, refused: 0, upstream_errors: 0 }]);
+    const second = await flushedByNextWorker();
+    await expectTotals(user, key.id, before, 9);
+    second.signal("SIGTERM");
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+  }, 120_000);
+
+  it("after its statement committed, before it released the batch: the next worker skips it", async () => {
+    const user = await createAccountWithSession(env);
+    const key = await insertApiKey(env, user.id);
+    const before = stub.usage.reported.length;
+    for (let i = 0; i < 6; i++) await useKey(key.secret, i);
+    await buffered(key.id, 6);
+
+    // This worker reaches Redis through a forwarder the test can stall: its batch's release (the
+    // Redis call after the statement) then never arrives.
+    const target = new URL(env.env.REDIS_URL as string);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const row = await holdKeyRow(key.id);
+    let batchId: string;
+    try {
+      const first = await startWorker({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+      ({ batchId } = await flushWaitingOnLock());
+      proxy.stall();
+      await row.release();
+      await waitFor("the batch's statement to commit", async () => (await committedClaims(batchId)) === 1);
+      first.signal("SIGKILL");
+      expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
+    } finally {
+      await row.release();
+      await proxy.close();
+    }
+    // Applied once, but still in flight in Redis: the next worker must not apply it again.
+    expect(await redis.get(processingUsageKey(env.prefix))).toBe(batchId);
+    const [counted] = await env.database.sql<{ answered: number }[]>`
+      select answered::int from key_model_usage_daily where key_id = ${key.id}`;
+    expect(counted?.answered).toBe(6);
+
+    for (let i = 6; i < 9; i++) await useKey(key.secret, i);
+    await buffered(key.id, 3);
+    const second = await flushedByNextWorker();
+    await expectTotals(user, key.id, before, 9);
+    expect(await committedClaims(batchId)).toBe(1);
     second.signal("SIGTERM");
     expect(await second.exited).toEqual({ code: 0, signal: null });
   }, 120_000);
