@@ -70,10 +70,13 @@ export function createMetering(deps: MeteringDeps) {
   }): void {
     deps.batch.addUsage(
       usageFields({
-        promptTokens: 0,
-        completionTokens: 0,
-        usageReported: true,
-        ...input,
+        keyId: input.keyId,
+        at: input.at,
+        model: input.model,
+        outcome: input.outcome,
+        promptTokens: input.promptTokens ?? 0,
+        completionTokens: input.completionTokens ?? 0,
+        usageReported: input.usageReported ?? true,
       }),
     );
   }
