@@ -3,7 +3,6 @@ import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import { leaseUpstream, type Upstream } from "../upstreams/upstream.js";
 import type { UpstreamSet } from "../upstreams/upstream-set.js";
-import type { RequestOutcome } from "../usage/buffer.js";
 import { type CallerIdentity, type ClientGone, forwardToUpstream } from "./forward.js";
 import type { KeyRecord } from "./key-records.js";
 
@@ -151,11 +150,4 @@ export function createResponseIdForwarding(deps: {
         : new AppError("upstream_unavailable", "The upstream could not be reached");
     return { kind: "refused", error, upstream: owner.label };
   };
-}
-
-/** How a request without a model is counted: keyward's own refusal, or the upstream's failure. */
-export function usageOutcomeOf(sent: ResponseIdForwarding): RequestOutcome {
-  if (sent.kind !== "refused") return "answered";
-  const code = sent.error.code;
-  return code === "upstream_unavailable" || code === "upstream_timeout" ? "upstream_error" : "refused";
 }

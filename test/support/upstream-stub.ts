@@ -168,7 +168,12 @@ export async function startUpstreamStub(
     if (answerStoredResponse(method, path, res, responses)) return;
     if (
       method === "POST" &&
-      answerOtherRoute(path, body, contentType, res, { models, id: ++counter, responses })
+      answerOtherRoute(path, body, contentType, res, {
+        models,
+        id: ++counter,
+        responses,
+        report: (model, prompt, completion) => reportUsage(model, prompt, completion, true),
+      })
     )
       return;
     json(res, 404, openAiError(`Not found: ${method} ${path}`, "NotFoundError", null));

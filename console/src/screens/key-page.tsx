@@ -10,11 +10,12 @@ import { maskedKey } from "../keys";
 import { Link, navigate } from "../router";
 import type { PageProps } from "../session";
 import { KeyModels } from "./key-models";
+import { TokenLimitSection } from "./key-token-limit";
 import { KeyUsage, type UsageDay } from "./key-usage";
 import { RevokeKeyDialog } from "./revoke-key-dialog";
 import { RotateKeyDialog } from "./rotate-key-dialog";
 
-/** A key's page: its details, usage per day, rename, its models, Rotate, Revoke. */
+/** A key's page: its details, usage per day, rename, token limit, its models, Rotate, Revoke. */
 export function KeyPage(props: PageProps) {
   const id = props.params.get("id") ?? "";
   const [key, setKey] = useState<Key | null>(null);
@@ -95,6 +96,8 @@ export function KeyPage(props: PageProps) {
         <dd class={key.models ? "mono" : undefined}>{modelsText(key.models)}</dd>
         <dt>Rate limit</dt>
         <dd>{key.rate_limit_per_minute} requests per minute</dd>
+        <dt>Token limit</dt>
+        <dd>{key.token_limit_per_minute} tokens per minute</dd>
         <dt>Created</dt>
         <dd>{exactTime(key.created_at)}</dd>
         <dt>Last used</dt>
@@ -120,6 +123,7 @@ export function KeyPage(props: PageProps) {
       </dl>
       <KeyUsage usage={usage} />
       <RenameSection apiKey={key} onRenamed={setKey} />
+      <TokenLimitSection apiKey={key} onSaved={setKey} />
       <KeyModels apiKey={key} onChanged={setKey} />
       {dialog === "revoke" ? (
         <RevokeKeyDialog
