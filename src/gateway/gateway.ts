@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Redis } from "ioredis";
 import { AppError } from "../errors/app-error.js";
 import { clientIpReader } from "../http/client-ip.js";
 import { type Ablation, inMemoryBatch } from "./ablation.js";
@@ -8,7 +7,7 @@ import type { GatewayDeps } from "./deps.js";
 import type { ClientGone } from "./forward.js";
 import { createModelForwarding } from "./forward-by-model.js";
 import { createResponseIdForwarding } from "./forward-by-response-id.js";
-import { createHotPathBatch, type HotPathBatch } from "./hot-path-batch.js";
+import { createGatewayBatch } from "./gateway-batch.js";
 import { createKeyAuthenticator } from "./key-authenticator.js";
 import type { KeyRecord } from "./key-records.js";
 import { createMetering, outcomeOfError } from "./metering.js";
@@ -70,7 +69,9 @@ type Served = Pick<Attribution, "model" | "upstream"> &
 type Admission = { ok: true; key: KeyRecord } | { ok: false; error: AppError; key?: KeyRecord };
 
 export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gateway {
-  const batch = ablation.redis ? inMemoryBatch(deps.redis, deps.config.redisPrefix) : createBatch(deps);
+  const batch = ablation.redis
+    ? inMemoryBatch(deps.redis, deps.config.redisPrefix)
+    : createGatewayBatch(deps);
   const authenticator = createKeyAuthenticator({
     database: deps.database,
     batch,
@@ -232,32 +233,4 @@ function outcomeOf(forwarding: Served, route: string, key: KeyRecord | undefined
   }
   const upstreamMs = forwarding.upstreamMs;
   return { kind: forwarding.kind, route, upstreamMs, keyId, accountId, model, upstream };
-}
-
-/** The per-turn batch, on the hot path's own Redis connection (which follows the app's). */
-function createBatch(deps: GatewayDeps): HotPathBatch {
-  let usageFailing = false;
-  // Key use is fire and forget: last-used bookkeeping must never slow down or fail a request.
-  return createHotPathBatch(
-    ownConnection(deps.redis),
-    deps.config.redisPrefix,
-    (err) => {
-      if (err && !usageFailing) deps.logger.warn({ err }, "could not buffer key use in Redis");
-      usageFailing = err !== null;
-    },
-    {
-      onSuspend: (err, ms) =>
-        deps.logger.warn(
-          { err, suspendMs: ms },
-          "Redis did not answer in time: /v1 checks keys against PostgreSQL and limits per process for a while",
-        ),
-    },
-  );
-}
-
-function ownConnection(redis: Redis): Redis {
-  const own = redis.duplicate();
-  own.on("error", () => {});
-  redis.once("end", () => own.disconnect());
-  return own;
 }
