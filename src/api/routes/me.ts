@@ -5,6 +5,7 @@ import { accountJson, updateAccountSettings } from "../../accounts/accounts.js";
 import { AccountSchema, ChangePasswordBody, UpdateMeBody } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
 import { changePassword } from "../../sessions/change-password.js";
+import { ceilingsOfTier } from "../../tiers/tiers.js";
 import type { AppDeps } from "../deps.js";
 import {
   errorResponses,
@@ -32,7 +33,7 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
       (_req, res) => {
         const { account } = authOf(res);
         // The tier's limits ride along so a console can show them and cap a key's own limit.
-        const limits = { requests_per_minute: deps.config.rateLimitsPerMinute[account.tier] };
+        const limits = { requests_per_minute: ceilingsOfTier(deps.config, account.tier).requestsPerMinute };
         res.json({ account: accountJson(account), limits });
       },
     ],
