@@ -6,6 +6,7 @@ import { deleteAccount } from "../../accounts/delete-account.js";
 import { confirmEmailChange, requestEmailChange } from "../../accounts/email-change.js";
 import { confirmPassword } from "../../accounts/reauthenticate.js";
 import { AccountSchema } from "../../accounts/schemas.js";
+import { queueSecurityEmail } from "../../email/email-requests.js";
 import { AppError } from "../../errors/app-error.js";
 import { asLoginAttempt } from "../../totp/code-attempts.js";
 import { isRecoveryCodeShape } from "../../totp/recovery-codes.js";
@@ -23,7 +24,6 @@ import {
 } from "../openapi-registry.js";
 import { invalidCode, rateLimited, secondFactorUnavailable, wrongPassword } from "../refusals.js";
 import { route } from "../routing.js";
-import { queueSecurityEmail } from "../security-emails.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
 
@@ -72,7 +72,9 @@ export function meEmailRouter(deps: AppDeps, limits: AbuseLimits): Router {
             param: "email",
           });
         }
-        await queueSecurityEmail(deps, req, "email-change-email", { accountId: account.id });
+        await queueSecurityEmail({ emailQueue: deps.emailQueue, logger: req.log }, "email-change-email", {
+          accountId: account.id,
+        });
         res.status(202).json({});
       },
     ],
@@ -139,7 +141,7 @@ export function deleteMeHandler(deps: AppDeps, limits: AbuseLimits): RequestHand
       }
       throw new AppError("session_required", "Session is invalid or has expired");
     }
-    await queueSecurityEmail(deps, req, "account-deleted-email", {
+    await queueSecurityEmail({ emailQueue: deps.emailQueue, logger: req.log }, "account-deleted-email", {
       accountId: account.id,
       to: deleted.email,
     });

@@ -2,6 +2,7 @@ import { Router } from "express";
 import { z } from "zod";
 import type { AbuseLimits } from "../../accounts/abuse-limits.js";
 import { confirmPassword } from "../../accounts/reauthenticate.js";
+import { queueSecurityEmail } from "../../email/email-requests.js";
 import { AppError } from "../../errors/app-error.js";
 import { endOtherSessions } from "../../sessions/session-list.js";
 import { asLoginAttempt } from "../../totp/code-attempts.js";
@@ -21,7 +22,6 @@ import {
 } from "../openapi-registry.js";
 import { invalidCode, rateLimited, secondFactorUnavailable, wrongPassword } from "../refusals.js";
 import { route } from "../routing.js";
-import { queueSecurityEmail } from "../security-emails.js";
 import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
 
@@ -111,7 +111,9 @@ export function meTotpRouter(deps: AppDeps, limits: AbuseLimits): Router {
           signal: deadlineOf(res),
           ...clientContext(req),
         });
-        await queueSecurityEmail(deps, req, "totp-disabled-email", { accountId: account.id });
+        await queueSecurityEmail({ emailQueue: deps.emailQueue, logger: req.log }, "totp-disabled-email", {
+          accountId: account.id,
+        });
         res.status(204).end();
       },
     ],
@@ -159,7 +161,9 @@ export function meTotpRouter(deps: AppDeps, limits: AbuseLimits): Router {
             ...clientContext(req),
           });
         }
-        await queueSecurityEmail(deps, req, "totp-enabled-email", { accountId: account.id });
+        await queueSecurityEmail({ emailQueue: deps.emailQueue, logger: req.log }, "totp-enabled-email", {
+          accountId: account.id,
+        });
         res.setHeader("Cache-Control", "no-store");
         res.json({ recovery_codes: result.recoveryCodes });
       },
