@@ -1,7 +1,9 @@
 import { useState } from "preact/hooks";
-import { type ApiError, api, call, fieldError } from "../api/client";
+import { api, call, fieldError } from "../api/client";
+import { useSubmit } from "../api/use-submit";
 import { Field } from "../components/field";
 import { ErrorNotice } from "../components/notice";
+import { CurrentPasswordField, reauthErrors } from "../components/reauth-fields";
 import { useMe } from "../session";
 
 /** Change email: a link goes to the new address; the current one stays until it is used. */
@@ -9,21 +11,13 @@ export function ChangeEmailSection() {
   const { me, refresh } = useMe();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useSubmit();
   const [sentTo, setSentTo] = useState<string | null>(null);
 
-  async function submit(event: Event) {
+  async function changeEmail(event: Event) {
     event.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setError(null);
-    const result = await call(api.POST("/admin/me/email", { body: { email, password } }));
-    setBusy(false);
-    if (!result.ok) {
-      setError(result.error);
-      return;
-    }
+    const result = await submit(() => api.POST("/admin/me/email", { body: { email, password } }));
+    if (!result?.ok) return;
     setSentTo(email.trim());
     setEmail("");
     setPassword("");
@@ -31,8 +25,7 @@ export function ChangeEmailSection() {
     if (fresh.ok) refresh(fresh.data);
   }
 
-  const passwordError = error?.code === "invalid_credentials" ? error.message : fieldError(error, "password");
-  const formError = error && !passwordError && !fieldError(error, "email") ? error : null;
+  const errors = reauthErrors(error, ["email"]);
   const pending = me.account.pending_email;
   return (
     <section class="card" aria-labelledby="email-title">
@@ -43,7 +36,7 @@ export function ChangeEmailSection() {
           open it.
         </p>
       ) : null}
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={changeEmail} noValidate>
         <Field
           label="New email address"
           type="email"
@@ -54,17 +47,8 @@ export function ChangeEmailSection() {
           error={fieldError(error, "email")}
           onInput={(e) => setEmail(e.currentTarget.value)}
         />
-        <Field
-          label="Password"
-          type="password"
-          name="password"
-          autocomplete="current-password"
-          required
-          value={password}
-          error={passwordError}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
-        {formError ? <ErrorNotice error={formError} /> : null}
+        <CurrentPasswordField value={password} error={errors.password} onInput={setPassword} />
+        {errors.form ? <ErrorNotice error={errors.form} /> : null}
         <div class="actions">
           <button type="submit" disabled={busy}>
             Change email
