@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import { useSubmit } from "../api/use-submit";
+import { CurrentPasswordField, reauthErrors, SecondFactorCodeField } from "../components/account-fields";
 import { Dialog } from "../components/dialog";
 import { ErrorNotice } from "../components/notice";
-import { CurrentPasswordField, reauthErrors, SecondFactorCodeField } from "../components/reauth-fields";
 import { navigate } from "../router";
 import { useMe } from "../session";
 

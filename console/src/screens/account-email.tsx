@@ -1,9 +1,8 @@
 import { useState } from "preact/hooks";
 import { api, call, fieldError } from "../api/client";
 import { useSubmit } from "../api/use-submit";
-import { Field } from "../components/field";
+import { CurrentPasswordField, EmailField, reauthErrors } from "../components/account-fields";
 import { ErrorNotice } from "../components/notice";
-import { CurrentPasswordField, reauthErrors } from "../components/reauth-fields";
 import { useMe } from "../session";
 
 /** Change email: a link goes to the new address; the current one stays until it is used. */
@@ -37,15 +36,11 @@ export function ChangeEmailSection() {
         </p>
       ) : null}
       <form onSubmit={changeEmail} noValidate>
-        <Field
+        <EmailField
           label="New email address"
-          type="email"
-          name="email"
-          autocomplete="email"
-          required
           value={email}
           error={fieldError(error, "email")}
-          onInput={(e) => setEmail(e.currentTarget.value)}
+          onInput={setEmail}
         />
         <CurrentPasswordField value={password} error={errors.password} onInput={setPassword} />
         {errors.form ? <ErrorNotice error={errors.form} /> : null}

@@ -1,11 +1,11 @@
 import { useState } from "preact/hooks";
 import { api, call } from "../api/client";
 import { useSubmit } from "../api/use-submit";
+import { CurrentPasswordField, reauthErrors, SecondFactorCodeField } from "../components/account-fields";
 import { CopyButton } from "../components/copy-button";
 import { Field } from "../components/field";
 import { ErrorNotice } from "../components/notice";
 import { QrCode } from "../components/qr-code";
-import { CurrentPasswordField, reauthErrors, SecondFactorCodeField } from "../components/reauth-fields";
 import { useMe } from "../session";
 
 type Step =

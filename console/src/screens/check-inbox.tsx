@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import { useSubmit } from "../api/use-submit";
-import { Field } from "../components/field";
+import { EmailField } from "../components/account-fields";
 import { PublicForm } from "../components/public-form";
 import type { PageProps } from "../session";
 
@@ -40,15 +40,10 @@ export function CheckInboxPage(props: PageProps) {
       submitClass="secondary"
       logInLink
     >
-      <Field
-        label="Email address"
-        type="email"
-        name="email"
-        autocomplete="email"
-        required
+      <EmailField
         value={email}
         error={error?.param === "email" ? error.message : undefined}
-        onInput={(e) => setEmail(e.currentTarget.value)}
+        onInput={setEmail}
       />
     </PublicForm>
   );

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, fieldError } from "../api/client";
 import { useSubmit } from "../api/use-submit";
-import { Field } from "../components/field";
+import { EmailField } from "../components/account-fields";
 import { PublicForm } from "../components/public-form";
 
 /** "Forgot password?": a reset link by email; the answer is the same whether or not the account exists. */
@@ -34,16 +34,7 @@ export function ForgotPasswordPage() {
       submitLabel="Send reset link"
       logInLink
     >
-      <Field
-        label="Email address"
-        type="email"
-        name="email"
-        autocomplete="email"
-        required
-        value={email}
-        error={fieldError(error, "email")}
-        onInput={(e) => setEmail(e.currentTarget.value)}
-      />
+      <EmailField value={email} error={fieldError(error, "email")} onInput={setEmail} />
     </PublicForm>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { type ApiError, api, call, fieldError } from "../api/client";
-import { Field } from "../components/field";
+import { EmailField } from "../components/account-fields";
 import { ErrorNotice } from "../components/notice";
 import { PasswordField } from "../components/password-field";
 import { PublicShell } from "../components/shell";
@@ -28,15 +28,10 @@ export function SignUpPage() {
   return (
     <PublicShell title="Sign Up">
       <form onSubmit={submit} noValidate>
-        <Field
-          label="Email address"
-          type="email"
-          name="email"
-          autocomplete="email"
-          required
+        <EmailField
           value={email}
           error={fieldError(error, "email") ?? (error?.code === "email_taken" ? error.message : undefined)}
-          onInput={(e) => setEmail(e.currentTarget.value)}
+          onInput={setEmail}
         />
         <PasswordField
           label="Password"

@@ -14,8 +14,8 @@ import {
   jsonBody,
   registry,
   requestBody,
-  SESSION_ERRORS,
   sessionSecurity,
+  sessionWriteErrors,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
 import { identityRefused, rateLimited } from "../refusals.js";
@@ -94,10 +94,10 @@ registry.registerPath({
   request: { body: requestBody(ChangeEmailBody) },
   responses: {
     202: { description: "Accepted", ...jsonBody(z.object({})) },
-    ...errorResponses(
-      [...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed", "invalid_credentials", "rate_limit_exceeded"],
-      { 400: "syntax, or the current address", 401: "invalid_credentials: a wrong password" },
-    ),
+    ...sessionWriteErrors(["validation_failed", "invalid_credentials", "rate_limit_exceeded"], {
+      400: "syntax, or the current address",
+      401: "invalid_credentials: a wrong password",
+    }),
   },
 });
 registry.registerPath({

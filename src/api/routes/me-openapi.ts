@@ -7,7 +7,7 @@ import {
   requestBody,
   SESSION_ERRORS,
   sessionSecurity,
-  WRITE_ERRORS,
+  sessionWriteErrors,
 } from "../openapi-registry.js";
 
 // The /admin/me and /admin/me/password paths in the OpenAPI document, with the schemas the routes
@@ -46,7 +46,7 @@ registry.registerPath({
   request: { body: requestBody(UpdateMeBody) },
   responses: {
     200: { description: "The updated account", ...AccountResponse },
-    ...errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed"]),
+    ...sessionWriteErrors(["validation_failed"]),
   },
 });
 registry.registerPath({
@@ -59,10 +59,10 @@ registry.registerPath({
   request: { body: requestBody(ChangePasswordBody) },
   responses: {
     204: { description: "Password changed" },
-    ...errorResponses(
-      [...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed", "invalid_credentials", "rate_limit_exceeded"],
-      { 400: "new_password breaks the rules", 401: "invalid_credentials for a wrong current password" },
-    ),
+    ...sessionWriteErrors(["validation_failed", "invalid_credentials", "rate_limit_exceeded"], {
+      400: "new_password breaks the rules",
+      401: "invalid_credentials for a wrong current password",
+    }),
   },
 });
 registry.registerPath({
@@ -77,15 +77,8 @@ registry.registerPath({
   request: { body: requestBody(DeleteMeBody) },
   responses: {
     204: { description: "Deleted; the cookie is cleared" },
-    ...errorResponses(
-      [
-        ...SESSION_ERRORS,
-        ...WRITE_ERRORS,
-        "validation_failed",
-        "invalid_code",
-        "invalid_credentials",
-        "rate_limit_exceeded",
-      ],
+    ...sessionWriteErrors(
+      ["validation_failed", "invalid_code", "invalid_credentials", "rate_limit_exceeded"],
       {
         400: "invalid_code: missing or wrong while two-factor authentication is on",
         503: "the revocations could not be published; nothing was deleted (Retry-After)",

@@ -1,14 +1,6 @@
 import { z } from "zod";
 import { TotpConfirmBody, TotpDisableBody, TotpEnrolBody } from "../../totp/totp-schemas.js";
-import {
-  errorResponses,
-  jsonBody,
-  registry,
-  requestBody,
-  SESSION_ERRORS,
-  sessionSecurity,
-  WRITE_ERRORS,
-} from "../openapi-registry.js";
+import { jsonBody, registry, requestBody, sessionSecurity, sessionWriteErrors } from "../openapi-registry.js";
 
 // The /admin/me/totp paths in the OpenAPI document, with the schemas the routes validate with.
 
@@ -30,15 +22,8 @@ registry.registerPath({
       description: "Enrolment pending until confirmed with a code (Cache-Control: no-store)",
       ...jsonBody(z.object({ otpauth_uri: z.string(), secret: z.string() })),
     },
-    ...errorResponses(
-      [
-        ...SESSION_ERRORS,
-        ...WRITE_ERRORS,
-        "validation_failed",
-        ...PASSWORD_CODES,
-        "totp_already_enabled",
-        "totp_not_configured",
-      ],
+    ...sessionWriteErrors(
+      ["validation_failed", ...PASSWORD_CODES, "totp_already_enabled", "totp_not_configured"],
       {
         ...limitsNote,
         401: "invalid_credentials: a wrong password",
@@ -61,10 +46,8 @@ registry.registerPath({
       description: "On (Cache-Control: no-store); an email tells the account",
       ...jsonBody(z.object({ recovery_codes: z.array(z.string()).length(10) })),
     },
-    ...errorResponses(
+    ...sessionWriteErrors(
       [
-        ...SESSION_ERRORS,
-        ...WRITE_ERRORS,
         "validation_failed",
         "invalid_code",
         "rate_limit_exceeded",
@@ -86,12 +69,9 @@ registry.registerPath({
   request: { body: requestBody(TotpDisableBody) },
   responses: {
     204: { description: "Off; the recovery codes are gone and an email tells the account" },
-    ...errorResponses(
-      [...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed", "invalid_code", ...PASSWORD_CODES],
-      {
-        ...limitsNote,
-        400: "invalid_code, also when two-factor authentication is off",
-      },
-    ),
+    ...sessionWriteErrors(["validation_failed", "invalid_code", ...PASSWORD_CODES], {
+      ...limitsNote,
+      400: "invalid_code, also when two-factor authentication is off",
+    }),
   },
 });

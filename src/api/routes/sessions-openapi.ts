@@ -8,6 +8,7 @@ import {
   requestBody,
   SESSION_ERRORS,
   sessionSecurity,
+  sessionWriteErrors,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
 
@@ -67,7 +68,7 @@ registry.registerPath({
   summary: "Log out: the session stops working and the cookie is cleared",
   tags: ["sessions"],
   security: sessionSecurity,
-  responses: { 204: { description: "Logged out" }, ...errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS]) },
+  responses: { 204: { description: "Logged out" }, ...sessionWriteErrors([]) },
 });
 registry.registerPath({
   method: "get",
@@ -91,7 +92,7 @@ registry.registerPath({
   request: { query: EndSessionsQuery },
   responses: {
     204: { description: "Every other session ended, on every web process" },
-    ...errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed"]),
+    ...sessionWriteErrors(["validation_failed"]),
   },
 });
 registry.registerPath({
@@ -104,7 +105,7 @@ registry.registerPath({
   request: { params: z.object({ id: z.string() }) },
   responses: {
     204: { description: "The session ended, on every web process" },
-    ...errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS, "not_found"], {
+    ...sessionWriteErrors(["not_found"], {
       404: "also for another account's session",
     }),
   },

@@ -2,8 +2,31 @@ import type { ApiError } from "../api/client";
 import { fieldError } from "../api/client";
 import { Field } from "./field";
 
-// The password, and the second factor's code, asked again before a sensitive change (email, two-factor
-// authentication, deleting the account), worded and wired alike on every form that asks for them.
+// The fields of the account forms, worded and wired alike wherever they are asked for: the email
+// address, and the password and second factor's code (at login, and again before a sensitive change:
+// the email, two-factor authentication, deleting the account).
+
+/** An email address; `autocomplete` "username" where it names the account to log in to. */
+export function EmailField(props: {
+  label?: string;
+  value: string;
+  error: string | undefined;
+  onInput: (value: string) => void;
+  autocomplete?: "email" | "username";
+}) {
+  return (
+    <Field
+      label={props.label ?? "Email address"}
+      type="email"
+      name="email"
+      autocomplete={props.autocomplete ?? "email"}
+      required
+      value={props.value}
+      error={props.error}
+      onInput={(e) => props.onInput(e.currentTarget.value)}
+    />
+  );
+}
 
 /** Where a refusal of these fields goes: beside the password, beside the code, or under the form. */
 export function reauthErrors(error: ApiError | null, otherFields: string[] = []) {
