@@ -148,12 +148,7 @@ describe("key life cycle across web processes", () => {
 });
 
 describe("the hot path", () => {
-  // Retried: about one run in fifteen here sees one extra query during the 25 cached requests, cause not
-  // yet found (the log line below prints the queries when it happens). A real per-request query fails
-  // every run, retries included.
-  it("makes no PostgreSQL query per request once a key is cached; unknown keys are cached too", {
-    retry: 2,
-  }, async () => {
+  it("makes no PostgreSQL query per request once a key is cached; unknown keys are cached too", async () => {
     let queries = 0;
     const seen: string[] = [];
     const database = connectDatabase(env.config, {
@@ -165,14 +160,21 @@ describe("the hot path", () => {
     const counted = createApp({ ...a.deps, database }).handle;
     try {
       const key = await insertApiKey(env, owner.id, { rateLimitPerMinute: 60 });
-      await request(counted).get("/v1/models").set("X-API-Key", key.secret).expect(200);
+      // The app's hot-path Redis connection (its own) may still be connecting for the first requests:
+      // until it is ready keys are checked against PostgreSQL and not cached (nothing vouches for the
+      // record then). The key is cached once a request issues no query; a query per request never gets there.
+      let warm = 0;
+      for (let before = -1; before !== queries && warm < 20; warm++) {
+        before = queries;
+        await request(counted).get("/v1/models").set("X-API-Key", key.secret).expect(200);
+      }
       expect(queries).toBeGreaterThanOrEqual(1);
+      expect(warm).toBeLessThan(20);
       const afterWarm = queries;
       for (let i = 0; i < 25; i++) {
         await request(counted).get("/v1/models").set("Authorization", `Bearer ${key.secret}`).expect(200);
       }
-      if (queries !== afterWarm) console.log("queries issued:", JSON.stringify(seen));
-      expect(queries).toBe(afterWarm);
+      expect(seen.slice(afterWarm)).toEqual([]);
 
       // A made-up key with a valid checksum: one look-up, then remembered as unknown.
       const madeUp = await insertApiKey(env, owner.id);

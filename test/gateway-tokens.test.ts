@@ -1,9 +1,11 @@
 import OpenAI, { RateLimitError } from "openai";
+import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../src/redis/client.js";
 import { pendingUsageKey, utcDay } from "../src/usage/buffer.js";
 import { flushUsage } from "../src/usage/flush.js";
-import { createAccount, insertApiKey } from "./support/fixtures.js";
+import { freePort } from "./support/child-processes.js";
+import { createAccount, createAccountWithSession, insertApiKey } from "./support/fixtures.js";
 import { listen, rawRequest } from "./support/gateway-server.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
@@ -164,6 +166,47 @@ describe("token usage through the openai SDK", () => {
     expect(await usageRow(key.id)).toMatchObject([{ answered: 1, prompt_tokens: 4, completion_tokens: 3 }]);
   });
 
+  it("passes a streamed Responses API answer event for event and counts its input and output tokens", async () => {
+    const account = await createAccount(env);
+    const key = await insertApiKey(env, account.id);
+    const input = "Tell me something about tokens";
+    const events = async (baseURL: string, apiKey: string) => {
+      const out: string[] = [];
+      const stream = await sdk(baseURL, apiKey).responses.create({ model: STUB_MODEL, input, stream: true });
+      // Ids differ from one answer to the next; everything else must be the same.
+      for await (const e of stream) out.push(JSON.stringify(e).replace(/(resp|msg)_\d+/g, "$1_X"));
+      return out;
+    };
+    const before = stub.usage.reported.length;
+    const direct = await events(stub.url, "upstream");
+    const through = await events(web(1), key.secret);
+    expect(through).toEqual(direct);
+    expect(direct.map((e) => JSON.parse(e).type)).toContain("response.output_text.delta");
+    const completed = JSON.parse(through.at(-1) ?? "{}");
+    expect(completed.type).toBe("response.completed");
+    expect(completed.response.usage).toMatchObject({ input_tokens: 5, output_tokens: 3 });
+    // keyward sent the body as the client did: the Responses API has no stream_options to add.
+    expect(JSON.parse(stub.requests.at(-1)?.body ?? "{}")).toEqual({
+      model: STUB_MODEL,
+      input,
+      stream: true,
+    });
+    const [, reported] = stub.usage.reported.slice(before);
+    await recorded(key.id, 1);
+    await flush();
+    expect(await usageRow(key.id)).toEqual([
+      {
+        model: STUB_MODEL,
+        answered: 1,
+        refused: 0,
+        upstream_errors: 0,
+        prompt_tokens: reported?.promptTokens,
+        completion_tokens: reported?.completionTokens,
+        requests_without_usage: 0,
+      },
+    ]);
+  });
+
   it("charges a client that leaves mid-stream what the upstream reported so far (continuous usage)", async () => {
     const account = await createAccount(env);
     const key = await insertApiKey(env, account.id);
@@ -245,6 +288,37 @@ describe("token usage through the openai SDK", () => {
     const [row] = await env.database.sql<{ last_used_at: string | null }[]>`
       select last_used_at from api_keys where id = ${key.id}`;
     expect(row?.last_used_at).not.toBeNull();
+  });
+  it("counts keyward's 502s while no upstream can be reached as upstream errors, models list included", async () => {
+    // A newcomer's first steps: UPSTREAM_URL points at nothing yet, GET /v1/models then a chat.
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const app = await env.makeApp({ config: env.configWith({ UPSTREAM_URL: nowhere }) });
+    const server = await listen(app.app);
+    try {
+      const user = await createAccountWithSession(env);
+      const key = await insertApiKey(env, user.id);
+      const client = sdk(server.url, key.secret);
+      const models = await client.models.list().catch((e) => e);
+      const chat = await client.chat.completions
+        .create({ model: STUB_MODEL, messages: hello })
+        .catch((e) => e);
+      for (const err of [models, chat]) {
+        expect(err.status).toBe(502);
+        expect(err.code).toBe("upstream_unavailable");
+      }
+      await recorded(key.id, 2);
+      await flush();
+      const usage = await request(app.app)
+        .get(`/admin/keys/${key.id}/usage?days=1`)
+        .set("Authorization", `Bearer ${user.token}`)
+        .expect(200);
+      expect(usage.body.data[0]).toMatchObject({
+        requests: 2,
+        by_model: [{ model: null, requests: 2, answered: 0, refused: 0, upstream_errors: 2 }],
+      });
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -9,6 +9,7 @@ export type AuditAction =
   | "key.created"
   | "key.renamed"
   | "key.models_changed"
+  | "key.token_limit_changed"
   | "key.rotated"
   | "key.revoked"
   | "login.failed"

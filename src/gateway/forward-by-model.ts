@@ -13,7 +13,7 @@ import {
   tooLargeError,
 } from "./forward.js";
 import type { KeyRecord } from "./key-records.js";
-import type { MeterEnd, Metering, RequestMeter } from "./metering.js";
+import { type MeterEnd, type Metering, outcomeOfError, type RequestMeter } from "./metering.js";
 import { setTokenLimitHeaders } from "./token-limiter.js";
 
 // A POST route's request, from its body to the upstream that answers it: the body is read (bounded)
@@ -136,10 +136,7 @@ export function createModelForwarding(deps: {
 
 /** A replica's failure is the upstream's error; a refusal of keyward's own (none free, 503) is not. */
 function endOf(sent: { ok: true; value: { outcome: string } } | { ok: false; error: AppError }): MeterEnd {
-  if (!sent.ok) {
-    const code = sent.error.code;
-    return code === "upstream_unavailable" || code === "upstream_timeout" ? "upstream_failed" : "refused";
-  }
+  if (!sent.ok) return outcomeOfError(sent.error) === "upstream_error" ? "upstream_failed" : "refused";
   return sent.value.outcome === "client_aborted" ? "client_aborted" : "complete";
 }
 

@@ -1,12 +1,12 @@
 import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { performance } from "node:perf_hooks";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
-import { classifyUpstreamError, type UpstreamFailure } from "../upstreams/balancer.js";
 import type { Upstream } from "../upstreams/upstream.js";
 import type { ResponseTap } from "../usage/response-tap.js";
-import { TappedResponse } from "./tapped-response.js";
+import { type AbortSource, AnswerRelay, type ForwardResult, type UpstreamHeaders } from "./answer-relay.js";
+
+export type { ForwardResult } from "./answer-relay.js";
 
 // Sends a /v1 request to one upstream and streams its answer back, untouched: the body goes as the
 // bytes read (never re-serialised), SSE chunks are written as they arrive, redirects are passed back
@@ -108,7 +108,7 @@ function upstreamHeaders(
   return headers;
 }
 
-function copyResponseHeaders(from: IncomingHttpHeaders, res: ServerResponse): void {
+function copyResponseHeaders(from: UpstreamHeaders, res: ServerResponse): void {
   const named = namedByConnection(from.connection);
   for (const name in from) {
     const value = from[name];
@@ -121,15 +121,11 @@ function copyResponseHeaders(from: IncomingHttpHeaders, res: ServerResponse): vo
 }
 
 /**
- * The upstream request's signal, raised when the client goes away before its answer is complete.
- * undici takes an EventEmitter with `aborted` as well as an AbortSignal, and this is far cheaper to
- * make per request than an AbortController (an EventTarget). Once the answer has begun, undici also
- * aborts the upstream request itself when the response it writes into is destroyed. The caller raises
- * it from the response's "close" when the response had not finished.
+ * Raised when the client goes away before its answer is complete: the caller raises it from the
+ * response's "close" when the response had not finished, and the relay aborts the upstream request.
  */
-export class ClientGone extends EventEmitter {
+export class ClientGone extends EventEmitter implements AbortSource {
   aborted = false;
-  reason: unknown = undefined;
   raise(): void {
     if (this.aborted) return;
     this.aborted = true;
@@ -137,18 +133,8 @@ export class ClientGone extends EventEmitter {
   }
 }
 
-/**
- * How a forwarded request ended; `upstreamMs` is the upstream's time to response headers, once known.
- * "failed" comes only while nothing has been sent to the client yet, with what kind of failure it was
- * (the caller decides whether another replica may be tried).
- */
-export type ForwardResult =
-  | { outcome: "ok"; upstreamMs: number }
-  | { outcome: "client_aborted"; upstreamMs: number | undefined }
-  | { outcome: "failed"; failure: UpstreamFailure; err: unknown };
-
-/** Forwards one request. Resolves once the response is fully written (or the client went away). */
-export async function forwardToUpstream(
+/** Forwards one request. Resolves once the answer is relayed to its end (or the client went away). */
+export function forwardToUpstream(
   upstream: Upstream,
   req: IncomingMessage,
   res: ServerResponse,
@@ -162,41 +148,24 @@ export async function forwardToUpstream(
     tap?: (status: number, contentType: string | undefined) => ResponseTap | undefined;
   },
 ): Promise<ForwardResult> {
-  const gone = target.gone;
   // Gone while its key was being checked or its body read: nothing is sent upstream.
-  if (gone.aborted) return { outcome: "client_aborted", upstreamMs: undefined };
-  const started = performance.now();
-  let upstreamMs: number | undefined;
-  try {
-    await upstream.pool.stream(
+  if (target.gone.aborted) return Promise.resolve({ outcome: "client_aborted", upstreamMs: undefined });
+  return new Promise((resolve) => {
+    const relay = new AnswerRelay(res, { gone: target.gone, startAnswer, tap: target.tap }, resolve);
+    upstream.pool.dispatch(
       {
         path: upstream.basePath + target.path,
         method: req.method as "GET" | "POST",
         headers: upstreamHeaders(req, target.requestId, upstream.apiKey, target.caller),
         body: target.body,
-        signal: gone,
       },
-      ({ statusCode, headers: answer }) => {
-        upstreamMs = performance.now() - started;
-        res.statusCode = statusCode;
-        copyResponseHeaders(answer, res);
-        const contentType = answer["content-type"] as string | undefined;
-        // Event streams: the client should see the status at once, before the first event.
-        if (contentType?.startsWith("text/event-stream")) res.flushHeaders();
-        // The upstream's body is written into `res` as it arrives, through the usage tap if any.
-        const tap = target.tap?.(statusCode, contentType);
-        return tap ? new TappedResponse(res, tap) : res;
-      },
+      relay,
     );
-    // The answer has been written to its end: what observes the end of the answer goes here.
-    return { outcome: "ok", upstreamMs: upstreamMs ?? 0 };
-  } catch (err) {
-    if (gone.aborted) return { outcome: "client_aborted", upstreamMs };
-    if (res.headersSent) {
-      // The upstream failed mid-answer: nothing can be said to the client any more but the cut.
-      res.destroy();
-      return { outcome: "ok", upstreamMs: upstreamMs ?? 0 };
-    }
-    return { outcome: "failed", failure: classifyUpstreamError(err), err };
-  }
+  });
+}
+
+/** The answer's status and headers, as the client will see them. */
+function startAnswer(res: ServerResponse, statusCode: number, headers: UpstreamHeaders): void {
+  res.statusCode = statusCode;
+  copyResponseHeaders(headers, res);
 }

@@ -10,7 +10,7 @@ import { createModelForwarding } from "./forward-by-model.js";
 import { createHotPathBatch, type HotPathBatch } from "./hot-path-batch.js";
 import { createKeyAuthenticator } from "./key-authenticator.js";
 import type { KeyRecord } from "./key-records.js";
-import { createMetering } from "./metering.js";
+import { createMetering, outcomeOfError } from "./metering.js";
 import { createKeyRateLimiter, retryAfterSeconds, setRateLimitHeaders } from "./rate-limit.js";
 import { type ForwardRoute, resolveV1Route, routeRefusal } from "./routes.js";
 import { createTokenLimiter } from "./token-limiter.js";
@@ -59,9 +59,14 @@ export interface Gateway {
   ): Promise<GatewayOutcome>;
 }
 
-type Admission =
-  | { ok: true; key: KeyRecord; at: Date }
-  | { ok: false; error: AppError; key?: KeyRecord; at?: Date };
+/** How the request was served, before who asked is added (forward-by-model's result is one). */
+type Served = Pick<Attribution, "model" | "upstream"> &
+  (
+    | { kind: "forwarded" | "client_aborted"; upstreamMs: number | undefined }
+    | { kind: "refused"; error: AppError }
+  );
+
+type Admission = { ok: true; key: KeyRecord } | { ok: false; error: AppError; key?: KeyRecord };
 
 export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gateway {
   const batch = ablation.redis ? inMemoryBatch(deps.redis, deps.config.redisPrefix) : createBatch(deps);
@@ -88,7 +93,12 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
   });
 
   /** The key: present, live, within its rate limit (whose headers are set), allowed on the route. */
-  async function admit(req: IncomingMessage, res: ServerResponse, route: ForwardRoute): Promise<Admission> {
+  async function admit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: ForwardRoute,
+    now: Date,
+  ): Promise<Admission> {
     const secret = extractApiKey(req.headers);
     if (secret === undefined) {
       const message =
@@ -97,7 +107,6 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     }
     const presented = authenticator.present(secret);
     if (!presented) return { ok: false, error: new AppError("invalid_api_key", INVALID_KEY_MESSAGE) };
-    const now = deps.clock.now();
     // A key this process knows: its rate limit is taken in the same script call as its marker is read
     // (a point taken for a key that turns out dead costs nothing: that key never works again).
     const cached = presented.cached;
@@ -130,13 +139,13 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       const error = new AppError("rate_limit_exceeded", message, {
         headers: { "retry-after": String(retryAfter) },
       });
-      return { ok: false, error, key, at: now };
+      return { ok: false, error, key };
     }
     if (!key.permissions.has(route.permission)) {
       const error = new AppError("insufficient_permissions", NO_PERMISSION_MESSAGE);
-      return { ok: false, error, key, at: now };
+      return { ok: false, error, key };
     }
-    return { ok: true, key, at: now };
+    return { ok: true, key };
   }
 
   return {
@@ -151,17 +160,15 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       const refused = (error: AppError): GatewayOutcome => ({ kind: "refused", route: route.pattern, error });
 
       let key: KeyRecord | undefined;
-      let at = deps.clock.now();
+      const at = deps.clock.now();
       if (!ablation.auth) {
-        const admission = await admit(req, res, route);
+        const admission = await admit(req, res, route, at);
         if (!admission.ok) {
-          if (admission.key && admission.at) metering.record(admission.key.id, "", admission.at, "refused");
+          if (admission.key) metering.record(admission.key.id, "", at, "refused");
           return refused(admission.error);
         }
         key = admission.key;
-        at = admission.at;
       }
-      const who: Attribution = key ? { keyId: key.id, accountId: key.accountId } : {};
 
       if (route.answer !== "upstream") {
         const allowed = key?.models ?? null;
@@ -169,15 +176,12 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
           route.answer === "model_list"
             ? await models.list(res, allowed)
             : await models.get(res, route.modelId ?? "", allowed);
-        if (key) metering.record(key.id, "", at, error ? "refused" : "answered");
-        if (error) return { ...who, ...refused(error), model: route.modelId };
-        return {
-          ...who,
-          kind: "forwarded",
-          route: route.pattern,
-          upstreamMs: undefined,
-          model: route.modelId,
-        };
+        // A model list not read yet (no upstream reachable) is the upstream's error, as for a chat.
+        if (key) metering.record(key.id, "", at, error ? outcomeOfError(error) : "answered");
+        const answered: Served = error
+          ? { kind: "refused", error, model: route.modelId }
+          : { kind: "forwarded", upstreamMs: undefined, model: route.modelId };
+        return outcomeOf(answered, route.pattern, key);
       }
 
       const forwarded = await forwardByModel(req, res, {
@@ -188,9 +192,24 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
         at,
         route: route.pattern,
       });
-      return { ...who, ...forwarded, route: route.pattern };
+      return outcomeOf(forwarded, route.pattern, key);
     },
   };
+}
+
+/**
+ * The outcome with who asked: built field by field, always in the same shape (spreading a union of
+ * shapes sends V8 to its slow generic copy on every request).
+ */
+function outcomeOf(forwarding: Served, route: string, key: KeyRecord | undefined): GatewayOutcome {
+  const keyId = key?.id;
+  const accountId = key?.accountId;
+  const { model, upstream } = forwarding;
+  if (forwarding.kind === "refused") {
+    return { kind: "refused", route, error: forwarding.error, keyId, accountId, model, upstream };
+  }
+  const upstreamMs = forwarding.upstreamMs;
+  return { kind: forwarding.kind, route, upstreamMs, keyId, accountId, model, upstream };
 }
 
 /** The per-turn batch, on the hot path's own Redis connection (which follows the app's). */

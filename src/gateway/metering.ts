@@ -25,6 +25,17 @@ const TOKEN_ROUTES: Record<string, { generates: boolean; streamOptions: boolean 
 
 const BYTES_PER_TOKEN = 4;
 
+/**
+ * How keyward's own error answer counts: the upstream's failure (unreachable, too slow, or its model
+ * list not read yet) is an upstream error; anything else keyward answered in its place (no replica
+ * free, a model the key may not use) is a refusal.
+ */
+export function outcomeOfError(error: { code: string }): "refused" | "upstream_error" {
+  return error.code === "upstream_unavailable" || error.code === "upstream_timeout"
+    ? "upstream_error"
+    : "refused";
+}
+
 /** How the answer ended: "refused" when keyward answered instead (no replica free, say). */
 export type MeterEnd = "complete" | "client_aborted" | "upstream_failed" | "refused";
 
@@ -59,10 +70,13 @@ export function createMetering(deps: MeteringDeps) {
   }): void {
     deps.batch.addUsage(
       usageFields({
-        promptTokens: 0,
-        completionTokens: 0,
-        usageReported: true,
-        ...input,
+        keyId: input.keyId,
+        at: input.at,
+        model: input.model,
+        outcome: input.outcome,
+        promptTokens: input.promptTokens ?? 0,
+        completionTokens: input.completionTokens ?? 0,
+        usageReported: input.usageReported ?? true,
       }),
     );
   }

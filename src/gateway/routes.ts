@@ -23,7 +23,7 @@ const post = (pattern: string, permission: Permission, upstreamAt?: string): Rou
   method: "POST",
   permission,
   answer: "upstream",
-  ...(upstreamAt ? { upstreamAt } : {}),
+  upstreamAt,
 });
 
 /**

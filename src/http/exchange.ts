@@ -133,13 +133,15 @@ function methodLabel(method: string | undefined): string {
  * A metric's child for given label values, made once and kept: prom-client's labels() parses and
  * validates its arguments on every call, a kept child skips that.
  */
-export function keptChildren<Child>(labels: (...values: string[]) => Child): (...values: string[]) => Child {
+export function keptChildren<Child>(
+  labels: (...values: string[]) => Child,
+): (a: string, b?: string, c?: string) => Child {
   const children = new Map<string, Child>();
-  return (...values) => {
-    const id = values.join("\u0000");
+  return (a, b, c) => {
+    const id = b === undefined ? a : c === undefined ? `${a}\u0000${b}` : `${a}\u0000${b}\u0000${c}`;
     let child = children.get(id);
     if (!child) {
-      child = labels(...values);
+      child = b === undefined ? labels(a) : c === undefined ? labels(a, b) : labels(a, b, c);
       children.set(id, child);
     }
     return child;

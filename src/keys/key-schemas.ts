@@ -93,11 +93,19 @@ export const CreateKeyBody = z
   .meta({ id: "CreateKeyRequest" });
 
 export const UpdateKeyBody = z
-  .strictObject({ name: keyName.optional(), models: modelList.optional() })
-  .refine((body) => body.name !== undefined || body.models !== undefined, {
-    message: "give name, models or both",
-    path: ["name"],
+  .strictObject({
+    name: keyName.optional(),
+    models: modelList.optional(),
+    token_limit_per_minute: z.number().int().positive().nullable().optional().meta({
+      description:
+        "Lowers the account tier's tokens-per-minute limit for this key; may not exceed it. null: the tier's.",
+    }),
   })
+  .refine(
+    (body) =>
+      body.name !== undefined || body.models !== undefined || body.token_limit_per_minute !== undefined,
+    { message: "give name, models or token_limit_per_minute (or several)", path: ["name"] },
+  )
   .meta({ id: "UpdateKeyRequest" });
 
 export const RotateKeyBody = z

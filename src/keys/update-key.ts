@@ -8,13 +8,15 @@ import { type KeyChangeDeps, KeyChangeUnpublished, publishKeyChange } from "./pu
 
 export type UpdateKeyResult =
   | { ok: true; key: ApiKeyRow }
-  | { ok: false; reason: "not_found" | "revoked" | "unavailable"; cause?: unknown };
+  | { ok: false; reason: "not_found" | "revoked" | "unavailable"; cause?: unknown }
+  | { ok: false; reason: "above_tier_token_limit"; tierLimit: number };
 
 /**
- * Renames a key and/or changes the models it may use, unless it is revoked (a revoked key is frozen),
- * with one audit event per change, atomically. Web processes cache key records, models included: a
- * change of models is published before the commit (publish-key-change.ts), so the very next /v1
- * request is checked against the new list; if that cannot be done, nothing changes.
+ * Renames a key, changes the models it may use and/or its own token limit (null: the tier's; never
+ * above the tier's), unless it is revoked (a revoked key is frozen), with one audit event per change,
+ * atomically. Web processes cache key records, models and limits included: such a change is published
+ * before the commit (publish-key-change.ts), so the very next /v1 request is checked against it; if
+ * that cannot be done, nothing changes.
  */
 export async function updateApiKey(
   deps: { db: Db } & KeyChangeDeps,
@@ -23,16 +25,24 @@ export async function updateApiKey(
     keyId: string;
     name?: string;
     models?: string[] | null;
+    tokenLimitPerMinute?: number | null;
+    /** The account tier's tokens per minute, the most a key's own limit may be. */
+    tierTokenLimit: number;
     now: Date;
     context: AuditContext;
     signal?: AbortSignal;
   },
 ): Promise<UpdateKeyResult> {
+  const tokenLimit = input.tokenLimitPerMinute;
+  if (tokenLimit != null && tokenLimit > input.tierTokenLimit) {
+    return { ok: false, reason: "above_tier_token_limit", tierLimit: input.tierTokenLimit };
+  }
   try {
     return await deps.db.transaction(async (tx): Promise<UpdateKeyResult> => {
-      const changes: Partial<Pick<ApiKeyRow, "name" | "models">> = {};
+      const changes: Partial<Pick<ApiKeyRow, "name" | "models" | "tokenLimitPerMinute">> = {};
       if (input.name !== undefined) changes.name = input.name;
       if (input.models !== undefined) changes.models = input.models;
+      if (tokenLimit !== undefined) changes.tokenLimitPerMinute = tokenLimit;
       const [key] = await tx
         .update(apiKeys)
         .set(changes)
@@ -46,8 +56,11 @@ export async function updateApiKey(
       }
       const audit = { accountId: input.accountId, keyId: key.id, at: input.now, ...input.context };
       if (input.name !== undefined) await recordAuditEvent(tx, { ...audit, action: "key.renamed" });
-      if (input.models !== undefined) {
-        await recordAuditEvent(tx, { ...audit, action: "key.models_changed" });
+      if (input.models !== undefined) await recordAuditEvent(tx, { ...audit, action: "key.models_changed" });
+      if (tokenLimit !== undefined)
+        await recordAuditEvent(tx, { ...audit, action: "key.token_limit_changed" });
+      // The gateway's cached record holds the models and the token limit, not the name.
+      if (input.models !== undefined || tokenLimit !== undefined) {
         await publishKeyChange(tx, deps, [key.id], { signal: input.signal });
       }
       return { ok: true, key };

@@ -8,8 +8,17 @@
 
 export const pendingUsageKey = (prefix: string) => `${prefix}:usage:pending`;
 
+const DAY_MS = 86_400_000;
+// The /v1 path names a day several times per request: the last day's name is kept.
+let namedDay = { startMs: 0, endMs: 0, name: "" };
+
 export function utcDay(at: Date): string {
-  return at.toISOString().slice(0, 10);
+  const ms = at.getTime();
+  if (ms >= namedDay.startMs && ms < namedDay.endMs) return namedDay.name;
+  const startMs = Math.floor(ms / DAY_MS) * DAY_MS;
+  const name = at.toISOString().slice(0, 10);
+  if (Number.isFinite(startMs)) namedDay = { startMs, endMs: startMs + DAY_MS, name };
+  return name;
 }
 
 /** What became of a request whose key was recognised. */

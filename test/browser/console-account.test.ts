@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordAuditEvent } from "../../src/audit/audit.js";
-import { accounts } from "../../src/db/schema.js";
+import { accounts, apiKeys } from "../../src/db/schema.js";
 import { createAccount, FIXTURE_PASSWORD, insertApiKey } from "../support/fixtures.js";
 import { type ConsoleBrowser, launchBrowser } from "./support/browser.js";
 import { type ConsoleApp, startConsoleApp } from "./support/console-app.js";
@@ -113,6 +113,38 @@ describe("a key's page and the pages before logging in", () => {
       .getByRole("link", { name: "API Keys" })
       .click();
     await keyRow(page, "staging-app").waitFor();
+  });
+
+  it("lowers a key's token limit, refuses one above the tier's beside the field, and goes back to the tier's", async () => {
+    const { id, email } = await createAccount(app.env);
+    const key = await insertApiKey(app.env, id, { name: "batch-jobs" });
+    const page = await loggedIn(email);
+    await keyRow(page, "batch-jobs").getByRole("link").click();
+    await page.getByRole("heading", { name: "batch-jobs", level: 1 }).waitFor();
+    const section = page.getByRole("region", { name: "Token limit" });
+    const field = section.getByLabel("Tokens per minute");
+    expect(await field.inputValue()).toBe(String(app.env.config.tokenLimitsPerMinute.free));
+    const tokenLimitOf = async () =>
+      (await app.env.database.db.select().from(apiKeys).where(eq(apiKeys.id, key.id)))[0]
+        ?.tokenLimitPerMinute;
+
+    await field.fill("1200");
+    await section.getByRole("button", { name: "Save token limit" }).click();
+    await section.getByRole("status").getByText("Saved.").waitFor();
+    await page.getByText("1200 tokens per minute").waitFor();
+    expect(await tokenLimitOf()).toBe(1200);
+
+    await field.fill(String(app.env.config.tokenLimitsPerMinute.free + 1));
+    await section.getByRole("button", { name: "Save token limit" }).click();
+    await section.getByText("may not exceed your tier's limit").waitFor();
+    expect(await field.getAttribute("aria-invalid")).toBe("true");
+    expect(await tokenLimitOf()).toBe(1200);
+
+    await field.fill("");
+    await section.getByRole("button", { name: "Save token limit" }).click();
+    await section.getByRole("status").getByText("Saved.").waitFor();
+    expect(await tokenLimitOf()).toBeNull();
+    expect(await field.inputValue()).toBe(String(app.env.config.tokenLimitsPerMinute.free));
   });
 
   it("asks for a reset link from Forgot password? and answers alike for any address", async () => {

@@ -1,7 +1,8 @@
 import type { ServerResponse } from "node:http";
+import { promptTokensOf } from "./upstream-usage.js";
 
 // vLLM's routes beyond chat and embeddings, as the upstream stand-in answers them: completions (plain
-// and streamed), the Responses API, audio transcriptions and translations (multipart), rerank, score,
+// and streamed), the Responses API (plain and streamed), audio transcriptions and translations (multipart), rerank, score,
 // and tokenize/detokenize, which vLLM serves at its root rather than under /v1. Each answer names the
 // model it was asked for, so a test can tell which upstream served it.
 
@@ -45,7 +46,12 @@ export function answerOtherRoute(
   body: string,
   contentType: string | undefined,
   res: ServerResponse,
-  stub: { models: string[]; id: number },
+  stub: {
+    models: string[];
+    id: number;
+    /** Keeps a final usage figure in the stand-in's ledger. */
+    report(model: string, promptTokens: number, completionTokens: number): void;
+  },
 ): boolean {
   const multipart = contentType?.startsWith("multipart/form-data") ?? false;
   const parsed = multipart ? { model: formModel(body) } : parse(body);
@@ -78,6 +84,10 @@ export function answerOtherRoute(
     }
     case "/v1/responses":
       if (!known) return notServed(res, model);
+      if (parsed.stream === true) {
+        streamResponse(res, parsed, String(model), stub);
+        return true;
+      }
       send(res, 200, {
         id: `resp_${stub.id}`,
         object: "response",
@@ -132,4 +142,69 @@ export function answerOtherRoute(
     default:
       return false;
   }
+}
+
+/**
+ * A streamed Responses API answer as vLLM sends it: named events (`event:` and `data:` lines), the
+ * answer's text in `response.output_text.delta` events, and its usage (input and output tokens) only
+ * in the final `response.completed` (`usage: null` in the earlier snapshots of the response).
+ */
+function streamResponse(
+  res: ServerResponse,
+  parsed: Record<string, unknown>,
+  model: string,
+  stub: { id: number; report(model: string, promptTokens: number, completionTokens: number): void },
+): void {
+  const words = ["Hello", " there", "!"];
+  const text = words.join("");
+  const inputTokens = promptTokensOf(parsed);
+  const ids = { response: `resp_${stub.id}`, item: `msg_${stub.id}` };
+  const snapshot = (status: string, output: unknown[], usage: unknown) => ({
+    id: ids.response,
+    object: "response",
+    created_at: CREATED,
+    model,
+    status,
+    output,
+    instructions: null,
+    max_output_tokens: parsed.max_output_tokens ?? null,
+    parallel_tool_calls: true,
+    temperature: 1,
+    tool_choice: "auto",
+    tools: [],
+    top_p: 1,
+    usage,
+  });
+  const part = { type: "output_text", text, annotations: [] };
+  const item = (status: string, content: unknown[]) => ({
+    id: ids.item,
+    type: "message",
+    role: "assistant",
+    status,
+    content,
+  });
+  const at = { item_id: ids.item, output_index: 0, content_index: 0 };
+  let sequence = 0;
+  const event = (type: string, body: object) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...body })}\n\n`;
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  res.write(event("response.created", { response: snapshot("in_progress", [], null) }));
+  res.write(event("response.in_progress", { response: snapshot("in_progress", [], null) }));
+  res.write(event("response.output_item.added", { output_index: 0, item: item("in_progress", []) }));
+  res.write(event("response.content_part.added", { ...at, part: { ...part, text: "" } }));
+  for (const delta of words) res.write(event("response.output_text.delta", { ...at, delta, logprobs: [] }));
+  res.write(event("response.output_text.done", { ...at, text, logprobs: [] }));
+  res.write(event("response.content_part.done", { ...at, part }));
+  res.write(event("response.output_item.done", { output_index: 0, item: item("completed", [part]) }));
+  stub.report(model, inputTokens, words.length);
+  const usage = {
+    input_tokens: inputTokens,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: words.length,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: inputTokens + words.length,
+  };
+  res.end(
+    event("response.completed", { response: snapshot("completed", [item("completed", [part])], usage) }),
+  );
 }

@@ -168,7 +168,14 @@ export async function startUpstreamStub(
       answerChat(chats, body, res);
       return;
     }
-    if (method === "POST" && answerOtherRoute(path, body, contentType, res, { models, id: ++counter }))
+    if (
+      method === "POST" &&
+      answerOtherRoute(path, body, contentType, res, {
+        models,
+        id: ++counter,
+        report: (model, prompt, completion) => reportUsage(usage, model, prompt, completion, true),
+      })
+    )
       return;
     json(res, 404, openAiError(`Not found: ${method} ${path}`, "NotFoundError", null));
   }

@@ -100,7 +100,7 @@ export interface paths {
         };
         /**
          * What happened to the signed-in account, newest first
-         * @description Actions: session.created, login.failed, second_factor.failed, recovery_code.used, totp.enabled, totp.disabled, session.ended, sessions.ended_others, email.change_requested, email.changed, password.changed, password.reset, key.created, key.renamed, key.rotated, key.revoked (and account.deleted, which no session can read). Failed logins carry the client's IP, never what was typed.
+         * @description Actions: session.created, login.failed, second_factor.failed, recovery_code.used, totp.enabled, totp.disabled, session.ended, sessions.ended_others, email.change_requested, email.changed, password.changed, password.reset, key.created, key.renamed, key.models_changed, key.token_limit_changed, key.rotated, key.revoked (and account.deleted, which no session can read). Failed logins carry the client's IP, never what was typed.
          */
         get: operations["listAuditEvents"];
         put?: never;
@@ -143,7 +143,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Rename a key or change the models it may use */
+        /** Rename a key, change the models it may use or its token limit */
         patch: operations["updateKey"];
         trace?: never;
     };
@@ -506,6 +506,8 @@ export interface components {
             name?: string;
             /** @description The model ids the key may use; null (the default) for every model. Duplicates are ignored. */
             models?: string[] | null;
+            /** @description Lowers the account tier's tokens-per-minute limit for this key; may not exceed it. null: the tier's. */
+            token_limit_per_minute?: number | null;
         };
         RotateKeyRequest: {
             /**

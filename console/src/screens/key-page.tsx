@@ -8,11 +8,12 @@ import { exactTime, RelativeTime } from "../components/time";
 import { maskedKey } from "../keys";
 import { Link, navigate } from "../router";
 import type { PageProps } from "../session";
+import { TokenLimitSection } from "./key-token-limit";
 import { KeyUsage, type UsageDay } from "./key-usage";
 import { RevokeKeyDialog } from "./revoke-key-dialog";
 import { RotateKeyDialog } from "./rotate-key-dialog";
 
-/** A key's page: its details, usage per day, rename, Rotate, Revoke. */
+/** A key's page: its details, usage per day, rename, token limit, Rotate, Revoke. */
 export function KeyPage(props: PageProps) {
   const id = props.params.get("id") ?? "";
   const [key, setKey] = useState<Key | null>(null);
@@ -91,6 +92,8 @@ export function KeyPage(props: PageProps) {
         <dd class="mono">{key.permissions.join(", ")}</dd>
         <dt>Rate limit</dt>
         <dd>{key.rate_limit_per_minute} requests per minute</dd>
+        <dt>Token limit</dt>
+        <dd>{key.token_limit_per_minute} tokens per minute</dd>
         <dt>Created</dt>
         <dd>{exactTime(key.created_at)}</dd>
         <dt>Last used</dt>
@@ -116,6 +119,7 @@ export function KeyPage(props: PageProps) {
       </dl>
       <KeyUsage usage={usage} />
       <RenameSection apiKey={key} onRenamed={setKey} />
+      <TokenLimitSection apiKey={key} onSaved={setKey} />
       {dialog === "revoke" ? (
         <RevokeKeyDialog
           apiKey={key}

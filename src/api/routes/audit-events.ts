@@ -35,7 +35,7 @@ registry.registerPath({
   operationId: "listAuditEvents",
   summary: "What happened to the signed-in account, newest first",
   description:
-    "Actions: session.created, login.failed, second_factor.failed, recovery_code.used, totp.enabled, totp.disabled, session.ended, sessions.ended_others, email.change_requested, email.changed, password.changed, password.reset, key.created, key.renamed, key.rotated, key.revoked (and account.deleted, which no session can read). Failed logins carry the client's IP, never what was typed.",
+    "Actions: session.created, login.failed, second_factor.failed, recovery_code.used, totp.enabled, totp.disabled, session.ended, sessions.ended_others, email.change_requested, email.changed, password.changed, password.reset, key.created, key.renamed, key.models_changed, key.token_limit_changed, key.rotated, key.revoked (and account.deleted, which no session can read). Failed logins carry the client's IP, never what was typed.",
   tags: ["audit-events"],
   security: sessionSecurity,
   request: { query: PageQuery },

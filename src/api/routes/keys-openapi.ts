@@ -69,7 +69,7 @@ function registerKeyPaths(): void {
     method: "patch",
     path: "/admin/keys/{id}",
     operationId: "updateKey",
-    summary: "Rename a key or change the models it may use",
+    summary: "Rename a key, change the models it may use or its token limit",
     tags,
     security,
     request: { params: KeyIdParams, body: requestBody(UpdateKeyBody) },

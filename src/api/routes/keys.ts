@@ -80,11 +80,14 @@ export function keysRouter(deps: AppDeps): Router {
   const update: RequestHandler = async (req, res) => {
     const keyId = keyIdOf(req);
     const body = parseInput(UpdateKeyBody, req.body);
+    const { account } = authOf(res);
     const result = await updateApiKey(keyStores, {
-      accountId: authOf(res).account.id,
+      accountId: account.id,
       keyId,
       name: body.name,
       models: body.models,
+      tokenLimitPerMinute: body.token_limit_per_minute,
+      tierTokenLimit: ceilingsOfTier(deps.config, account.tier).tokensPerMinute,
       now: deps.clock.now(),
       context: clientContext(req),
       signal: deadlineOf(res),
