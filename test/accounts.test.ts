@@ -139,6 +139,16 @@ describe("POST /admin/accounts", () => {
     expect(res.body.error).toMatchObject({ code: "rate_limit_exceeded", type: "rate_limit_error" });
     expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
   });
+  it("counts a malformed signup against the IP's limit too: the IP is counted before the body is read", async () => {
+    const ip = "192.0.2.251";
+    for (let i = 0; i < 20; i++) {
+      const res = await post("/admin/accounts", { email: "not-an-email", password: PASSWORD }, ip);
+      expect(res.body.error).toMatchObject({ code: "validation_failed", param: "email" });
+    }
+    const res = await post("/admin/accounts", { email: "fine-after@example.com", password: PASSWORD }, ip);
+    expect(res.status).toBe(429);
+    expect(res.body.error).toMatchObject({ code: "rate_limit_exceeded" });
+  });
 });
 
 describe("POST /admin/accounts/verify", () => {

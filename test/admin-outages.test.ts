@@ -1,7 +1,11 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAbuseLimits } from "../src/accounts/abuse-limits.js";
-import { requestPasswordReset, requestVerificationEmail } from "../src/email/email-requests.js";
+import {
+  queueSecurityEmail,
+  requestPasswordReset,
+  requestVerificationEmail,
+} from "../src/email/email-requests.js";
 import { createAccount, createAccountWithSession, FIXTURE_PASSWORD } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
@@ -126,6 +130,30 @@ describe("Redis unreachable", () => {
         return queued.length > 0 ? queued : undefined;
       });
       expect(jobs.map((j) => j.name)).toEqual(["verification-email"]);
+    } finally {
+      await cut.close();
+      await proxy.close();
+    }
+  });
+  it("bounds a security email's wait alike, answering without it, and queues it once Redis is back", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
+    const cut = await env.makeApp({
+      config: env.configWith({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` }),
+    });
+    const direct = await env.makeApp();
+    const accountId = "acc_security_notice_while_redis_away";
+    try {
+      await cut.deps.emailQueue.waitUntilReady();
+      proxy.cut();
+      const mail = { emailQueue: cut.deps.emailQueue, logger: env.logger };
+      expect(await queueSecurityEmail(mail, "totp-enabled-email", { accountId })).toBe("timed_out");
+      proxy.restore();
+      const jobs = await waitFor("the notice queued once Redis is back", async () => {
+        const all = await direct.deps.emailQueue.getJobs(["waiting", "delayed", "active", "completed"]);
+        const mine = all.filter((j) => (j.data as { accountId?: string }).accountId === accountId);
+        return mine.length > 0 ? mine : undefined;
+      });
+      expect(jobs.map((j) => j.name)).toEqual(["totp-enabled-email"]);
     } finally {
       await cut.close();
       await proxy.close();

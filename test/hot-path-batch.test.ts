@@ -223,8 +223,7 @@ describe("the key authenticator on the batch", () => {
       batch,
       logger: env.logger,
       redisPrefix: env.prefix,
-      tierLimits: env.config.rateLimitsPerMinute,
-      tierTokenLimits: env.config.tokenLimitsPerMinute,
+      tierLimits: env.config,
     });
     const other = await createAccount(env);
     const owner = await createAccount(env);

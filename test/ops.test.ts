@@ -85,15 +85,18 @@ describe("/readyz", () => {
 });
 
 describe("behind a router (TRUST_PROXY)", () => {
-  /** The app as built, with a probe route placed first so it sees exactly what the app's routes see. */
+  /**
+   * The app as built, with a probe route placed right after the request context (the first layer),
+   * before every other route, so it sees exactly what the app's routes see.
+   */
   async function appWithProbe(trustProxy: string): Promise<TestApp> {
     const web = await env.makeApp({ config: env.configWith({ TRUST_PROXY: trustProxy }) });
     web.express.get("/__probe", (req: Request, res: Response) => {
-      res.json({ ip: req.ip, secure: req.secure, protocol: req.protocol });
+      res.json({ ip: req.ip, clientIp: req.clientIp, secure: req.secure, protocol: req.protocol });
     });
     const stack = web.express.router.stack;
     const probe = stack.pop();
-    if (probe) stack.unshift(probe);
+    if (probe) stack.splice(1, 0, probe);
     return web;
   }
 
@@ -105,7 +108,7 @@ describe("behind a router (TRUST_PROXY)", () => {
       .set("X-Forwarded-Proto", "https")
       .expect(200);
     // One hop trusted: the address the router appended, not what the client claimed before it.
-    expect(res.body).toEqual({ ip: "203.0.113.7", secure: true, protocol: "https" });
+    expect(res.body).toEqual({ ip: "203.0.113.7", clientIp: "203.0.113.7", secure: true, protocol: "https" });
   });
 
   it("with the default TRUST_PROXY=0 ignores forwarding headers a client could forge", async () => {
@@ -117,6 +120,7 @@ describe("behind a router (TRUST_PROXY)", () => {
       .expect(200);
     expect(res.body.ip).not.toBe("203.0.113.7");
     expect(res.body.ip).toMatch(/127\.0\.0\.1|::1/);
+    expect(res.body.clientIp).toBe(res.body.ip);
     expect(res.body.secure).toBe(false);
   });
 

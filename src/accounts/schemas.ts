@@ -9,6 +9,8 @@ const email = z.string().trim().pipe(z.email("must be a valid email address").ma
 // this bound only keeps absurd bodies from reaching argon2.
 const password = z.string().max(4096);
 const token = z.string().min(1).max(512);
+/** A password asked again of a signed-in account: checked against its hash, never against the rules. */
+export const currentPassword = z.string().min(1).max(4096);
 
 export const SignupBody = z.strictObject({ email, password });
 export const VerifyBody = z.strictObject({ token });
@@ -27,8 +29,19 @@ export const UpdateMeBody = z.strictObject({
   new_signin_emails: z.boolean().optional(),
 });
 export const ChangePasswordBody = z.strictObject({
-  current_password: z.string().min(1).max(4096),
+  current_password: currentPassword,
   new_password: password,
+});
+export const ChangeEmailBody = z.strictObject({ email, password: currentPassword });
+export const ConfirmEmailBody = z.strictObject({ token });
+export const DeleteMeBody = z.strictObject({
+  password: currentPassword,
+  code: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .meta({ description: "Required when two-factor authentication is on: a code or a recovery code" }),
 });
 
 export const AccountSchema = z

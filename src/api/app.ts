@@ -8,7 +8,7 @@ import { createGateway } from "../gateway/gateway.js";
 import { createGatewayHandler } from "../gateway/gateway-handler.js";
 import { isOtherGatewayTarget, isV1Target } from "../gateway/routes.js";
 import { createV1Cors } from "../gateway/v1-cors.js";
-import { clientIpReader } from "../http/client-ip.js";
+import { clientIpReader, trustedProxies } from "../http/client-ip.js";
 import { createExchanges, type Exchanges } from "../http/exchange.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { watchUpstreams } from "../upstreams/upstream-metrics.js";
@@ -77,7 +77,9 @@ function createExpressApp(
 ): Express {
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", deps.config.trustProxyHops);
+  // The rule of http/client-ip.ts, so that X-Forwarded-Proto is believed exactly when the address
+  // is; routes read the client's address as req.clientIp (request-context.ts), not req.ip.
+  app.set("trust proxy", trustedProxies(deps.config.trustProxyHops));
   app.set("etag", false);
 
   app.use(requestContext(exchanges, deps.logger));

@@ -54,6 +54,11 @@ const ALWAYS: ErrorCode[] = ["service_unavailable"];
 export const WRITE_ERRORS: ErrorCode[] = ["invalid_json", "unsupported_media_type", "csrf_rejected"];
 export const SESSION_ERRORS: ErrorCode[] = ["session_required"];
 
+/** The errors of a state-changing call behind a session: those every such call can meet, then its own. */
+export function sessionWriteErrors(codes: ErrorCode[], notes: Partial<Record<number, string>> = {}) {
+  return errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS, ...codes], notes);
+}
+
 /**
  * The error responses of one operation, grouped by the status each code has in the error table, each
  * with its codes as an enum, so a generated client can switch on them.

@@ -26,3 +26,24 @@ export function secondFactorUnavailable(): AppError {
     "Two-factor codes cannot be checked right now (the server's TOTP_ENCRYPTION_KEY is missing or changed); use a recovery code",
   );
 }
+
+/**
+ * The refusal of a password, and a code where one was due, asked again before a sensitive change
+ * (accounts/reauthenticate.ts, totp/confirm-identity.ts).
+ */
+export function identityRefused(
+  check:
+    | { reason: "invalid_credentials" | "invalid_code" | "unavailable" }
+    | { reason: "rate_limited"; retryAfterSeconds: number },
+): AppError {
+  switch (check.reason) {
+    case "rate_limited":
+      return rateLimited(check.retryAfterSeconds);
+    case "invalid_credentials":
+      return wrongPassword();
+    case "invalid_code":
+      return invalidCode();
+    case "unavailable":
+      return secondFactorUnavailable();
+  }
+}

@@ -6,12 +6,15 @@ declare module "express-serve-static-core" {
   interface Request {
     /** A logger whose lines carry the request's id. */
     log: Logger;
+    /** The client's address, read by http/client-ip.ts as the gateway reads it (TRUST_PROXY). */
+    clientIp: string | undefined;
   }
 }
 
 /**
- * Express's side of the shared exchange (http/exchange.ts): the request id, the access line, and the
- * duration labelled by the express route that matched ("/admin/keys/:id"), never by the raw URL.
+ * Express's side of the shared exchange (http/exchange.ts): the request id, the client's address, the
+ * access line, and the duration labelled by the express route that matched ("/admin/keys/:id"), never
+ * by the raw URL.
  */
 export function requestContext(exchanges: Exchanges, logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -19,6 +22,7 @@ export function requestContext(exchanges: Exchanges, logger: Logger): RequestHan
       exchanges.recordDuration(req.method, routeLabel(req.originalUrl, req.route?.path, req.baseUrl), end),
     );
     req.log = logger.child({ reqId: id });
+    req.clientIp = exchanges.clientIp(req);
     next();
   };
 }

@@ -43,9 +43,9 @@ export function authOf(res: Response): SessionAuth {
   return auth;
 }
 
-/** The client's address and agent, for audit events and rate limits (trust proxy decides the IP). */
+/** The client's address and agent, for audit events and rate limits (TRUST_PROXY decides the IP). */
 export function clientContext(req: Request): { ip: string | null; userAgent: string | null } {
-  return { ip: req.ip ? plainIp(req.ip) : null, userAgent: req.get("user-agent") ?? null };
+  return { ip: req.clientIp ? plainIp(req.clientIp) : null, userAgent: req.get("user-agent") ?? null };
 }
 
 type CookieConfig = Pick<Config, "secureCookies" | "sessionCookieSameSite">;
@@ -67,5 +67,5 @@ export function clearSessionCookie(res: Response, config: CookieConfig): void {
 
 /** The IP rate limits key on; "unknown" rather than no limit when express cannot tell. */
 export function clientIp(req: Request): string {
-  return req.ip ? plainIp(req.ip) : "unknown";
+  return req.clientIp ? plainIp(req.clientIp) : "unknown";
 }

@@ -1,8 +1,8 @@
 import type { Request, Response } from "express";
 import { type AccountRow, accountJson } from "../accounts/accounts.js";
+import { queueSecurityEmail } from "../email/email-requests.js";
 import type { SessionRow } from "../sessions/sessions.js";
 import type { AppDeps } from "./deps.js";
-import { queueSecurityEmail } from "./security-emails.js";
 import { setSessionCookie } from "./session-auth.js";
 
 /** The 201 of a login or of an answered challenge: the session, its cookie, and the new-address email. */
@@ -13,7 +13,7 @@ export async function answerWithSession(
   started: { token: string; session: SessionRow; account: AccountRow; newSigninEventId: string | null },
 ): Promise<void> {
   if (started.newSigninEventId) {
-    await queueSecurityEmail(deps, req, "new-signin-email", {
+    await queueSecurityEmail({ emailQueue: deps.emailQueue, logger: req.log }, "new-signin-email", {
       accountId: started.account.id,
       eventId: started.newSigninEventId,
     });

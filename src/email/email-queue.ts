@@ -62,6 +62,21 @@ export const emailJobOptions = {
 } as const;
 
 /**
+ * Queues one account-security email. The deletion notice carries an address: it leaves Redis as soon
+ * as it is sent.
+ */
+export async function enqueueSecurityEmail<N extends SecurityEmailJobName>(
+  queue: Queue,
+  name: N,
+  data: SecurityEmailJobs[N],
+): Promise<string> {
+  const jobId = randomUUID();
+  const retention = name === "account-deleted-email" ? { removeOnComplete: true } : {};
+  await queue.add(name, data, { ...emailJobOptions, ...retention, jobId });
+  return jobId;
+}
+
+/**
  * Queues one email request. The job id is fresh per request, so one request is one job, and it
  * doubles as the email's idempotency key across retries.
  */

@@ -4,7 +4,13 @@ import { findAccountByEmail } from "../accounts/accounts.js";
 import type { Db } from "../db/client.js";
 import type { Logger } from "../logging/logger.js";
 import { TimedOut, withTimeout } from "../time/with-timeout.js";
-import { type AccountEmailJobName, enqueueEmail } from "./email-queue.js";
+import {
+  type AccountEmailJobName,
+  enqueueEmail,
+  enqueueSecurityEmail,
+  type SecurityEmailJobName,
+  type SecurityEmailJobs,
+} from "./email-queue.js";
 
 /** How long a request waits for its email to be queued before answering anyway. */
 export const EMAIL_QUEUE_WAIT_MS = 2_000;
@@ -34,20 +40,43 @@ export async function queueAccountEmail(
   name: AccountEmailJobName,
   accountId: string,
 ): Promise<QueueWaitEnd> {
-  const queued = enqueueEmail(deps.emailQueue, name, { accountId });
+  return waitForQueueing(deps.logger, enqueueEmail(deps.emailQueue, name, { accountId }), {
+    job: name,
+    accountId,
+  });
+}
+
+/**
+ * Queues an account-security email after the change it describes has been committed, bounded alike.
+ * A queueing failure is logged, never turned into a failed answer: the change itself happened, and
+ * undoing a deletion or an enrolment because a notice could not be queued would be worse than a lost
+ * notice.
+ */
+export async function queueSecurityEmail<N extends SecurityEmailJobName>(
+  deps: Pick<EmailRequestDeps, "emailQueue" | "logger">,
+  name: N,
+  data: SecurityEmailJobs[N],
+): Promise<QueueWaitEnd> {
+  const queued = enqueueSecurityEmail(deps.emailQueue, name, data);
+  return waitForQueueing(deps.logger, queued, { job: name, accountId: data.accountId });
+}
+
+/** The bounded wait on a job being queued, and the log lines of how it ended (ids only). */
+async function waitForQueueing(
+  logger: Logger,
+  queued: Promise<unknown>,
+  job: { job: string; accountId: string },
+): Promise<QueueWaitEnd> {
   const ended = await waitEnd(queued);
   if (ended === "answered") return ended;
   if (ended === "failed") {
-    queued.catch((err: unknown) => deps.logger.error({ err, job: name, accountId }, "could not queue email"));
+    queued.catch((err: unknown) => logger.error({ err, ...job }, "could not queue email"));
     return ended;
   }
-  deps.logger.error(
-    { job: name, accountId },
-    "Redis is not answering: the email will be queued when it is back",
-  );
+  logger.error(job, "Redis is not answering: the email will be queued when it is back");
   queued.then(
-    () => deps.logger.info({ job: name, accountId }, "email queued after Redis came back"),
-    (err: unknown) => deps.logger.error({ err, job: name, accountId }, "could not queue email"),
+    () => logger.info(job, "email queued after Redis came back"),
+    (err: unknown) => logger.error({ err, ...job }, "could not queue email"),
   );
   return ended;
 }

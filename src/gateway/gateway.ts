@@ -77,8 +77,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     batch,
     logger: deps.logger,
     redisPrefix: deps.config.redisPrefix,
-    tierLimits: deps.config.rateLimitsPerMinute,
-    tierTokenLimits: deps.config.tokenLimitsPerMinute,
+    tierLimits: deps.config,
   });
   const limiter = createKeyRateLimiter(batch, deps.config.redisPrefix);
   const metering = createMetering({

@@ -5,7 +5,7 @@ import { epochKey, type KeyChangeMarker, parseKeyChangeMarker } from "../keys/ke
 import { keyRecordIsCurrent } from "../keys/publish-key-change.js";
 import type { Logger } from "../logging/logger.js";
 import { hashSecret, isWellFormedApiKey } from "../secrets/secrets.js";
-import type { TierLimits } from "../tiers/tiers.js";
+import type { TierLimitsConfig } from "../tiers/tiers.js";
 import { withTimeout } from "../time/with-timeout.js";
 import type { HotPathBatch, KeyState } from "./hot-path-batch.js";
 import { findKeyRecordByHash, isKeyLive, type KeyRecord } from "./key-records.js";
@@ -45,12 +45,11 @@ export function createKeyAuthenticator(
     batch: HotPathBatch;
     logger: Logger;
     redisPrefix: string;
-    tierLimits: TierLimits;
-    tierTokenLimits: TierLimits;
+    tierLimits: TierLimitsConfig;
   },
   options: KeyAuthenticatorOptions = {},
 ) {
-  const { database, batch, logger, tierLimits, tierTokenLimits } = deps;
+  const { database, batch, logger, tierLimits } = deps;
   const redis = batch.redis;
   const prefix = deps.redisPrefix;
   const maxEntries = options.maxEntries ?? 50_000;
@@ -79,7 +78,7 @@ export function createKeyAuthenticator(
     if (running && running.startedAtMs >= arrivedAtMs) return running.promise;
     const startedAtMs = Date.now();
     const promise: Promise<KeyRecord | null> = withTimeout(
-      findKeyRecordByHash(database.sql, hash, tierLimits, tierTokenLimits),
+      findKeyRecordByHash(database.sql, hash, tierLimits),
       lookupTimeoutMs,
     )
       .catch((err) => {

@@ -1,7 +1,7 @@
 import type { Sql } from "../db/client.js";
 import { keyStatusAt } from "../keys/active-key.js";
 import type { Permission } from "../keys/permissions.js";
-import { effectiveRateLimit, type Tier, type TierLimits } from "../tiers/tiers.js";
+import { ceilingsOfTier, effectiveRateLimit, type Tier, type TierLimitsConfig } from "../tiers/tiers.js";
 
 /** What the gateway needs to know about a key, as cached in each web process. */
 export interface KeyRecord {
@@ -40,8 +40,7 @@ interface KeyRow {
 export async function findKeyRecordByHash(
   sql: Sql,
   keyHash: string,
-  tierLimits: TierLimits,
-  tierTokenLimits: TierLimits,
+  tierLimits: TierLimitsConfig,
 ): Promise<KeyRecord | null> {
   const loadedAtMs = Date.now();
   const rows = await sql<KeyRow[]>`
@@ -53,13 +52,14 @@ export async function findKeyRecordByHash(
     where k.key_hash = ${keyHash}`;
   const row = rows[0];
   if (!row) return null;
+  const ceilings = ceilingsOfTier(tierLimits, row.tier);
   return {
     id: row.id,
     accountId: row.account_id,
     permissions: new Set(row.permissions as Permission[]),
     models: row.models === null ? null : new Set(row.models),
-    limitPerMinute: effectiveRateLimit(row.rate_limit_per_minute, tierLimits[row.tier]),
-    tokenLimitPerMinute: effectiveRateLimit(row.token_limit_per_minute, tierTokenLimits[row.tier]),
+    limitPerMinute: effectiveRateLimit(row.rate_limit_per_minute, ceilings.requestsPerMinute),
+    tokenLimitPerMinute: effectiveRateLimit(row.token_limit_per_minute, ceilings.tokensPerMinute),
     expiresAtMs: row.expires_at_ms,
     revokedAtMs: row.revoked_at_ms,
     accountDisabled: row.disabled,

@@ -2,13 +2,22 @@ import type { IncomingMessage } from "node:http";
 import proxyaddr from "proxy-addr";
 
 /**
- * The client's address, trusting `trustProxyHops` proxies in front (TRUST_PROXY): the same rule as
- * express's `app.set("trust proxy", hops)`, so both front doors name a client alike.
+ * Which proxies in front are trusted (TRUST_PROXY): the nearest `trustProxyHops`, whatever their
+ * address. Express is given this very rule as its "trust proxy", so its req.protocol and req.secure
+ * agree with the client address read below.
+ */
+export function trustedProxies(trustProxyHops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < trustProxyHops;
+}
+
+/**
+ * The client's address, past the trusted proxies: what both front doors (express's req.clientIp and
+ * the gateway) call the client, for logs, audit events, rate limits and X-Forwarded-For upstream.
  */
 export function clientIpReader(trustProxyHops: number): (req: IncomingMessage) => string | undefined {
   // Trusting no proxy, the address is the socket's: no X-Forwarded-For to parse.
   if (trustProxyHops === 0) return (req) => req.socket?.remoteAddress;
-  const trust = (_address: string, hop: number) => hop < trustProxyHops;
+  const trust = trustedProxies(trustProxyHops);
   return (req) => {
     try {
       return proxyaddr(req, trust);

@@ -53,6 +53,8 @@ export interface Exchanges {
   writeAccessLine(req: IncomingMessage, id: string, end: ExchangeEnd, extra?: AccessLineExtra): void;
   /** Observes the duration histogram; `route` is a pattern or "unmatched", never a raw URL. */
   recordDuration(method: string | undefined, route: string, end: ExchangeEnd): void;
+  /** The client's address as TRUST_PROXY decides it (http/client-ip.ts), the same at both doors. */
+  clientIp(req: IncomingMessage): string | undefined;
 }
 
 export function createExchanges(deps: {
@@ -105,6 +107,7 @@ export function createExchanges(deps: {
     recordDuration(method, route, end) {
       durationFor(methodLabel(method), route, String(end.status)).observe(end.seconds);
     },
+    clientIp: deps.clientIp,
   };
 }
 

@@ -4,6 +4,7 @@ import type { Db, Tx } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, apiKeys } from "../db/schema.js";
 import { generateApiKey } from "../secrets/secrets.js";
+import type { TierCeilings } from "../tiers/tiers.js";
 import { countActiveKeys } from "./key-queries.js";
 import { MAX_ACTIVE_KEYS } from "./key-schemas.js";
 import type { ApiKeyRow } from "./key-view.js";
@@ -67,7 +68,7 @@ export async function insertKey(tx: Tx, input: NewKeyInput): Promise<{ key: ApiK
 export async function createApiKey(
   db: Db,
   input: NewKeyInput & {
-    tierLimits: { requestsPerMinute: number; tokensPerMinute: number };
+    tierLimits: TierCeilings;
     context: AuditContext;
   },
 ): Promise<CreateKeyResult> {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { apiKeys } from "../db/schema.js";
 import { API_KEY_PREFIX } from "../secrets/secrets.js";
-import { effectiveRateLimit } from "../tiers/tiers.js";
+import { effectiveRateLimit, type TierCeilings } from "../tiers/tiers.js";
 import { KEY_STATUSES, type KeyStatus, keyStatusAt } from "./active-key.js";
 import { ALL_PERMISSIONS } from "./permissions.js";
 
@@ -45,11 +45,7 @@ export type KeyJson = z.infer<typeof KeySchema>;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The key as clients see it: never the hash, only the last four characters of the secret. */
-export function toKeyJson(
-  row: ApiKeyRow,
-  now: Date,
-  tierLimits: { requestsPerMinute: number; tokensPerMinute: number },
-): KeyJson {
+export function toKeyJson(row: ApiKeyRow, now: Date, tierLimits: TierCeilings): KeyJson {
   return {
     id: row.id,
     name: row.name,

@@ -19,6 +19,13 @@ export const SessionSchema = z.object({
 });
 export type SessionJson = z.infer<typeof SessionSchema>;
 
+/** DELETE /admin/sessions must say `others=true`: ending every other session is not a default. */
+export const EndSessionsQuery = z.strictObject({
+  others: z.literal("true", {
+    error: "must be true: DELETE /admin/sessions ends every session but this one",
+  }),
+});
+
 const HOUR_MS = 3_600_000;
 
 /** The account's live sessions (not past their absolute or idle limit), newest first. */

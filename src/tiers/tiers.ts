@@ -15,3 +15,23 @@ export type TierLimits = Record<Tier, number>;
 export function effectiveRateLimit(ownLimit: number | null, tierLimit: number): number {
   return ownLimit === null ? tierLimit : Math.min(ownLimit, tierLimit);
 }
+
+/** The configured limits of every tier (RATE_LIMIT_*, TOKEN_LIMIT_*): the Config's two fields. */
+export interface TierLimitsConfig {
+  rateLimitsPerMinute: TierLimits;
+  tokenLimitsPerMinute: TierLimits;
+}
+
+/** What one tier allows each of its keys, per minute. */
+export interface TierCeilings {
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+}
+
+/** The ceilings of an account's tier: the one place a tier's configured limits are read. */
+export function ceilingsOfTier(config: TierLimitsConfig, tier: Tier): TierCeilings {
+  return {
+    requestsPerMinute: config.rateLimitsPerMinute[tier],
+    tokensPerMinute: config.tokenLimitsPerMinute[tier],
+  };
+}

@@ -1,4 +1,6 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import OpenAI, { AuthenticationError } from "openai";
 import type { Page } from "playwright-core";
@@ -24,9 +26,13 @@ import { closeShownKey, fillLogIn, readShownKey } from "./support/console-steps.
 // Resend and the upstream stood in for: Sign Up → the emailed link → Log in → Dashboard > API Keys →
 // Create New Key ("Development", default permissions) → Generate Key → Copy → the key works with the
 // OpenAI SDK → the list shows it as last used → Rotate with a grace period → Revoke → 401.
-// The run also takes the README's screenshots.
+// The run also takes the README's screenshots: into docs/ when asked (UPDATE_SCREENSHOTS=1), else into
+// a temporary folder, so that a test run leaves the working tree as it found it.
 
-const DOCS = fileURLToPath(new URL("../../docs/", import.meta.url));
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === "1";
+const SHOTS = UPDATE_SCREENSHOTS
+  ? fileURLToPath(new URL("../../docs/", import.meta.url))
+  : `${mkdtempSync(join(tmpdir(), "keyward-screenshots-"))}/`;
 const PASSWORD = "console journey passphrase 8";
 
 let env: TestEnv;
@@ -78,6 +84,7 @@ afterAll(async () => {
   await browser?.close();
   await killServiceProcesses();
   await Promise.allSettled([env?.close(), resend?.close(), upstream?.close()]);
+  if (!UPDATE_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
 });
 
 const sdk = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${origin}/v1`, maxRetries: 0 });
@@ -122,8 +129,8 @@ describe("the product docs' journey in the bundled console", () => {
     }
     await dialog.getByRole("button", { name: "Generate Key" }).click();
     state.secret = await readShownKey(page);
-    mkdirSync(DOCS, { recursive: true });
-    await page.screenshot({ path: `${DOCS}console-key-shown-once.png` });
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: `${SHOTS}console-key-shown-once.png` });
 
     const shown = page.getByRole("dialog", { name: "Your new API key" });
     await shown.getByRole("button", { name: "Copy the API key" }).click();
@@ -161,7 +168,7 @@ describe("the product docs' journey in the bundled console", () => {
     await expect.poll(() => lastUsed.textContent()).toBe("just now");
     expect(await lastUsed.locator("time").getAttribute("title")).toMatch(/\d{4}/);
     await rowOf(state.secret.slice(-4)).getByRole("img", { name: "1 request in the last 7 days" }).waitFor();
-    await page.screenshot({ path: `${DOCS}console-api-keys.png` });
+    await page.screenshot({ path: `${SHOTS}console-api-keys.png` });
   });
 
   it("Rotate with a grace period: the new key is shown once, the old one is rotating and still works", async () => {

@@ -1,17 +1,20 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { answerOtherRoute, answerStoredResponse } from "./upstream-stub-routes.js";
 import {
-  completionWords,
-  createUsageLedger,
-  promptTokensOf,
-  streamUsageMode,
-  type UsageLedger,
-  usageJson,
-} from "./upstream-usage.js";
+  answerChat,
+  CREATED,
+  json,
+  openAiError,
+  reportUsage,
+  STUB_MODEL,
+  type StreamHold,
+  safeJson,
+} from "./upstream-stub-chat.js";
+import { answerOtherRoute, answerStoredResponse } from "./upstream-stub-routes.js";
+import { createUsageLedger, type UsageLedger } from "./upstream-usage.js";
 
 // A local stand-in for an OpenAI-compatible server (vLLM): models, chat completions (plain and SSE,
-// chunk by chunk), embeddings, and vLLM's other routes (upstream-stub-routes.ts). It serves the models
+// chunk by chunk: upstream-stub-chat.ts), embeddings, and vLLM's other routes (upstream-stub-routes.ts). It serves the models
 // it is given (one server per model, as `vllm serve --served-model-name` does), records what it
 // receives so tests can assert what the gateway sent, and it can hold answers open, answer slowly,
 // answer with errors, stop and start again on the same port on demand.
@@ -54,14 +57,9 @@ export interface UpstreamStub {
   close(): Promise<void>;
 }
 
-export const STUB_MODEL = "vllm-primary";
-const CREATED = 1_700_000_000;
+export { STUB_MODEL };
 
 const modelObject = (id: string) => ({ id, object: "model", created: CREATED, owned_by: "vllm" });
-
-function openAiError(message: string, type: string, code: string | null, param: string | null = null) {
-  return JSON.stringify({ error: { message, type, param, code } });
-}
 
 /** `record: false` for the benchmark: keeping every request would grow without bound. */
 export async function startUpstreamStub(
@@ -74,10 +72,21 @@ export async function startUpstreamStub(
   const usage = createUsageLedger();
   let models = options.models ?? [STUB_MODEL];
   let delayMs = 0;
-  let hold: { sent: () => void; gate: Promise<void> } | undefined;
+  let hold: StreamHold | undefined;
   let holdingAll: Promise<void> | undefined;
   let counter = 0;
   const responses = new Map<string, Record<string, unknown>>();
+  const chats = {
+    models: () => models,
+    nextId: () => ++counter,
+    takeHold: () => {
+      const held = hold;
+      hold = undefined;
+      return held;
+    },
+    usage,
+    streamIntervalMs,
+  };
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -98,16 +107,11 @@ export async function startUpstreamStub(
     });
   });
 
-  function json(res: import("node:http").ServerResponse, status: number, body: string, extra = {}) {
-    res.writeHead(status, { "content-type": "application/json", ...extra });
-    res.end(body);
-  }
-
   function route(
     method: string,
     url: string,
     body: string,
-    res: import("node:http").ServerResponse,
+    res: ServerResponse,
     contentType: string | undefined,
   ) {
     const path = url.split("?")[0] ?? "";
@@ -156,13 +160,13 @@ export async function startUpstreamStub(
             index,
             embedding,
           })),
-          usage: reportUsage(String(parsed?.model ?? STUB_MODEL), inputs.length, 0, true),
+          usage: reportUsage(usage, String(parsed?.model ?? STUB_MODEL), inputs.length, 0, true),
         }),
       );
       return;
     }
     if (method === "POST" && path === "/v1/chat/completions") {
-      chat(body, res);
+      answerChat(chats, body, res);
       return;
     }
     if (answerStoredResponse(method, path, res, responses)) return;
@@ -172,119 +176,11 @@ export async function startUpstreamStub(
         models,
         id: ++counter,
         responses,
-        report: (model, prompt, completion) => reportUsage(model, prompt, completion, true),
+        report: (model, prompt, completion) => reportUsage(usage, model, prompt, completion, true),
       })
     )
       return;
     json(res, 404, openAiError(`Not found: ${method} ${path}`, "NotFoundError", null));
-  }
-
-  function chat(body: string, res: import("node:http").ServerResponse) {
-    const parsed = safeJson(body);
-    if (!parsed || !Array.isArray(parsed.messages)) {
-      json(res, 400, openAiError("messages is required", "BadRequestError", null, "messages"));
-      return;
-    }
-    if (parsed.model === "redirect-me") {
-      res.writeHead(302, { location: "/v1/models" });
-      res.end();
-      return;
-    }
-    if (parsed.model === "boom") {
-      json(res, 500, openAiError("upstream exploded", "InternalServerError", null));
-      return;
-    }
-    if (!models.includes(String(parsed.model))) {
-      json(
-        res,
-        404,
-        openAiError(`The model \`${parsed.model}\` does not exist.`, "NotFoundError", "model_not_found"),
-      );
-      return;
-    }
-    const id = `chatcmpl-${++counter}`;
-    const words = completionWords(parsed);
-    const prompt = promptTokensOf(parsed);
-    if (parsed.stream !== true) {
-      // A cookie and hop-by-hop header the gateway must not pass on, and one header it must.
-      const extra = {
-        "set-cookie": "upstream_session=secret; Path=/",
-        "x-upstream-served": "yes",
-        "keep-alive": "timeout=77",
-      };
-      json(
-        res,
-        200,
-        JSON.stringify({
-          id,
-          object: "chat.completion",
-          created: CREATED,
-          model: parsed.model,
-          choices: [
-            { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: "stop" },
-          ],
-          usage: reportUsage(String(parsed.model), prompt, words.length, true),
-        }),
-        extra,
-      );
-      return;
-    }
-    void streamChat(id, String(parsed.model), words, prompt, streamUsageMode(parsed), res);
-  }
-
-  /** The `usage` object to send, kept in the ledger (final: what a complete answer reports). */
-  function reportUsage(model: string, prompt: number, completion: number, final: boolean) {
-    usage.reported.push({ model, promptTokens: prompt, completionTokens: completion, final });
-    return usageJson(prompt, completion);
-  }
-
-  async function streamChat(
-    id: string,
-    model: string,
-    words: string[],
-    prompt: number,
-    mode: { final: boolean; continuous: boolean },
-    res: import("node:http").ServerResponse,
-  ) {
-    let generated = 0;
-    // vLLM's chunk: `usage` only with continuous_usage_stats (the running count), else no such key.
-    const chunk = (delta: object, finish: string | null) =>
-      `data: ${JSON.stringify({
-        id,
-        object: "chat.completion.chunk",
-        created: CREATED,
-        model,
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-        ...(mode.continuous ? { usage: reportUsage(model, prompt, generated, false) } : {}),
-      })}\n\n`;
-    const say = (word: string) => {
-      generated++;
-      return chunk({ content: word }, null);
-    };
-    const held = hold;
-    hold = undefined;
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-    res.write(chunk({ role: "assistant", content: "" }, null));
-    res.write(say(words[0] as string));
-    if (held) {
-      held.sent();
-      await held.gate;
-    }
-    if (res.destroyed) return;
-    for (const word of words.slice(1)) {
-      // The benchmark's long streams: an LLM writes its tokens over seconds.
-      if (streamIntervalMs > 0) await new Promise((r) => setTimeout(r, streamIntervalMs));
-      if (res.destroyed) return;
-      res.write(say(word));
-    }
-    res.write(chunk({}, "stop"));
-    if (mode.final) {
-      const last = { id, object: "chat.completion.chunk", created: CREATED, model, choices: [] };
-      res.write(
-        `data: ${JSON.stringify({ ...last, usage: reportUsage(model, prompt, generated, true) })}\n\n`,
-      );
-    }
-    res.end("data: [DONE]\n\n");
   }
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
@@ -336,13 +232,4 @@ export async function startUpstreamStub(
     start: () => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve)),
     close: () => (server.listening ? stop() : Promise.resolve()),
   };
-}
-
-function safeJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(text);
-    return value && typeof value === "object" ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }

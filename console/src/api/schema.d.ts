@@ -201,43 +201,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/admin/me/email": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Change the email address: a link to the new address, a notice to the current one
-         * @description The link goes to CONSOLE_URL/confirm-email?token=… (valid 24 hours, once); the current address keeps working until it is used. The notice to the current address carries no link. Answered alike whether or not another account has the address.
-         */
-        post: operations["requestEmailChange"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/me/email/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Confirm an email change with the token from the link sent to the new address (no session needed) */
-        post: operations["confirmEmailChange"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/admin/me": {
         parameters: {
             query?: never;
@@ -271,6 +234,43 @@ export interface paths {
         put?: never;
         /** Change the password; every other session of the account ends */
         post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the email address: a link to the new address, a notice to the current one
+         * @description The link goes to CONSOLE_URL/confirm-email?token=… (valid 24 hours, once); the current address keeps working until it is used. The notice to the current address carries no link. Answered alike whether or not another account has the address.
+         */
+        post: operations["requestEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/me/email/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm an email change with the token from the link sent to the new address (no session needed) */
+        post: operations["confirmEmailChange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -391,23 +391,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/admin/sessions/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** End one of the account's sessions (this one included: then the cookie is cleared too) */
-        delete: operations["endSession"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/admin/sessions/current": {
         parameters: {
             query?: never;
@@ -420,6 +403,23 @@ export interface paths {
         post?: never;
         /** Log out: the session stops working and the cookie is cleared */
         delete: operations["deleteCurrentSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one of the account's sessions (this one included: then the cookie is cleared too) */
+        delete: operations["endSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2127,270 +2127,6 @@ export interface operations {
             };
         };
     };
-    requestEmailChange: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    email: string;
-                    password: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Accepted */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": Record<string, never>;
-                };
-            };
-            /** @description invalid_json, validation_failed: syntax, or the current address */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "invalid_json" | "validation_failed";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description session_required, invalid_credentials: invalid_credentials: a wrong password */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "authentication_error";
-                            /** @enum {string} */
-                            code: "session_required" | "invalid_credentials";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description csrf_rejected */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "permission_error";
-                            /** @enum {string} */
-                            code: "csrf_rejected";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "unsupported_media_type";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description rate_limit_exceeded */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "rate_limit_error";
-                            /** @enum {string} */
-                            code: "rate_limit_exceeded";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description service_unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "api_error";
-                            /** @enum {string} */
-                            code: "service_unavailable";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    confirmEmailChange: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    token: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The account, with its new email */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        account: components["schemas"]["Account"];
-                    };
-                };
-            };
-            /** @description invalid_json, validation_failed, invalid_token: invalid_token: unknown, used, expired, or superseded by a later request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "invalid_json" | "validation_failed" | "invalid_token";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description csrf_rejected */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "permission_error";
-                            /** @enum {string} */
-                            code: "csrf_rejected";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description email_taken: email_taken: another account took the address meanwhile */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "email_taken";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "unsupported_media_type";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description service_unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "api_error";
-                            /** @enum {string} */
-                            code: "service_unavailable";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
     getMe: {
         parameters: {
             query?: never;
@@ -2828,6 +2564,270 @@ export interface operations {
                             type: "rate_limit_error";
                             /** @enum {string} */
                             code: "rate_limit_exceeded";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "api_error";
+                            /** @enum {string} */
+                            code: "service_unavailable";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    requestEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description invalid_json, validation_failed: syntax, or the current address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "invalid_json" | "validation_failed";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description session_required, invalid_credentials: invalid_credentials: a wrong password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "authentication_error";
+                            /** @enum {string} */
+                            code: "session_required" | "invalid_credentials";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description csrf_rejected */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "permission_error";
+                            /** @enum {string} */
+                            code: "csrf_rejected";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description rate_limit_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "rate_limit_error";
+                            /** @enum {string} */
+                            code: "rate_limit_exceeded";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "api_error";
+                            /** @enum {string} */
+                            code: "service_unavailable";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    confirmEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The account, with its new email */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        account: components["schemas"]["Account"];
+                    };
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_token: invalid_token: unknown, used, expired, or superseded by a later request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "invalid_json" | "validation_failed" | "invalid_token";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description csrf_rejected */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "permission_error";
+                            /** @enum {string} */
+                            code: "csrf_rejected";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description email_taken: email_taken: another account took the address meanwhile */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "email_taken";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
@@ -3965,6 +3965,119 @@ export interface operations {
             };
         };
     };
+    deleteCurrentSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Logged out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "invalid_json";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description session_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "authentication_error";
+                            /** @enum {string} */
+                            code: "session_required";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description csrf_rejected */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "permission_error";
+                            /** @enum {string} */
+                            code: "csrf_rejected";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "api_error";
+                            /** @enum {string} */
+                            code: "service_unavailable";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     endSession: {
         parameters: {
             query?: never;
@@ -4053,119 +4166,6 @@ export interface operations {
                             type: "invalid_request_error";
                             /** @enum {string} */
                             code: "not_found";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "unsupported_media_type";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description service_unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "api_error";
-                            /** @enum {string} */
-                            code: "service_unavailable";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    deleteCurrentSession: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Logged out */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description invalid_json */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "invalid_request_error";
-                            /** @enum {string} */
-                            code: "invalid_json";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description session_required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "authentication_error";
-                            /** @enum {string} */
-                            code: "session_required";
-                            /** @description The field at fault, when one is */
-                            param?: string;
-                        };
-                    };
-                };
-            };
-            /** @description csrf_rejected */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            message: string;
-                            /** @enum {string} */
-                            type: "permission_error";
-                            /** @enum {string} */
-                            code: "csrf_rejected";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };

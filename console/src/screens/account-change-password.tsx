@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { type ApiError, api, call, fieldError } from "../api/client";
+import { api, fieldError } from "../api/client";
+import { useSubmit } from "../api/use-submit";
 import { Field } from "../components/field";
 import { ErrorNotice } from "../components/notice";
 import { PasswordField } from "../components/password-field";
@@ -10,24 +11,16 @@ export function ChangePasswordSection() {
   const { me } = useMe();
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useSubmit();
   const [done, setDone] = useState(false);
 
-  async function submit(event: Event) {
+  async function changePassword(event: Event) {
     event.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setError(null);
     setDone(false);
-    const result = await call(
+    const result = await submit(() =>
       api.POST("/admin/me/password", { body: { current_password: current, new_password: next } }),
     );
-    setBusy(false);
-    if (!result.ok) {
-      setError(result.error);
-      return;
-    }
+    if (!result?.ok) return;
     setCurrent("");
     setNext("");
     setDone(true);
@@ -41,7 +34,7 @@ export function ChangePasswordSection() {
   return (
     <section class="card" aria-labelledby="password-title">
       <h2 id="password-title">Change password</h2>
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={changePassword} noValidate>
         <Field
           label="Current password"
           type="password"

@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
-import { type ApiError, api, call, fieldError } from "../api/client";
+import { api } from "../api/client";
+import { useSubmit } from "../api/use-submit";
+import { CurrentPasswordField, reauthErrors, SecondFactorCodeField } from "../components/account-fields";
 import { Dialog } from "../components/dialog";
-import { Field } from "../components/field";
 import { ErrorNotice } from "../components/notice";
 import { navigate } from "../router";
 import { useMe } from "../session";
@@ -12,28 +13,17 @@ export function DeleteAccountSection() {
   const [open, setOpen] = useState(false);
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useSubmit();
   const needsCode = me.account.totp_enabled;
 
-  async function submit(event: Event) {
+  async function deleteAccount(event: Event) {
     event.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setError(null);
     const body = needsCode ? { password, code } : { password };
-    const result = await call(api.DELETE("/admin/me", { body }));
-    setBusy(false);
-    if (!result.ok) {
-      setError(result.error);
-      return;
-    }
-    navigate("log-in?deleted=1", { replace: true });
+    const result = await submit(() => api.DELETE("/admin/me", { body }));
+    if (result?.ok) navigate("log-in?deleted=1", { replace: true });
   }
 
-  const passwordError = error?.code === "invalid_credentials" ? error.message : fieldError(error, "password");
-  const codeError = error?.code === "invalid_code" ? error.message : fieldError(error, "code");
-  const formError = error && !passwordError && !codeError ? error : null;
+  const errors = reauthErrors(error);
   return (
     <section class="card" aria-labelledby="delete-title">
       <h2 id="delete-title">Delete account</h2>
@@ -48,31 +38,11 @@ export function DeleteAccountSection() {
       </div>
       {open ? (
         <Dialog title="Delete your account?" onRequestClose={() => setOpen(false)}>
-          <form onSubmit={submit} noValidate>
+          <form onSubmit={deleteAccount} noValidate>
             <p>Every API key of this account stops working at once.</p>
-            <Field
-              label="Password"
-              type="password"
-              name="password"
-              autocomplete="current-password"
-              required
-              value={password}
-              error={passwordError}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-            {needsCode ? (
-              <Field
-                label="Authentication code or recovery code"
-                type="text"
-                name="code"
-                autocomplete="one-time-code"
-                required
-                value={code}
-                error={codeError}
-                onInput={(e) => setCode(e.currentTarget.value)}
-              />
-            ) : null}
-            {formError ? <ErrorNotice error={formError} /> : null}
+            <CurrentPasswordField value={password} error={errors.password} onInput={setPassword} />
+            {needsCode ? <SecondFactorCodeField value={code} error={errors.code} onInput={setCode} /> : null}
+            {errors.form ? <ErrorNotice error={errors.form} /> : null}
             <div class="actions">
               <button type="button" class="secondary" onClick={() => setOpen(false)}>
                 Cancel

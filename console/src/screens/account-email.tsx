@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
-import { type ApiError, api, call, fieldError } from "../api/client";
-import { Field } from "../components/field";
+import { api, call, fieldError } from "../api/client";
+import { useSubmit } from "../api/use-submit";
+import { CurrentPasswordField, EmailField, reauthErrors } from "../components/account-fields";
 import { ErrorNotice } from "../components/notice";
 import { useMe } from "../session";
 
@@ -9,21 +10,13 @@ export function ChangeEmailSection() {
   const { me, refresh } = useMe();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useSubmit();
   const [sentTo, setSentTo] = useState<string | null>(null);
 
-  async function submit(event: Event) {
+  async function changeEmail(event: Event) {
     event.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setError(null);
-    const result = await call(api.POST("/admin/me/email", { body: { email, password } }));
-    setBusy(false);
-    if (!result.ok) {
-      setError(result.error);
-      return;
-    }
+    const result = await submit(() => api.POST("/admin/me/email", { body: { email, password } }));
+    if (!result?.ok) return;
     setSentTo(email.trim());
     setEmail("");
     setPassword("");
@@ -31,8 +24,7 @@ export function ChangeEmailSection() {
     if (fresh.ok) refresh(fresh.data);
   }
 
-  const passwordError = error?.code === "invalid_credentials" ? error.message : fieldError(error, "password");
-  const formError = error && !passwordError && !fieldError(error, "email") ? error : null;
+  const errors = reauthErrors(error, ["email"]);
   const pending = me.account.pending_email;
   return (
     <section class="card" aria-labelledby="email-title">
@@ -43,28 +35,15 @@ export function ChangeEmailSection() {
           open it.
         </p>
       ) : null}
-      <form onSubmit={submit} noValidate>
-        <Field
+      <form onSubmit={changeEmail} noValidate>
+        <EmailField
           label="New email address"
-          type="email"
-          name="email"
-          autocomplete="email"
-          required
           value={email}
           error={fieldError(error, "email")}
-          onInput={(e) => setEmail(e.currentTarget.value)}
+          onInput={setEmail}
         />
-        <Field
-          label="Password"
-          type="password"
-          name="password"
-          autocomplete="current-password"
-          required
-          value={password}
-          error={passwordError}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
-        {formError ? <ErrorNotice error={formError} /> : null}
+        <CurrentPasswordField value={password} error={errors.password} onInput={setPassword} />
+        {errors.form ? <ErrorNotice error={errors.form} /> : null}
         <div class="actions">
           <button type="submit" disabled={busy}>
             Change email

@@ -1,5 +1,7 @@
 import { useState } from "preact/hooks";
-import { type ApiError, api, call, fieldError } from "../api/client";
+import { api, call } from "../api/client";
+import { useSubmit } from "../api/use-submit";
+import { CurrentPasswordField, reauthErrors, SecondFactorCodeField } from "../components/account-fields";
 import { CopyButton } from "../components/copy-button";
 import { Field } from "../components/field";
 import { ErrorNotice } from "../components/notice";
@@ -18,22 +20,8 @@ export function TwoFactorSection() {
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
   const [endOthers, setEndOthers] = useState(true);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useSubmit();
   const enabled = me.account.totp_enabled;
-
-  async function run<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>) {
-    if (busy) return null;
-    setBusy(true);
-    setError(null);
-    const result = await call(request);
-    setBusy(false);
-    if (!result.ok) {
-      setError(result.error);
-      return null;
-    }
-    return result.data;
-  }
 
   async function reloadMe() {
     const fresh = await call(api.GET("/admin/me"));
@@ -42,34 +30,32 @@ export function TwoFactorSection() {
 
   async function start(event: Event) {
     event.preventDefault();
-    const data = await run(api.POST("/admin/me/totp", { body: { password } }));
-    if (!data) return;
+    const result = await submit(() => api.POST("/admin/me/totp", { body: { password } }));
+    if (!result?.ok) return;
     setPassword("");
-    setStep({ name: "scan", uri: data.otpauth_uri, secret: data.secret });
+    setStep({ name: "scan", uri: result.data.otpauth_uri, secret: result.data.secret });
   }
 
   async function confirm(event: Event) {
     event.preventDefault();
-    const data = await run(
+    const result = await submit(() =>
       api.POST("/admin/me/totp/confirm", { body: { code, end_other_sessions: endOthers } }),
     );
-    if (!data) return;
+    if (!result?.ok) return;
     setCode("");
-    setStep({ name: "codes", codes: data.recovery_codes });
+    setStep({ name: "codes", codes: result.data.recovery_codes });
   }
 
   async function turnOff(event: Event) {
     event.preventDefault();
-    const ok = await run(api.DELETE("/admin/me/totp", { body: { password, code } }));
-    if (ok === null) return;
+    const result = await submit(() => api.DELETE("/admin/me/totp", { body: { password, code } }));
+    if (!result?.ok) return;
     setPassword("");
     setCode("");
     await reloadMe();
   }
 
-  const passwordError = error?.code === "invalid_credentials" ? error.message : fieldError(error, "password");
-  const codeError = error?.code === "invalid_code" ? error.message : fieldError(error, "code");
-  const formError = error && !passwordError && !codeError ? error : null;
+  const { password: passwordError, code: codeError, form: formError } = reauthErrors(error);
 
   let body: preact.JSX.Element;
   if (step.name === "codes") {
@@ -144,26 +130,8 @@ export function TwoFactorSection() {
     body = (
       <form onSubmit={turnOff} noValidate>
         <p>Two-factor authentication is on: signing in needs a code from your authenticator app.</p>
-        <Field
-          label="Password"
-          type="password"
-          name="password"
-          autocomplete="current-password"
-          required
-          value={password}
-          error={passwordError}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
-        <Field
-          label="Authentication code or recovery code"
-          type="text"
-          name="code"
-          autocomplete="one-time-code"
-          required
-          value={code}
-          error={codeError}
-          onInput={(e) => setCode(e.currentTarget.value)}
-        />
+        <CurrentPasswordField value={password} error={passwordError} onInput={setPassword} />
+        <SecondFactorCodeField value={code} error={codeError} onInput={setCode} />
         {formError ? <ErrorNotice error={formError} /> : null}
         <div class="actions">
           <button type="submit" class="danger" disabled={busy}>
@@ -176,16 +144,7 @@ export function TwoFactorSection() {
     body = (
       <form onSubmit={start} noValidate>
         <p>Protect your account with a code from an authenticator app each time you sign in.</p>
-        <Field
-          label="Password"
-          type="password"
-          name="password"
-          autocomplete="current-password"
-          required
-          value={password}
-          error={passwordError}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
+        <CurrentPasswordField value={password} error={passwordError} onInput={setPassword} />
         {formError ? <ErrorNotice error={formError} /> : null}
         <div class="actions">
           <button type="submit" disabled={busy}>

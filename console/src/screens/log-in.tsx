@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { type ApiError, api, call, fieldError } from "../api/client";
-import { Field } from "../components/field";
+import { CurrentPasswordField, EmailField } from "../components/account-fields";
 import { ErrorNotice } from "../components/notice";
 import { PublicShell } from "../components/shell";
 import { Link, navigate, safeNext } from "../router";
@@ -70,26 +70,13 @@ export function LogInPage(props: PageProps) {
         </p>
       ) : null}
       <form onSubmit={submit} noValidate>
-        <Field
-          label="Email address"
-          type="email"
-          name="email"
+        <EmailField
           autocomplete="username"
-          required
           value={email}
           error={fieldError(error, "email")}
-          onInput={(e) => setEmail(e.currentTarget.value)}
+          onInput={setEmail}
         />
-        <Field
-          label="Password"
-          type="password"
-          name="password"
-          autocomplete="current-password"
-          required
-          value={password}
-          error={fieldError(error, "password")}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
+        <CurrentPasswordField value={password} error={fieldError(error, "password")} onInput={setPassword} />
         {formError ? (
           <ErrorNotice
             error={formError}

@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
-import { type ApiError, api, call, fieldError } from "../api/client";
-import { ErrorNotice } from "../components/notice";
+import { api, fieldError } from "../api/client";
+import { useSubmit } from "../api/use-submit";
 import { PasswordField } from "../components/password-field";
+import { PublicForm } from "../components/public-form";
 import { PublicShell } from "../components/shell";
 import { Link } from "../router";
 import type { PageProps } from "../session";
@@ -11,20 +12,14 @@ export function ResetPasswordPage(props: PageProps) {
   const token = props.params.get("token") ?? "";
   const [password, setPassword] = useState("");
   const [done, setDone] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useSubmit();
 
-  async function submit(event: Event) {
+  async function setNewPassword(event: Event) {
     event.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setError(null);
-    const result = await call(
+    const result = await submit(() =>
       api.POST("/admin/accounts/password-reset/confirm", { body: { token, password } }),
     );
-    setBusy(false);
-    if (result.ok) setDone(true);
-    else setError(result.error);
+    if (result?.ok) setDone(true);
   }
 
   if (done) {
@@ -42,28 +37,28 @@ export function ResetPasswordPage(props: PageProps) {
     );
   }
   return (
-    <PublicShell title="Reset your password">
-      <form onSubmit={submit} noValidate>
-        <PasswordField
-          label="New password"
-          value={password}
-          email=""
-          autocomplete="new-password"
-          error={fieldError(error, "password")}
-          onInput={setPassword}
-        />
-        {error && error.param !== "password" ? <ErrorNotice error={error} /> : null}
-        {error?.code === "invalid_token" ? (
+    <PublicForm
+      title="Reset your password"
+      onSubmit={setNewPassword}
+      busy={busy}
+      formError={error && error.param !== "password" ? error : null}
+      after={
+        error?.code === "invalid_token" ? (
           <p>
             <Link to="forgot-password">Ask for a new link</Link>
           </p>
-        ) : null}
-        <div class="actions">
-          <button type="submit" disabled={busy}>
-            Set new password
-          </button>
-        </div>
-      </form>
-    </PublicShell>
+        ) : null
+      }
+      submitLabel="Set new password"
+    >
+      <PasswordField
+        label="New password"
+        value={password}
+        email=""
+        autocomplete="new-password"
+        error={fieldError(error, "password")}
+        onInput={setPassword}
+      />
+    </PublicForm>
   );
 }

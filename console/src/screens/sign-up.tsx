@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
-import { type ApiError, api, call, fieldError } from "../api/client";
-import { Field } from "../components/field";
+import { api, fieldError } from "../api/client";
+import { useSubmit } from "../api/use-submit";
+import { EmailField } from "../components/account-fields";
 import { ErrorNotice } from "../components/notice";
 import { PasswordField } from "../components/password-field";
 import { PublicShell } from "../components/shell";
@@ -10,33 +11,22 @@ import { Link, navigate } from "../router";
 export function SignUpPage() {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useSubmit();
 
-  async function submit(event: Event) {
+  async function signUp(event: Event) {
     event.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setError(null);
-    const result = await call(api.POST("/admin/accounts", { body: { email, password } }));
-    setBusy(false);
-    if (result.ok) navigate(`check-inbox?email=${encodeURIComponent(result.data.account.email)}`);
-    else setError(result.error);
+    const result = await submit(() => api.POST("/admin/accounts", { body: { email, password } }));
+    if (result?.ok) navigate(`check-inbox?email=${encodeURIComponent(result.data.account.email)}`);
   }
 
   const formError = error && !["email", "password"].includes(error.param ?? "") ? error : null;
   return (
     <PublicShell title="Sign Up">
-      <form onSubmit={submit} noValidate>
-        <Field
-          label="Email address"
-          type="email"
-          name="email"
-          autocomplete="email"
-          required
+      <form onSubmit={signUp} noValidate>
+        <EmailField
           value={email}
           error={fieldError(error, "email") ?? (error?.code === "email_taken" ? error.message : undefined)}
-          onInput={(e) => setEmail(e.currentTarget.value)}
+          onInput={setEmail}
         />
         <PasswordField
           label="Password"
@@ -47,7 +37,7 @@ export function SignUpPage() {
           onInput={setPassword}
         />
         {formError && formError.code !== "email_taken" ? (
-          <ErrorNotice error={formError} onRetry={() => void submit(new Event("submit"))} />
+          <ErrorNotice error={formError} onRetry={() => void signUp(new Event("submit"))} />
         ) : null}
         <div class="actions">
           <button type="submit" disabled={busy}>

@@ -1,9 +1,9 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { AbuseLimits } from "../../accounts/abuse-limits.js";
-import { accountJson, insertAccount } from "../../accounts/accounts.js";
+import { accountJson } from "../../accounts/accounts.js";
 import { verifyEmailWithToken } from "../../accounts/email-tokens.js";
-import { hashPassword, passwordProblem, warmUpPasswords } from "../../accounts/passwords.js";
+import { warmUpPasswords } from "../../accounts/passwords.js";
 import {
   AccountSchema,
   EmailOnlyBody,
@@ -11,6 +11,7 @@ import {
   SignupBody,
   VerifyBody,
 } from "../../accounts/schemas.js";
+import { signUp } from "../../accounts/sign-up.js";
 import {
   type EmailRequestResult,
   queueAccountEmail,
@@ -47,21 +48,30 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
 
   route(router, "/accounts", {
     post: async (req, res) => {
-      const wait = await limits.consumeSignup(clientIp(req));
-      if (wait !== null) throw rateLimited(wait);
-      const body = parseInput(SignupBody, req.body);
-      const problem = passwordProblem(body.password, body.email);
-      if (problem) throw new AppError("validation_failed", problem, { param: "password" });
-      const created = await insertAccount(deps.database.db, {
-        email: body.email,
-        passwordHash: await hashPassword(body.password),
-        now: deps.clock.now(),
-      });
-      if (!created.ok) {
-        throw new AppError("email_taken", "An account with this email already exists", { param: "email" });
+      const result = await signUp(
+        {
+          db: deps.database.db,
+          limits,
+          now: deps.clock.now(),
+          queueVerificationEmail: (accountId) =>
+            queueAccountEmail(emailDeps, "verification-email", accountId),
+        },
+        // Parsed only once the IP's attempt is counted: see signUp.
+        { ip: clientIp(req), readBody: () => parseInput(SignupBody, req.body) },
+      );
+      if (!result.ok) {
+        switch (result.reason) {
+          case "rate_limited":
+            throw rateLimited(result.retryAfterSeconds);
+          case "weak_password":
+            throw new AppError("validation_failed", result.problem, { param: "password" });
+          case "email_taken":
+            throw new AppError("email_taken", "An account with this email already exists", {
+              param: "email",
+            });
+        }
       }
-      await queueAccountEmail(emailDeps, "verification-email", created.account.id);
-      res.status(201).json({ account: accountJson(created.account) });
+      res.status(201).json({ account: accountJson(result.account) });
     },
   });
 

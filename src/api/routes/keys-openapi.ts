@@ -20,7 +20,7 @@ import {
   requestBody,
   SESSION_ERRORS,
   sessionSecurity,
-  WRITE_ERRORS,
+  sessionWriteErrors,
 } from "../openapi-registry.js";
 
 // The /admin/keys paths in the OpenAPI document, with the schemas the routes validate with.
@@ -31,7 +31,7 @@ function registerKeyPaths(): void {
   const tags = ["keys"];
   const ok = (description: string, schema: z.ZodType) => ({ description, ...jsonBody(schema) });
   const read = (...codes: ErrorCode[]) => errorResponses([...SESSION_ERRORS, ...codes]);
-  const write = (...codes: ErrorCode[]) => errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS, ...codes]);
+  const write = (...codes: ErrorCode[]) => sessionWriteErrors(codes);
   registry.registerPath({
     method: "post",
     path: "/admin/keys",

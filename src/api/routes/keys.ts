@@ -17,6 +17,7 @@ import { ALL_PERMISSIONS } from "../../keys/permissions.js";
 import { revokeApiKey } from "../../keys/revoke-key.js";
 import { rotateApiKey } from "../../keys/rotate-key.js";
 import { updateApiKey } from "../../keys/update-key.js";
+import { ceilingsOfTier } from "../../tiers/tiers.js";
 import { keyUsageByDay } from "../../usage/usage-report.js";
 import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
@@ -36,10 +37,7 @@ export function keysRouter(deps: AppDeps): Router {
   // Where a key change is written: PostgreSQL, and Redis for the marker every process reads.
   const keyStores = { db, redis: deps.redis, redisPrefix: deps.config.redisPrefix };
   const json = (res: Response, key: ApiKeyRow) =>
-    toKeyJson(key, deps.clock.now(), {
-      requestsPerMinute: deps.config.rateLimitsPerMinute[authOf(res).account.tier],
-      tokensPerMinute: deps.config.tokenLimitsPerMinute[authOf(res).account.tier],
-    });
+    toKeyJson(key, deps.clock.now(), ceilingsOfTier(deps.config, authOf(res).account.tier));
 
   const create: RequestHandler = async (req, res) => {
     const { account } = authOf(res);
@@ -55,10 +53,7 @@ export function keysRouter(deps: AppDeps): Router {
       rateLimitPerMinute: body.rate_limit_per_minute ?? null,
       tokenLimitPerMinute: body.token_limit_per_minute ?? null,
       models: body.models ?? null,
-      tierLimits: {
-        requestsPerMinute: deps.config.rateLimitsPerMinute[account.tier],
-        tokensPerMinute: deps.config.tokenLimitsPerMinute[account.tier],
-      },
+      tierLimits: ceilingsOfTier(deps.config, account.tier),
       now: deps.clock.now(),
       context: clientContext(req),
     });
@@ -92,7 +87,7 @@ export function keysRouter(deps: AppDeps): Router {
       name: body.name,
       models: body.models,
       tokenLimitPerMinute: body.token_limit_per_minute,
-      tierTokenLimit: deps.config.tokenLimitsPerMinute[account.tier],
+      tierTokenLimit: ceilingsOfTier(deps.config, account.tier).tokensPerMinute,
       now: deps.clock.now(),
       context: clientContext(req),
       signal: deadlineOf(res),

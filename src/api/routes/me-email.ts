@@ -1,15 +1,12 @@
-import { type RequestHandler, Router } from "express";
+import { Router } from "express";
 import { z } from "zod";
 import type { AbuseLimits } from "../../accounts/abuse-limits.js";
 import { accountJson } from "../../accounts/accounts.js";
-import { deleteAccount } from "../../accounts/delete-account.js";
 import { confirmEmailChange, requestEmailChange } from "../../accounts/email-change.js";
 import { confirmPassword } from "../../accounts/reauthenticate.js";
-import { AccountSchema } from "../../accounts/schemas.js";
+import { AccountSchema, ChangeEmailBody, ConfirmEmailBody } from "../../accounts/schemas.js";
+import { queueSecurityEmail } from "../../email/email-requests.js";
 import { AppError } from "../../errors/app-error.js";
-import { asLoginAttempt } from "../../totp/code-attempts.js";
-import { isRecoveryCodeShape } from "../../totp/recovery-codes.js";
-import { useSecondFactor } from "../../totp/second-factor.js";
 import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import {
@@ -17,29 +14,14 @@ import {
   jsonBody,
   registry,
   requestBody,
-  SESSION_ERRORS,
   sessionSecurity,
+  sessionWriteErrors,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
-import { invalidCode, rateLimited, secondFactorUnavailable, wrongPassword } from "../refusals.js";
+import { identityRefused, rateLimited } from "../refusals.js";
 import { route } from "../routing.js";
-import { queueSecurityEmail } from "../security-emails.js";
-import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
+import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
-
-const password = z.string().min(1).max(4096);
-const email = z.string().trim().pipe(z.email("must be a valid email address").max(254));
-const ChangeEmailBody = z.strictObject({ email, password });
-const ConfirmEmailBody = z.strictObject({ token: z.string().min(1).max(512) });
-const DeleteMeBody = z.strictObject({
-  password,
-  code: z
-    .string()
-    .min(1)
-    .max(64)
-    .optional()
-    .meta({ description: "Required when two-factor authentication is on: a code or a recovery code" }),
-});
 
 /** POST /admin/me/email (ask) and POST /admin/me/email/confirm (the link from the new address). */
 export function meEmailRouter(deps: AppDeps, limits: AbuseLimits): Router {
@@ -53,10 +35,7 @@ export function meEmailRouter(deps: AppDeps, limits: AbuseLimits): Router {
         const { account } = authOf(res);
         const ip = clientIp(req);
         const checked = await confirmPassword(limits, { account, password: body.password, ip });
-        if (!checked.ok) {
-          if (checked.reason === "rate_limited") throw rateLimited(checked.retryAfterSeconds);
-          throw wrongPassword();
-        }
+        if (!checked.ok) throw identityRefused(checked);
         // The verification-email limits: each request mails an address of the caller's choosing.
         const wait = await limits.consumeVerificationEmail(body.email, ip);
         if (wait !== null) throw rateLimited(wait);
@@ -72,7 +51,9 @@ export function meEmailRouter(deps: AppDeps, limits: AbuseLimits): Router {
             param: "email",
           });
         }
-        await queueSecurityEmail(deps, req, "email-change-email", { accountId: account.id });
+        await queueSecurityEmail({ emailQueue: deps.emailQueue, logger: req.log }, "email-change-email", {
+          accountId: account.id,
+        });
         res.status(202).json({});
       },
     ],
@@ -101,53 +82,6 @@ export function meEmailRouter(deps: AppDeps, limits: AbuseLimits): Router {
   return router;
 }
 
-/** DELETE /admin/me, for the route() that owns /me. */
-export function deleteMeHandler(deps: AppDeps, limits: AbuseLimits): RequestHandler {
-  return async (req, res) => {
-    const body = parseInput(DeleteMeBody, req.body);
-    const { account } = authOf(res);
-    const ip = clientIp(req);
-    const now = deps.clock.now();
-    const checked = await confirmPassword(limits, { account, password: body.password, ip });
-    if (!checked.ok) {
-      if (checked.reason === "rate_limited") throw rateLimited(checked.retryAfterSeconds);
-      throw wrongPassword();
-    }
-    if (account.totpEnabledAt) {
-      const given = body.code;
-      if (!given) throw invalidCode();
-      const proof = isRecoveryCodeShape(given) ? { recoveryCode: given } : { code: given };
-      const check = await asLoginAttempt(limits, { email: account.email, ip }, () =>
-        useSecondFactor(deps.database.db, { account, proof, totpKey: deps.config.totpEncryptionKey, now }),
-      );
-      if (!check.ok) {
-        if (check.reason === "rate_limited") throw rateLimited(check.retryAfterSeconds);
-        if (check.reason === "unavailable") throw secondFactorUnavailable();
-        throw invalidCode();
-      }
-    }
-    const deleted = await deleteAccount(
-      { db: deps.database.db, redis: deps.redis, redisPrefix: deps.config.redisPrefix },
-      { accountId: account.id, now, signal: deadlineOf(res) },
-    );
-    if (!deleted.ok) {
-      if (deleted.reason === "unavailable") {
-        req.log.error({ err: deleted.cause }, "could not publish key revocations; account not deleted");
-        throw new AppError("service_unavailable", "Could not delete the account right now; try again", {
-          headers: { "Retry-After": "5" },
-        });
-      }
-      throw new AppError("session_required", "Session is invalid or has expired");
-    }
-    await queueSecurityEmail(deps, req, "account-deleted-email", {
-      accountId: account.id,
-      to: deleted.email,
-    });
-    clearSessionCookie(res, deps.config);
-    res.status(204).end();
-  };
-}
-
 registry.registerPath({
   method: "post",
   path: "/admin/me/email",
@@ -160,10 +94,10 @@ registry.registerPath({
   request: { body: requestBody(ChangeEmailBody) },
   responses: {
     202: { description: "Accepted", ...jsonBody(z.object({})) },
-    ...errorResponses(
-      [...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed", "invalid_credentials", "rate_limit_exceeded"],
-      { 400: "syntax, or the current address", 401: "invalid_credentials: a wrong password" },
-    ),
+    ...sessionWriteErrors(["validation_failed", "invalid_credentials", "rate_limit_exceeded"], {
+      400: "syntax, or the current address",
+      401: "invalid_credentials: a wrong password",
+    }),
   },
 });
 registry.registerPath({
@@ -182,33 +116,5 @@ registry.registerPath({
       400: "invalid_token: unknown, used, expired, or superseded by a later request",
       409: "email_taken: another account took the address meanwhile",
     }),
-  },
-});
-registry.registerPath({
-  method: "delete",
-  path: "/admin/me",
-  operationId: "deleteAccount",
-  summary: "Delete the account: every key revoked at once, every session ended, personal data removed",
-  description:
-    "Needs the password, and a code (or a recovery code) when two-factor authentication is on. Keys answer 401 on every web process from the moment this answers; a confirmation email goes to the account's address; the audit trail stays, without addresses.",
-  tags: ["me"],
-  security: sessionSecurity,
-  request: { body: requestBody(DeleteMeBody) },
-  responses: {
-    204: { description: "Deleted; the cookie is cleared" },
-    ...errorResponses(
-      [
-        ...SESSION_ERRORS,
-        ...WRITE_ERRORS,
-        "validation_failed",
-        "invalid_code",
-        "invalid_credentials",
-        "rate_limit_exceeded",
-      ],
-      {
-        400: "invalid_code: missing or wrong while two-factor authentication is on",
-        503: "the revocations could not be published; nothing was deleted (Retry-After)",
-      },
-    ),
   },
 });

@@ -1,27 +1,22 @@
 import { Router } from "express";
-import { z } from "zod";
 import type { AbuseLimits } from "../../accounts/abuse-limits.js";
 import { accountJson, updateAccountSettings } from "../../accounts/accounts.js";
-import { AccountSchema, ChangePasswordBody, UpdateMeBody } from "../../accounts/schemas.js";
+import { deleteAccount } from "../../accounts/delete-account.js";
+import { ChangePasswordBody, DeleteMeBody, UpdateMeBody } from "../../accounts/schemas.js";
+import { queueSecurityEmail } from "../../email/email-requests.js";
 import { AppError } from "../../errors/app-error.js";
 import { changePassword } from "../../sessions/change-password.js";
+import { ceilingsOfTier } from "../../tiers/tiers.js";
+import { confirmPasswordAndCode } from "../../totp/confirm-identity.js";
+import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
-import {
-  errorResponses,
-  jsonBody,
-  registry,
-  requestBody,
-  SESSION_ERRORS,
-  sessionSecurity,
-  WRITE_ERRORS,
-} from "../openapi-registry.js";
-import { rateLimited } from "../refusals.js";
+import { identityRefused, rateLimited } from "../refusals.js";
 import { route } from "../routing.js";
-import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
+import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
-import { deleteMeHandler } from "./me-email.js";
+import "./me-openapi.js";
 
-/** The logged-in account: read it, change its settings, change its password. */
+/** The logged-in account: read it, change its settings or its password, delete it. */
 export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
   const router = Router();
   const session = requireSession(deps);
@@ -32,7 +27,7 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
       (_req, res) => {
         const { account } = authOf(res);
         // The tier's limits ride along so a console can show them and cap a key's own limit.
-        const limits = { requests_per_minute: deps.config.rateLimitsPerMinute[account.tier] };
+        const limits = { requests_per_minute: ceilingsOfTier(deps.config, account.tier).requestsPerMinute };
         res.json({ account: accountJson(account), limits });
       },
     ],
@@ -52,7 +47,38 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
         res.json({ account: accountJson(account) });
       },
     ],
-    delete: [session, deleteMeHandler(deps, limits)],
+    delete: [
+      session,
+      async (req, res) => {
+        const body = parseInput(DeleteMeBody, req.body);
+        const { account } = authOf(res);
+        const now = deps.clock.now();
+        const confirmed = await confirmPasswordAndCode(
+          { db: deps.database.db, limits, totpKey: deps.config.totpEncryptionKey, now },
+          { account, password: body.password, code: body.code, ip: clientIp(req) },
+        );
+        if (!confirmed.ok) throw identityRefused(confirmed);
+        const deleted = await deleteAccount(
+          { db: deps.database.db, redis: deps.redis, redisPrefix: deps.config.redisPrefix },
+          { accountId: account.id, now, signal: deadlineOf(res) },
+        );
+        if (!deleted.ok) {
+          if (deleted.reason === "unavailable") {
+            req.log.error({ err: deleted.cause }, "could not publish key revocations; account not deleted");
+            throw new AppError("service_unavailable", "Could not delete the account right now; try again", {
+              headers: { "Retry-After": "5" },
+            });
+          }
+          throw new AppError("session_required", "Session is invalid or has expired");
+        }
+        await queueSecurityEmail({ emailQueue: deps.emailQueue, logger: req.log }, "account-deleted-email", {
+          accountId: account.id,
+          to: deleted.email,
+        });
+        clearSessionCookie(res, deps.config);
+        res.status(204).end();
+      },
+    ],
   });
 
   route(router, "/me/password", {
@@ -94,56 +120,3 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
 
   return router;
 }
-
-const AccountResponse = jsonBody(z.object({ account: AccountSchema }));
-const MeResponse = jsonBody(
-  z.object({
-    account: AccountSchema,
-    limits: z
-      .object({ requests_per_minute: z.number().int().positive() })
-      .meta({ id: "TierLimits", description: "What the account's tier allows each key" }),
-  }),
-);
-
-registry.registerPath({
-  method: "get",
-  path: "/admin/me",
-  operationId: "getMe",
-  summary: "The logged-in account",
-  tags: ["me"],
-  security: sessionSecurity,
-  responses: {
-    200: { description: "The account and its tier's limits", ...MeResponse },
-    ...errorResponses(SESSION_ERRORS),
-  },
-});
-registry.registerPath({
-  method: "patch",
-  path: "/admin/me",
-  operationId: "updateMe",
-  summary:
-    "Change account settings (rotation_reminder_days: 0 turns reminders off; new_signin_emails: an email on each sign-in from a new address, on by default)",
-  tags: ["me"],
-  security: sessionSecurity,
-  request: { body: requestBody(UpdateMeBody) },
-  responses: {
-    200: { description: "The updated account", ...AccountResponse },
-    ...errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed"]),
-  },
-});
-registry.registerPath({
-  method: "post",
-  path: "/admin/me/password",
-  operationId: "changePassword",
-  summary: "Change the password; every other session of the account ends",
-  tags: ["me"],
-  security: sessionSecurity,
-  request: { body: requestBody(ChangePasswordBody) },
-  responses: {
-    204: { description: "Password changed" },
-    ...errorResponses(
-      [...SESSION_ERRORS, ...WRITE_ERRORS, "validation_failed", "invalid_credentials", "rate_limit_exceeded"],
-      { 400: "new_password breaks the rules", 401: "invalid_credentials for a wrong current password" },
-    ),
-  },
-});

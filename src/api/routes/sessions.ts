@@ -1,30 +1,30 @@
 import { Router } from "express";
-import { z } from "zod";
 import type { AbuseLimits } from "../../accounts/abuse-limits.js";
-import { AccountSchema, LoginBody } from "../../accounts/schemas.js";
+import { LoginBody } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
 import { logIn } from "../../sessions/login.js";
-import { invalidateSession } from "../../sessions/sessions.js";
-import type { AppDeps } from "../deps.js";
 import {
-  errorResponses,
-  jsonBody,
-  registry,
-  requestBody,
-  SESSION_ERRORS,
-  sessionSecurity,
-  WRITE_ERRORS,
-} from "../openapi-registry.js";
+  EndSessionsQuery,
+  endOtherSessions,
+  endSession,
+  listLiveSessions,
+} from "../../sessions/session-list.js";
+import { invalidateSession } from "../../sessions/sessions.js";
+import { deadlineOf } from "../admin-deadline.js";
+import type { AppDeps } from "../deps.js";
 import { rateLimited } from "../refusals.js";
 import { route } from "../routing.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { answerWithSession } from "../sign-in.js";
 import { parseInput } from "../validate.js";
-import { sessionListHandlers } from "./session-list.js";
+import "./sessions-openapi.js";
 
-/** Console login and logout. */
+const SESSION_ID = /^ses_[0-9a-z]{26}$/;
+
+/** Console login and logout, and the account's live sessions: list them, end one or all others. */
 export function sessionsRouter(deps: AppDeps, limits: AbuseLimits): Router {
   const router = Router();
+  const session = requireSession(deps);
 
   route(router, "/sessions", {
     post: async (req, res) => {
@@ -60,13 +60,39 @@ export function sessionsRouter(deps: AppDeps, limits: AbuseLimits): Router {
       }
       await answerWithSession(deps, req, res, result);
     },
-    // GET (list) and DELETE ?others=true live with the session list; one route() owns the path's 405.
-    ...sessionListHandlers(deps),
+    get: [
+      session,
+      async (_req, res) => {
+        const auth = authOf(res);
+        const data = await listLiveSessions(deps.database.db, {
+          accountId: auth.account.id,
+          currentSessionId: auth.session.id,
+          now: deps.clock.now(),
+          limits: deps.config,
+        });
+        res.json({ data });
+      },
+    ],
+    delete: [
+      session,
+      async (req, res) => {
+        parseInput(EndSessionsQuery, req.query);
+        const auth = authOf(res);
+        await endOtherSessions(deps.database.db, {
+          accountId: auth.account.id,
+          keepSessionId: auth.session.id,
+          now: deps.clock.now(),
+          signal: deadlineOf(res),
+          ...clientContext(req),
+        });
+        res.status(204).end();
+      },
+    ],
   });
 
   route(router, "/sessions/current", {
     delete: [
-      requireSession(deps),
+      session,
       async (_req, res) => {
         await invalidateSession(deps.database.db, authOf(res).session.id);
         clearSessionCookie(res, deps.config);
@@ -75,61 +101,26 @@ export function sessionsRouter(deps: AppDeps, limits: AbuseLimits): Router {
     ],
   });
 
+  route(router, "/sessions/:id", {
+    delete: [
+      session,
+      async (req, res) => {
+        const auth = authOf(res);
+        const id = String(req.params.id);
+        const ended =
+          SESSION_ID.test(id) &&
+          (await endSession(deps.database.db, {
+            accountId: auth.account.id,
+            sessionId: id,
+            now: deps.clock.now(),
+            signal: deadlineOf(res),
+            ...clientContext(req),
+          }));
+        if (!ended) throw new AppError("not_found", "No such session");
+        if (id === auth.session.id) clearSessionCookie(res, deps.config);
+        res.status(204).end();
+      },
+    ],
+  });
   return router;
 }
-
-const LoginResponse = z.object({
-  session: z.object({ token: z.string(), expires_at: z.string() }),
-  account: AccountSchema,
-});
-const ChallengeResponse = z.object({
-  challenge: z.object({
-    token: z.string().meta({ description: "Send it with a code to POST /admin/sessions/challenge" }),
-    expires_at: z.string(),
-  }),
-});
-
-registry.registerPath({
-  method: "post",
-  path: "/admin/sessions",
-  operationId: "createSession",
-  summary: "Log in; the session token is returned and set as the keyward_session cookie",
-  description:
-    "The cookie is HttpOnly, Secure when PUBLIC_URL is https, SameSite=Lax; SameSite=None when a CONSOLE_ORIGINS origin is cross-site to PUBLIC_URL over https.",
-  tags: ["sessions"],
-  request: { body: requestBody(LoginBody) },
-  responses: {
-    200: {
-      description:
-        "The password is right and the account has a second factor: no session yet, a login challenge (5 minutes) to answer with a code",
-      ...jsonBody(ChallengeResponse),
-    },
-    201: {
-      description: "Logged in (Cache-Control: no-store; Set-Cookie: keyward_session)",
-      ...jsonBody(LoginResponse),
-    },
-    ...errorResponses(
-      [
-        ...WRITE_ERRORS,
-        "validation_failed",
-        "invalid_credentials",
-        "email_not_verified",
-        "account_disabled",
-        "rate_limit_exceeded",
-      ],
-      {
-        401: "the same for an unknown email and a wrong password",
-        429: "after repeated failures: 10 for an email from one IP (an IPv6 /64), 50 for an email, 100 from one IP, in 15 minutes (Retry-After)",
-      },
-    ),
-  },
-});
-registry.registerPath({
-  method: "delete",
-  path: "/admin/sessions/current",
-  operationId: "deleteCurrentSession",
-  summary: "Log out: the session stops working and the cookie is cleared",
-  tags: ["sessions"],
-  security: sessionSecurity,
-  responses: { 204: { description: "Logged out" }, ...errorResponses([...SESSION_ERRORS, ...WRITE_ERRORS]) },
-});

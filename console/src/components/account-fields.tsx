@@ -1,0 +1,76 @@
+import type { ApiError } from "../api/client";
+import { fieldError } from "../api/client";
+import { Field } from "./field";
+
+// The fields of the account forms, worded and wired alike wherever they are asked for: the email
+// address, and the password and second factor's code (at login, and again before a sensitive change:
+// the email, two-factor authentication, deleting the account).
+
+/** An email address; `autocomplete` "username" where it names the account to log in to. */
+export function EmailField(props: {
+  label?: string;
+  value: string;
+  error: string | undefined;
+  onInput: (value: string) => void;
+  autocomplete?: "email" | "username";
+}) {
+  return (
+    <Field
+      label={props.label ?? "Email address"}
+      type="email"
+      name="email"
+      autocomplete={props.autocomplete ?? "email"}
+      required
+      value={props.value}
+      error={props.error}
+      onInput={(e) => props.onInput(e.currentTarget.value)}
+    />
+  );
+}
+
+/** Where a refusal of these fields goes: beside the password, beside the code, or under the form. */
+export function reauthErrors(error: ApiError | null, otherFields: string[] = []) {
+  const password = error?.code === "invalid_credentials" ? error.message : fieldError(error, "password");
+  const code = error?.code === "invalid_code" ? error.message : fieldError(error, "code");
+  const elsewhere = otherFields.some((field) => fieldError(error, field) !== undefined);
+  const form = error && !password && !code && !elsewhere ? error : null;
+  return { password, code, form };
+}
+
+export function CurrentPasswordField(props: {
+  value: string;
+  error: string | undefined;
+  onInput: (value: string) => void;
+}) {
+  return (
+    <Field
+      label="Password"
+      type="password"
+      name="password"
+      autocomplete="current-password"
+      required
+      value={props.value}
+      error={props.error}
+      onInput={(e) => props.onInput(e.currentTarget.value)}
+    />
+  );
+}
+
+export function SecondFactorCodeField(props: {
+  value: string;
+  error: string | undefined;
+  onInput: (value: string) => void;
+}) {
+  return (
+    <Field
+      label="Authentication code or recovery code"
+      type="text"
+      name="code"
+      autocomplete="one-time-code"
+      required
+      value={props.value}
+      error={props.error}
+      onInput={(e) => props.onInput(e.currentTarget.value)}
+    />
+  );
+}
