@@ -10,6 +10,7 @@ import {
   type ClientGone,
   declaresTooLarge,
   forwardToUpstream,
+  logFailedCall,
   tooLargeError,
 } from "./forward.js";
 import type { KeyRecord } from "./key-records.js";
@@ -110,18 +111,7 @@ export function createModelForwarding(deps: {
         tap: meter?.tap,
       });
       if (result.outcome !== "failed") return { ok: true, value: result };
-      // One line per failed call; an expected network failure needs its code, not a stack trace.
-      const err = result.err as { code?: string; message?: string };
-      logger.warn(
-        {
-          reqId: request.requestId,
-          upstream: upstream.label,
-          model,
-          failure: result.failure,
-          cause: { code: err?.code, message: err?.message },
-        },
-        "upstream call failed",
-      );
+      logFailedCall(logger, { reqId: request.requestId, upstream: upstream.label, model }, result);
       return { ok: false, failure: result.failure };
     });
     meter?.finish(endOf(sent));

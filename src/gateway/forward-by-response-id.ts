@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
-import { leaseUpstream, type Upstream } from "../upstreams/upstream.js";
+import { leaseUpstream, statusOfGet, type Upstream } from "../upstreams/upstream.js";
 import type { UpstreamSet } from "../upstreams/upstream-set.js";
-import { type CallerIdentity, type ClientGone, forwardToUpstream } from "./forward.js";
+import { type CallerIdentity, type ClientGone, forwardToUpstream, logFailedCall } from "./forward.js";
 import type { KeyRecord } from "./key-records.js";
 
 // GET /v1/responses/:id and POST /v1/responses/:id/cancel name no model: the response lives only in the
@@ -47,21 +47,9 @@ export function createResponseIdForwarding(deps: {
   }
 
   async function holds(upstream: Upstream, id: string): Promise<boolean> {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (upstream.apiKey) headers.authorization = `Bearer ${upstream.apiKey}`;
-    try {
-      const res = await upstream.pool.request({
-        path: `${upstream.basePath}/v1/responses/${id}`,
-        method: "GET",
-        headers,
-        signal: AbortSignal.timeout(deps.locateTimeoutMs),
-      });
-      await res.body.dump();
-      return res.statusCode !== 404 && res.statusCode < 500;
-    } catch {
-      // One that cannot answer now cannot serve the request either; its health is the balancer's.
-      return false;
-    }
+    // One that cannot answer now cannot serve the request either; its health is the balancer's.
+    const status = await statusOfGet(upstream, `/v1/responses/${id}`, deps.locateTimeoutMs);
+    return status !== undefined && status !== 404 && status < 500;
   }
 
   async function ownerOf(id: string, candidates: readonly Upstream[]): Promise<Upstream | undefined> {
@@ -134,16 +122,7 @@ export function createResponseIdForwarding(deps: {
       return { kind: "client_aborted", upstreamMs: result.upstreamMs, upstream: owner.label };
     owner.failedCalls[result.failure]++;
     if (result.failure !== "other") deps.upstreams.balancer.markDown(owner);
-    const err = result.err as { code?: string; message?: string };
-    deps.logger.warn(
-      {
-        reqId: request.requestId,
-        upstream: owner.label,
-        failure: result.failure,
-        cause: { code: err?.code, message: err?.message },
-      },
-      "upstream call failed",
-    );
+    logFailedCall(deps.logger, { reqId: request.requestId, upstream: owner.label }, result);
     const error =
       result.failure === "timeout"
         ? new AppError("upstream_timeout", "The upstream did not answer in time")

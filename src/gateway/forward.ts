@@ -2,7 +2,8 @@ import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
-import type { Upstream } from "../upstreams/upstream.js";
+import type { Logger } from "../logging/logger.js";
+import type { Upstream, UpstreamFailure } from "../upstreams/upstream.js";
 import type { ResponseTap } from "../usage/response-tap.js";
 import { type AbortSource, AnswerRelay, type ForwardResult, type UpstreamHeaders } from "./answer-relay.js";
 
@@ -168,4 +169,17 @@ export function forwardToUpstream(
 function startAnswer(res: ServerResponse, statusCode: number, headers: UpstreamHeaders): void {
   res.statusCode = statusCode;
   copyResponseHeaders(headers, res);
+}
+
+/** One line per failed upstream call: an expected network failure needs its code, not a stack trace. */
+export function logFailedCall(
+  logger: Logger,
+  context: { reqId: string; upstream: string; model?: string },
+  result: { failure: UpstreamFailure; err: unknown },
+): void {
+  const err = result.err as { code?: string; message?: string } | undefined;
+  logger.warn(
+    { ...context, failure: result.failure, cause: { code: err?.code, message: err?.message } },
+    "upstream call failed",
+  );
 }

@@ -1,7 +1,7 @@
 import type { Logger } from "../logging/logger.js";
 import type { Clock } from "../time/clock.js";
 import type { Balancer } from "./balancer.js";
-import type { Upstream } from "./upstream.js";
+import { statusOfGet, type Upstream } from "./upstream.js";
 
 // Puts replicas back into rotation. A replica taken out (a refused connection, a reset, no headers in
 // time) is probed when its time out is up, and again every DOWN_FOR_MS while probes fail; only a probe
@@ -75,19 +75,7 @@ export function createHealthProbe(deps: {
  */
 export function probeOver(timeoutMs: number): ProbeUpstream {
   return async (upstream) => {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (upstream.apiKey) headers.authorization = `Bearer ${upstream.apiKey}`;
-    try {
-      const res = await upstream.pool.request({
-        path: `${upstream.basePath}/v1/models`,
-        method: "GET",
-        headers,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      await res.body.dump();
-      return res.statusCode < 500;
-    } catch {
-      return false;
-    }
+    const status = await statusOfGet(upstream, "/v1/models", timeoutMs);
+    return status !== undefined && status < 500;
   };
 }

@@ -1,4 +1,4 @@
-import type { Upstream } from "./upstream.js";
+import { getFromUpstream, type Upstream } from "./upstream.js";
 
 // Which upstream serves which model. Models are either listed in an upstream's configuration or
 // learned from its GET /v1/models (what `vllm serve --served-model-name` reports), at start and then
@@ -153,15 +153,7 @@ export function createModelRegistry(
 /** Reads an upstream's GET /v1/models in the OpenAI list shape; anything else is a failure. */
 export function fetchModelsOver(timeoutMs: number): FetchModels {
   return async (upstream) => {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (upstream.apiKey) headers.authorization = `Bearer ${upstream.apiKey}`;
-    const signal = AbortSignal.timeout(timeoutMs);
-    const res = await upstream.pool.request({
-      path: `${upstream.basePath}/v1/models`,
-      method: "GET",
-      headers,
-      signal,
-    });
+    const res = await getFromUpstream(upstream, "/v1/models", timeoutMs);
     if (res.statusCode !== 200) {
       await res.body.dump();
       throw new Error(`GET /v1/models answered ${res.statusCode}`);

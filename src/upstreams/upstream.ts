@@ -1,4 +1,4 @@
-import { Pool } from "undici";
+import { type Dispatcher, Pool } from "undici";
 import { type ConcurrencyGate, createConcurrencyGate } from "./concurrency-gate.js";
 import type { UpstreamSpec } from "./upstream-config.js";
 
@@ -112,4 +112,38 @@ function leaseTaken(upstream: Upstream): Lease {
       upstream.gate?.release();
     },
   };
+}
+
+/**
+ * A GET of keyward's own to an upstream (its model list, a health probe, the look-up of a stored
+ * response), with the upstream's api key and bounded in time.
+ */
+export function getFromUpstream(
+  upstream: Upstream,
+  path: string,
+  timeoutMs: number,
+): Promise<Dispatcher.ResponseData> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (upstream.apiKey) headers.authorization = `Bearer ${upstream.apiKey}`;
+  return upstream.pool.request({
+    path: upstream.basePath + path,
+    method: "GET",
+    headers,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+}
+
+/** The status of such a GET, its body discarded; undefined when no answer came. Never throws. */
+export async function statusOfGet(
+  upstream: Upstream,
+  path: string,
+  timeoutMs: number,
+): Promise<number | undefined> {
+  try {
+    const res = await getFromUpstream(upstream, path, timeoutMs);
+    await res.body.dump();
+    return res.statusCode;
+  } catch {
+    return undefined;
+  }
 }
