@@ -85,12 +85,13 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     limiter: createTokenLimiter(batch, deps.config.redisPrefix),
     now: () => deps.clock.now().getTime(),
   });
+  const clientIp = clientIpReader(deps.config.trustProxyHops);
   const models = createModelAnswers(deps.upstreams.registry);
   const forwardByModel = createModelForwarding({
     upstreams: deps.upstreams,
     logger: deps.logger,
     bodyLimitBytes: deps.config.proxyBodyLimitBytes,
-    clientIp: clientIpReader(deps.config.trustProxyHops),
+    clientIp,
     metering,
   });
 
@@ -98,7 +99,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     upstreams: deps.upstreams,
     logger: deps.logger,
     locateTimeoutMs: Math.min(deps.config.upstreamTimeoutMs, 5_000),
-    clientIp: clientIpReader(deps.config.trustProxyHops),
+    clientIp,
   });
 
   /** The key: present, live, within its rate limit (whose headers are set), allowed on the route. */
