@@ -4,7 +4,7 @@ import type { Db, Tx } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, apiKeys } from "../db/schema.js";
 import { generateApiKey } from "../secrets/secrets.js";
-import type { TierCeilings } from "../tiers/tiers.js";
+import { isAboveTier, type TierCeilings } from "../tiers/tiers.js";
 import { countActiveKeys } from "./key-queries.js";
 import { MAX_ACTIVE_KEYS } from "./key-schemas.js";
 import type { ApiKeyRow } from "./key-view.js";
@@ -76,10 +76,10 @@ export async function createApiKey(
   if (input.expiresAt && input.expiresAt.getTime() <= input.now.getTime()) {
     return { ok: false, reason: "expiry_not_in_future" };
   }
-  if (input.rateLimitPerMinute !== null && input.rateLimitPerMinute > requestsPerMinute) {
+  if (isAboveTier(input.rateLimitPerMinute, requestsPerMinute)) {
     return { ok: false, reason: "above_tier_limit", tierLimit: requestsPerMinute };
   }
-  if (input.tokenLimitPerMinute !== null && input.tokenLimitPerMinute > tokensPerMinute) {
+  if (isAboveTier(input.tokenLimitPerMinute, tokensPerMinute)) {
     return { ok: false, reason: "above_tier_token_limit", tierLimit: tokensPerMinute };
   }
   return db.transaction(async (tx) => {

@@ -2,6 +2,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { apiKeys } from "../db/schema.js";
+import { isAboveTier } from "../tiers/tiers.js";
 import { findApiKey } from "./key-queries.js";
 import type { ApiKeyRow } from "./key-view.js";
 import { type KeyChangeDeps, KeyChangeUnpublished, publishKeyChange } from "./publish-key-change.js";
@@ -34,7 +35,7 @@ export async function updateApiKey(
   },
 ): Promise<UpdateKeyResult> {
   const tokenLimit = input.tokenLimitPerMinute;
-  if (tokenLimit != null && tokenLimit > input.tierTokenLimit) {
+  if (isAboveTier(tokenLimit, input.tierTokenLimit)) {
     return { ok: false, reason: "above_tier_token_limit", tierLimit: input.tierTokenLimit };
   }
   try {

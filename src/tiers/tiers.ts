@@ -16,6 +16,11 @@ export function effectiveRateLimit(ownLimit: number | null, tierLimit: number): 
   return ownLimit === null ? tierLimit : Math.min(ownLimit, tierLimit);
 }
 
+/** True when a key's own limit (null or undefined: none) is above its tier's: refused, never clamped. */
+export function isAboveTier(ownLimit: number | null | undefined, tierLimit: number): boolean {
+  return ownLimit != null && ownLimit > tierLimit;
+}
+
 /** The configured limits of every tier (RATE_LIMIT_*, TOKEN_LIMIT_*): the Config's two fields. */
 export interface TierLimitsConfig {
   rateLimitsPerMinute: TierLimits;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ceilingsOfTier, effectiveRateLimit } from "../../src/tiers/tiers.js";
+import { ceilingsOfTier, effectiveRateLimit, isAboveTier } from "../../src/tiers/tiers.js";
 
 const config = {
   rateLimitsPerMinute: { free: 60, pro: 600, enterprise: 6000 },
@@ -22,5 +22,12 @@ describe("a tier's ceilings", () => {
     expect(effectiveRateLimit(100, requestsPerMinute)).toBe(100);
     // A tier lowered after the key was made: the tier wins.
     expect(effectiveRateLimit(1000, requestsPerMinute)).toBe(600);
+  });
+
+  it("refuse a key's own limit above them, and accept none or one up to them", () => {
+    expect(isAboveTier(601, 600)).toBe(true);
+    expect(isAboveTier(600, 600)).toBe(false);
+    expect(isAboveTier(null, 600)).toBe(false);
+    expect(isAboveTier(undefined, 600)).toBe(false);
   });
 });
