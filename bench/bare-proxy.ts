@@ -36,7 +36,8 @@ const server = createServer((req, res) => {
     });
 });
 server.keepAliveTimeout = 95_000;
-server.listen(0, "127.0.0.1", () => {
+// The same accept queue as keyward's (src/api/server.ts), so that a burst of connections meets both alike.
+server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, () => {
   process.send?.({ ready: true, port: (server.address() as AddressInfo).port });
 });
 process.on("SIGTERM", () => process.exit(0));

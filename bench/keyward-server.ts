@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { createApp } from "../src/api/app.js";
-import { createWebServer } from "../src/api/server.js";
+import { createWebServer, LISTEN_BACKLOG } from "../src/api/server.js";
 import { connectWebDeps } from "../src/api/web-deps.js";
 import { loadConfigOrExit } from "../src/config/config.js";
 
@@ -18,7 +18,7 @@ const server = createWebServer(
   }).handle,
   deps.logger,
 );
-server.listen(0, "127.0.0.1", () => {
+server.listen({ port: 0, host: "127.0.0.1", backlog: LISTEN_BACKLOG }, () => {
   process.send?.({ ready: true, port: (server.address() as AddressInfo).port });
 });
 process.on("message", (message: { type?: string }) => {

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { connect, type Socket } from "node:net";
 import { promisify } from "node:util";
 import OpenAI, { AuthenticationError, PermissionDeniedError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -297,6 +298,32 @@ describe("keyward end to end across two web and two worker processes", () => {
     expect(usedAt).toBeGreaterThanOrEqual(state.firstUseAt);
     expect(usedAt).toBeLessThanOrEqual(state.revokedAt);
     expect(key.status).toBe("revoked");
+  });
+
+  it("queues a burst of connections while web A cannot accept them (past Node's default 511), then serves on", async () => {
+    const [a] = webs;
+    if (!a) throw new Error("no web process");
+    const port = Number(new URL(a.url).port);
+    const burst = 700;
+    const sockets: Socket[] = [];
+    let connected = 0;
+    a.proc.signal("SIGSTOP");
+    try {
+      // The kernel completes each handshake into the listen queue while the process is stopped; past
+      // the queue's length it drops them, and a client's connect then waits a second or more. (The
+      // kernel caps the queue at net.core.somaxconn: 4096 by default since Linux 5.4.)
+      for (let i = 0; i < burst; i++) {
+        const socket = connect(port, "127.0.0.1", () => connected++);
+        socket.on("error", () => {});
+        sockets.push(socket);
+      }
+      await waitFor(`${burst} connections queued`, () => connected === burst, 5_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      a.proc.signal("SIGCONT");
+    }
+    const res = await fetch(`${a.url}/healthz`);
+    expect(res.status).toBe(200);
   });
 
   it("sent exactly one email in all, and every process exits 0 on SIGTERM", async () => {

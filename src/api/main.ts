@@ -1,7 +1,7 @@
 import { loadConfigOrExit } from "../config/config.js";
 import { createUpstreamsReloader } from "../upstreams/reload-upstreams.js";
 import { createApp } from "./app.js";
-import { createWebServer } from "./server.js";
+import { createWebServer, LISTEN_BACKLOG } from "./server.js";
 import { connectWebDeps } from "./web-deps.js";
 
 const config = loadConfigOrExit();
@@ -10,7 +10,9 @@ const web = connectWebDeps(config);
 const logger = web.deps.logger;
 const app = createApp({ ...web.deps, isStopping: () => stopping });
 const server = createWebServer(app.handle, logger);
-server.listen(config.port, () => logger.info({ port: config.port }, "web listening"));
+server.listen({ port: config.port, backlog: LISTEN_BACKLOG }, () =>
+  logger.info({ port: config.port }, "web listening"),
+);
 
 // During shutdown, every answer tells the client (or router) to drop its connection after it.
 server.prependListener("request", (_req, res) => {

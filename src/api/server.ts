@@ -77,6 +77,13 @@ function answerClientError(
   );
 }
 
+/**
+ * The queue of connections the kernel accepts while the process is busy: Node's default (511) is
+ * overrun when a thousand clients open streams at once, and a dropped connection attempt is retried
+ * by the client only a second later. The kernel caps it at net.core.somaxconn.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** How long a refused connection may take to take its answer before it is cut anyway. */
 const CLOSE_BACKSTOP_MS = 2_000;
 

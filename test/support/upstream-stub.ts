@@ -183,7 +183,10 @@ export async function startUpstreamStub(
     json(res, 404, openAiError(`Not found: ${method} ${path}`, "NotFoundError", null));
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  // vLLM's server (uvicorn) listens with a backlog of 2048.
+  const listen = (port: number) =>
+    new Promise<void>((resolve) => server.listen({ port, host: "127.0.0.1", backlog: 2048 }, resolve));
+  await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
   const stop = () =>
     new Promise<void>((resolve) => {
@@ -229,7 +232,7 @@ export async function startUpstreamStub(
       models = list;
     },
     stop,
-    start: () => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve)),
+    start: () => listen(port),
     close: () => (server.listening ? stop() : Promise.resolve()),
   };
 }
