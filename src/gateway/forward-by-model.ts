@@ -15,13 +15,19 @@ import {
 } from "./forward.js";
 import type { KeyRecord } from "./key-records.js";
 import { type MeterEnd, type Metering, outcomeOfError, type RequestMeter } from "./metering.js";
-import { setTokenLimitHeaders } from "./token-limiter.js";
+import type { RouteEntry } from "./routes.js";
+import { setTokenLimitHeaders, type TokenReservation } from "./token-limiter.js";
 
 // A POST route's request, from its body to the upstream that answers it: the body is read (bounded)
 // and its model found, the key's model list checked (404 as for a model nobody serves: nothing leaks),
 // the key's tokens reserved (metering.ts), and the request sent to a replica of that model, tried on a
 // second one only if the first could not be connected to; its answer goes through the usage tap, and
 // the request is settled and recorded when it ends.
+//
+// For a key this process already knows, the gateway starts all this ahead (`start`), while the key is
+// checked: the body is read and, when the cached record lets the key use the route and the body's model,
+// its tokens are reserved in the same Redis turn as the key's check, rather than in a turn of their own
+// after it (one round trip per request instead of two). A request then refused gives them back.
 
 export type ModelForwarding =
   | { kind: "forwarded"; upstreamMs: number; model: string; upstream: string }
@@ -34,6 +40,16 @@ const BODY_REFUSALS = {
   model_not_string: () => new AppError("validation_failed", "model: must be a string", { param: "model" }),
 };
 
+type BodyResult = InspectedBody | AppError | "aborted";
+
+/** A request's body and token reservation, started while its key (`record`, as cached) is checked. */
+export interface ReadAhead {
+  record: KeyRecord;
+  body: Promise<BodyResult>;
+  /** Undefined when nothing was reserved ahead (see `start`): `forward` reserves then. */
+  reservation: Promise<TokenReservation | undefined>;
+}
+
 export function createModelForwarding(deps: {
   upstreams: UpstreamSet;
   logger: Logger;
@@ -44,7 +60,7 @@ export function createModelForwarding(deps: {
   const { upstreams, logger, bodyLimitBytes } = deps;
 
   /** The body and its model, or the refusal (413, 400) to answer with. */
-  async function bodyOf(req: IncomingMessage): Promise<InspectedBody | AppError | "aborted"> {
+  async function bodyOf(req: IncomingMessage): Promise<BodyResult> {
     if (declaresTooLarge(req.headers, bodyLimitBytes)) return tooLargeError(bodyLimitBytes);
     const read = await readBody(req, bodyLimitBytes);
     if (!read.ok) return read.reason === "aborted" ? "aborted" : tooLargeError(bodyLimitBytes);
@@ -52,7 +68,36 @@ export function createModelForwarding(deps: {
     return inspected.ok ? inspected.body : BODY_REFUSALS[inspected.reason]();
   }
 
-  return async function forwardByModel(
+  /** Reads the body now and reserves the cached key's tokens once it is in, where it may use them. */
+  function start(req: IncomingMessage, route: RouteEntry, record: KeyRecord): ReadAhead {
+    const body = bodyOf(req);
+    const reservation = body.then((read) => {
+      const usable =
+        !(read instanceof AppError) &&
+        read !== "aborted" &&
+        record.permissions.has(route.permission) &&
+        (!record.models || record.models.has(read.model)) &&
+        upstreams.registry.knows(read.model);
+      if (!usable) return undefined;
+      const input = {
+        keyId: record.id,
+        tokenLimit: record.tokenLimitPerMinute,
+        route: route.pattern,
+        body: read,
+      };
+      return deps.metering.reserve(input);
+    });
+    return { record, body, reservation };
+  }
+
+  /** Gives back what was reserved ahead for a request refused before it was forwarded. */
+  function release(ahead: ReadAhead): void {
+    void ahead.reservation.then((reserved) => {
+      if (reserved) deps.metering.release(reserved);
+    });
+  }
+
+  async function forward(
     req: IncomingMessage,
     res: ServerResponse,
     request: {
@@ -63,6 +108,7 @@ export function createModelForwarding(deps: {
       at: Date;
       route: string;
     },
+    ahead?: ReadAhead,
   ): Promise<ModelForwarding> {
     const key = request.key;
     // Usage names only models some upstream serves: a client's made-up names must not grow the table.
@@ -72,7 +118,10 @@ export function createModelForwarding(deps: {
       if (key) deps.metering.record(key.id, served(model), request.at, "refused");
       return { kind: "refused", error, model };
     };
-    const body = await bodyOf(req);
+    // Reserved ahead for the record the key was checked against, or not at all (refused, reloaded).
+    if (ahead && ahead.record !== key) release(ahead);
+    const reservedAhead = ahead && ahead.record === key ? ahead.reservation : undefined;
+    const body = ahead ? await ahead.body : await bodyOf(req);
     if (body === "aborted") return { kind: "client_aborted", upstreamMs: undefined };
     if (body instanceof AppError) return refuse(body);
     const model = body.model;
@@ -82,14 +131,17 @@ export function createModelForwarding(deps: {
 
     let meter: RequestMeter | undefined;
     if (key) {
-      const metered = await deps.metering.admit({
-        keyId: key.id,
-        tokenLimit: key.tokenLimitPerMinute,
-        route: request.route,
-        body,
-        model: served(model),
-        at: request.at,
-      });
+      const metered = await deps.metering.admit(
+        {
+          keyId: key.id,
+          tokenLimit: key.tokenLimitPerMinute,
+          route: request.route,
+          body,
+          model: served(model),
+          at: request.at,
+        },
+        await reservedAhead,
+      );
       const decision = metered.ok ? metered.meter.decision : metered.decision;
       if (decision) setTokenLimitHeaders(res, decision);
       if (!metered.ok) return { kind: "refused", error: tokenLimitError(metered.decision), model };
@@ -121,7 +173,9 @@ export function createModelForwarding(deps: {
       return { kind: "client_aborted", upstreamMs: sent.value.upstreamMs, model, upstream };
     }
     return { kind: "forwarded", upstreamMs: sent.value.upstreamMs, model, upstream };
-  };
+  }
+
+  return { start, release, forward };
 }
 
 /** A replica's failure is the upstream's error; a refusal of keyward's own (none free, 503) is not. */

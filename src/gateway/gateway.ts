@@ -5,7 +5,7 @@ import { type Ablation, inMemoryBatch } from "./ablation.js";
 import { extractApiKey } from "./api-key.js";
 import type { GatewayDeps } from "./deps.js";
 import type { ClientGone } from "./forward.js";
-import { createModelForwarding } from "./forward-by-model.js";
+import { createModelForwarding, type ReadAhead } from "./forward-by-model.js";
 import { createResponseIdForwarding } from "./forward-by-response-id.js";
 import { createGatewayBatch } from "./gateway-batch.js";
 import { createKeyAuthenticator } from "./key-authenticator.js";
@@ -23,7 +23,8 @@ import { createModelAnswers } from "./v1-models.js";
 // nobody serves or the key may not use), its tokens reserved where the route spends them (429), and
 // the request is forwarded to an upstream serving that model, its answer streamed back (through the
 // usage tap where metered). Every request whose key was recognised is recorded once, with its outcome
-// and tokens (metering.ts), refused ones included, and moves the key's last-used time.
+// and tokens (metering.ts), refused ones included, and moves the key's last-used time. For a key this
+// process knows, the body is read and the tokens reserved while the key is checked (forward-by-model.ts).
 
 const INVALID_KEY_MESSAGE = "Invalid API key provided";
 const NO_PERMISSION_MESSAGE = "API key doesn't have permission for this endpoint";
@@ -87,7 +88,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
   });
   const clientIp = clientIpReader(deps.config.trustProxyHops);
   const models = createModelAnswers(deps.upstreams.registry);
-  const forwardByModel = createModelForwarding({
+  const byModel = createModelForwarding({
     upstreams: deps.upstreams,
     logger: deps.logger,
     bodyLimitBytes: deps.config.proxyBodyLimitBytes,
@@ -102,12 +103,17 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     clientIp,
   });
 
-  /** The key: present, live, within its rate limit (whose headers are set), allowed on the route. */
+  /**
+   * The key: present, live, within its rate limit (whose headers are set), allowed on the route.
+   * `whileChecking` is handed the key's cached record, if this process has one and is not refusing it
+   * from memory, as its check is sent: work started then shares the check's Redis turn.
+   */
   async function admit(
     req: IncomingMessage,
     res: ServerResponse,
     route: ForwardRoute,
     now: Date,
+    whileChecking?: (cached: KeyRecord) => void,
   ): Promise<Admission> {
     const secret = extractApiKey(req.headers);
     if (secret === undefined) {
@@ -121,6 +127,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     // (a point taken for a key that turns out dead costs nothing: that key never works again).
     const cached = presented.cached;
     const early = cached ? limiter.consume(cached.id, cached.limitPerMinute) : undefined;
+    if (cached && whileChecking && !limiter.refusing(cached.id, cached.limitPerMinute)) whileChecking(cached);
     const check = await authenticator.check(presented, now);
     if (!check.ok) {
       if (check.reason === "unavailable") {
@@ -170,10 +177,18 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       const refused = (error: AppError): GatewayOutcome => ({ kind: "refused", route: route.pattern, error });
 
       let key: KeyRecord | undefined;
+      let ahead: ReadAhead | undefined;
       const at = deps.clock.now();
       if (!ablation.auth) {
-        const admission = await admit(req, res, route, at);
+        const readAhead =
+          route.answer === "upstream"
+            ? (cached: KeyRecord) => {
+                ahead = byModel.start(req, route, cached);
+              }
+            : undefined;
+        const admission = await admit(req, res, route, at, readAhead);
         if (!admission.ok) {
+          if (ahead) byModel.release(ahead);
           if (admission.key) metering.record(admission.key.id, "", at, "refused");
           return refused(admission.error);
         }
@@ -207,14 +222,12 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
         return outcomeOf(answered, route.pattern, key);
       }
 
-      const forwarded = await forwardByModel(req, res, {
-        upstreamPath: route.upstreamPath,
-        requestId,
-        gone,
-        key,
-        at,
-        route: route.pattern,
-      });
+      const forwarded = await byModel.forward(
+        req,
+        res,
+        { upstreamPath: route.upstreamPath, requestId, gone, key, at, route: route.pattern },
+        ahead,
+      );
       return outcomeOf(forwarded, route.pattern, key);
     },
   };

@@ -8,8 +8,9 @@ import type { TokenLimiter, TokenReservation } from "./token-limiter.js";
 
 // Counting and token limits for one /v1 request whose key was recognised, from admission to the end
 // of its answer: the gateway asks `admit` before forwarding (a reservation, for routes that spend
-// tokens), forwards `meter.body`, sends the answer through `meter.tap(...)`, and calls `finish` once.
-// Every such request is recorded exactly once, with its outcome and tokens, in the usage buffer.
+// tokens, taken by `admit` or earlier by `reserve`), forwards `meter.body`, sends the answer through
+// `meter.tap(...)`, and calls `finish` once. Every such request is recorded exactly once, with its
+// outcome and tokens, in the usage buffer.
 
 /** Routes that spend tokens, and whether they generate (completion tokens) or only read (pooling). */
 const TOKEN_ROUTES: Record<string, { generates: boolean; streamOptions: boolean }> = {
@@ -61,6 +62,15 @@ export interface MeteringDeps {
   now: () => number;
 }
 
+/** What a reservation is taken for: the key, its limit, the route's pattern and the request's body. */
+export interface ReservationInput {
+  keyId: string;
+  tokenLimit: number;
+  /** The route's pattern, as the route table names it. */
+  route: string;
+  body: InspectedBody | undefined;
+}
+
 export function createMetering(deps: MeteringDeps) {
   function record(input: {
     keyId: string;
@@ -84,7 +94,27 @@ export function createMetering(deps: MeteringDeps) {
     );
   }
 
+  /** The request's estimated tokens, reserved; undefined on routes that spend none. */
+  function reserve(input: ReservationInput): Promise<TokenReservation> | undefined {
+    const spec = TOKEN_ROUTES[input.route];
+    if (!spec) return undefined;
+    const estimate = estimateTokens({
+      bodyBytes: promptBytesOf(input.body),
+      maxOutputTokens: input.body?.maxOutputTokens,
+      generates: spec.generates,
+      limit: input.tokenLimit,
+    });
+    return deps.limiter.reserve(input.keyId, input.tokenLimit, estimate, deps.now());
+  }
+
   return {
+    reserve,
+
+    /** Gives back a reservation whose request was refused before it was forwarded. */
+    release(reservation: TokenReservation): void {
+      deps.limiter.settle(reservation, 0, deps.now());
+    },
+
     /**
      * A request that spends no tokens, or that keyward refused after recognising its key (permission,
      * a limit, its body, model access): counted by outcome only.
@@ -93,30 +123,21 @@ export function createMetering(deps: MeteringDeps) {
       record({ keyId, at, model, outcome });
     },
 
-    async admit(input: {
-      keyId: string;
-      tokenLimit: number;
-      /** The route's pattern, as the route table names it. */
-      route: string;
-      body: InspectedBody | undefined;
-      /** The model to count it under ('' for none, or one nobody serves). */
-      model: string;
-      at: Date;
-    }): Promise<MeterAdmission> {
+    async admit(
+      input: ReservationInput & {
+        /** The model to count it under ('' for none, or one nobody serves). */
+        model: string;
+        at: Date;
+      },
+      /** The reservation `reserve` took for this very input, if it was taken ahead. */
+      reserved?: TokenReservation,
+    ): Promise<MeterAdmission> {
       const spec = TOKEN_ROUTES[input.route];
       const body = input.body;
       const model = input.model;
-      // A multipart body's bytes are audio, not a prompt's text.
-      const promptBytes = body?.json ? body.raw.length : 0;
-      let reservation: TokenReservation | undefined;
-      if (spec) {
-        const estimate = estimateTokens({
-          bodyBytes: promptBytes,
-          maxOutputTokens: body?.maxOutputTokens,
-          generates: spec.generates,
-          limit: input.tokenLimit,
-        });
-        reservation = await deps.limiter.reserve(input.keyId, input.tokenLimit, estimate, deps.now());
+      const promptBytes = promptBytesOf(body);
+      const reservation = reserved ?? (await reserve(input));
+      if (reservation) {
         if (!reservation.decision.allowed) {
           record({ keyId: input.keyId, at: input.at, model, outcome: "refused" });
           return { ok: false, decision: reservation.decision };
@@ -166,3 +187,8 @@ export function createMetering(deps: MeteringDeps) {
 }
 
 export type Metering = ReturnType<typeof createMetering>;
+
+/** The prompt's size: a JSON body's bytes (a multipart body's bytes are audio, not a prompt's text). */
+function promptBytesOf(body: InspectedBody | undefined): number {
+  return body?.json ? body.raw.length : 0;
+}

@@ -24,6 +24,8 @@ export function evaluateRateLimit(limit: number, count: number, ttlMs: number): 
 
 export interface KeyRateLimiter {
   consume(keyId: string, limit: number): Promise<RateDecision>;
+  /** True while this process refuses the key from memory (past its limit): no Redis work for it. */
+  refusing(keyId: string, limit: number): boolean;
 }
 
 export function createKeyRateLimiter(
@@ -50,6 +52,10 @@ export function createKeyRateLimiter(
   }
 
   return {
+    refusing(keyId, limit) {
+      return (refusedUntil.get(`${limit}:${keyId}`) ?? 0) > now();
+    },
+
     async consume(keyId, limit) {
       const slot = `${limit}:${keyId}`;
       const blockedUntil = refusedUntil.get(slot);

@@ -4,7 +4,7 @@ import type { Permission } from "../keys/permissions.js";
 // The closed table of /v1 routes the gateway forwards. Anything else is answered 404 here and never
 // reaches the upstream, so no client input can pick another upstream path or host.
 
-interface RouteEntry {
+export interface RouteEntry {
   /** Names the route in metrics ("/v1/models/:id"), never with a value from the request. */
   pattern: string;
   method: "GET" | "POST";
