@@ -9,7 +9,8 @@ import type { KeyRecord } from "./key-records.js";
 // GET /v1/responses/:id and POST /v1/responses/:id/cancel name no model: the response lives only in the
 // memory of the vLLM server that created it, so the request must reach that one server. keyward asks
 // the candidate upstreams at once (GET /v1/responses/:id, which changes nothing) and sends the request
-// to the one that does not answer 404. Nothing is recorded when a response is created, so this holds
+// to the one that does not answer 404; when none holds it but one could not say (unreachable, 5xx),
+// the answer is 502, not 404: the response may well exist. Nothing is recorded when a response is created, so this holds
 // across any number of web processes and restarts; the owner found is remembered in a bounded map so
 // that a client polling a background response costs one upstream call per poll, not one per upstream.
 // A key limited to some models only reaches the upstreams serving those models.
@@ -46,19 +47,24 @@ export function createResponseIdForwarding(deps: {
     return all.filter((u) => serving.has(u));
   }
 
-  async function holds(upstream: Upstream, id: string): Promise<boolean> {
-    // One that cannot answer now cannot serve the request either; its health is the balancer's.
+  /** "unknown" when the upstream could not answer (its health is the balancer's business). */
+  async function holds(upstream: Upstream, id: string): Promise<"yes" | "no" | "unknown"> {
     const status = await statusOfGet(upstream, `/v1/responses/${id}`, deps.locateTimeoutMs);
-    return status !== undefined && status !== 404 && status < 500;
+    if (status === undefined || status >= 500) return "unknown";
+    return status === 404 ? "no" : "yes";
   }
 
-  async function ownerOf(id: string, candidates: readonly Upstream[]): Promise<Upstream | undefined> {
+  /** The upstream holding the response, or whether none does ("none") or one could not say. */
+  async function ownerOf(
+    id: string,
+    candidates: readonly Upstream[],
+  ): Promise<Upstream | "none" | "unknown"> {
     const known = owners.get(id);
     if (known && candidates.includes(known)) return known;
     const answers = await Promise.all(candidates.map((u) => holds(u, id)));
-    const owner = candidates[answers.indexOf(true)];
+    const owner = candidates[answers.indexOf("yes")];
     if (owner) remember(id, owner);
-    return owner;
+    return owner ?? (answers.includes("unknown") ? "unknown" : "none");
   }
 
   return async function forwardByResponseId(
@@ -80,7 +86,14 @@ export function createResponseIdForwarding(deps: {
       return { kind: "refused", error };
     }
     const owner = await ownerOf(id, inRotation);
-    if (!owner) {
+    if (owner === "unknown") {
+      const error = new AppError(
+        "upstream_unavailable",
+        "An upstream that may hold this response could not be reached; retry shortly",
+      );
+      return { kind: "refused", error };
+    }
+    if (owner === "none") {
       // The same answer whether no upstream holds it or the key may not reach the one that does.
       const error = new AppError("not_found", `No response with id \`${id}\` was found.`, {
         param: "response_id",
