@@ -1,12 +1,11 @@
 import { Router } from "express";
 import type { AbuseLimits } from "../../accounts/abuse-limits.js";
-import { confirmPassword } from "../../accounts/reauthenticate.js";
 import { queueSecurityEmail } from "../../email/email-requests.js";
 import { AppError } from "../../errors/app-error.js";
 import { endOtherSessions } from "../../sessions/session-list.js";
 import { asLoginAttempt } from "../../totp/code-attempts.js";
-import { confirmPasswordAndCode } from "../../totp/confirm-identity.js";
-import { beginTotpEnrolment, confirmTotpEnrolment, disableTotp } from "../../totp/enrolment.js";
+import { beginTotpEnrolmentWithPassword, disableTotpWithProof } from "../../totp/confirmed-changes.js";
+import { confirmTotpEnrolment } from "../../totp/enrolment.js";
 import { TotpConfirmBody, TotpDisableBody, TotpEnrolBody } from "../../totp/totp-schemas.js";
 import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
@@ -39,18 +38,14 @@ export function meTotpRouter(deps: AppDeps, limits: AbuseLimits): Router {
         const body = parseInput(TotpEnrolBody, req.body);
         const key = totpKey();
         const { account } = authOf(res);
-        const checked = await confirmPassword(limits, {
-          account,
-          password: body.password,
-          ip: clientIp(req),
-        });
-        if (!checked.ok) throw identityRefused(checked);
-        const begun = await beginTotpEnrolment(deps.database.db, {
-          account,
-          totpKey: key,
-          now: deps.clock.now(),
-        });
-        if (!begun.ok) throw new AppError("totp_already_enabled", "Two-factor authentication is already on");
+        const begun = await beginTotpEnrolmentWithPassword(
+          { db: deps.database.db, limits, now: deps.clock.now() },
+          { account, password: body.password, ip: clientIp(req), totpKey: key },
+        );
+        if (!begun.ok) {
+          if (begun.reason === "not_confirmed") throw identityRefused(begun.refusal);
+          throw new AppError("totp_already_enabled", "Two-factor authentication is already on");
+        }
         res.setHeader("Cache-Control", "no-store");
         res.json({ otpauth_uri: begun.otpauthUri, secret: begun.secret });
       },
@@ -60,19 +55,18 @@ export function meTotpRouter(deps: AppDeps, limits: AbuseLimits): Router {
       async (req, res) => {
         const body = parseInput(TotpDisableBody, req.body);
         const { account } = authOf(res);
-        if (!account.totpEnabledAt) throw invalidCode();
-        const now = deps.clock.now();
-        const confirmed = await confirmPasswordAndCode(
-          { db: deps.database.db, limits, totpKey: deps.config.totpEncryptionKey, now },
-          { account, password: body.password, code: body.code, ip: clientIp(req) },
+        const disabled = await disableTotpWithProof(
+          { db: deps.database.db, limits, totpKey: deps.config.totpEncryptionKey, now: deps.clock.now() },
+          {
+            account,
+            password: body.password,
+            code: body.code,
+            ip: clientIp(req),
+            audit: clientContext(req),
+            signal: deadlineOf(res),
+          },
         );
-        if (!confirmed.ok) throw identityRefused(confirmed);
-        await disableTotp(deps.database.db, {
-          accountId: account.id,
-          now,
-          signal: deadlineOf(res),
-          ...clientContext(req),
-        });
+        if (!disabled.ok) throw identityRefused(disabled.refusal);
         await queueSecurityEmail({ emailQueue: deps.emailQueue, logger: req.log }, "totp-disabled-email", {
           accountId: account.id,
         });

@@ -1,13 +1,12 @@
 import { Router } from "express";
 import type { AbuseLimits } from "../../accounts/abuse-limits.js";
 import { accountJson, updateAccountSettings } from "../../accounts/accounts.js";
-import { deleteAccount } from "../../accounts/delete-account.js";
 import { ChangePasswordBody, DeleteMeBody, UpdateMeBody } from "../../accounts/schemas.js";
 import { queueSecurityEmail } from "../../email/email-requests.js";
 import { AppError } from "../../errors/app-error.js";
 import { changePassword } from "../../sessions/change-password.js";
 import { ceilingsOfTier } from "../../tiers/tiers.js";
-import { confirmPasswordAndCode } from "../../totp/confirm-identity.js";
+import { deleteAccountWithProof } from "../../totp/confirmed-changes.js";
 import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import { identityRefused, rateLimited } from "../refusals.js";
@@ -52,24 +51,35 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
       async (req, res) => {
         const body = parseInput(DeleteMeBody, req.body);
         const { account } = authOf(res);
-        const now = deps.clock.now();
-        const confirmed = await confirmPasswordAndCode(
-          { db: deps.database.db, limits, totpKey: deps.config.totpEncryptionKey, now },
-          { account, password: body.password, code: body.code, ip: clientIp(req) },
-        );
-        if (!confirmed.ok) throw identityRefused(confirmed);
-        const deleted = await deleteAccount(
-          { db: deps.database.db, redis: deps.redis, redisPrefix: deps.config.redisPrefix },
-          { accountId: account.id, now, signal: deadlineOf(res) },
+        const deleted = await deleteAccountWithProof(
+          {
+            db: deps.database.db,
+            limits,
+            totpKey: deps.config.totpEncryptionKey,
+            now: deps.clock.now(),
+            redis: deps.redis,
+            redisPrefix: deps.config.redisPrefix,
+          },
+          {
+            account,
+            password: body.password,
+            code: body.code,
+            ip: clientIp(req),
+            signal: deadlineOf(res),
+          },
         );
         if (!deleted.ok) {
-          if (deleted.reason === "unavailable") {
-            req.log.error({ err: deleted.cause }, "could not publish key revocations; account not deleted");
-            throw new AppError("service_unavailable", "Could not delete the account right now; try again", {
-              headers: { "Retry-After": "5" },
-            });
+          switch (deleted.reason) {
+            case "not_confirmed":
+              throw identityRefused(deleted.refusal);
+            case "unavailable":
+              req.log.error({ err: deleted.cause }, "could not publish key revocations; account not deleted");
+              throw new AppError("service_unavailable", "Could not delete the account right now; try again", {
+                headers: { "Retry-After": "5" },
+              });
+            case "not_found":
+              throw new AppError("session_required", "Session is invalid or has expired");
           }
-          throw new AppError("session_required", "Session is invalid or has expired");
         }
         await queueSecurityEmail({ emailQueue: deps.emailQueue, logger: req.log }, "account-deleted-email", {
           accountId: account.id,
