@@ -90,11 +90,20 @@ export function createModelForwarding(deps: {
     return { record, body, reservation };
   }
 
-  /** Gives back what was reserved ahead for a request refused before it was forwarded. */
+  /** Gives back what was reserved ahead for a request that is not forwarded with it. */
   function release(ahead: ReadAhead): void {
     void ahead.reservation.then((reserved) => {
       if (reserved) deps.metering.release(reserved);
     });
+  }
+
+  /**
+   * For a request refused while its body was read ahead: its reservation is given back, and a body left
+   * unfinished (past the limit, or still coming) is not drained: the connection closes after the answer.
+   */
+  function abandon(ahead: ReadAhead, req: IncomingMessage, res: ServerResponse): void {
+    release(ahead);
+    if (!req.complete) res.setHeader("connection", "close");
   }
 
   async function forward(
@@ -175,7 +184,7 @@ export function createModelForwarding(deps: {
     return { kind: "forwarded", upstreamMs: sent.value.upstreamMs, model, upstream };
   }
 
-  return { start, release, forward };
+  return { start, abandon, forward };
 }
 
 /** A replica's failure is the upstream's error; a refusal of keyward's own (none free, 503) is not. */

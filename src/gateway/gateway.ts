@@ -9,7 +9,7 @@ import { createModelForwarding, type ReadAhead } from "./forward-by-model.js";
 import { createResponseIdForwarding } from "./forward-by-response-id.js";
 import { createGatewayBatch } from "./gateway-batch.js";
 import { createKeyAuthenticator } from "./key-authenticator.js";
-import type { KeyRecord } from "./key-records.js";
+import { isKeyLive, type KeyRecord } from "./key-records.js";
 import { createMetering, outcomeOfError } from "./metering.js";
 import { createKeyRateLimiter, retryAfterSeconds, setRateLimitHeaders } from "./rate-limit.js";
 import { type ForwardRoute, resolveV1Route, routeRefusal } from "./routes.js";
@@ -105,8 +105,8 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
 
   /**
    * The key: present, live, within its rate limit (whose headers are set), allowed on the route.
-   * `whileChecking` is handed the key's cached record, if this process has one and is not refusing it
-   * from memory, as its check is sent: work started then shares the check's Redis turn.
+   * `whileChecking` is handed the key's cached record as its check is sent (work started then shares the
+   * check's Redis turn), unless that record or a 429 in memory already refuses the key.
    */
   async function admit(
     req: IncomingMessage,
@@ -127,7 +127,9 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     // (a point taken for a key that turns out dead costs nothing: that key never works again).
     const cached = presented.cached;
     const early = cached ? limiter.consume(cached.id, cached.limitPerMinute) : undefined;
-    if (cached && whileChecking && !limiter.refusing(cached.id, cached.limitPerMinute)) whileChecking(cached);
+    const live =
+      cached && isKeyLive(cached, now.getTime()) && !limiter.refusing(cached.id, cached.limitPerMinute);
+    if (live && whileChecking) whileChecking(cached);
     const check = await authenticator.check(presented, now);
     if (!check.ok) {
       if (check.reason === "unavailable") {
@@ -188,7 +190,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
             : undefined;
         const admission = await admit(req, res, route, at, readAhead);
         if (!admission.ok) {
-          if (ahead) byModel.release(ahead);
+          if (ahead) byModel.abandon(ahead, req, res);
           if (admission.key) metering.record(admission.key.id, "", at, "refused");
           return refused(admission.error);
         }
