@@ -9,10 +9,11 @@ import type { KeyRecord } from "./key-records.js";
 // GET /v1/responses/:id and POST /v1/responses/:id/cancel name no model: the response lives only in the
 // memory of the vLLM server that created it, so the request must reach that one server. keyward asks
 // the candidate upstreams at once (GET /v1/responses/:id, which changes nothing) and sends the request
-// to the one that does not answer 404; when none holds it but one could not say (unreachable, 5xx),
-// the answer is 502, not 404: the response may well exist. Nothing is recorded when a response is created, so this holds
-// across any number of web processes and restarts; the owner found is remembered in a bounded map so
-// that a client polling a background response costs one upstream call per poll, not one per upstream.
+// to the one that does not answer 404. When none holds it but one could not say (unreachable, or a 5xx
+// other than 501), the answer is 502, not 404: the response may well exist. Nothing is recorded when a
+// response is created, so this holds across any number of web processes and restarts; the owner found
+// is remembered in a bounded map so that a client polling a background response costs one upstream
+// call per poll, not one per upstream.
 // A key limited to some models only reaches the upstreams serving those models.
 
 const REMEMBERED = 10_000;
@@ -47,11 +48,14 @@ export function createResponseIdForwarding(deps: {
     return all.filter((u) => serving.has(u));
   }
 
-  /** "unknown" when the upstream could not answer (its health is the balancer's business). */
+  /**
+   * "unknown" when the upstream could not answer (its health is the balancer's business); a server
+   * without the Responses API (404, 501) does not hold it.
+   */
   async function holds(upstream: Upstream, id: string): Promise<"yes" | "no" | "unknown"> {
     const status = await statusOfGet(upstream, `/v1/responses/${id}`, deps.locateTimeoutMs);
-    if (status === undefined || status >= 500) return "unknown";
-    return status === 404 ? "no" : "yes";
+    if (status === 404 || status === 501) return "no";
+    return status === undefined || status >= 500 ? "unknown" : "yes";
   }
 
   /** The upstream holding the response, or whether none does ("none") or one could not say. */
