@@ -2,10 +2,8 @@ import { Router } from "express";
 import type { AbuseLimits } from "../../accounts/abuse-limits.js";
 import { queueSecurityEmail } from "../../email/email-requests.js";
 import { AppError } from "../../errors/app-error.js";
-import { endOtherSessions } from "../../sessions/session-list.js";
-import { asLoginAttempt } from "../../totp/code-attempts.js";
+import { turnOnSecondFactor } from "../../sessions/turn-on-second-factor.js";
 import { beginTotpEnrolmentWithPassword, disableTotpWithProof } from "../../totp/confirmed-changes.js";
-import { confirmTotpEnrolment } from "../../totp/enrolment.js";
 import { TotpConfirmBody, TotpDisableBody, TotpEnrolBody } from "../../totp/totp-schemas.js";
 import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
@@ -81,18 +79,19 @@ export function meTotpRouter(deps: AppDeps, limits: AbuseLimits): Router {
       async (req, res) => {
         const body = parseInput(TotpConfirmBody, req.body);
         const key = totpKey();
-        const auth = authOf(res);
-        const { account } = auth;
-        const now = deps.clock.now();
-        const result = await asLoginAttempt(limits, { email: account.email, ip: clientIp(req) }, () =>
-          confirmTotpEnrolment(deps.database.db, {
+        const { account, session } = authOf(res);
+        const result = await turnOnSecondFactor(
+          { db: deps.database.db, limits, now: deps.clock.now() },
+          {
             account,
             code: body.code,
             totpKey: key,
-            now,
+            sessionId: session.id,
+            endOtherSessions: body.end_other_sessions === true,
+            ip: clientIp(req),
+            audit: clientContext(req),
             signal: deadlineOf(res),
-            ...clientContext(req),
-          }),
+          },
         );
         if (!result.ok) {
           switch (result.reason) {
@@ -108,14 +107,6 @@ export function meTotpRouter(deps: AppDeps, limits: AbuseLimits): Router {
                 "Start with POST /admin/me/totp: no enrolment is pending",
               );
           }
-        }
-        if (body.end_other_sessions) {
-          await endOtherSessions(deps.database.db, {
-            accountId: account.id,
-            keepSessionId: auth.session.id,
-            now,
-            ...clientContext(req),
-          });
         }
         await queueSecurityEmail({ emailQueue: deps.emailQueue, logger: req.log }, "totp-enabled-email", {
           accountId: account.id,
