@@ -110,6 +110,43 @@ describe("enrolment", () => {
     expect(events.map((e) => e.action)).toContain("totp.enabled");
   });
 
+  it("ends the account's other sessions when asked, only once the code is right, and not otherwise", async () => {
+    const begin = async () => {
+      const account = await createAccountWithSession(env);
+      const other = (await logIn(a, account.email, nextIp()).expect(201)).body.session.token as string;
+      const begun = await request(a.app)
+        .post("/admin/me/totp")
+        .set(bearer(account.token))
+        .send({ password: FIXTURE_PASSWORD })
+        .expect(200);
+      return { ...account, other, secret: begun.body.secret as string };
+    };
+    const confirm = (token: string, code: string, end?: boolean) =>
+      request(a.app)
+        .post("/admin/me/totp/confirm")
+        .set(bearer(token))
+        .send(end === undefined ? { code } : { code, end_other_sessions: end });
+
+    const asked = await begin();
+    await confirm(asked.token, "000000", true).expect(400);
+    await request(b.app).get("/admin/me").set(bearer(asked.other)).expect(200); // a wrong code ends nothing
+    await confirm(asked.token, totpCodeAt(asked.secret, clock.now()), true).expect(200);
+    await request(b.app).get("/admin/me").set(bearer(asked.other)).expect(401);
+    await request(b.app).get("/admin/me").set(bearer(asked.token)).expect(200);
+    const events = await env.database.db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.accountId, asked.id));
+    expect(events.map((e) => e.action)).toEqual(
+      expect.arrayContaining(["totp.enabled", "sessions.ended_others"]),
+    );
+
+    const notAsked = await begin();
+    await confirm(notAsked.token, totpCodeAt(notAsked.secret, clock.now())).expect(200);
+    await request(b.app).get("/admin/me").set(bearer(notAsked.other)).expect(200);
+    clock.advance(2 * STEP_MS); // the codes used here are spent: later tests start on fresh steps
+  });
+
   it("refuses a wrong password with 401, a second enrolment with 409, and a confirm without enrolment with 409", async () => {
     const account = await createAccountWithSession(env);
     const wrong = await request(a.app)
