@@ -13,7 +13,7 @@ import {
   logFailedCall,
   tooLargeError,
 } from "./forward.js";
-import type { KeyRecord } from "./key-records.js";
+import { type KeyRecord, mayUseModel } from "./key-records.js";
 import { type MeterEnd, type Metering, outcomeOfError, type RequestMeter } from "./metering.js";
 import type { RouteEntry } from "./routes.js";
 import { setTokenLimitHeaders, type TokenReservation } from "./token-limiter.js";
@@ -76,7 +76,7 @@ export function createModelForwarding(deps: {
         !(read instanceof AppError) &&
         read !== "aborted" &&
         record.permissions.has(route.permission) &&
-        (!record.models || record.models.has(read.model)) &&
+        mayUseModel(record.models, read.model) &&
         upstreams.registry.knows(read.model);
       if (!usable) return undefined;
       const input = {
@@ -128,13 +128,13 @@ export function createModelForwarding(deps: {
       return { kind: "refused", error, model };
     };
     // Reserved ahead for the record the key was checked against, or not at all (refused, reloaded).
-    if (ahead && ahead.record !== key) release(ahead);
-    const reservedAhead = ahead && ahead.record === key ? ahead.reservation : undefined;
+    const reservedAhead = ahead?.record === key ? ahead?.reservation : undefined;
+    if (ahead && !reservedAhead) release(ahead);
     const body = ahead ? await ahead.body : await bodyOf(req);
     if (body === "aborted") return { kind: "client_aborted", upstreamMs: undefined };
     if (body instanceof AppError) return refuse(body);
     const model = body.model;
-    if (key?.models && !key.models.has(model)) return refuse(modelNotFound(model), model);
+    if (key && !mayUseModel(key.models, model)) return refuse(modelNotFound(model), model);
     // Right after start, a model may only be unknown because the first look at the upstreams is under way.
     if (!upstreams.registry.knows(model)) await upstreams.registry.ready();
 

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
-import { leaseUpstream, statusOfGet, type Upstream } from "../upstreams/upstream.js";
+import { sendToUpstream } from "../upstreams/send-to-replica.js";
+import { statusOfGet, type Upstream } from "../upstreams/upstream.js";
 import type { UpstreamSet } from "../upstreams/upstream-set.js";
 import { type CallerIdentity, type ClientGone, forwardToUpstream, logFailedCall } from "./forward.js";
 import type { KeyRecord } from "./key-records.js";
@@ -104,46 +105,33 @@ export function createResponseIdForwarding(deps: {
       });
       return { kind: "refused", error };
     }
-    const lease = await leaseUpstream(owner);
-    if (!lease) {
-      const error = new AppError(
-        "upstream_busy",
-        "The upstream holding this response is at capacity; retry shortly",
-        {
-          headers: { "retry-after": "1" },
-        },
-      );
-      return { kind: "refused", error, upstream: owner.label };
-    }
     const key = request.key;
     const caller: CallerIdentity | undefined = key && {
       keyId: key.id,
       accountId: key.accountId,
       clientIp: deps.clientIp(req),
     };
-    let result: Awaited<ReturnType<typeof forwardToUpstream>>;
-    try {
-      result = await forwardToUpstream(owner, req, res, {
-        path: request.upstreamPath,
-        requestId: request.requestId,
-        gone: request.gone,
-        body: undefined,
-        caller,
-      });
-    } finally {
-      lease.release();
-    }
-    if (result.outcome === "ok")
-      return { kind: "forwarded", upstreamMs: result.upstreamMs, upstream: owner.label };
-    if (result.outcome === "client_aborted")
-      return { kind: "client_aborted", upstreamMs: result.upstreamMs, upstream: owner.label };
-    owner.failedCalls[result.failure]++;
-    if (result.failure !== "other") deps.upstreams.balancer.markDown(owner);
-    logFailedCall(deps.logger, { reqId: request.requestId, upstream: owner.label }, result);
-    const error =
-      result.failure === "timeout"
-        ? new AppError("upstream_timeout", "The upstream did not answer in time")
-        : new AppError("upstream_unavailable", "The upstream could not be reached");
-    return { kind: "refused", error, upstream: owner.label };
+    const busy = "The upstream holding this response is at capacity";
+    const sent = await sendToUpstream(
+      deps.upstreams.balancer,
+      owner,
+      async (upstream) => {
+        const result = await forwardToUpstream(upstream, req, res, {
+          path: request.upstreamPath,
+          requestId: request.requestId,
+          gone: request.gone,
+          body: undefined,
+          caller,
+        });
+        if (result.outcome !== "failed") return { ok: true, value: result };
+        logFailedCall(deps.logger, { reqId: request.requestId, upstream: upstream.label }, result);
+        return { ok: false, failure: result.failure };
+      },
+      busy,
+    );
+    if (!sent.ok) return { kind: "refused", error: sent.error, upstream: owner.label };
+    const { outcome, upstreamMs } = sent.value;
+    if (outcome === "client_aborted") return { kind: "client_aborted", upstreamMs, upstream: owner.label };
+    return { kind: "forwarded", upstreamMs, upstream: owner.label };
   };
 }

@@ -67,6 +67,11 @@ export async function findKeyRecordByHash(
   };
 }
 
+/** Whether a key limited to `models` (null: every model) may use `model`. */
+export function mayUseModel(models: ReadonlySet<string> | null, model: string): boolean {
+  return models === null || models.has(model);
+}
+
 /** Whether the key may be used at `nowMs`: active (not revoked, not expired), of an enabled account. */
 export function isKeyLive(record: KeyRecord, nowMs: number): boolean {
   if (record.accountDisabled) return false;

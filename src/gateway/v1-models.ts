@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import { AppError } from "../errors/app-error.js";
 import type { ModelObject, ModelRegistry } from "../upstreams/model-registry.js";
 import { modelNotFound } from "../upstreams/send-to-replica.js";
+import { mayUseModel } from "./key-records.js";
 
 // GET /v1/models and GET /v1/models/:id, answered from what the model registry knows: the union of
 // every upstream's models, no upstream call per request. A key limited to some models sees only those,
@@ -52,7 +53,7 @@ export function createModelAnswers(registry: ModelRegistry) {
       allowed: ReadonlySet<string> | null,
     ): Promise<AppError | undefined> {
       await registry.ready();
-      const mayUse = allowed === null || allowed.has(id);
+      const mayUse = mayUseModel(allowed, id);
       const model = mayUse ? registry.find(id) : undefined;
       if (!model) return mayUse && !registry.complete ? notReadYet() : modelNotFound(id);
       sendJson(res, JSON.stringify(model));

@@ -58,49 +58,49 @@ async function sendWithFailover<T>(
       return { ok: false, error: allDown(model), upstream: tried };
     }
     const upstream = choice.upstream;
-    const lease = leaseAtOnce(upstream) ?? (await leaseUpstream(upstream));
-    if (!lease) {
-      const error = new AppError(
-        "upstream_busy",
-        `The upstream serving the model \`${model}\` is at capacity; retry shortly`,
-        { headers: { "retry-after": "1" } },
-      );
-      return { ok: false, error, upstream };
-    }
-    let result: Attempt<T>;
-    try {
-      result = await attempt(upstream);
-    } finally {
-      lease.release();
-    }
-    if (result.ok) {
-      if (upstream.probeAtMs !== 0) balancer.markUp(upstream);
-      return { ok: true, value: result.value, upstream };
-    }
-    upstream.failedCalls[result.failure]++;
-    if (result.failure === "other") {
-      return {
-        ok: false,
-        error: new AppError("upstream_unavailable", "The upstream could not be reached"),
-        upstream,
-      };
-    }
-    balancer.markDown(upstream);
-    if (result.failure === "timeout") {
-      return {
-        ok: false,
-        error: new AppError("upstream_timeout", "The upstream did not answer in time"),
-        upstream,
-      };
-    }
-    if (result.failure === "reset") {
-      return {
-        ok: false,
-        error: new AppError("upstream_unavailable", "The upstream could not be reached"),
-        upstream,
-      };
-    }
+    const busy = `The upstream serving the model \`${model}\` is at capacity`;
+    const sent = await sendToUpstream(balancer, upstream, attempt, busy);
+    if (sent.ok) return { ok: true, value: sent.value, upstream };
+    if (!sent.retry) return { ok: false, error: sent.error, upstream };
     tried = upstream;
   }
   return { ok: false, error: allDown(model), upstream: tried };
+}
+
+/**
+ * One try on one upstream: a slot (a bounded wait at its cap; `busy` names it in the 503), the attempt,
+ * and what its outcome says of the upstream's health. `retry`: it could not be connected to, so the
+ * work cannot have started and another replica may be tried.
+ */
+export async function sendToUpstream<T>(
+  balancer: UpstreamSet["balancer"],
+  upstream: Upstream,
+  attempt: (upstream: Upstream) => Promise<Attempt<T>>,
+  busy: string,
+): Promise<{ ok: true; value: T } | { ok: false; error: AppError; retry: boolean }> {
+  const lease = leaseAtOnce(upstream) ?? (await leaseUpstream(upstream));
+  if (!lease) {
+    const error = new AppError("upstream_busy", `${busy}; retry shortly`, {
+      headers: { "retry-after": "1" },
+    });
+    return { ok: false, error, retry: false };
+  }
+  let result: Attempt<T>;
+  try {
+    result = await attempt(upstream);
+  } finally {
+    lease.release();
+  }
+  if (result.ok) {
+    if (upstream.probeAtMs !== 0) balancer.markUp(upstream);
+    return result;
+  }
+  upstream.failedCalls[result.failure]++;
+  // "other" is no sign of the upstream's health (a malformed answer, say): it stays in rotation.
+  if (result.failure !== "other") balancer.markDown(upstream);
+  const error =
+    result.failure === "timeout"
+      ? new AppError("upstream_timeout", "The upstream did not answer in time")
+      : new AppError("upstream_unavailable", "The upstream could not be reached");
+  return { ok: false, error, retry: result.failure === "not_connected" };
 }
