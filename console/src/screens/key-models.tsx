@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { type ApiError, api, call, fieldError, type Key } from "../api/client";
+import { api, fieldError, type Key } from "../api/client";
+import { useSubmit } from "../api/use-submit";
 import { ModelsChoice, useServedModels } from "../components/models-choice";
 import { ErrorNotice } from "../components/notice";
 
@@ -7,24 +8,16 @@ import { ErrorNotice } from "../components/notice";
 export function KeyModels(props: { apiKey: Key; onChanged: (key: Key) => void }) {
   const [models, setModels] = useState<string[] | null>(props.apiKey.models);
   const served = useServedModels();
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
+  const { busy, error, submit } = useSubmit();
 
   async function save(event: Event) {
     event.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setError(null);
     setSaved(false);
-    const result = await call(
+    const result = await submit(() =>
       api.PATCH("/admin/keys/{id}", { params: { path: { id: props.apiKey.id } }, body: { models } }),
     );
-    setBusy(false);
-    if (!result.ok) {
-      setError(result.error);
-      return;
-    }
+    if (!result?.ok) return;
     setSaved(true);
     props.onChanged(result.data.key);
   }

@@ -1,35 +1,33 @@
 import { useState } from "preact/hooks";
-import { type ApiError, api, call, fieldError, type Key } from "../api/client";
+import { api, fieldError, type Key } from "../api/client";
+import { useSubmit } from "../api/use-submit";
 import { Field } from "../components/field";
 import { ErrorNotice } from "../components/notice";
 
-/** A key's own tokens-per-minute limit, lowered or (left empty) back to the tier's. */
+/**
+ * A key's own tokens-per-minute limit, lowered or (saved empty) back to the tier's. The field starts
+ * empty: the key shows only its limit in force, which may be the tier's, and saving that number back
+ * would pin it to the key. Save waits for a change.
+ */
 export function TokenLimitSection(props: { apiKey: Key; onSaved: (key: Key) => void }) {
-  const [limit, setLimit] = useState(String(props.apiKey.token_limit_per_minute));
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [limit, setLimit] = useState("");
+  const [changed, setChanged] = useState(false);
   const [saved, setSaved] = useState(false);
+  const { busy, error, submit } = useSubmit();
 
   async function save(event: Event) {
     event.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setError(null);
     setSaved(false);
     const tokenLimit = limit.trim() ? Number(limit) : null;
-    const result = await call(
+    const result = await submit(() =>
       api.PATCH("/admin/keys/{id}", {
         params: { path: { id: props.apiKey.id } },
         body: { token_limit_per_minute: tokenLimit },
       }),
     );
-    setBusy(false);
-    if (!result.ok) {
-      setError(result.error);
-      return;
-    }
+    if (!result?.ok) return;
     setSaved(true);
-    setLimit(String(result.data.key.token_limit_per_minute));
+    setChanged(false);
     props.onSaved(result.data.key);
   }
 
@@ -46,8 +44,12 @@ export function TokenLimitSection(props: { apiKey: Key; onSaved: (key: Key) => v
           inputMode="numeric"
           value={limit}
           error={fieldError(error, "token_limit_per_minute")}
-          hint="Prompt and completion tokens. Leave empty for your tier's limit; it may only be lowered."
-          onInput={(e) => setLimit(e.currentTarget.value)}
+          hint={`Now ${props.apiKey.token_limit_per_minute} (prompt and completion tokens). Leave empty for your tier's limit; it may only be lowered.`}
+          onInput={(e) => {
+            setLimit(e.currentTarget.value);
+            setChanged(true);
+            setSaved(false);
+          }}
         />
         {error && error.param !== "token_limit_per_minute" ? <ErrorNotice error={error} /> : null}
         {saved ? (
@@ -56,7 +58,7 @@ export function TokenLimitSection(props: { apiKey: Key; onSaved: (key: Key) => v
           </p>
         ) : null}
         <div class="actions">
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={busy || !changed}>
             Save token limit
           </button>
         </div>
