@@ -1,7 +1,6 @@
 import OpenAI, { InternalServerError } from "openai";
-import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAccountWithSession } from "./support/fixtures.js";
+import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { listen } from "./support/gateway-server.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
@@ -14,18 +13,9 @@ let web: TestApp;
 let chatServer: UpstreamStub;
 let otherServer: UpstreamStub;
 let server: { url: string; close(): Promise<void> };
-let owner: { token: string };
+let owner: { id: string };
 
 const client = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${server.url}/v1`, maxRetries: 0 });
-
-async function keyFor(models: string[] | null): Promise<string> {
-  const made = await request(web.app)
-    .post("/admin/keys")
-    .set("Authorization", `Bearer ${owner.token}`)
-    .send({ name: "responses", models })
-    .expect(201);
-  return made.body.secret;
-}
 
 beforeAll(async () => {
   chatServer = await startUpstreamStub({ models: ["vllm-primary"] });
@@ -38,7 +28,7 @@ beforeAll(async () => {
   });
   web = await env.makeApp();
   server = await listen(web.app);
-  owner = await createAccountWithSession(env);
+  owner = await createAccount(env);
 });
 afterAll(async () => {
   await server.close();
@@ -48,8 +38,8 @@ afterAll(async () => {
 
 describe("stored responses while their server is down", () => {
   it("is 502 when a server that may hold it cannot be reached, and at once when none of the key's is in rotation", async () => {
-    const everyModel = await keyFor(null);
-    const primaryOnly = await keyFor(["vllm-primary"]);
+    const everyModel = (await insertApiKey(env, owner.id)).secret;
+    const primaryOnly = (await insertApiKey(env, owner.id, { models: ["vllm-primary"] })).secret;
     const created = await client(everyModel).responses.create({ model: "vllm-primary", input: "Hi" });
     await chatServer.stop();
 

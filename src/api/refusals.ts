@@ -1,4 +1,5 @@
 import { AppError } from "../errors/app-error.js";
+import type { IdentityRefusal } from "../totp/confirm-identity.js";
 
 // The refusals more than one admin route answers with, each worded once.
 
@@ -31,11 +32,7 @@ export function secondFactorUnavailable(): AppError {
  * The refusal of a password, and a code where one was due, asked again before a sensitive change
  * (accounts/reauthenticate.ts, totp/confirm-identity.ts).
  */
-export function identityRefused(
-  check:
-    | { reason: "invalid_credentials" | "invalid_code" | "unavailable" }
-    | { reason: "rate_limited"; retryAfterSeconds: number },
-): AppError {
+export function identityRefused(check: IdentityRefusal): AppError {
   switch (check.reason) {
     case "rate_limited":
       return rateLimited(check.retryAfterSeconds);

@@ -6,10 +6,27 @@ import { asLoginAttempt } from "./code-attempts.js";
 import { isRecoveryCodeShape } from "./recovery-codes.js";
 import { useSecondFactor } from "./second-factor.js";
 
+export interface IdentityDeps {
+  db: Db;
+  limits: AbuseLimits;
+  totpKey: Buffer | undefined;
+  now: Date;
+}
+
+export interface IdentityProof {
+  account: AccountRow;
+  password: string;
+  code: string | undefined;
+  /** The client's address, for the login failure limits the proof counts towards. */
+  ip: string;
+}
+
 export type IdentityCheck =
   | { ok: true }
   | { ok: false; reason: "invalid_credentials" | "invalid_code" | "unavailable" }
   | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
+
+export type IdentityRefusal = Exclude<IdentityCheck, { ok: true }>;
 
 /**
  * What a signed-in person proves again before an irreversible change (deleting the account, turning
@@ -18,8 +35,8 @@ export type IdentityCheck =
  * than the login form; the code is asked only once the password is right, and used up when it is.
  */
 export async function confirmPasswordAndCode(
-  deps: { db: Db; limits: AbuseLimits; totpKey: Buffer | undefined; now: Date },
-  input: { account: AccountRow; password: string; code: string | undefined; ip: string },
+  deps: IdentityDeps,
+  input: IdentityProof,
 ): Promise<IdentityCheck> {
   const { account, ip } = input;
   const checked = await confirmPassword(deps.limits, { account, password: input.password, ip });

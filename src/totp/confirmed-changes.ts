@@ -5,7 +5,12 @@ import { confirmPassword } from "../accounts/reauthenticate.js";
 import type { AuditContext } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import type { KeyChangeDeps } from "../keys/publish-key-change.js";
-import { confirmPasswordAndCode, type IdentityCheck } from "./confirm-identity.js";
+import {
+  confirmPasswordAndCode,
+  type IdentityDeps,
+  type IdentityProof,
+  type IdentityRefusal,
+} from "./confirm-identity.js";
 import { type BeginEnrolmentResult, beginTotpEnrolment, disableTotp } from "./enrolment.js";
 
 // The changes a signed-in person makes only once they have proven again that it is them
@@ -16,7 +21,7 @@ import { type BeginEnrolmentResult, beginTotpEnrolment, disableTotp } from "./en
 export type NotConfirmed = {
   ok: false;
   reason: "not_confirmed";
-  refusal: Exclude<IdentityCheck, { ok: true }>;
+  refusal: IdentityRefusal;
 };
 
 const notConfirmed = (refusal: NotConfirmed["refusal"]): NotConfirmed => ({
@@ -24,21 +29,6 @@ const notConfirmed = (refusal: NotConfirmed["refusal"]): NotConfirmed => ({
   reason: "not_confirmed",
   refusal,
 });
-
-interface ProofDeps {
-  db: Db;
-  limits: AbuseLimits;
-  totpKey: Buffer | undefined;
-  now: Date;
-}
-
-interface Proof {
-  account: AccountRow;
-  password: string;
-  code: string | undefined;
-  /** The client's address, for the login failure limits the proof counts towards. */
-  ip: string;
-}
 
 /** A pending second factor for the account, once its password is given. */
 export async function beginTotpEnrolmentWithPassword(
@@ -53,8 +43,8 @@ export async function beginTotpEnrolmentWithPassword(
 
 /** Turns the second factor off; an account without one is answered as a wrong code. */
 export async function disableTotpWithProof(
-  deps: ProofDeps,
-  input: Proof & { audit: AuditContext; signal?: AbortSignal },
+  deps: IdentityDeps,
+  input: IdentityProof & { audit: AuditContext; signal?: AbortSignal },
 ): Promise<{ ok: true } | NotConfirmed> {
   const { account } = input;
   if (!account.totpEnabledAt) return notConfirmed({ ok: false, reason: "invalid_code" });
@@ -71,8 +61,8 @@ export async function disableTotpWithProof(
 
 /** Deletes the account (accounts/delete-account.ts) once the proof is given. */
 export async function deleteAccountWithProof(
-  deps: ProofDeps & KeyChangeDeps,
-  input: Proof & { signal?: AbortSignal },
+  deps: IdentityDeps & KeyChangeDeps,
+  input: IdentityProof & { signal?: AbortSignal },
 ): Promise<DeleteAccountResult | NotConfirmed> {
   const confirmed = await confirmPasswordAndCode(deps, input);
   if (!confirmed.ok) return notConfirmed(confirmed);

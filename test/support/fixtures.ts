@@ -60,6 +60,8 @@ export async function insertApiKey(
     revokedAt?: Date | null;
     rateLimitPerMinute?: number | null;
     tokenLimitPerMinute?: number | null;
+    /** The models the key may use; null (the default) for every one. */
+    models?: string[] | null;
     createdAt?: Date;
   } = {},
 ): Promise<{ id: string; secret: string; last4: string }> {
@@ -74,6 +76,7 @@ export async function insertApiKey(
     permissions: opts.permissions ?? ["chat:read", "embeddings:read", "models:list"],
     rateLimitPerMinute: opts.rateLimitPerMinute ?? null,
     tokenLimitPerMinute: opts.tokenLimitPerMinute ?? null,
+    models: opts.models ?? null,
     expiresAt: opts.expiresAt ?? null,
     revokedAt: opts.revokedAt ?? null,
     createdAt: opts.createdAt,
