@@ -18,11 +18,11 @@ declare module "express-serve-static-core" {
  */
 export function requestContext(exchanges: Exchanges, logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const id = exchanges.begin(req, res, (end) =>
+    const { id, ip } = exchanges.begin(req, res, (end) =>
       exchanges.recordDuration(req.method, routeLabel(req.originalUrl, req.route?.path, req.baseUrl), end),
     );
     req.log = logger.child({ reqId: id });
-    req.clientIp = exchanges.clientIp(req);
+    req.clientIp = ip;
     next();
   };
 }

@@ -7,11 +7,11 @@ import { modelNotFound, sendToReplica } from "../upstreams/send-to-replica.js";
 import type { UpstreamSet } from "../upstreams/upstream-set.js";
 import {
   type CallerIdentity,
-  type ClientGone,
   declaresTooLarge,
   forwardToUpstream,
   logFailedCall,
   tooLargeError,
+  type V1Call,
 } from "./forward.js";
 import { type KeyRecord, mayUseModel } from "./key-records.js";
 import { type MeterEnd, type Metering, outcomeOfError, type RequestMeter } from "./metering.js";
@@ -54,7 +54,6 @@ export function createModelForwarding(deps: {
   upstreams: UpstreamSet;
   logger: Logger;
   bodyLimitBytes: number;
-  clientIp: (req: IncomingMessage) => string | undefined;
   metering: Metering;
 }) {
   const { upstreams, logger, bodyLimitBytes } = deps;
@@ -111,8 +110,7 @@ export function createModelForwarding(deps: {
     res: ServerResponse,
     request: {
       upstreamPath: string;
-      requestId: string;
-      gone: ClientGone;
+      call: V1Call;
       key: KeyRecord | undefined;
       at: Date;
       route: string;
@@ -160,19 +158,19 @@ export function createModelForwarding(deps: {
     const caller: CallerIdentity | undefined = key && {
       keyId: key.id,
       accountId: key.accountId,
-      clientIp: deps.clientIp(req),
+      clientIp: request.call.clientIp,
     };
     const sent = await sendToReplica(upstreams, model, async (upstream) => {
       const result = await forwardToUpstream(upstream, req, res, {
         path: request.upstreamPath,
-        requestId: request.requestId,
-        gone: request.gone,
+        requestId: request.call.requestId,
+        gone: request.call.gone,
         body: meter?.body ?? body.raw,
         caller,
         tap: meter?.tap,
       });
       if (result.outcome !== "failed") return { ok: true, value: result };
-      logFailedCall(logger, { reqId: request.requestId, upstream: upstream.label, model }, result);
+      logFailedCall(logger, { reqId: request.call.requestId, upstream: upstream.label, model }, result);
       return { ok: false, failure: result.failure };
     });
     meter?.finish(endOf(sent));

@@ -4,7 +4,7 @@ import type { Logger } from "../logging/logger.js";
 import { sendToUpstream } from "../upstreams/send-to-replica.js";
 import { statusOfGet, type Upstream } from "../upstreams/upstream.js";
 import type { UpstreamSet } from "../upstreams/upstream-set.js";
-import { type CallerIdentity, type ClientGone, forwardToUpstream, logFailedCall } from "./forward.js";
+import { type CallerIdentity, forwardToUpstream, logFailedCall, type V1Call } from "./forward.js";
 import type { KeyRecord } from "./key-records.js";
 
 // GET /v1/responses/:id and POST /v1/responses/:id/cancel name no model: the response lives only in the
@@ -29,7 +29,6 @@ export function createResponseIdForwarding(deps: {
   logger: Logger;
   /** How long an upstream may take to say whether it holds a response. */
   locateTimeoutMs: number;
-  clientIp: (req: IncomingMessage) => string | undefined;
 }) {
   const owners = new Map<string, Upstream>();
 
@@ -78,8 +77,7 @@ export function createResponseIdForwarding(deps: {
     request: {
       responseId: string;
       upstreamPath: string;
-      requestId: string;
-      gone: ClientGone;
+      call: V1Call;
       key: KeyRecord | undefined;
     },
   ): Promise<ResponseIdForwarding> {
@@ -109,7 +107,7 @@ export function createResponseIdForwarding(deps: {
     const caller: CallerIdentity | undefined = key && {
       keyId: key.id,
       accountId: key.accountId,
-      clientIp: deps.clientIp(req),
+      clientIp: request.call.clientIp,
     };
     const busy = "The upstream holding this response is at capacity";
     const sent = await sendToUpstream(
@@ -118,13 +116,13 @@ export function createResponseIdForwarding(deps: {
       async (upstream) => {
         const result = await forwardToUpstream(upstream, req, res, {
           path: request.upstreamPath,
-          requestId: request.requestId,
-          gone: request.gone,
+          requestId: request.call.requestId,
+          gone: request.call.gone,
           body: undefined,
           caller,
         });
         if (result.outcome !== "failed") return { ok: true, value: result };
-        logFailedCall(deps.logger, { reqId: request.requestId, upstream: upstream.label }, result);
+        logFailedCall(deps.logger, { reqId: request.call.requestId, upstream: upstream.label }, result);
         return { ok: false, failure: result.failure };
       },
       busy,

@@ -134,6 +134,15 @@ export class ClientGone extends EventEmitter implements AbortSource {
   }
 }
 
+/** What the front door knows of a /v1 request before the gateway sees it. */
+export interface V1Call {
+  requestId: string;
+  /** The client's address, as TRUST_PROXY decides it (read once per request, by the exchange). */
+  clientIp: string | undefined;
+  /** Raised by whoever sees the client go away. */
+  gone: ClientGone;
+}
+
 /** Forwards one request. Resolves once the answer is relayed to its end (or the client went away). */
 export function forwardToUpstream(
   upstream: Upstream,

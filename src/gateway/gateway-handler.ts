@@ -80,7 +80,7 @@ export function createGatewayHandler(deps: {
     // whichever comes last (a client that leaves mid-stream ends the response first).
     let end: ExchangeEnd | undefined;
     let outcome: GatewayOutcome | "internal_error" | undefined;
-    const requestId = exchanges.begin(
+    const { id: requestId, ip } = exchanges.begin(
       req,
       res,
       (ended) => {
@@ -98,7 +98,7 @@ export function createGatewayHandler(deps: {
       return;
     }
     cors?.allow(req, res);
-    gateway.serve(req, res, requestId, gone).then(
+    gateway.serve(req, res, { requestId, clientIp: ip, gone }).then(
       (result) => {
         if (result.kind === "refused") renderError(res, result.error, logger, requestId);
         outcome = result;

@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AppError } from "../errors/app-error.js";
-import { clientIpReader } from "../http/client-ip.js";
 import { type Ablation, inMemoryBatch } from "./ablation.js";
 import { extractApiKey } from "./api-key.js";
 import type { GatewayDeps } from "./deps.js";
-import type { ClientGone } from "./forward.js";
+import type { V1Call } from "./forward.js";
 import { createModelForwarding, type ReadAhead } from "./forward-by-model.js";
 import { createResponseIdForwarding } from "./forward-by-response-id.js";
 import { createGatewayBatch } from "./gateway-batch.js";
@@ -49,15 +48,9 @@ export type GatewayOutcome = Attribution &
 export interface Gateway {
   /**
    * Serves one /v1 request on Node's own request and response. Resolves once the answer is handed
-   * over, or with the refusal to answer (nothing has been sent then). `gone` is raised by whoever
-   * sees the client go away.
+   * over, or with the refusal to answer (nothing has been sent then).
    */
-  serve(
-    req: IncomingMessage,
-    res: ServerResponse,
-    requestId: string,
-    gone: ClientGone,
-  ): Promise<GatewayOutcome>;
+  serve(req: IncomingMessage, res: ServerResponse, call: V1Call): Promise<GatewayOutcome>;
 }
 
 /** How the request was served, before who asked is added (forward-by-model's result is one). */
@@ -86,13 +79,11 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     limiter: createTokenLimiter(batch, deps.config.redisPrefix),
     now: () => deps.clock.now().getTime(),
   });
-  const clientIp = clientIpReader(deps.config.trustProxyHops);
   const models = createModelAnswers(deps.upstreams.registry);
   const byModel = createModelForwarding({
     upstreams: deps.upstreams,
     logger: deps.logger,
     bodyLimitBytes: deps.config.proxyBodyLimitBytes,
-    clientIp,
     metering,
   });
 
@@ -100,7 +91,6 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     upstreams: deps.upstreams,
     logger: deps.logger,
     locateTimeoutMs: Math.min(deps.config.upstreamTimeoutMs, 5_000),
-    clientIp,
   });
 
   /**
@@ -168,7 +158,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
   }
 
   return {
-    async serve(req, res, requestId, gone) {
+    async serve(req, res, call) {
       const method = req.method ?? "GET";
       const target = req.url ?? "";
       const route = resolveV1Route(method, target);
@@ -201,8 +191,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
         const sent = await forwardByResponseId(req, res, {
           responseId: route.responseId ?? "",
           upstreamPath: route.upstreamPath,
-          requestId,
-          gone,
+          call,
           key,
         });
         if (key)
@@ -227,7 +216,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       const forwarded = await byModel.forward(
         req,
         res,
-        { upstreamPath: route.upstreamPath, requestId, gone, key, at, route: route.pattern },
+        { upstreamPath: route.upstreamPath, call, key, at, route: route.pattern },
         ahead,
       );
       return outcomeOf(forwarded, route.pattern, key);

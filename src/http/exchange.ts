@@ -37,15 +37,16 @@ export interface AccessLineExtra {
 
 export interface Exchanges {
   /**
-   * Sets the request's id (returned, and sent as `x-request-id`), then at the response's end writes
-   * the access line and calls `onEnd`: one "close" listener per request for everything.
+   * Sets the request's id (sent as `x-request-id`) and reads the client's address as TRUST_PROXY
+   * decides it (http/client-ip.ts), both returned; then at the response's end writes the access line
+   * and calls `onEnd`: one "close" listener per request for everything.
    */
   begin(
     req: IncomingMessage,
     res: ServerResponse,
     onEnd: (end: ExchangeEnd) => void,
     options?: { accessLine: "at_end" | "by_caller" },
-  ): string;
+  ): { id: string; ip: string | undefined };
   /**
    * The access line, for a front door that writes it itself (`accessLine: "by_caller"`): the gateway
    * adds who asked and who served, which it may learn only after the response has ended.
@@ -53,8 +54,6 @@ export interface Exchanges {
   writeAccessLine(req: IncomingMessage, id: string, end: ExchangeEnd, extra?: AccessLineExtra): void;
   /** Observes the duration histogram; `route` is a pattern or "unmatched", never a raw URL. */
   recordDuration(method: string | undefined, route: string, end: ExchangeEnd): void;
-  /** The client's address as TRUST_PROXY decides it (http/client-ip.ts), the same at both doors. */
-  clientIp(req: IncomingMessage): string | undefined;
 }
 
 export function createExchanges(deps: {
@@ -99,7 +98,7 @@ export function createExchanges(deps: {
         if (!byCaller) logAccess(req, id, status, Math.round(elapsedMs), ip);
         onEnd({ status, seconds: elapsedMs / 1000, completed: res.writableFinished, ip });
       });
-      return id;
+      return { id, ip };
     },
     writeAccessLine(req, id, end, extra) {
       logAccess(req, id, end.status, Math.round(end.seconds * 1000), end.ip, extra);
@@ -107,7 +106,6 @@ export function createExchanges(deps: {
     recordDuration(method, route, end) {
       durationFor(methodLabel(method), route, String(end.status)).observe(end.seconds);
     },
-    clientIp: deps.clientIp,
   };
 }
 
