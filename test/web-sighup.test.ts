@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,8 +22,10 @@ beforeAll(async () => {
   ]);
   env = await createTestEnv({ UPSTREAM_URL: first.url });
 });
+let folder: string | undefined;
 afterAll(async () => {
   await killServiceProcesses();
+  if (folder) rmSync(folder, { recursive: true, force: true });
   await env.close();
   await Promise.all([first.close(), added.close()]);
 });
@@ -32,11 +34,12 @@ describe("SIGHUP on the web process", () => {
   // A longer timeout: a child process started through tsx can take seconds to start on a busy machine.
   it("reads UPSTREAMS_FILE again, and keeps the old upstreams when the new file is bad", async () => {
     const { secret } = await insertApiKey(env, (await createAccount(env)).id);
-    const path = join(mkdtempSync(join(tmpdir(), "keyward-sighup-")), "upstreams.yaml");
+    folder = mkdtempSync(join(tmpdir(), "keyward-sighup-"));
+    const path = join(folder, "upstreams.yaml");
     writeFileSync(path, `- url: ${first.url}\n  models: [vllm-primary]\n`);
     const port = await freePort();
     const web = spawnWeb({ ...env.env, PORT: String(port), UPSTREAMS_FILE: path });
-    await web.waitForLog("web listening", (line) => line.msg === "web listening");
+    await web.waitForLog("web listening", (line) => line.msg === "web listening", 60_000);
     const chat = (model: string) =>
       fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
         method: "POST",

@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { CREATED, json, safeJson } from "./upstream-stub-chat.js";
 import { promptTokensOf } from "./upstream-usage.js";
 
 // vLLM's routes beyond chat and embeddings, as the upstream stand-in answers them: completions (plain
@@ -6,12 +7,7 @@ import { promptTokensOf } from "./upstream-usage.js";
 // and tokenize/detokenize, which vLLM serves at its root rather than under /v1. Each answer names the
 // model it was asked for, so a test can tell which upstream served it.
 
-const CREATED = 1_700_000_000;
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-}
+const send = (res: ServerResponse, status: number, body: unknown) => json(res, status, JSON.stringify(body));
 
 /** vLLM's 404 for a model it does not serve; true: the route was answered. */
 function notServed(res: ServerResponse, model: unknown): true {
@@ -24,15 +20,6 @@ function notServed(res: ServerResponse, model: unknown): true {
     },
   });
   return true;
-}
-
-function parse(body: string): Record<string, unknown> {
-  try {
-    const value = JSON.parse(body);
-    return value && typeof value === "object" ? value : {};
-  } catch {
-    return {};
-  }
 }
 
 /** The `model` field of a multipart body, found the simple way (the stand-in trusts its tests). */
@@ -56,7 +43,7 @@ export function answerOtherRoute(
   },
 ): boolean {
   const multipart = contentType?.startsWith("multipart/form-data") ?? false;
-  const parsed = multipart ? { model: formModel(body) } : parse(body);
+  const parsed = multipart ? { model: formModel(body) } : (safeJson(body) ?? {});
   const model = parsed.model;
   const known = typeof model === "string" && stub.models.includes(model);
   const usage = { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 };
