@@ -61,31 +61,20 @@ export const emailJobOptions = {
   removeOnFail: { count: 5000, age: 14 * 24 * 3600 },
 } as const;
 
+export type EmailJobs = AccountEmailJobs & SecurityEmailJobs;
+
 /**
- * Queues one account-security email. The deletion notice carries an address: it leaves Redis as soon
- * as it is sent.
+ * Queues one email, an account's or a security notice. The job id is fresh per request, so one request
+ * is one job, and it doubles as the email's idempotency key across retries. The deletion notice
+ * carries an address: it leaves Redis as soon as it is sent.
  */
-export async function enqueueSecurityEmail<N extends SecurityEmailJobName>(
+export async function enqueueEmail<N extends keyof EmailJobs>(
   queue: Queue,
   name: N,
-  data: SecurityEmailJobs[N],
+  data: EmailJobs[N],
 ): Promise<string> {
   const jobId = randomUUID();
   const retention = name === "account-deleted-email" ? { removeOnComplete: true } : {};
   await queue.add(name, data, { ...emailJobOptions, ...retention, jobId });
-  return jobId;
-}
-
-/**
- * Queues one email request. The job id is fresh per request, so one request is one job, and it
- * doubles as the email's idempotency key across retries.
- */
-export async function enqueueEmail<N extends AccountEmailJobName>(
-  queue: Queue,
-  name: N,
-  data: AccountEmailJobs[N],
-): Promise<string> {
-  const jobId = randomUUID();
-  await queue.add(name, data, { ...emailJobOptions, jobId });
   return jobId;
 }

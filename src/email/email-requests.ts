@@ -6,10 +6,9 @@ import type { Logger } from "../logging/logger.js";
 import { TimedOut, withTimeout } from "../time/with-timeout.js";
 import {
   type AccountEmailJobName,
+  type EmailJobs,
   enqueueEmail,
-  enqueueSecurityEmail,
   type SecurityEmailJobName,
-  type SecurityEmailJobs,
 } from "./email-queue.js";
 
 /** How long a request waits for its email to be queued before answering anyway. */
@@ -55,9 +54,9 @@ export async function queueAccountEmail(
 export async function queueSecurityEmail<N extends SecurityEmailJobName>(
   deps: Pick<EmailRequestDeps, "emailQueue" | "logger">,
   name: N,
-  data: SecurityEmailJobs[N],
+  data: EmailJobs[N],
 ): Promise<QueueWaitEnd> {
-  const queued = enqueueSecurityEmail(deps.emailQueue, name, data);
+  const queued = enqueueEmail(deps.emailQueue, name, data);
   return waitForQueueing(deps.logger, queued, { job: name, accountId: data.accountId });
 }
 
