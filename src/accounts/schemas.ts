@@ -11,6 +11,8 @@ const password = z.string().max(4096);
 const token = z.string().min(1).max(512);
 /** A password asked again of a signed-in account: checked against its hash, never against the rules. */
 export const currentPassword = z.string().min(1).max(4096);
+/** A second factor's proof asked again of a signed-in account: a code from the app, or a recovery code. */
+export const secondFactorCode = z.string().min(1).max(64);
 
 export const SignupBody = z.strictObject({ email, password });
 export const VerifyBody = z.strictObject({ token });
@@ -24,6 +26,11 @@ const loginEmail = z
   .max(320)
   .refine((s) => !s.includes("\u0000"), "must not contain a NUL character");
 export const LoginBody = z.strictObject({ email: loginEmail, password });
+/** The second step of a login with a second factor: the challenge's token and a code, or a recovery code. */
+export const ChallengeBody = z.union([
+  z.strictObject({ token, code: z.string().min(1).max(32) }),
+  z.strictObject({ token, recovery_code: z.string().min(1).max(64) }),
+]);
 export const UpdateMeBody = z.strictObject({
   rotation_reminder_days: z.number().int().min(0).max(365).optional(),
   new_signin_emails: z.boolean().optional(),
@@ -33,13 +40,10 @@ export const ChangePasswordBody = z.strictObject({
   new_password: password,
 });
 export const ChangeEmailBody = z.strictObject({ email, password: currentPassword });
-export const ConfirmEmailBody = z.strictObject({ token });
+export const ConfirmEmailBody = VerifyBody;
 export const DeleteMeBody = z.strictObject({
   password: currentPassword,
-  code: z
-    .string()
-    .min(1)
-    .max(64)
+  code: secondFactorCode
     .optional()
     .meta({ description: "Required when two-factor authentication is on: a code or a recovery code" }),
 });

@@ -1,14 +1,10 @@
 import { z } from "zod";
-import { currentPassword } from "../accounts/schemas.js";
+import { currentPassword, secondFactorCode } from "../accounts/schemas.js";
 
 // Request bodies of the second-factor endpoints (/admin/me/totp), validated by the routes and
 // published in the OpenAPI document from these very objects.
 
-const code = z
-  .string()
-  .min(1)
-  .max(64)
-  .meta({ description: "A 6-digit code from the app, or a recovery code" });
+const code = secondFactorCode.meta({ description: "A 6-digit code from the app, or a recovery code" });
 
 export const TotpEnrolBody = z.strictObject({ password: currentPassword });
 export const TotpConfirmBody = z.strictObject({

@@ -15,7 +15,6 @@ import { meEmailRouter } from "./me-email.js";
 import { meTotpRouter } from "./me-totp.js";
 import { modelsRouter } from "./models.js";
 import { permissionsRouter } from "./permissions.js";
-import { sessionChallengeRouter } from "./session-challenge.js";
 import { sessionsRouter } from "./sessions.js";
 import { usageRouter } from "./usage.js";
 
@@ -35,8 +34,6 @@ export function adminRouter(deps: AppDeps & { upstreams: UpstreamSet }): Router 
   // requests count against the same per-email and per-IP budgets.
   const limits = createAbuseLimits(deps.redis, deps.config.redisPrefix);
   router.use(accountsRouter(deps, limits));
-  // The challenge first: /sessions/:id would otherwise claim /sessions/challenge.
-  router.use(sessionChallengeRouter(deps, limits));
   router.use(sessionsRouter(deps, limits));
   router.use(meRouter(deps, limits));
   router.use(meTotpRouter(deps, limits));

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AccountSchema, LoginBody } from "../../accounts/schemas.js";
+import { AccountSchema, ChallengeBody, LoginBody } from "../../accounts/schemas.js";
 import { EndSessionsQuery, SessionSchema } from "../../sessions/session-list.js";
 import {
   errorResponses,
@@ -12,8 +12,7 @@ import {
   WRITE_ERRORS,
 } from "../openapi-registry.js";
 
-// The /admin/sessions paths in the OpenAPI document (the challenge's is with its route), with the
-// schemas the routes validate with.
+// The /admin/sessions paths in the OpenAPI document, with the schemas the routes validate with.
 
 const LoginResponse = z.object({
   session: z.object({ token: z.string(), expires_at: z.string() }),
@@ -24,6 +23,29 @@ const ChallengeResponse = z.object({
     token: z.string().meta({ description: "Send it with a code to POST /admin/sessions/challenge" }),
     expires_at: z.string(),
   }),
+});
+
+registry.registerPath({
+  method: "post",
+  path: "/admin/sessions/challenge",
+  operationId: "answerLoginChallenge",
+  summary: "Second step of a login with a second factor: the challenge token and a code (or a recovery code)",
+  tags: ["sessions"],
+  request: { body: requestBody(ChallengeBody) },
+  responses: {
+    201: {
+      description:
+        "Logged in (Cache-Control: no-store; Set-Cookie: keyward_session), as POST /admin/sessions",
+      ...jsonBody(LoginResponse),
+    },
+    ...errorResponses(
+      [...WRITE_ERRORS, "validation_failed", "invalid_code", "invalid_token", "rate_limit_exceeded"],
+      {
+        400: "invalid_code counts towards the login limits, and 5 spend the challenge; invalid_token: unknown, expired (5 minutes), used or spent",
+        429: "the login limits (Retry-After)",
+      },
+    ),
+  },
 });
 
 registry.registerPath({

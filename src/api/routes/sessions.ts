@@ -1,8 +1,9 @@
 import { Router } from "express";
 import type { AbuseLimits } from "../../accounts/abuse-limits.js";
-import { LoginBody } from "../../accounts/schemas.js";
+import { ChallengeBody, LoginBody } from "../../accounts/schemas.js";
 import { AppError } from "../../errors/app-error.js";
 import { logIn } from "../../sessions/login.js";
+import { completeLoginChallenge } from "../../sessions/login-challenge.js";
 import {
   EndSessionsQuery,
   endOtherSessions,
@@ -12,7 +13,7 @@ import {
 import { invalidateSession } from "../../sessions/sessions.js";
 import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
-import { rateLimited } from "../refusals.js";
+import { invalidCode, rateLimited, secondFactorUnavailable } from "../refusals.js";
 import { route } from "../routing.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { answerWithSession } from "../sign-in.js";
@@ -21,7 +22,10 @@ import "./sessions-openapi.js";
 
 const SESSION_ID = /^ses_[0-9a-z]{26}$/;
 
-/** Console login and logout, and the account's live sessions: list them, end one or all others. */
+/**
+ * Console login (with its second-factor challenge) and logout, and the account's live sessions: list
+ * them, end one or all others.
+ */
 export function sessionsRouter(deps: AppDeps, limits: AbuseLimits): Router {
   const router = Router();
   const session = requireSession(deps);
@@ -88,6 +92,43 @@ export function sessionsRouter(deps: AppDeps, limits: AbuseLimits): Router {
         res.status(204).end();
       },
     ],
+  });
+
+  // Before /sessions/:id, which would otherwise claim it.
+  route(router, "/sessions/challenge", {
+    post: async (req, res) => {
+      const body = parseInput(ChallengeBody, req.body);
+      const proof = "code" in body ? { code: body.code } : { recoveryCode: body.recovery_code };
+      const result = await completeLoginChallenge(
+        {
+          db: deps.database.db,
+          limits,
+          totpKey: deps.config.totpEncryptionKey,
+          now: deps.clock.now(),
+          sessionTtlHours: deps.config.sessionTtlHours,
+        },
+        { token: body.token, proof, ...clientContext(req), ip: clientIp(req), signal: deadlineOf(res) },
+      );
+      if (!result.ok) {
+        switch (result.reason) {
+          case "invalid_token":
+            throw new AppError(
+              "invalid_token",
+              "The login challenge is unknown, used or expired; log in again",
+              {
+                param: "token",
+              },
+            );
+          case "invalid_code":
+            throw invalidCode("code" in body ? "code" : "recovery_code");
+          case "unavailable":
+            throw secondFactorUnavailable();
+          case "rate_limited":
+            throw rateLimited(result.retryAfterSeconds);
+        }
+      }
+      await answerWithSession(deps, req, res, result);
+    },
   });
 
   route(router, "/sessions/current", {
