@@ -41,12 +41,15 @@ export function CurrentPasswordField(props: {
   value: string;
   error: string | undefined;
   onInput: (value: string) => void;
+  /** "Password" and `password` unless a form asks for it under another name. */
+  label?: string;
+  name?: string;
 }) {
   return (
     <Field
-      label="Password"
+      label={props.label ?? "Password"}
       type="password"
-      name="password"
+      name={props.name ?? "password"}
       autocomplete="current-password"
       required
       value={props.value}

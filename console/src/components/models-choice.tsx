@@ -57,6 +57,7 @@ export function ModelsChoice(props: {
           type="radio"
           name={`${id}-scope`}
           checked={value !== null}
+          aria-invalid={props.error ? "true" : undefined}
           onChange={() => props.onChange(value ?? [])}
         />
         Only these models

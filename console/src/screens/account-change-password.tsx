@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, fieldError } from "../api/client";
 import { useSubmit } from "../api/use-submit";
-import { Field } from "../components/field";
+import { CurrentPasswordField } from "../components/account-fields";
 import { ErrorNotice } from "../components/notice";
 import { PasswordField } from "../components/password-field";
 import { useMe } from "../session";
@@ -35,15 +35,12 @@ export function ChangePasswordSection() {
     <section class="card" aria-labelledby="password-title">
       <h2 id="password-title">Change password</h2>
       <form onSubmit={changePassword} noValidate>
-        <Field
+        <CurrentPasswordField
           label="Current password"
-          type="password"
           name="current_password"
-          autocomplete="current-password"
-          required
           value={current}
           error={fieldError(error, "current_password") ?? wrongCurrent}
-          onInput={(e) => setCurrent(e.currentTarget.value)}
+          onInput={setCurrent}
         />
         <PasswordField
           label="New password"

@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { type ApiError, api, call, fieldError, type Key } from "../api/client";
 import type { components } from "../api/schema";
+import { useSubmit } from "../api/use-submit";
 import { Dialog } from "../components/dialog";
 import { Field } from "../components/field";
 import { ModelsChoice, useServedModels } from "../components/models-choice";
@@ -51,12 +52,9 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
   const [catalog, setCatalog] = useState<{ id: string; description: string }[] | null>(null);
   const [catalogError, setCatalogError] = useState<ApiError | null>(null);
   const served = useServedModels();
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ key: Key; secret: string } | null>(null);
-  // A second click (or Enter) while the first call is under way must not make a second key: state
-  // updates are not synchronous, a ref is.
-  const inFlight = useRef(false);
+  // A second click (or Enter) while the first call is under way makes no second key (useSubmit).
+  const { busy, error, submit: send } = useSubmit();
 
   const setDraft = (change: Partial<Draft>) =>
     setDraftState((d) => {
@@ -79,10 +77,6 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
 
   async function submit(event: Event) {
     event.preventDefault();
-    if (inFlight.current) return;
-    inFlight.current = true;
-    setBusy(true);
-    setError(null);
     const expires = expiresAt(draft);
     const body = {
       name: draft.name,
@@ -91,13 +85,8 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
       ...(expires !== null ? { expires_at: expires } : {}),
       ...(draft.limit.trim() ? { rate_limit_per_minute: Number(draft.limit) } : {}),
     };
-    const result = await call(api.POST("/admin/keys", { body }));
-    inFlight.current = false;
-    setBusy(false);
-    if (!result.ok) {
-      setError(result.error);
-      return;
-    }
+    const result = await send(() => api.POST("/admin/keys", { body }));
+    if (!result?.ok) return;
     clearDraft("create-key");
     setCreated(result.data);
     props.onCreated(result.data.key);

@@ -1,27 +1,18 @@
-import { useRef, useState } from "preact/hooks";
-import { type ApiError, api, call, type Key } from "../api/client";
+import { api, type Key } from "../api/client";
+import { useSubmit } from "../api/use-submit";
 import { Dialog } from "../components/dialog";
 import { ErrorNotice } from "../components/notice";
 import { maskedKey } from "../keys";
 
 /** Revoke, confirmed by name: immediate and irreversible, as the docs warn. */
 export function RevokeKeyDialog(props: { apiKey: Key; onRevoked: (key: Key) => void; onClose: () => void }) {
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const inFlight = useRef(false);
+  const { busy, error, submit } = useSubmit();
 
   async function revoke() {
-    if (inFlight.current) return;
-    inFlight.current = true;
-    setBusy(true);
-    setError(null);
-    const result = await call(
+    const result = await submit(() =>
       api.POST("/admin/keys/{id}/revoke", { params: { path: { id: props.apiKey.id } } }),
     );
-    inFlight.current = false;
-    setBusy(false);
-    if (result.ok) props.onRevoked(result.data.key);
-    else setError(result.error);
+    if (result?.ok) props.onRevoked(result.data.key);
   }
 
   return (

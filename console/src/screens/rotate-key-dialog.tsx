@@ -1,5 +1,6 @@
-import { useRef, useState } from "preact/hooks";
-import { type ApiError, api, call, fieldError, type Key } from "../api/client";
+import { useState } from "preact/hooks";
+import { api, fieldError, type Key } from "../api/client";
+import { useSubmit } from "../api/use-submit";
 import { Dialog } from "../components/dialog";
 import { ErrorNotice } from "../components/notice";
 import { KeyShownOnce } from "./key-shown-once";
@@ -18,29 +19,18 @@ export function RotateKeyDialog(props: {
   onClose: (newKey: Key | null) => void;
 }) {
   const [grace, setGrace] = useState(86_400);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
   const [rotated, setRotated] = useState<{ key: Key; secret: string } | null>(null);
-  const inFlight = useRef(false);
+  const { busy, error, submit } = useSubmit();
 
   async function rotate(event: Event) {
     event.preventDefault();
-    if (inFlight.current) return;
-    inFlight.current = true;
-    setBusy(true);
-    setError(null);
-    const result = await call(
+    const result = await submit(() =>
       api.POST("/admin/keys/{id}/rotate", {
         params: { path: { id: props.apiKey.id } },
         body: { grace_period_seconds: grace },
       }),
     );
-    inFlight.current = false;
-    setBusy(false);
-    if (!result.ok) {
-      setError(result.error);
-      return;
-    }
+    if (!result?.ok) return;
     setRotated(result.data);
     props.onRotated(result.data);
   }
