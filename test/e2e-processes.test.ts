@@ -9,6 +9,8 @@ import {
   type ServiceProcess,
   spawnWeb,
   spawnWorker,
+  webReady,
+  workerReady,
 } from "./support/child-processes.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { type ResendStub, startResendStub } from "./support/resend-stub.js";
@@ -72,21 +74,9 @@ beforeAll(async () => {
   }
   workers.push(spawnWorker(processEnv), spawnWorker(processEnv));
   await Promise.all([
-    ...webs.map(({ proc, url }) =>
-      waitFor(
-        `${url}/readyz to answer 200`,
-        async () => {
-          if (proc.hasExited()) throw new Error(`web ${url} exited: ${proc.stderr.join("")}`);
-          return (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
-        },
-        // tsx compiles the whole of src/ at start: on a busy machine (the full suite beside it) 20 s
-        // proved too short for two web processes and two workers at once.
-        35_000,
-      ),
-    ),
-    ...workers.map((w) =>
-      w.waitForLog("worker schedules", (l) => l.msg === "worker started, schedules in place"),
-    ),
+    // 20 s proved too short for two web processes and two workers at once beside the full suite.
+    ...webs.map(({ proc, url }) => webReady(proc, url, 35_000)),
+    ...workers.map((w) => workerReady(w, 35_000)),
   ]);
 }, 40_000);
 

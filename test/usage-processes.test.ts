@@ -11,6 +11,8 @@ import {
   type ServiceProcess,
   spawnWeb,
   spawnWorker,
+  webReady,
+  workerReady,
 } from "./support/child-processes.js";
 import { databaseUrl } from "./support/db-names.js";
 import { createAccountWithSession, insertApiKey } from "./support/fixtures.js";
@@ -40,21 +42,7 @@ beforeAll(async () => {
   const ports = [await freePort(), await freePort()];
   const procs = ports.map((port) => spawnWeb({ ...processEnv, PORT: String(port) }));
   webs.push(...ports.map((port) => `http://127.0.0.1:${port}`));
-  await Promise.all(
-    webs.map((url, i) =>
-      waitFor(
-        `${url}/readyz to answer 200`,
-        async () => {
-          const proc = procs[i] as ServiceProcess;
-          if (proc.hasExited()) throw new Error(`web ${url} exited: ${proc.stderr.join("")}`);
-          return (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
-        },
-        // tsx compiles the whole of src/ at start: the first run on a fresh clone of a busy machine
-        // takes far longer than the next ones.
-        60_000,
-      ),
-    ),
-  );
+  await Promise.all(webs.map((url, i) => webReady(procs[i] as ServiceProcess, url)));
 }, 70_000);
 
 afterAll(async () => {
@@ -68,11 +56,7 @@ const sdk = (n: number, apiKey: string) =>
 
 async function startWorker(more: Record<string, string> = {}): Promise<ServiceProcess> {
   const worker = spawnWorker({ ...processEnv, ...more });
-  await worker.waitForLog(
-    "the worker's schedules",
-    (l) => l.msg === "worker started, schedules in place",
-    60_000,
-  );
+  await workerReady(worker);
   return worker;
 }
 

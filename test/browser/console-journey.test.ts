@@ -14,6 +14,8 @@ import {
   type ServiceProcess,
   spawnWeb,
   spawnWorker,
+  webReady,
+  workerReady,
 } from "../support/child-processes.js";
 import { createTestEnv, type TestEnv } from "../support/harness.js";
 import { type ResendStub, startResendStub } from "../support/resend-stub.js";
@@ -65,17 +67,7 @@ beforeAll(async () => {
   };
   web = spawnWeb(processEnv);
   worker = spawnWorker(processEnv);
-  await Promise.all([
-    waitFor(
-      "the web process to be ready",
-      async () => {
-        if (web.hasExited()) throw new Error(`web exited: ${web.stderr.join("")}`);
-        return (await fetch(`${origin}/readyz`).catch(() => undefined))?.status === 200;
-      },
-      40_000,
-    ),
-    worker.waitForLog("worker schedules", (l) => l.msg === "worker started, schedules in place", 40_000),
-  ]);
+  await Promise.all([webReady(web, origin, 40_000), workerReady(worker, 40_000)]);
   browser = await launchBrowser({ origin });
   page = await browser.newPage();
 }, 90_000);

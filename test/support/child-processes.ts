@@ -107,3 +107,27 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * Waits until a web process answers `url`/readyz with 200, failing at once if it exits. tsx compiles
+ * the whole of src/ at start: the first run on a fresh clone of a busy machine is far slower.
+ */
+export function webReady(proc: ServiceProcess, url: string, timeoutMs = 60_000): Promise<true> {
+  return waitFor(
+    `${url}/readyz to answer 200`,
+    async () => {
+      if (proc.hasExited()) throw new Error(`web ${url} exited: ${proc.stderr.join("")}`);
+      return (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
+    },
+    timeoutMs,
+  );
+}
+
+/** Waits until a worker has started with its schedules in place. */
+export function workerReady(proc: ServiceProcess, timeoutMs = 60_000): Promise<void> {
+  return proc.waitForLog(
+    "the worker's schedules",
+    (line) => line.msg === "worker started, schedules in place",
+    timeoutMs,
+  );
+}
