@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli/run.js";
 import { connectRedis } from "../src/redis/client.js";
 import { manualClock } from "../src/time/clock.js";
+import { asSession } from "./support/as-session.js";
 import { createAccountWithSession } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
@@ -63,13 +64,7 @@ async function mendRedis(fault: Fault): Promise<void> {
   }
 }
 
-const as = (app: TestApp, token: string) => ({
-  get: (path: string) => request(app.app).get(path).set("Authorization", `Bearer ${token}`),
-  post: (path: string, body: object = {}) =>
-    request(app.app).post(path).set("Authorization", `Bearer ${token}`).send(body),
-  patch: (path: string, body: object) =>
-    request(app.app).patch(path).set("Authorization", `Bearer ${token}`).send(body),
-});
+const as = asSession;
 const v1 = (app: TestApp, secret: string) => request(app.app).get("/v1/models").set("X-API-Key", secret);
 
 /** The /v1 status of a key on A, B and C. */

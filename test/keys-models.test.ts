@@ -1,6 +1,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyChangedAtKey } from "../src/keys/key-state.js";
+import { asSession } from "./support/as-session.js";
 import { createAccountWithSession } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 
@@ -18,14 +19,7 @@ afterAll(async () => {
   await env.close();
 });
 
-function as(token: string) {
-  const auth = (t: request.Test) => t.set("Authorization", `Bearer ${token}`);
-  return {
-    get: (path: string) => auth(request(web.app).get(path)),
-    post: (path: string, body?: object) => auth(request(web.app).post(path)).send(body),
-    patch: (path: string, body?: object) => auth(request(web.app).patch(path)).send(body),
-  };
-}
+const as = (token: string) => asSession(web, token);
 
 describe("a key's models", () => {
   it("are every model (null) by default, or the listed ids without duplicates, in create, get and list", async () => {

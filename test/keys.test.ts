@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeys } from "../src/db/schema.js";
 import { hashSecret, isWellFormedApiKey } from "../src/secrets/secrets.js";
 import { manualClock } from "../src/time/clock.js";
+import { asSession } from "./support/as-session.js";
 import { createAccountWithSession, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 
@@ -19,15 +20,7 @@ afterAll(async () => {
   await env.close();
 });
 
-function as(token: string) {
-  const auth = (t: request.Test) => t.set("Authorization", `Bearer ${token}`);
-  return {
-    get: (path: string) => auth(request(web.app).get(path)),
-    post: (path: string, body?: object) => auth(request(web.app).post(path)).send(body),
-    patch: (path: string, body?: object) => auth(request(web.app).patch(path)).send(body),
-    delete: (path: string) => auth(request(web.app).delete(path)),
-  };
-}
+const as = (token: string) => asSession(web, token);
 
 function expectError(res: request.Response, status: number, code: string, param?: string) {
   expect(res.status).toBe(status);
