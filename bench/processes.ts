@@ -36,8 +36,20 @@ export function startServer(
 
 /** CPU time (user + system) of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
 export function cpuMs(pid: number | undefined): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU time of a process's main thread alone, in ms: its JavaScript thread. The rest of the process's
+ * CPU time is that of its other threads (V8's garbage-collection helpers, libuv's pool).
+ */
+export function mainThreadCpuMs(pid: number | undefined): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(path: string): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const fields = readFileSync(path, "utf8").split(") ")[1]?.split(" ") ?? [];
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return Number.NaN;

@@ -1,15 +1,21 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
-import { cpuMs, median } from "./processes.js";
+import { cpuMs, mainThreadCpuMs, median } from "./processes.js";
 
-// The streamed run of token metering (issue 12): N streams of C chunks each, started at once, through
-// the bare proxy and through keyward, the client not asking for usage (keyward then asks the upstream
-// for it, reads it from the last event and removes that event: its most expensive case). Measured per
-// target: CPU per chunk (the target process's user + system time over the run, divided by the content
-// chunks it passed), time to first byte p99, and memory per open stream (the target's resident size
-// once every stream has its first chunk, less before the burst, divided by N).
+// The streamed run of token metering (issue 12): N streams of C chunks each through the bare proxy and
+// through keyward, the client not asking for usage (keyward then asks the upstream for it, reads it
+// from the last event and removes that event: its most expensive case). Two arrival patterns, each
+// with all N streams open together at its peak: all N requests sent at once (a burst: the last
+// request's first byte waits for every other request to be admitted), and one request every `paceMs`
+// (the streams still overlap, C × the chunk interval being longer than N × paceMs, but each request
+// meets open streams rather than a queue of other requests: the first byte then shows what the proxy
+// adds to one request). Measured per target: CPU per chunk (the target process's user + system time
+// over the run, divided by the content chunks it passed; also its main thread's alone), time to first
+// byte p50 and p99, and memory per open stream (the target's resident size once every stream has its
+// first chunk, less before the run, divided by N).
 
 type Target = { port: number; child: ChildProcess };
 
@@ -28,15 +34,20 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
-interface Burst {
+interface Run {
   ttfb: number[];
   cpuUsPerChunk: number;
+  mainThreadUsPerChunk: number;
   rssPerStreamKiB: number;
   bad: number;
-  chunksSeen: number;
 }
 
-async function burst(target: Target, secret: string, streams: number, chunks: number): Promise<Burst> {
+async function run(
+  target: Target,
+  secret: string,
+  shape: { streams: number; chunks: number; paceMs: number },
+): Promise<Run> {
+  const { streams, chunks, paceMs } = shape;
   const client = new Pool(`http://127.0.0.1:${target.port}`, { connections: streams, bodyTimeout: 0 });
   const body = JSON.stringify({
     model: "vllm-primary",
@@ -44,14 +55,17 @@ async function burst(target: Target, secret: string, streams: number, chunks: nu
     max_tokens: chunks,
     messages: [{ role: "user", content: "Tell me a story." }],
   });
-  const rssBefore = rssBytes(target.child.pid);
-  const cpuBefore = cpuMs(target.child.pid);
+  const pid = target.child.pid;
+  const rssBefore = rssBytes(pid);
+  const cpuBefore = cpuMs(pid);
+  const mainBefore = mainThreadCpuMs(pid);
   let bad = 0;
-  let chunksSeen = 0;
   let firstChunks = 0;
   let rssOpen = Number.NaN;
+  const began = performance.now();
   const ttfb = await Promise.all(
-    Array.from({ length: streams }, async () => {
+    Array.from({ length: streams }, async (_, i) => {
+      if (paceMs > 0) await sleep(Math.max(0, began + i * paceMs - performance.now()));
       const started = performance.now();
       const res = await client.request({
         path: "/v1/chat/completions",
@@ -61,59 +75,83 @@ async function burst(target: Target, secret: string, streams: number, chunks: nu
       });
       if (res.statusCode !== 200) bad++;
       let first = Number.NaN;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      for await (const _chunk of res.body as AsyncIterable<Buffer>) {
         if (Number.isNaN(first)) {
           first = performance.now() - started;
           // Every stream is open and under way: the target holds all of them now.
-          if (++firstChunks === streams) rssOpen = rssBytes(target.child.pid);
+          if (++firstChunks === streams) rssOpen = rssBytes(pid);
         }
-        chunksSeen += chunk.length > 0 ? 1 : 0;
       }
       return first;
     }),
   );
-  const cpuUs = (cpuMs(target.child.pid) - cpuBefore) * 1000;
-  await client.close();
-  return {
+  const per = (ms: number) => (ms * 1000) / (streams * chunks);
+  const result = {
     ttfb,
-    cpuUsPerChunk: cpuUs / (streams * chunks),
+    cpuUsPerChunk: per(cpuMs(pid) - cpuBefore),
+    mainThreadUsPerChunk: per(mainThreadCpuMs(pid) - mainBefore),
     rssPerStreamKiB: (rssOpen - rssBefore) / streams / 1024,
     bad,
-    chunksSeen,
   };
+  await client.close();
+  return result;
+}
+
+interface Comparison {
+  cpuRatio: number;
+  p99GapMs: number;
+}
+
+/** Median of the paired ratios and gaps: each keyward run against the bare-proxy run just before it. */
+function compare(bare: Run[], keyward: Run[]): Comparison {
+  return {
+    cpuRatio: median(keyward.map((k, i) => k.cpuUsPerChunk / (bare[i]?.cpuUsPerChunk ?? 1))),
+    p99GapMs: median(keyward.map((k, i) => percentile(k.ttfb, 99) - percentile(bare[i]?.ttfb ?? [], 99))),
+  };
+}
+
+function row(name: string, list: Run[]): string {
+  const m = (f: (r: Run) => number) => median(list.map(f));
+  return `| ${name} | ${m((r) => r.cpuUsPerChunk).toFixed(2)} | ${m((r) => r.mainThreadUsPerChunk).toFixed(2)} | ${m((r) => percentile(r.ttfb, 50)).toFixed(1)} / ${m((r) => percentile(r.ttfb, 99)).toFixed(1)} | ${m((r) => r.rssPerStreamKiB).toFixed(1)} | ${list.reduce((n, r) => n + r.bad, 0)} |`;
+}
+
+function verdict(label: string, c: Comparison): string {
+  const gap = `${c.p99GapMs >= 0 ? "+" : ""}${c.p99GapMs.toFixed(1)} ms`;
+  return `${label}: keyward's CPU per chunk × ${c.cpuRatio.toFixed(2)} the bare proxy's (target ≤ 1.3: ${c.cpuRatio <= 1.3 ? "met" : "MISSED"}); first-byte p99 ${gap} over the bare proxy's (target ≤ +1 ms: ${c.p99GapMs <= 1 ? "met" : "MISSED"})`;
 }
 
 export async function measureTokenStreams(
   bare: Target,
   keyward: Target,
   secret: string,
-  options: { streams: number; chunks: number; rounds: number },
-): Promise<{ lines: string[]; cpuRatio: number; p99GapMs: number }> {
-  const runs: Record<"bare" | "keyward", Burst[]> = { bare: [], keyward: [] };
-  // Untimed first: JIT, connections on both sides of each proxy, keyward's key cache.
-  await burst(bare, secret, Math.min(100, options.streams), 10);
-  await burst(keyward, secret, Math.min(100, options.streams), 10);
+  options: { streams: number; chunks: number; rounds: number; paceMs: number },
+): Promise<{ lines: string[]; verdicts: string[] }> {
+  const atOnce = { streams: options.streams, chunks: options.chunks, paceMs: 0 };
+  const paced = { ...atOnce, paceMs: options.paceMs };
+  // Untimed first, at full size: JIT, heaps grown to hold every stream, connections on both sides of
+  // each proxy, keyward's key cache. (A small warm-up left keyward's first timed run its slowest.)
+  await run(bare, secret, atOnce);
+  await run(keyward, secret, atOnce);
+  const runs = { bare: [] as Run[], keyward: [] as Run[], barePaced: [] as Run[], keywardPaced: [] as Run[] };
   for (let round = 0; round < options.rounds; round++) {
-    runs.bare.push(await burst(bare, secret, options.streams, options.chunks));
-    runs.keyward.push(await burst(keyward, secret, options.streams, options.chunks));
+    runs.bare.push(await run(bare, secret, atOnce));
+    runs.keyward.push(await run(keyward, secret, atOnce));
+    runs.barePaced.push(await run(bare, secret, paced));
+    runs.keywardPaced.push(await run(keyward, secret, paced));
   }
-  const cpuRatio = median(runs.keyward.map((k, i) => k.cpuUsPerChunk / (runs.bare[i]?.cpuUsPerChunk ?? 1)));
-  const p99 = (list: Burst[]) => median(list.map((b) => percentile(b.ttfb, 99)));
-  const p99GapMs = median(
-    runs.keyward.map((k, i) => percentile(k.ttfb, 99) - percentile(runs.bare[i]?.ttfb ?? [], 99)),
-  );
-  const row = (name: string, list: Burst[]) =>
-    `| ${name} | ${median(list.map((b) => b.cpuUsPerChunk)).toFixed(2)} | ${median(list.map((b) => percentile(b.ttfb, 50))).toFixed(1)} / ${p99(list).toFixed(1)} | ${median(list.map((b) => b.rssPerStreamKiB)).toFixed(1)} | ${list.reduce((n, b) => n + b.bad, 0)} |`;
+  const perSecond = Math.round(1000 / options.paceMs);
   return {
-    cpuRatio,
-    p99GapMs,
     lines: [
-      "| target | CPU µs per chunk (median) | first byte p50 / p99 ms (median) | memory per open stream, KiB (median) | non-200 |",
-      "|---|---|---|---|---|",
-      row("bare proxy", runs.bare),
-      row("keyward", runs.keyward),
-      "",
-      `keyward's CPU per chunk × ${cpuRatio.toFixed(2)} the bare proxy's (median of paired rounds; target ≤ 1.3: ${cpuRatio <= 1.3 ? "met" : "MISSED"}); first-byte p99 ${p99GapMs >= 0 ? "+" : ""}${p99GapMs.toFixed(1)} ms over the bare proxy's (median of paired rounds; target ≤ +1 ms: ${p99GapMs <= 1 ? "met" : "MISSED"}).`,
+      "| target, arrival | CPU µs per chunk (median) | of which main thread | first byte p50 / p99 ms (median) | memory per open stream, KiB (median) | non-200 |",
+      "|---|---|---|---|---|---|",
+      row("bare proxy, all at once", runs.bare),
+      row("keyward, all at once", runs.keyward),
+      row(`bare proxy, ${perSecond} a second`, runs.barePaced),
+      row(`keyward, ${perSecond} a second`, runs.keywardPaced),
+    ],
+    verdicts: [
+      verdict("all at once", compare(runs.bare, runs.keyward)),
+      verdict(`${perSecond} a second`, compare(runs.barePaced, runs.keywardPaced)),
     ],
   };
 }
