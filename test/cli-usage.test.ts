@@ -113,11 +113,20 @@ describe("keyward usage", () => {
   it("refuses a bad option with exit 2", async () => {
     for (const argv of [
       ["usage", "--date=yesterday"],
+      // A date the database has no day for (no year 0), and one PostgreSQL has but keyward's usage not.
+      ["usage", "--date=0000-01-01"],
+      ["usage", "--date=1969-12-31"],
+      ["usage", "--date=2026-02-30"],
+      ["usage", "--date", "2026-03-09"],
       ["usage", "--top=0"],
       ["usage", "--fast"],
       ["usage", "now"],
     ]) {
-      expect((await cli(argv)).code, argv.join(" ")).toBe(2);
+      const run = await cli(argv);
+      expect(run.code, argv.join(" ")).toBe(2);
+      expect(run.err, argv.join(" ")).not.toMatch(/\n\s+at /);
     }
+    const spaced = await cli(["usage", "--date", "2026-03-09"]);
+    expect(spaced.err).toContain("options written as --name=value");
   });
 });

@@ -183,6 +183,10 @@ describe("token usage, recorded and read back", () => {
       "from=2026-03-10&to=2026-03-01",
       "from=2020-01-01&to=2026-01-01",
       "from=yesterday",
+      // A date as YYYY-MM-DD still, but PostgreSQL has no year 0 (this was a 500), or before 1970.
+      "to=0001-01-01",
+      "from=0000-01-01&to=0000-01-02",
+      "from=1969-12-31&to=1970-01-02",
       "format=xml",
       "x=1",
     ]) {
@@ -191,5 +195,9 @@ describe("token usage, recorded and read back", () => {
       expect(res.body.error.code).toBe("validation_failed");
     }
     expect((await request(web.app).get("/admin/usage")).status).toBe(401);
+    // The default `from`, 29 days before `to`, stops at the earliest day.
+    const early = await get("/admin/usage?to=1970-01-05");
+    expect(early.status).toBe(200);
+    expect(early.body).toEqual({ data: [] });
   });
 });

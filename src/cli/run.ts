@@ -1,4 +1,5 @@
 import { TIERS, type Tier } from "../tiers/tiers.js";
+import { EARLIEST_USAGE_DAY, usageDay } from "../usage/usage-schemas.js";
 import {
   type CliDeps,
   type CommandResult,
@@ -74,6 +75,9 @@ async function parse(argv: string[], io: CliIo): Promise<Command | string> {
   const args = argv.filter((a) => !a.startsWith("--"));
   const [group, action, ...rest] = args;
   if (group === "usage" && args.length === 1) return parseUsage(argv.slice(1));
+  if (group === "usage") {
+    return `usage takes no arguments, only options written as --name=value: ${args.slice(1).join(" ")}`;
+  }
   if (group !== "accounts") return `unknown command: ${args.join(" ") || argv.join(" ")}`;
   const allowed: Record<string, { args: number; flags: string[] }> = {
     list: { args: 0, flags: ["--json"] },
@@ -119,15 +123,10 @@ function parseUsage(options: string[]): Command | string {
   for (const option of options) {
     const [name, value] = option.split("=", 2);
     if (name === "--json" && value === undefined) json = true;
-    else if (
-      name === "--date" &&
-      value !== undefined &&
-      /^\d{4}-\d{2}-\d{2}$/.test(value) &&
-      !Number.isNaN(Date.parse(value))
-    )
-      day = value;
+    else if (name === "--date" && value !== undefined && usageDay.safeParse(value).success) day = value;
     else if (name === "--top" && value !== undefined && /^[1-9]\d{0,3}$/.test(value)) top = Number(value);
-    else return `unknown or invalid option for usage: ${option} (--date=YYYY-MM-DD, --top=1..9999, --json)`;
+    else
+      return `unknown or invalid option for usage: ${option} (--date=YYYY-MM-DD from ${EARLIEST_USAGE_DAY} on, --top=1..9999, --json)`;
   }
   return (deps) => printTopUsage(deps, { day, top, json });
 }

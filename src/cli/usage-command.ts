@@ -2,7 +2,7 @@ import { utcDay } from "../usage/buffer.js";
 import { type TopUsage, topUsageOfDay } from "../usage/usage-report.js";
 import type { CliDeps, CommandResult } from "./accounts-commands.js";
 
-/** `usage [--date YYYY-MM-DD] [--top N] [--json]`: the day's top keys and accounts by tokens. */
+/** `usage [--date=YYYY-MM-DD] [--top=N] [--json]`: the day's top keys and accounts by tokens. */
 export async function printTopUsage(
   deps: CliDeps,
   options: { day: string | undefined; top: number; json: boolean },

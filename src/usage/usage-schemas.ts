@@ -34,7 +34,18 @@ export const KeyUsageResponse = z.object({ data: z.array(DayUsageSchema) });
 export const MAX_USAGE_RANGE_DAYS = 366;
 const DAY_MS = 86_400_000;
 
-const day = z.iso.date({ message: "must be a date as YYYY-MM-DD" });
+/**
+ * The first day usage can be asked for. PostgreSQL has no year 0 and keyward none before 1970: a
+ * date as YYYY-MM-DD may still be "0000-01-01", which the database would refuse with an error.
+ */
+export const EARLIEST_USAGE_DAY = "1970-01-01";
+
+/** A UTC day as YYYY-MM-DD, from EARLIEST_USAGE_DAY on (ISO dates compare as strings). */
+export const usageDay = z.iso
+  .date({ message: "must be a date as YYYY-MM-DD" })
+  .refine((value) => value >= EARLIEST_USAGE_DAY, { message: `must be ${EARLIEST_USAGE_DAY} or later` });
+
+const day = usageDay;
 
 export const AccountUsageQuery = z
   .strictObject({
@@ -49,7 +60,8 @@ export type AccountUsageRange = { ok: true; from: string; to: string } | { ok: f
 /** The range asked for, with its defaults; refused when reversed or longer than a year. */
 export function usageRange(query: { from?: string; to?: string }, now: Date): AccountUsageRange {
   const to = query.to ?? utcDay(now);
-  const from = query.from ?? utcDay(new Date(Date.parse(to) - 29 * DAY_MS));
+  const back = utcDay(new Date(Date.parse(to) - 29 * DAY_MS));
+  const from = query.from ?? (back < EARLIEST_USAGE_DAY ? EARLIEST_USAGE_DAY : back);
   const days = (Date.parse(to) - Date.parse(from)) / DAY_MS + 1;
   if (days < 1) return { ok: false, message: "from: must not be after to" };
   if (days > MAX_USAGE_RANGE_DAYS) {
