@@ -64,7 +64,14 @@ export function createModelForwarding(deps: {
     const read = await readBody(req, bodyLimitBytes);
     if (!read.ok) return read.reason === "aborted" ? "aborted" : tooLargeError(bodyLimitBytes);
     const inspected = inspectBody(read.raw, req.headers["content-type"]);
-    return inspected.ok ? inspected.body : BODY_REFUSALS[inspected.reason]();
+    if (inspected.ok) return inspected.body;
+    if (inspected.reason === "wrong_type") {
+      const { param, expected } = inspected;
+      return new AppError("validation_failed", `Invalid type for '${param}': expected ${expected}`, {
+        param,
+      });
+    }
+    return BODY_REFUSALS[inspected.reason]();
   }
 
   /** Reads the body now and reserves the cached key's tokens once it is in, where it may use them. */

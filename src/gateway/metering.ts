@@ -169,7 +169,13 @@ export function createMetering(deps: MeteringDeps) {
           // The upstream had the prompt: a client gone before the usage arrived pays at least for it.
           if (!usage && end === "client_aborted" && spec)
             promptTokens = Math.ceil(promptBytes / BYTES_PER_TOKEN);
-          if (reservation) deps.limiter.settle(reservation, promptTokens + completionTokens, deps.now());
+          if (reservation) {
+            // An answer that ended without usage keyward could read keeps its reservation against the
+            // limit: an upstream that reports nothing must not make its tokens free.
+            const unread = !usage && end === "complete" && !failed;
+            const charged = unread ? reservation.reserved : promptTokens + completionTokens;
+            deps.limiter.settle(reservation, charged, deps.now());
+          }
           record({
             keyId: input.keyId,
             at: input.at,

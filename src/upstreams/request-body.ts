@@ -26,7 +26,9 @@ export type BodyRead = { ok: true; raw: Buffer } | { ok: false; reason: "too_lar
 
 export type BodyInspection =
   | { ok: true; body: InspectedBody }
-  | { ok: false; reason: "invalid_json" | "no_model" | "model_not_string" };
+  | { ok: false; reason: "invalid_json" | "no_model" | "model_not_string" }
+  /** A streaming option of the wrong type (`param` names it): see `streamingOptionOfWrongType`. */
+  | { ok: false; reason: "wrong_type"; param: string; expected: "a boolean" | "an object" };
 
 /** Reads the whole body, giving up as soon as it grows past `limitBytes` (chunked bodies included). */
 export function readBody(req: IncomingMessage, limitBytes: number): Promise<BodyRead> {
@@ -81,6 +83,8 @@ export function inspectBody(raw: Buffer, contentType: string | undefined): BodyI
   if (model === undefined || model === null || model === "") return { ok: false, reason: "no_model" };
   if (typeof model !== "string") return { ok: false, reason: "model_not_string" };
   const object = json as Record<string, unknown>;
+  const wrong = streamingOptionOfWrongType(object);
+  if (wrong) return { ok: false, reason: "wrong_type", ...wrong };
   return {
     ok: true,
     body: {
@@ -91,6 +95,32 @@ export function inspectBody(raw: Buffer, contentType: string | undefined): BodyI
       maxOutputTokens: maxOutputTokens(object),
     },
   };
+}
+
+const isBooleanOrNull = (value: unknown) =>
+  value === undefined || value === null || typeof value === "boolean";
+
+/**
+ * `stream` and `stream_options` decide whether keyward asks for usage and removes its chunk, so they
+ * must mean to keyward what they mean to the upstream. vLLM's lenient parsing reads `"stream": 1` or
+ * `"include_usage": "true"` as true where keyward would not (a stream it would neither meter nor leave
+ * as it was), so a type other than OpenAI's is refused, as OpenAI's API refuses it. Null is the default.
+ */
+function streamingOptionOfWrongType(
+  json: Record<string, unknown>,
+): { param: string; expected: "a boolean" | "an object" } | undefined {
+  if (!isBooleanOrNull(json.stream)) return { param: "stream", expected: "a boolean" };
+  const options = json.stream_options;
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== "object" || Array.isArray(options)) {
+    return { param: "stream_options", expected: "an object" };
+  }
+  for (const name of ["include_usage", "continuous_usage_stats"]) {
+    if (!isBooleanOrNull((options as Record<string, unknown>)[name])) {
+      return { param: `stream_options.${name}`, expected: "a boolean" };
+    }
+  }
+  return undefined;
 }
 
 /** The first of the three names set to a positive integer (OpenAI prefers max_completion_tokens). */

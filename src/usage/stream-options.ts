@@ -75,7 +75,8 @@ export function lastTopLevelMember(
     if (text[i] !== '"') return undefined;
     const keyEnd = stringEnd(text, i);
     if (keyEnd === -1) return undefined;
-    const key = text.slice(i + 1, keyEnd - 1);
+    const key = keyOf(text.slice(i, keyEnd));
+    if (key === undefined) return undefined;
     i = skipSpace(text, keyEnd);
     if (text[i] !== ":") return undefined;
     const valueStart = skipSpace(text, i + 1);
@@ -85,6 +86,19 @@ export function lastTopLevelMember(
     i = skipSpace(text, valueEnd);
     if (text[i] === ",") i++;
     else if (text[i] !== "}") return undefined;
+  }
+}
+
+/**
+ * A member name as JSON.parse reads it: `"stre\u0061m_options"` is `stream_options` to the upstream
+ * too. (A name decoded from latin1 text is mangled beyond ASCII, but never into an ASCII name.)
+ */
+function keyOf(quoted: string): string | undefined {
+  if (!quoted.includes("\\")) return quoted.slice(1, -1);
+  try {
+    return JSON.parse(quoted) as string;
+  } catch {
+    return undefined;
   }
 }
 

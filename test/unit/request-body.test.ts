@@ -37,6 +37,51 @@ describe("request body inspection", () => {
     expect(inspectBody(Buffer.from(text), "application/json")).toEqual({ ok: false, reason });
   });
 
+  it.each([
+    ["a numeric stream", '{"model":"m","stream":1}', "stream", "a boolean"],
+    ["a string stream", '{"model":"m","stream":"true"}', "stream", "a boolean"],
+    [
+      "stream_options as a string",
+      '{"model":"m","stream":true,"stream_options":"yes"}',
+      "stream_options",
+      "an object",
+    ],
+    [
+      "stream_options as a list",
+      '{"model":"m","stream":true,"stream_options":[]}',
+      "stream_options",
+      "an object",
+    ],
+    [
+      "a numeric include_usage",
+      '{"model":"m","stream":true,"stream_options":{"include_usage":1}}',
+      "stream_options.include_usage",
+      "a boolean",
+    ],
+    [
+      "a string continuous_usage_stats",
+      '{"model":"m","stream":true,"stream_options":{"continuous_usage_stats":"true"}}',
+      "stream_options.continuous_usage_stats",
+      "a boolean",
+    ],
+  ])("refuses %s, which vLLM would read as true", (_what, text, param, expected) => {
+    expect(inspectBody(Buffer.from(text), "application/json")).toEqual({
+      ok: false,
+      reason: "wrong_type",
+      param,
+      expected,
+    });
+  });
+
+  it("takes null for the streaming options, as their default", () => {
+    const text = '{"model":"m","stream":null,"stream_options":{"include_usage":null}}';
+    expect(inspectBody(Buffer.from(text), "application/json")).toMatchObject({
+      ok: true,
+      body: { stream: false },
+    });
+    expect(inspectBody(Buffer.from('{"model":"m","stream_options":null}'), undefined).ok).toBe(true);
+  });
+
   it("finds the model field of a multipart form wherever it is, the file untouched", async () => {
     const audio = new Blob([Buffer.from('RIFF\r\n--fake boundary\r\nname="model"\r\n\r\nnot-this')]);
     const { raw, contentType } = await multipart({ file: audio, model: "whisper-large", language: "en" });

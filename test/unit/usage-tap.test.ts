@@ -162,6 +162,14 @@ describe("requestStreamUsage", () => {
     expect(out.body.toString().endsWith(',"model":"m"}')).toBe(true);
   });
 
+  it("reads a member name written with escapes as JSON.parse (and the upstream) reads it", () => {
+    const body = '{"model":"m","stream":true,"stre\\u0061m_options":{"include_usage":false}}';
+    expect(JSON.parse(body).stream_options).toEqual({ include_usage: false });
+    const out = ask(body);
+    if (out.kind !== "added") throw new Error(out.kind);
+    expect(JSON.parse(out.body.toString()).stream_options).toEqual({ include_usage: true });
+  });
+
   it("leaves a client that asked, a request that is not a stream, and a malformed option alone", () => {
     expect(ask('{"stream":true,"stream_options":{"include_usage":true}}')).toEqual({ kind: "client_asked" });
     expect(ask('{"stream":false}')).toEqual({ kind: "not_applicable" });
