@@ -226,6 +226,8 @@ describe("replicas failing over", () => {
   it("with every replica down answers 502 upstream_unavailable, the second time without trying", async () => {
     await Promise.all([primaryA.stop(), primaryB.stop()]);
     const failed = () => env.logs.lines.filter((l) => l.includes('"msg":"upstream call failed"')).length;
+    const linesBefore = env.logs.lines.length;
+    const failedBefore = failed();
     const first = await chat("vllm-primary");
     expect(first.status).toBe(502);
     expect(first.json().error).toMatchObject({ type: "api_error", code: "upstream_unavailable" });
@@ -233,6 +235,14 @@ describe("replicas failing over", () => {
     const second = await chat("vllm-primary");
     expect(second.status).toBe(502);
     expect(failed()).toBe(triedSoFar);
+    // Each failed call is logged once, where it failed; the 502s themselves only in their access lines.
+    const lines = env.logs.lines.slice(linesBefore);
+    expect(lines.filter((l) => l.includes('"msg":"upstream call failed"'))).toHaveLength(
+      triedSoFar - failedBefore,
+    );
+    expect(triedSoFar - failedBefore).toBe(2); // the two replicas, once each
+    expect(lines.filter((l) => l.includes('"msg":"request failed"'))).toEqual([]);
+    expect(lines.filter((l) => l.includes('"stack"'))).toEqual([]);
     expect((await chat("vllm-small")).status).toBe(200);
 
     await Promise.all([primaryA.start(), primaryB.start()]);

@@ -4,7 +4,6 @@ import type { AccountRow } from "../accounts/accounts.js";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import { bearerToken } from "../http/bearer.js";
-import { plainIp } from "../http/client-ip.js";
 import { type SessionRow, validateSessionToken } from "../sessions/sessions.js";
 import type { AppDeps } from "./deps.js";
 
@@ -45,7 +44,7 @@ export function authOf(res: Response): SessionAuth {
 
 /** The client's address and agent, for audit events and rate limits (TRUST_PROXY decides the IP). */
 export function clientContext(req: Request): { ip: string | null; userAgent: string | null } {
-  return { ip: req.clientIp ? plainIp(req.clientIp) : null, userAgent: req.get("user-agent") ?? null };
+  return { ip: req.clientIp ?? null, userAgent: req.get("user-agent") ?? null };
 }
 
 type CookieConfig = Pick<Config, "secureCookies" | "sessionCookieSameSite">;
@@ -67,5 +66,5 @@ export function clearSessionCookie(res: Response, config: CookieConfig): void {
 
 /** The IP rate limits key on; "unknown" rather than no limit when express cannot tell. */
 export function clientIp(req: Request): string {
-  return req.clientIp ? plainIp(req.clientIp) : "unknown";
+  return req.clientIp ?? "unknown";
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { renderError } from "../http/errors.js";
+import { renderError, sendError } from "../http/errors.js";
 import { type ExchangeEnd, type Exchanges, keptChildren } from "../http/exchange.js";
 import type { Logger } from "../logging/logger.js";
 import type { Metrics } from "../metrics/metrics.js";
@@ -100,7 +100,9 @@ export function createGatewayHandler(deps: {
     cors?.allow(req, res);
     gateway.serve(req, res, { requestId, clientIp: ip, gone }).then(
       (result) => {
-        if (result.kind === "refused") renderError(res, result.error, logger, requestId);
+        // A refusal is an answer, not a failure of this process: the access line records it (and a
+        // failed upstream call was logged once, where it failed), so no error line with a stack.
+        if (result.kind === "refused") sendError(res, result.error);
         outcome = result;
         if (end !== undefined) settle(req, requestId, outcome, end);
       },

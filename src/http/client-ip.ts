@@ -11,18 +11,23 @@ export function trustedProxies(trustProxyHops: number): (address: string, hop: n
 }
 
 /**
- * The client's address, past the trusted proxies: what both front doors (express's req.clientIp and
- * the gateway) call the client, for logs, audit events, rate limits and X-Forwarded-For upstream.
+ * The client's address, past the trusted proxies, in its plain form (see plainIp): what both front
+ * doors (express's req.clientIp and the gateway) call the client, for logs, audit events, rate limits
+ * and X-Forwarded-For upstream.
  */
 export function clientIpReader(trustProxyHops: number): (req: IncomingMessage) => string | undefined {
+  const socketIp = (req: IncomingMessage) => {
+    const ip = req.socket?.remoteAddress;
+    return ip === undefined ? undefined : plainIp(ip);
+  };
   // Trusting no proxy, the address is the socket's: no X-Forwarded-For to parse.
-  if (trustProxyHops === 0) return (req) => req.socket?.remoteAddress;
+  if (trustProxyHops === 0) return socketIp;
   const trust = trustedProxies(trustProxyHops);
   return (req) => {
     try {
-      return proxyaddr(req, trust);
+      return plainIp(proxyaddr(req, trust));
     } catch {
-      return req.socket?.remoteAddress;
+      return socketIp(req);
     }
   };
 }
