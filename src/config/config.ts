@@ -5,6 +5,7 @@ import {
   parseUpstreamsJson,
   upstreamListSetting,
   upstreamsFileSetting,
+  upstreamUrl,
 } from "../upstreams/upstream-config.js";
 import { sessionCookieSameSite } from "./cookie-site.js";
 
@@ -69,7 +70,7 @@ export const envSchema = z.object({
   // Set by `npm run dev`: console pages reload themselves after each rebuild.
   CONSOLE_LIVE_RELOAD: booleanish.default(false),
   CONSOLE_ORIGINS: origins.default([]),
-  UPSTREAM_URL: baseUrl.default("http://127.0.0.1:8000"),
+  UPSTREAM_URL: upstreamUrl.transform((u) => u.replace(/\/+$/, "")).default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
   // Several upstreams routed by model (see src/upstreams/upstream-config.ts); UPSTREAM_URL otherwise.

@@ -21,8 +21,33 @@ export interface UpstreamSpec {
   anyModel: boolean;
 }
 
+/**
+ * An upstream's base URL. Credentials in it (http://user:pass@host) would be dropped without a word
+ * when the connection pool is made from its origin, and then every call fails with the upstream's 401:
+ * refused here instead, pointing at the field that sends a key.
+ */
+export const upstreamUrl = z
+  .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+  .refine((u) => {
+    const parsed = new URL(u);
+    return parsed.username === "" && parsed.password === "";
+  }, "must not carry credentials (user:password@): give the upstream's key as api_key (UPSTREAM_API_KEY for UPSTREAM_URL)");
+
+/** The URL as an error line may show it: never a password that was written into it. */
+function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === "" && parsed.password === "") return url;
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.href;
+  } catch {
+    return url;
+  }
+}
+
 const entrySchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
+  url: upstreamUrl,
   api_key: z.string().min(1).optional(),
   models: z
     .array(z.string().min(1, "model ids must not be empty"))
@@ -45,7 +70,7 @@ export function toUpstreamSpecs(value: unknown): UpstreamListResult {
       const issue = parsed.error.issues[0];
       const field = issue?.path.length ? `${issue.path.join(".")}: ` : "";
       const url = (raw as { url?: unknown } | null)?.url;
-      const named = typeof url === "string" ? ` (${url})` : "";
+      const named = typeof url === "string" ? ` (${shownUrl(url)})` : "";
       return { ok: false, message: `entry ${index + 1}${named}: ${field}${issue?.message ?? "invalid"}` };
     }
     const e = parsed.data;

@@ -82,6 +82,11 @@ describe("upstream configuration", () => {
       "invalid configuration: UPSTREAMS: entry 2 (ftp://x): url: must be an http:// or https:// URL",
     ],
     [
+      "credentials in the URL, without showing the password",
+      JSON.stringify([{ url: "http://vllm:s3cret@a:1" }]),
+      "invalid configuration: UPSTREAMS: entry 1 (http://a:1/): url: must not carry credentials (user:password@): give the upstream's key as api_key",
+    ],
+    [
       "a zero cap",
       JSON.stringify([{ url: "http://a:1", max_concurrency: 0 }]),
       "invalid configuration: UPSTREAMS: entry 1 (http://a:1): max_concurrency:",
@@ -105,6 +110,13 @@ describe("upstream configuration", () => {
     const message = failureOf({ UPSTREAMS: value });
     expect(message.startsWith(expected)).toBe(true);
     expect(message).not.toContain("\n");
+  });
+
+  it("refuses credentials in UPSTREAM_URL as in an UPSTREAMS entry, never printing the password", () => {
+    const single = failureOf({ UPSTREAM_URL: "http://vllm:s3cret@10.0.0.5:8000" });
+    expect(single).toContain("UPSTREAM_URL: must not carry credentials");
+    const listed = failureOf({ UPSTREAMS: JSON.stringify([{ url: "http://vllm:s3cret@10.0.0.5:8000" }]) });
+    for (const message of [single, listed]) expect(message).not.toContain("s3cret");
   });
 
   it("refuses an unreadable UPSTREAMS_FILE, and both settings at once", () => {
