@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Pool } from "undici";
+import { answerHeapQueries } from "./heap-probe.js";
 
 // The floor: the same undici pool and streaming as keyward's forwarder, with no auth, no limits, no
 // logging. Whatever keyward costs beyond this is the price of its checks.
@@ -40,4 +41,5 @@ server.keepAliveTimeout = 95_000;
 server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, () => {
   process.send?.({ ready: true, port: (server.address() as AddressInfo).port });
 });
+answerHeapQueries();
 process.on("SIGTERM", () => process.exit(0));

@@ -3,6 +3,7 @@ import { createApp } from "../src/api/app.js";
 import { createWebServer, LISTEN_BACKLOG } from "../src/api/server.js";
 import { connectWebDeps } from "../src/api/web-deps.js";
 import { loadConfigOrExit } from "../src/config/config.js";
+import { answerHeapQueries } from "./heap-probe.js";
 
 // keyward's web process as src/api/main.ts builds it, plus a PostgreSQL query counter the benchmark
 // reads over IPC (so that nothing is added to the app's own routes), and, for bench/ablate.sh, the
@@ -24,4 +25,5 @@ server.listen({ port: 0, host: "127.0.0.1", backlog: LISTEN_BACKLOG }, () => {
 process.on("message", (message: { type?: string }) => {
   if (message.type === "queries") process.send?.({ queries });
 });
+answerHeapQueries();
 process.on("SIGTERM", () => process.exit(0));

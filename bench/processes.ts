@@ -34,6 +34,19 @@ export function startServer(
   });
 }
 
+/** Live heap and external bytes of a server started with --expose-gc, after a full collection (heap-probe.ts). */
+export function heapBytes(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { heap?: number }) => {
+      if (typeof m.heap !== "number") return;
+      child.off("message", onMessage);
+      resolve(m.heap);
+    };
+    child.on("message", onMessage);
+    child.send({ type: "heap" });
+  });
+}
+
 /** CPU time (user + system) of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
 export function cpuMs(pid: number | undefined): number {
   return statCpuMs(`/proc/${pid}/stat`);

@@ -183,9 +183,12 @@ async function main(): Promise<void> {
     const chunkingUpstream = await startServer("upstream", { STREAM_INTERVAL_MS: String(STREAM_CHUNK_MS) });
     children.push(chunkingUpstream.child);
     const chunkingUrl = `http://127.0.0.1:${chunkingUpstream.port}`;
-    const meteredBare = await startServer("bare-proxy", { UPSTREAM_URL: chunkingUrl });
+    // --expose-gc: the untimed run reads their live heap after a full collection (heap-probe.ts).
+    const meteredBare = await startServer("bare-proxy", { UPSTREAM_URL: chunkingUrl }, ["--expose-gc"]);
     children.push(meteredBare.child);
-    const meteredKeyward = await startServer("keyward-server", { ...keywardEnv, UPSTREAM_URL: chunkingUrl });
+    const meteredKeyward = await startServer("keyward-server", { ...keywardEnv, UPSTREAM_URL: chunkingUrl }, [
+      "--expose-gc",
+    ]);
     children.push(meteredKeyward.child);
 
     const rows: string[] = [];
@@ -325,8 +328,9 @@ async function main(): Promise<void> {
       `${((STREAM_CHUNKS * STREAM_CHUNK_MS) / 1000).toFixed(0)} s, all ${STREAMS} are open together at the end of the arrivals). After one untimed run at full size per target, ${ROUNDS} rounds, alternating.`,
       "CPU per chunk: the target process's user + system time over the run (/proc, 10 ms ticks) divided by",
       `${STREAMS} × ${STREAM_CHUNKS}; the main thread's alone beside it (the rest is V8's garbage-collection helper threads`,
-      "and libuv's pool). First byte: request to first body chunk, at the client. Memory per open stream: the target's",
-      `resident size once every stream has its first chunk, less before the run, over ${STREAMS}.`,
+      "and libuv's pool). First byte: request to first body chunk, at the client. Memory per open stream, read in the",
+      "untimed run (the target runs with --expose-gc): its live heap and external bytes after a full collection once every",
+      `stream has its first chunk, less the same once every stream has ended and the client's connections are closed, over ${STREAMS}.`,
       "",
       ...metered.lines,
       "",

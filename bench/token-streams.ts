@@ -1,9 +1,8 @@
 import type { ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
-import { cpuMs, mainThreadCpuMs, median } from "./processes.js";
+import { cpuMs, heapBytes, mainThreadCpuMs, median } from "./processes.js";
 
 // The streamed run of token metering (issue 12): N streams of C chunks each through the bare proxy and
 // through keyward, the client not asking for usage (keyward then asks the upstream for it, reads it
@@ -14,20 +13,11 @@ import { cpuMs, mainThreadCpuMs, median } from "./processes.js";
 // meets open streams rather than a queue of other requests: the first byte then shows what the proxy
 // adds to one request). Measured per target: CPU per chunk (the target process's user + system time
 // over the run, divided by the content chunks it passed; also its main thread's alone), time to first
-// byte p50 and p99, and memory per open stream (the target's resident size once every stream has its
-// first chunk, less before the run, divided by N).
+// byte p50 and p99. Memory per open stream is read in the untimed run (a forced full collection would
+// weigh on a timed one): the target's live heap and external bytes once every stream has its first
+// chunk, less the same once every stream has ended and the client's connections are closed, over N.
 
 type Target = { port: number; child: ChildProcess };
-
-/** Resident set size of a process in bytes (Linux /proc), NaN elsewhere. */
-function rssBytes(pid: number | undefined): number {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m);
-    return line ? Number(line[1]) * 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
@@ -38,7 +28,8 @@ interface Run {
   ttfb: number[];
   cpuUsPerChunk: number;
   mainThreadUsPerChunk: number;
-  rssPerStreamKiB: number;
+  /** Only where asked for (the untimed run), else NaN. */
+  heapPerStreamKiB: number;
   bad: number;
 }
 
@@ -46,6 +37,7 @@ async function run(
   target: Target,
   secret: string,
   shape: { streams: number; chunks: number; paceMs: number },
+  measureHeap = false,
 ): Promise<Run> {
   const { streams, chunks, paceMs } = shape;
   const client = new Pool(`http://127.0.0.1:${target.port}`, { connections: streams, bodyTimeout: 0 });
@@ -56,12 +48,11 @@ async function run(
     messages: [{ role: "user", content: "Tell me a story." }],
   });
   const pid = target.child.pid;
-  const rssBefore = rssBytes(pid);
   const cpuBefore = cpuMs(pid);
   const mainBefore = mainThreadCpuMs(pid);
   let bad = 0;
   let firstChunks = 0;
-  let rssOpen = Number.NaN;
+  let heapOpen: Promise<number> | undefined;
   const began = performance.now();
   const ttfb = await Promise.all(
     Array.from({ length: streams }, async (_, i) => {
@@ -79,22 +70,22 @@ async function run(
         if (Number.isNaN(first)) {
           first = performance.now() - started;
           // Every stream is open and under way: the target holds all of them now.
-          if (++firstChunks === streams) rssOpen = rssBytes(pid);
+          if (++firstChunks === streams && measureHeap) heapOpen = heapBytes(target.child);
         }
       }
       return first;
     }),
   );
   const per = (ms: number) => (ms * 1000) / (streams * chunks);
-  const result = {
-    ttfb,
-    cpuUsPerChunk: per(cpuMs(pid) - cpuBefore),
-    mainThreadUsPerChunk: per(mainThreadCpuMs(pid) - mainBefore),
-    rssPerStreamKiB: (rssOpen - rssBefore) / streams / 1024,
-    bad,
-  };
+  const cpuUsPerChunk = per(cpuMs(pid) - cpuBefore);
+  const mainThreadUsPerChunk = per(mainThreadCpuMs(pid) - mainBefore);
   await client.close();
-  return result;
+  let heapPerStreamKiB = Number.NaN;
+  if (heapOpen) {
+    const open = await heapOpen;
+    heapPerStreamKiB = (open - (await heapBytes(target.child))) / streams / 1024;
+  }
+  return { ttfb, cpuUsPerChunk, mainThreadUsPerChunk, heapPerStreamKiB, bad };
 }
 
 interface Comparison {
@@ -112,7 +103,7 @@ function compare(bare: Run[], keyward: Run[]): Comparison {
 
 function row(name: string, list: Run[]): string {
   const m = (f: (r: Run) => number) => median(list.map(f));
-  return `| ${name} | ${m((r) => r.cpuUsPerChunk).toFixed(2)} | ${m((r) => r.mainThreadUsPerChunk).toFixed(2)} | ${m((r) => percentile(r.ttfb, 50)).toFixed(1)} / ${m((r) => percentile(r.ttfb, 99)).toFixed(1)} | ${m((r) => r.rssPerStreamKiB).toFixed(1)} | ${list.reduce((n, r) => n + r.bad, 0)} |`;
+  return `| ${name} | ${m((r) => r.cpuUsPerChunk).toFixed(2)} | ${m((r) => r.mainThreadUsPerChunk).toFixed(2)} | ${m((r) => percentile(r.ttfb, 50)).toFixed(1)} / ${m((r) => percentile(r.ttfb, 99)).toFixed(1)} | ${list.reduce((n, r) => n + r.bad, 0)} |`;
 }
 
 function verdict(label: string, c: Comparison): string {
@@ -130,8 +121,8 @@ export async function measureTokenStreams(
   const paced = { ...atOnce, paceMs: options.paceMs };
   // Untimed first, at full size: JIT, heaps grown to hold every stream, connections on both sides of
   // each proxy, keyward's key cache. (A small warm-up left keyward's first timed run its slowest.)
-  await run(bare, secret, atOnce);
-  await run(keyward, secret, atOnce);
+  const bareHeap = (await run(bare, secret, atOnce, true)).heapPerStreamKiB;
+  const keywardHeap = (await run(keyward, secret, atOnce, true)).heapPerStreamKiB;
   const runs = { bare: [] as Run[], keyward: [] as Run[], barePaced: [] as Run[], keywardPaced: [] as Run[] };
   for (let round = 0; round < options.rounds; round++) {
     runs.bare.push(await run(bare, secret, atOnce));
@@ -142,12 +133,14 @@ export async function measureTokenStreams(
   const perSecond = Math.round(1000 / options.paceMs);
   return {
     lines: [
-      "| target, arrival | CPU µs per chunk (median) | of which main thread | first byte p50 / p99 ms (median) | memory per open stream, KiB (median) | non-200 |",
-      "|---|---|---|---|---|---|",
+      "| target, arrival | CPU µs per chunk (median) | of which main thread | first byte p50 / p99 ms (median) | non-200 |",
+      "|---|---|---|---|---|",
       row("bare proxy, all at once", runs.bare),
       row("keyward, all at once", runs.keyward),
       row(`bare proxy, ${perSecond} a second`, runs.barePaced),
       row(`keyward, ${perSecond} a second`, runs.keywardPaced),
+      "",
+      `Memory per open stream (live heap and external bytes, untimed run): bare proxy ${bareHeap.toFixed(1)} KiB, keyward ${keywardHeap.toFixed(1)} KiB.`,
     ],
     verdicts: [
       verdict("all at once", compare(runs.bare, runs.keyward)),
