@@ -195,6 +195,10 @@ describe("token usage, recorded and read back", () => {
       expect(res.body.error.code).toBe("validation_failed");
     }
     expect((await request(web.app).get("/admin/usage")).status).toBe(401);
+    // A parameter given twice is named as such, not as a string that was expected.
+    const twice = await get("/admin/usage?from=2026-03-01&from=2026-03-02");
+    expect(twice.status).toBe(400);
+    expect(twice.body.error).toMatchObject({ message: "from: must be given once", param: "from" });
     // The default `from`, 29 days before `to`, stops at the earliest day.
     const early = await get("/admin/usage?to=1970-01-05");
     expect(early.status).toBe(200);

@@ -19,3 +19,15 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   const message = param ? `${param}: ${issue.message}` : issue.message;
   throw new AppError("validation_failed", message, param ? { param } : {});
 }
+
+/**
+ * Parses a query string's parameters like parseInput, refusing first a parameter given more than once
+ * (`?from=a&from=b`, which express reads as a list): the schema would only say it expected a string.
+ */
+export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, unknown>): z.output<S> {
+  for (const [key, value] of Object.entries(query)) {
+    if (Array.isArray(value))
+      throw new AppError("validation_failed", `${key}: must be given once`, { param: key });
+  }
+  return parseInput(schema, query);
+}

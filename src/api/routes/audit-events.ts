@@ -7,7 +7,7 @@ import { errorResponses, jsonBody, registry, SESSION_ERRORS, sessionSecurity } f
 import { checkCursor } from "../pagination.js";
 import { route } from "../routing.js";
 import { authOf, requireSession } from "../session-auth.js";
-import { parseInput } from "../validate.js";
+import { parseQuery } from "../validate.js";
 
 const AuditEventListResponse = z.object({
   data: z.array(AuditEventSchema),
@@ -20,7 +20,7 @@ export function auditEventsRouter(deps: AppDeps): Router {
   router.use(requireSession(deps));
   route(router, "/", {
     get: async (req, res) => {
-      const query = parseInput(PageQuery, req.query);
+      const query = parseQuery(PageQuery, req.query);
       checkCursor(query.cursor, EVENT_ID_PATTERN);
       const page = await listAuditEvents(deps.database.db, { accountId: authOf(res).account.id, ...query });
       res.json({ data: page.data, next_cursor: page.nextCursor });

@@ -24,7 +24,7 @@ import type { AppDeps } from "../deps.js";
 import { checkCursor } from "../pagination.js";
 import { route } from "../routing.js";
 import { authOf, clientContext, requireSession } from "../session-auth.js";
-import { parseInput } from "../validate.js";
+import { parseInput, parseQuery } from "../validate.js";
 import "./keys-openapi.js";
 
 const NoBody = z.strictObject({});
@@ -63,7 +63,7 @@ export function keysRouter(deps: AppDeps): Router {
   };
 
   const list: RequestHandler = async (req, res) => {
-    const query = parseInput(ListKeysQuery, req.query);
+    const query = parseQuery(ListKeysQuery, req.query);
     checkCursor(query.cursor, KEY_ID_PATTERN);
     const page = await listApiKeys(db, {
       accountId: authOf(res).account.id,
@@ -128,7 +128,7 @@ export function keysRouter(deps: AppDeps): Router {
 
   const usage: RequestHandler = async (req, res) => {
     const key = await ownKey(req, res);
-    const query = parseInput(UsageQuery, req.query);
+    const query = parseQuery(UsageQuery, req.query);
     res.json({ data: await keyUsageByDay(db, { keyId: key.id, days: query.days, now: deps.clock.now() }) });
   };
 

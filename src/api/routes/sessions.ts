@@ -17,7 +17,7 @@ import { invalidCode, rateLimited, secondFactorUnavailable } from "../refusals.j
 import { route } from "../routing.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { answerWithSession } from "../sign-in.js";
-import { parseInput } from "../validate.js";
+import { parseInput, parseQuery } from "../validate.js";
 import "./sessions-openapi.js";
 
 const SESSION_ID = /^ses_[0-9a-z]{26}$/;
@@ -80,7 +80,7 @@ export function sessionsRouter(deps: AppDeps, limits: AbuseLimits): Router {
     delete: [
       session,
       async (req, res) => {
-        parseInput(EndSessionsQuery, req.query);
+        parseQuery(EndSessionsQuery, req.query);
         const auth = authOf(res);
         await endOtherSessions(deps.database.db, {
           accountId: auth.account.id,

@@ -6,7 +6,7 @@ import type { AppDeps } from "../deps.js";
 import { errorResponses, jsonBody, registry, SESSION_ERRORS, sessionSecurity } from "../openapi-registry.js";
 import { route } from "../routing.js";
 import { authOf, requireSession } from "../session-auth.js";
-import { parseInput } from "../validate.js";
+import { parseQuery } from "../validate.js";
 
 /** GET /admin/usage: the account's usage per day, key and model, as JSON or CSV. */
 export function usageRouter(deps: AppDeps): Router {
@@ -14,7 +14,7 @@ export function usageRouter(deps: AppDeps): Router {
   router.use(requireSession(deps));
   route(router, "/", {
     get: async (req, res) => {
-      const query = parseInput(AccountUsageQuery, req.query);
+      const query = parseQuery(AccountUsageQuery, req.query);
       const range = usageRange(query, deps.clock.now());
       if (!range.ok) throw new AppError("validation_failed", range.message, { param: "from" });
       const rows = await accountUsage(deps.database.db, {
