@@ -167,6 +167,36 @@ describe("token usage through the openai SDK", () => {
     expect(await usageRow(key.id)).toMatchObject([{ answered: 1, prompt_tokens: 4, completion_tokens: 3 }]);
   });
 
+  it("reads stream_options as vLLM does: {} asks for usage (vLLM's default), include_usage null does not", async () => {
+    const account = await createAccount(env);
+    const key = await insertApiKey(env, account.id);
+    const raw = (base: string, auth: string, body: string) =>
+      rawRequest(base, {
+        method: "POST",
+        path: "/v1/chat/completions",
+        headers: { "content-type": "application/json", authorization: `Bearer ${auth}` },
+        body,
+      });
+    const usageChunk = /"choices":\[\],.*"usage":\{/;
+    for (const [options, asked] of [
+      ["{}", true],
+      ['{"include_usage":null}', false],
+    ] as const) {
+      const body = `{"model":"${STUB_MODEL}","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":${options}}`;
+      const bare = await raw(stub.url, "x", body);
+      const proxied = await raw(web(0), key.secret, body);
+      expect(sameIds(proxied.text), options).toBe(sameIds(bare.text));
+      expect(usageChunk.test(bare.text), options).toBe(asked);
+      // A client that asked is forwarded byte for byte; for one that did not, keyward asked.
+      const forwarded = stub.requests.at(-1)?.body ?? "";
+      if (asked) expect(forwarded).toBe(body);
+      else expect(JSON.parse(forwarded).stream_options).toEqual({ include_usage: true });
+    }
+    await recorded(key.id, 2);
+    await flush();
+    expect(await usageRow(key.id)).toMatchObject([{ answered: 2, requests_without_usage: 0 }]);
+  });
+
   it("passes a streamed Responses API answer event for event and counts its input and output tokens", async () => {
     const account = await createAccount(env);
     const key = await insertApiKey(env, account.id);

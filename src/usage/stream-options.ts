@@ -3,11 +3,16 @@
 // and the SSE tap removes the usage-only chunk again. The body changes by that one member: every other
 // byte stays as the client sent it (no re-serialising, which could reorder keys or round numbers).
 //
+// Asked for means as vLLM reads it: `stream_options` is an object whose `include_usage` is true or
+// left out (vLLM's default is true there, unlike OpenAI's), so `"stream_options": {}` straight to vLLM
+// ends with the usage chunk, and through keyward too. `include_usage` false or null, or no
+// `stream_options` (or null) at all, is not asking.
+//
 // `continuous_usage_stats` (vLLM: usage on every chunk) is never added for the client: its chunks
 // would then differ from what it asked for, and taking the field back out of every chunk is the
 // per-chunk rewriting the tap exists to avoid. A client that asked for it gets it, and is charged its
-// latest figures if it leaves mid-stream. A client that asked for it without `include_usage` (where it
-// does nothing) gets it turned off, so that its stream stays as it would have been.
+// latest figures if it leaves mid-stream. A client that asked for it with `include_usage` false or null
+// (where it does nothing) gets it turned off, so that its stream stays as it would have been.
 
 export type StreamUsageRequest =
   /** Not a stream, or `stream_options` is something the upstream will refuse anyway: sent as is. */
@@ -42,6 +47,8 @@ export function requestStreamUsage(body: Buffer, parsed: Record<string, unknown>
   }
   const current = (options ?? {}) as Record<string, unknown>;
   if (current.include_usage === true) return { kind: "client_asked" };
+  // vLLM's default for an object without the member: true.
+  if (options !== null && !Object.hasOwn(current, "include_usage")) return { kind: "client_asked" };
   const member = lastTopLevelMember(body, "stream_options");
   if (!member) return { kind: "not_applicable" };
   const replaced: Record<string, unknown> = { ...current, include_usage: true };

@@ -1,7 +1,7 @@
 // How the upstream stand-in counts and reports tokens, as vLLM does: `usage` on every non-streamed
-// answer; on a stream, a final usage-only chunk (`choices: []`) only when the request sets
-// `stream_options.include_usage`, and the running usage on every chunk too when it also sets
-// `continuous_usage_stats`. Every figure it reports is kept in a ledger, so tests can check that
+// answer; on a stream, a final usage-only chunk (`choices: []`) only when `stream_options` is an
+// object whose `include_usage` is true or left out (vLLM's default is true), and the running usage on
+// every chunk too when it also sets `continuous_usage_stats`. Every figure it reports is kept in a ledger, so tests can check that
 // keyward's totals agree with it to the token.
 
 export interface ReportedUsage {
@@ -66,7 +66,11 @@ export function streamUsageMode(parsed: Record<string, unknown>): { final: boole
   const options = parsed.stream_options as
     | { include_usage?: unknown; continuous_usage_stats?: unknown }
     | undefined;
-  const final = options?.include_usage === true;
+  // vLLM's StreamOptions: include_usage defaults to true once stream_options is an object.
+  const final =
+    options !== null &&
+    typeof options === "object" &&
+    (options.include_usage === undefined || options.include_usage === true);
   return { final, continuous: final && options?.continuous_usage_stats === true };
 }
 

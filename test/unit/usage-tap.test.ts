@@ -170,6 +170,18 @@ describe("requestStreamUsage", () => {
     expect(JSON.parse(out.body.toString()).stream_options).toEqual({ include_usage: true });
   });
 
+  it("reads stream_options as vLLM does: an object without include_usage asks for usage, null does not", () => {
+    expect(ask('{"stream":true,"stream_options":{}}')).toEqual({ kind: "client_asked" });
+    expect(ask('{"stream":true,"stream_options":{"continuous_usage_stats":true}}')).toEqual({
+      kind: "client_asked",
+    });
+    for (const options of ["null", '{"include_usage":null}', '{"include_usage":false}']) {
+      const out = ask(`{"stream":true,"stream_options":${options}}`);
+      if (out.kind !== "added") throw new Error(`${options}: ${out.kind}`);
+      expect(JSON.parse(out.body.toString()).stream_options).toEqual({ include_usage: true });
+    }
+  });
+
   it("leaves a client that asked, a request that is not a stream, and a malformed option alone", () => {
     expect(ask('{"stream":true,"stream_options":{"include_usage":true}}')).toEqual({ kind: "client_asked" });
     expect(ask('{"stream":false}')).toEqual({ kind: "not_applicable" });
