@@ -39,7 +39,9 @@ export async function sendToReplica<T>(
   try {
     return await sendWithFailover(set, model, attempt);
   } finally {
-    counts.set(label, (counts.get(label) ?? 1) - 1);
+    const left = (counts.get(label) ?? 1) - 1;
+    if (left > 0) counts.set(label, left);
+    else counts.delete(label);
   }
 }
 

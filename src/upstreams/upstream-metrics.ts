@@ -23,6 +23,10 @@ export function watchUpstreams(registry: Registry, set: UpstreamSet): void {
     labelNames: ["model"] as const,
     registers: [registry],
     collect() {
+      // Every model served now, at 0 when idle; a model no upstream serves any more leaves the scrape
+      // once its last request has ended.
+      this.reset();
+      for (const model of set.registry.list()) this.set({ model: model.id }, 0);
       for (const [model, count] of set.inFlightByModel) this.set({ model }, count);
     },
   });

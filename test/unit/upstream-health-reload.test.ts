@@ -3,14 +3,17 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logging/logger.js";
 import { manualClock } from "../../src/time/clock.js";
 import { probeOver } from "../../src/upstreams/health-probe.js";
 import type { ModelObject } from "../../src/upstreams/model-registry.js";
 import { createUpstreamsReloader } from "../../src/upstreams/reload-upstreams.js";
+import { sendToReplica } from "../../src/upstreams/send-to-replica.js";
 import type { Upstream } from "../../src/upstreams/upstream.js";
 import type { UpstreamSpec } from "../../src/upstreams/upstream-config.js";
+import { watchUpstreams } from "../../src/upstreams/upstream-metrics.js";
 import { createUpstreamSet, type UpstreamSet } from "../../src/upstreams/upstream-set.js";
 
 // The health probe against real sockets (an answer, a 5xx, a refused port, a server that never
@@ -138,5 +141,41 @@ describe("UPSTREAMS_FILE read again", () => {
     writeFileSync(path, "not: [a, list");
     expect((await reload()).ok).toBe(false);
     expect(set.upstreams).toBe(before);
+  });
+});
+
+describe("models in flight in /metrics", () => {
+  it("shows every served model, and drops one no upstream serves any more once its last request ends", async () => {
+    const learned = ["vllm-small", "vllm-late"];
+    const set = setOf([spec("http://b:1")], async () =>
+      learned.map((id) => ({ id, object: "model", created: 1, owned_by: "vllm" })),
+    );
+    await set.registry.refresh();
+    const registry = new Registry();
+    watchUpstreams(registry, set);
+    const inFlight = async () =>
+      (await registry.metrics()).split("\n").filter((l) => l.startsWith("keyward_model_in_flight{"));
+    expect(await inFlight()).toEqual([
+      'keyward_model_in_flight{model="vllm-small"} 0',
+      'keyward_model_in_flight{model="vllm-late"} 0',
+    ]);
+
+    let finish: () => void = () => {};
+    const answered = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const sent = sendToReplica(set, "vllm-late", async () => {
+      await answered;
+      return { ok: true as const, value: "done" };
+    });
+    learned.pop(); // the server stops serving vllm-late while a request for it is still running
+    await set.registry.refresh();
+    expect(await inFlight()).toEqual([
+      'keyward_model_in_flight{model="vllm-small"} 0',
+      'keyward_model_in_flight{model="vllm-late"} 1',
+    ]);
+    finish();
+    expect((await sent).ok).toBe(true);
+    expect(await inFlight()).toEqual(['keyward_model_in_flight{model="vllm-small"} 0']);
   });
 });
