@@ -2,7 +2,9 @@ import { getFromUpstream, type Upstream } from "./upstream.js";
 
 // Which upstream serves which model. Models are either listed in an upstream's configuration or
 // learned from its GET /v1/models (what `vllm serve --served-model-name` reports), at start and then
-// every 30 s in the background: requests never wait for a refresh, they read what is known. The union
+// every 30 s in the background: requests never wait for a refresh, they read what is known. An upstream
+// whose list has never been read (a vLLM server still loading its model when keyward starts) is asked
+// again every few seconds until it answers, so that its models are not 404 for up to 30 s. The union
 // of every upstream's models is what /v1/models answers, from memory.
 
 /** A model as /v1/models lists it; vLLM's own fields (max_model_len, root …) are kept as learned. */
@@ -31,7 +33,10 @@ export interface ModelRegistry {
   refresh(): Promise<void>;
   /** Resolves once the first refresh has ended (at once if none has begun). */
   ready(): Promise<void>;
-  /** The first refresh, then one every `refreshMs`, never more than one at a time. */
+  /**
+   * The first refresh, then one every `refreshMs`, and every `unreadRetryMs` one of the upstreams whose
+   * list has never been read, if any; never more than one read at a time.
+   */
   start(): void;
   stop(): void;
   /**
@@ -50,6 +55,8 @@ export function createModelRegistry(
     configured: ReadonlyMap<Upstream, readonly string[]>;
     fetchModels: FetchModels;
     refreshMs: number;
+    /** How often an upstream whose list has never been read is asked again (default: refreshMs). */
+    unreadRetryMs?: number;
     onRefreshFailed?: (upstream: Upstream, err: unknown) => void;
     createdAtSeconds: number;
   },
@@ -65,6 +72,7 @@ export function createModelRegistry(
   let running: Promise<void> | undefined;
   let first: Promise<void> | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let retryTimer: ReturnType<typeof setInterval> | undefined;
 
   function configuredObject(id: string): ModelObject {
     return { id, object: "model", created: options.createdAtSeconds, owned_by: "keyward" };
@@ -103,8 +111,8 @@ export function createModelRegistry(
     }
   }
 
-  function refresh(): Promise<void> {
-    running ??= Promise.all(learning.map(refreshOne))
+  function refresh(which: readonly Upstream[] = learning): Promise<void> {
+    running ??= Promise.all(which.map(refreshOne))
       .then(rebuild)
       .finally(() => {
         running = undefined;
@@ -124,17 +132,24 @@ export function createModelRegistry(
     get complete() {
       return learning.every((u) => learned.has(u));
     },
-    refresh,
+    refresh: () => refresh(),
     ready: () => first ?? Promise.resolve(),
     start() {
       if (timer) return;
       void refresh();
       timer = setInterval(() => void refresh(), options.refreshMs);
       timer.unref();
+      retryTimer = setInterval(() => {
+        const unread = learning.filter((u) => !learned.has(u));
+        if (unread.length > 0 && !running) void refresh(unread);
+      }, options.unreadRetryMs ?? options.refreshMs);
+      retryTimer.unref();
     },
     stop() {
       if (timer) clearInterval(timer);
+      if (retryTimer) clearInterval(retryTimer);
       timer = undefined;
+      retryTimer = undefined;
     },
     async reconfigure(next, nextConfigured) {
       upstreams = next;

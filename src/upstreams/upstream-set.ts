@@ -18,6 +18,8 @@ import type { UpstreamSpec } from "./upstream-config.js";
 // new list at once.
 
 export const MODELS_REFRESH_MS = 30_000;
+/** An upstream whose model list has never been read (still starting) is asked this often. */
+export const MODELS_UNREAD_RETRY_MS = 5_000;
 /** How often replicas out of rotation are looked at; each is probed once its time out is up. */
 export const PROBE_CHECK_MS = 1_000;
 /** A probe is a cheap GET: a replica that cannot answer it this fast is not back yet. */
@@ -72,6 +74,7 @@ export function createUpstreamSet(
       return models;
     },
     refreshMs: MODELS_REFRESH_MS,
+    unreadRetryMs: MODELS_UNREAD_RETRY_MS,
     createdAtSeconds: Math.floor(deps.clock.now().getTime() / 1000),
     onRefreshFailed: (upstream, err) => {
       if (failing.has(upstream)) return;

@@ -181,6 +181,44 @@ describe("balancer", () => {
   });
 });
 
+describe("model registry, an upstream still starting", () => {
+  it("asks an upstream whose list was never read every few seconds, the others every refresh", async () => {
+    vi.useFakeTimers();
+    const starting = upstream("http://starting:1");
+    const running = upstream("http://running:1");
+    let loaded = false;
+    const asked: string[] = [];
+    const registry = createModelRegistry([starting, running], {
+      configured: new Map(),
+      fetchModels: async (u) => {
+        asked.push(u.label);
+        if (u === running) return [model("small")];
+        if (!loaded) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+        return [model("primary")];
+      },
+      refreshMs: 30_000,
+      unreadRetryMs: 5_000,
+      createdAtSeconds: 1,
+    });
+    registry.start();
+    await registry.ready();
+    expect(registry.knows("small")).toBe(true);
+    expect(registry.knows("primary")).toBe(false);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(asked).toEqual(["http://starting:1", "http://running:1", "http://starting:1"]);
+    loaded = true; // the server has loaded its model
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(registry.knows("primary")).toBe(true);
+    // Read once, it is asked with the others at the regular refresh only.
+    const before = asked.length;
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(asked.length).toBe(before);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(asked.slice(before)).toEqual(["http://starting:1", "http://running:1"]);
+    registry.stop();
+  });
+});
+
 describe("per-upstream concurrency", () => {
   it("grants slots up to the cap, passes a released slot to the next in line, and gives up after the wait", async () => {
     vi.useFakeTimers();
