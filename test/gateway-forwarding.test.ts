@@ -312,6 +312,34 @@ describe("what is refused before anything is forwarded", () => {
     expect(Number(head.headers["content-length"])).toBeGreaterThan(0);
   });
 
+  it("lets an audio upload up to its own limit (OpenAI's 25 MB by default), past the body limit", async () => {
+    const small = await appWith({ PROXY_BODY_LIMIT_BYTES: "1000", PROXY_AUDIO_BODY_LIMIT_BYTES: "8000" });
+    const upload = (bytes: number) => {
+      const boundary = "keyward-test-boundary";
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="model"\r\n\r\n${STUB_MODEL}\r\n`),
+        Buffer.from(
+          `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="a.wav"\r\ncontent-type: audio/wav\r\n\r\n`,
+        ),
+        Buffer.alloc(bytes, 1),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      return rawRequest(small.url, {
+        method: "POST",
+        path: "/v1/audio/transcriptions",
+        headers: { "x-api-key": secret, "content-type": `multipart/form-data; boundary=${boundary}` },
+        body,
+      });
+    };
+    const before = stub.traffic().length;
+    expect((await upload(5_000)).status).toBe(200);
+    expect(stub.traffic().length).toBe(before + 1);
+    const over = await upload(9_000);
+    expect(over.status).toBe(413);
+    expect(over.json().error.message).toBe("Request body is larger than the limit of 8000 bytes");
+    expect(stub.traffic().length).toBe(before + 1);
+  });
+
   it("answers 413 for a body over the limit, declared or streamed, and does not forward it", async () => {
     const small = await appWith({ PROXY_BODY_LIMIT_BYTES: "1000" });
     const big = JSON.stringify({

@@ -82,6 +82,9 @@ export const envSchema = z.object({
   // Browser origins allowed to call /v1 (CORS); none by default.
   V1_CORS_ORIGINS: origins.default([]),
   PROXY_BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
+  // Audio uploads (/v1/audio/*) are read whole to find their model, as other bodies are: OpenAI's own
+  // limit for an audio file is 25 MB.
+  PROXY_AUDIO_BODY_LIMIT_BYTES: positiveInt.default(25 * 1024 * 1024),
   // 32 bytes for AES-256-GCM, as 64 hex characters (openssl rand -hex 32); without it, second-factor
   // enrolment is refused rather than storing secrets unencrypted.
   TOTP_ENCRYPTION_KEY: z

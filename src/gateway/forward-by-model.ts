@@ -54,15 +54,18 @@ export function createModelForwarding(deps: {
   upstreams: UpstreamSet;
   logger: Logger;
   bodyLimitBytes: number;
+  /** The limit of the audio routes' uploads instead. */
+  audioBodyLimitBytes: number;
   metering: Metering;
 }) {
-  const { upstreams, logger, bodyLimitBytes } = deps;
+  const { upstreams, logger } = deps;
 
   /** The body and its model, or the refusal (413, 400) to answer with. */
-  async function bodyOf(req: IncomingMessage): Promise<BodyResult> {
-    if (declaresTooLarge(req.headers, bodyLimitBytes)) return tooLargeError(bodyLimitBytes);
-    const read = await readBody(req, bodyLimitBytes);
-    if (!read.ok) return read.reason === "aborted" ? "aborted" : tooLargeError(bodyLimitBytes);
+  async function bodyOf(req: IncomingMessage, route: string): Promise<BodyResult> {
+    const limit = route.startsWith("/v1/audio/") ? deps.audioBodyLimitBytes : deps.bodyLimitBytes;
+    if (declaresTooLarge(req.headers, limit)) return tooLargeError(limit);
+    const read = await readBody(req, limit);
+    if (!read.ok) return read.reason === "aborted" ? "aborted" : tooLargeError(limit);
     const inspected = inspectBody(read.raw, req.headers["content-type"]);
     if (inspected.ok) return inspected.body;
     if (inspected.reason === "wrong_type") {
@@ -76,7 +79,7 @@ export function createModelForwarding(deps: {
 
   /** Reads the body now and reserves the cached key's tokens once it is in, where it may use them. */
   function start(req: IncomingMessage, route: RouteEntry, record: KeyRecord): ReadAhead {
-    const body = bodyOf(req);
+    const body = bodyOf(req, route.pattern);
     const reservation = body.then((read) => {
       const usable =
         !(read instanceof AppError) &&
@@ -135,7 +138,7 @@ export function createModelForwarding(deps: {
     // Reserved ahead for the record the key was checked against, or not at all (refused, reloaded).
     const reservedAhead = ahead?.record === key ? ahead?.reservation : undefined;
     if (ahead && !reservedAhead) release(ahead);
-    const body = ahead ? await ahead.body : await bodyOf(req);
+    const body = ahead ? await ahead.body : await bodyOf(req, request.route);
     if (body === "aborted") return { kind: "client_aborted", upstreamMs: undefined };
     if (body instanceof AppError) return refuse(body);
     const model = body.model;

@@ -48,7 +48,12 @@ const NOT_RETURNED = new Set([...HOP_BY_HOP, "set-cookie", "x-request-id"]);
 /** What the gateway's forwarding needs from the configuration. */
 export type UpstreamConfig = Pick<
   Config,
-  "upstreams" | "upstreamTimeoutMs" | "proxyBodyLimitBytes" | "trustProxyHops" | "v1CorsOrigins"
+  | "upstreams"
+  | "upstreamTimeoutMs"
+  | "proxyBodyLimitBytes"
+  | "proxyAudioBodyLimitBytes"
+  | "trustProxyHops"
+  | "v1CorsOrigins"
 >;
 
 export function tooLargeError(limit: number): AppError {

@@ -84,6 +84,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
     upstreams: deps.upstreams,
     logger: deps.logger,
     bodyLimitBytes: deps.config.proxyBodyLimitBytes,
+    audioBodyLimitBytes: deps.config.proxyAudioBodyLimitBytes,
     metering,
   });
 
