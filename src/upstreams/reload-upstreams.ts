@@ -18,7 +18,13 @@ export function createUpstreamsReloader(
   let last: Promise<unknown> = Promise.resolve();
 
   async function reload(): Promise<UpstreamsReload> {
-    const read = readUpstreamsFile(path);
+    let read: ReturnType<typeof readUpstreamsFile>;
+    try {
+      read = readUpstreamsFile(path);
+    } catch (err) {
+      // Nothing should throw here; if something does, it is said, never swallowed by the signal handler.
+      read = { ok: false, message: `unexpected error: ${(err as Error)?.message ?? String(err)}` };
+    }
     if (!read.ok) {
       logger.error({ path }, `UPSTREAMS_FILE not reloaded, the previous upstreams stay: ${read.message}`);
       return { ok: false, message: read.message };

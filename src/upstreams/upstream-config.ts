@@ -29,6 +29,8 @@ export interface UpstreamSpec {
 export const upstreamUrl = z
   .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
   .refine((u) => {
+    // A value that is no URL at all has failed the check above already (zod runs this one too).
+    if (!URL.canParse(u)) return true;
     const parsed = new URL(u);
     return parsed.username === "" && parsed.password === "";
   }, "must not carry credentials (user:password@): give the upstream's key as api_key (UPSTREAM_API_KEY for UPSTREAM_URL)");
@@ -42,7 +44,8 @@ function shownUrl(url: string): string {
     parsed.password = "";
     return parsed.href;
   } catch {
-    return url;
+    // Not a URL: whatever stands between "//" and "@" could still be a password.
+    return url.replace(/\/\/[^/@]*@/, "//");
   }
 }
 

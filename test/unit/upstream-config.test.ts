@@ -119,6 +119,20 @@ describe("upstream configuration", () => {
     for (const message of [single, listed]) expect(message).not.toContain("s3cret");
   });
 
+  it("refuses a value that is no URL with one line, a password in it unshown", () => {
+    for (const value of ["10.0.0.5:8000", "http://vllm:s3cret@10.0.0.5:80000"]) {
+      const single = failureOf({ UPSTREAM_URL: value });
+      expect(single).toContain("UPSTREAM_URL: must be an http:// or https:// URL");
+      const listed = failureOf({ UPSTREAMS: JSON.stringify([{ url: value }]) });
+      expect(listed).toContain("UPSTREAMS: entry 1");
+      expect(listed).toContain("url: must be an http:// or https:// URL");
+      for (const message of [single, listed]) {
+        expect(message).not.toContain("s3cret");
+        expect(message).not.toContain("\n");
+      }
+    }
+  });
+
   it("refuses an unreadable UPSTREAMS_FILE, and both settings at once", () => {
     expect(failureOf({ UPSTREAMS_FILE: "/nonexistent/upstreams.yaml" })).toBe(
       "invalid configuration: UPSTREAMS_FILE: cannot read /nonexistent/upstreams.yaml: ENOENT",

@@ -141,6 +141,14 @@ describe("UPSTREAMS_FILE read again", () => {
     writeFileSync(path, "not: [a, list");
     expect((await reload()).ok).toBe(false);
     expect(set.upstreams).toBe(before);
+
+    // A value that is no URL at all (this threw, and the signal handler swallowed it without a word).
+    writeFileSync(path, "- url: http://vllm:s3cret@10.0.0.5:80000\n");
+    expect(await reload()).toEqual({ ok: false, message: expect.stringContaining("entry 1") });
+    expect(set.upstreams).toBe(before);
+    const last = lines.at(-1) ?? "";
+    expect(last).toContain("url: must be an http:// or https:// URL");
+    expect(last).not.toContain("s3cret");
   });
 });
 
