@@ -111,14 +111,30 @@ export function createModelRegistry(
     }
   }
 
-  function refresh(which: readonly Upstream[] = learning): Promise<void> {
-    running ??= Promise.all(which.map(refreshOne))
+  function refresh(): Promise<void> {
+    running ??= Promise.all(learning.map(refreshOne))
       .then(rebuild)
       .finally(() => {
         running = undefined;
       });
     first ??= running;
     return running;
+  }
+
+  /**
+   * The upstreams never read yet, asked again. Kept apart from `running`: a server that does not answer
+   * holds its retry for the whole read timeout, and the regular refresh of the others must not wait on
+   * it (it would be skipped, tick after tick). Skipped while a refresh, which asks them too, is under way.
+   */
+  let retrying: Promise<void> | undefined;
+  function retryUnread(): void {
+    const unread = learning.filter((u) => !learned.has(u));
+    if (unread.length === 0 || running || retrying) return;
+    retrying = Promise.all(unread.map(refreshOne))
+      .then(rebuild)
+      .finally(() => {
+        retrying = undefined;
+      });
   }
 
   rebuild();
@@ -132,17 +148,14 @@ export function createModelRegistry(
     get complete() {
       return learning.every((u) => learned.has(u));
     },
-    refresh: () => refresh(),
+    refresh,
     ready: () => first ?? Promise.resolve(),
     start() {
       if (timer) return;
       void refresh();
       timer = setInterval(() => void refresh(), options.refreshMs);
       timer.unref();
-      retryTimer = setInterval(() => {
-        const unread = learning.filter((u) => !learned.has(u));
-        if (unread.length > 0 && !running) void refresh(unread);
-      }, options.unreadRetryMs ?? options.refreshMs);
+      retryTimer = setInterval(retryUnread, options.unreadRetryMs ?? options.refreshMs);
       retryTimer.unref();
     },
     stop() {

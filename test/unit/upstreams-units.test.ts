@@ -219,6 +219,35 @@ describe("model registry, an upstream still starting", () => {
   });
 });
 
+describe("model registry, an upstream that never answers", () => {
+  it("keeps refreshing the other upstreams every 30 s while it retries the silent one", async () => {
+    vi.useFakeTimers();
+    const silent = upstream("http://silent:1");
+    const healthy = upstream("http://healthy:1");
+    const served = ["small"];
+    const asked: string[] = [];
+    const registry = createModelRegistry([silent, healthy], {
+      configured: new Map(),
+      // As fetchModelsOver does against a host that drops packets: a failure at its 5-second timeout.
+      fetchModels: (u) => {
+        asked.push(u.label);
+        if (u === healthy) return Promise.resolve(served.map(model));
+        return new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), 5_000));
+      },
+      refreshMs: 30_000,
+      unreadRetryMs: 5_000,
+      createdAtSeconds: 1,
+    });
+    registry.start();
+    served.push("late"); // the healthy server starts serving another model after keyward's first look
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(asked.filter((label) => label === "http://healthy:1")).toHaveLength(3); // at 0, 30 and 60 s
+    expect(registry.knows("late")).toBe(true);
+    expect(asked.filter((label) => label === "http://silent:1").length).toBeGreaterThan(6);
+    registry.stop();
+  });
+});
+
 describe("per-upstream concurrency", () => {
   it("grants slots up to the cap, passes a released slot to the next in line, and gives up after the wait", async () => {
     vi.useFakeTimers();
