@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../src/redis/client.js";
+import { manualClock } from "../src/time/clock.js";
 import { pendingUsageKey, utcDay } from "../src/usage/buffer.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
@@ -11,7 +12,7 @@ import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upst
 // Ways a client could have its tokens go unmetered, each closed: a `stream` or usage flag of a type
 // vLLM reads as true and keyward would not (refused, as OpenAI refuses it), `stream_options` written with
 // escapes (read as the upstream reads it), and an upstream that reports no usage at all (the request
-// keeps its reservation against the limit).
+// keeps its reservation against the limit, except on the audio routes, whose answers count seconds).
 
 const SILENT_MODEL = "silent-model";
 let env: TestEnv;
@@ -20,13 +21,15 @@ let silent: Server;
 let silentUrl: string;
 let app: Awaited<ReturnType<TestEnv["makeApp"]>>["app"];
 let redis: ReturnType<typeof connectRedis>;
+// Standing still a second into a minute: the requests of a test share one token window, whenever it runs.
+const clock = manualClock(new Date(Math.floor(Date.now() / 60_000) * 60_000 + 1_000));
 
 /**
  * Waits (bounded) until a key's finished requests reach the usage buffer. A request's settlement goes to
  * Redis in the same script call as its usage, so once its usage is there, so is its settlement.
  */
 async function settled(keyId: string, requests: number): Promise<void> {
-  const field = `c:${keyId}:${utcDay(new Date())}`;
+  const field = `c:${keyId}:${utcDay(clock.now())}`;
   const until = Date.now() + 5_000;
   while (Number(await redis.hget(pendingUsageKey(env.prefix), field)) < requests) {
     if (Date.now() > until) throw new Error(`${keyId}: fewer than ${requests} requests recorded`);
@@ -64,7 +67,7 @@ beforeAll(async () => {
   silent = await startSilentUpstream();
   silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
   env = await createTestEnv({ UPSTREAMS: JSON.stringify([{ url: stub.url }, { url: silentUrl }]) });
-  app = (await env.makeApp()).app;
+  app = (await env.makeApp({ clock })).app;
   redis = connectRedis(env.config);
 });
 afterAll(async () => {
@@ -135,5 +138,24 @@ describe("token metering loopholes", () => {
     expect(admitted).toBeLessThan(6);
     expect(statuses).toEqual([...Array(admitted).fill(200), ...Array(6 - admitted).fill(429)]);
     expect(remaining[1]).toBe(String(limit - 2 * estimate));
+  });
+
+  it("charges an audio answer that counts seconds, not tokens, no tokens: the request limit bounds it", async () => {
+    const account = await createAccount(env);
+    const limit = 2_000;
+    const key = await insertApiKey(env, account.id, { tokenLimitPerMinute: limit });
+    const remaining: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await request(app)
+        .post("/v1/audio/transcriptions")
+        .set("authorization", `Bearer ${key.secret}`)
+        .field("model", STUB_MODEL)
+        .attach("file", Buffer.alloc(2_000, 1), "a.wav");
+      expect(res.status).toBe(200);
+      remaining.push(String(res.headers["x-ratelimit-remaining-tokens"]));
+      await settled(key.id, i + 1);
+    }
+    // Each reserves the completion estimate (1,024) and gives it all back: kept, the third was a 429.
+    expect(remaining).toEqual(Array(3).fill(String(limit - 1_024)));
   });
 });

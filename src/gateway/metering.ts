@@ -12,13 +12,18 @@ import type { TokenLimiter, TokenReservation } from "./token-limiter.js";
 // `meter.tap(...)`, and calls `finish` once. Every such request is recorded exactly once, with its
 // outcome and tokens, in the usage buffer.
 
-/** Routes that spend tokens, and whether they generate (completion tokens) or only read (pooling). */
-const TOKEN_ROUTES: Record<string, { generates: boolean; streamOptions: boolean }> = {
+/**
+ * Routes that spend tokens, and whether they generate (completion tokens) or only read (pooling).
+ * `tokensOptional`: its answers may count in another unit (vLLM's transcriptions report seconds of
+ * audio, and a text, srt or vtt answer reports nothing), so an answer without tokens costs none, and
+ * the request limit is what bounds it; elsewhere such an answer keeps its reservation.
+ */
+const TOKEN_ROUTES: Record<string, { generates: boolean; streamOptions: boolean; tokensOptional?: true }> = {
   "/v1/chat/completions": { generates: true, streamOptions: true },
   "/v1/completions": { generates: true, streamOptions: true },
   "/v1/responses": { generates: true, streamOptions: false },
-  "/v1/audio/transcriptions": { generates: true, streamOptions: true },
-  "/v1/audio/translations": { generates: true, streamOptions: true },
+  "/v1/audio/transcriptions": { generates: true, streamOptions: true, tokensOptional: true },
+  "/v1/audio/translations": { generates: true, streamOptions: true, tokensOptional: true },
   "/v1/embeddings": { generates: false, streamOptions: false },
   "/v1/rerank": { generates: false, streamOptions: false },
   "/v1/score": { generates: false, streamOptions: false },
@@ -172,7 +177,7 @@ export function createMetering(deps: MeteringDeps) {
           if (reservation) {
             // An answer that ended without usage keyward could read keeps its reservation against the
             // limit: an upstream that reports nothing must not make its tokens free.
-            const unread = !usage && end === "complete" && !failed;
+            const unread = !usage && end === "complete" && !failed && !spec?.tokensOptional;
             const charged = unread ? reservation.reserved : promptTokens + completionTokens;
             deps.limiter.settle(reservation, charged, deps.now());
           }

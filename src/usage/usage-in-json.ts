@@ -62,7 +62,10 @@ function objectEnd(bytes: Buffer, start: number): number {
 
 const count = (v: unknown) => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
 
-/** Chat, completions and embeddings say prompt/completion; the Responses API says input/output. */
+/**
+ * Chat, completions and embeddings say prompt/completion; the Responses API says input/output; vLLM's
+ * rerank says only total_tokens (all of them read, none generated).
+ */
 function toTokenUsage(object: Buffer): TokenUsage | undefined {
   let parsed: Record<string, unknown>;
   try {
@@ -70,10 +73,11 @@ function toTokenUsage(object: Buffer): TokenUsage | undefined {
   } catch {
     return undefined;
   }
-  const prompt = count(parsed.prompt_tokens) ?? count(parsed.input_tokens);
+  const completion = count(parsed.completion_tokens) ?? count(parsed.output_tokens);
+  const prompt =
+    count(parsed.prompt_tokens) ??
+    count(parsed.input_tokens) ??
+    (completion === undefined ? count(parsed.total_tokens) : undefined);
   if (prompt === undefined) return undefined;
-  return {
-    promptTokens: prompt,
-    completionTokens: count(parsed.completion_tokens) ?? count(parsed.output_tokens) ?? 0,
-  };
+  return { promptTokens: prompt, completionTokens: completion ?? 0 };
 }

@@ -103,7 +103,8 @@ export function answerOtherRoute(
     case "/v1/audio/transcriptions":
     case "/v1/audio/translations":
       if (!known) return notServed(res, model);
-      send(res, 200, { text: `heard by ${model}` });
+      // vLLM's transcription usage counts seconds of audio, not tokens.
+      send(res, 200, { text: `heard by ${model}`, usage: { type: "duration", seconds: 3 } });
       return true;
     case "/v1/rerank":
     case "/v2/rerank":

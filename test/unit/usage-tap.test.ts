@@ -57,6 +57,11 @@ describe("findUsage", () => {
       promptTokens: 11,
       completionTokens: 2,
     });
+    // vLLM's rerank reports only a total: every token of it was read.
+    expect(findUsage(Buffer.from('{"results":[],"usage":{"total_tokens":9}}'))).toEqual({
+      promptTokens: 9,
+      completionTokens: 0,
+    });
   });
 
   it("finds nothing in a body without a readable usage object", () => {
@@ -66,6 +71,9 @@ describe("findUsage", () => {
       '{"usage":{"prompt_tokens":"5"}}',
       '{"x":"usage"}',
       '{"usage":{"prompt_tokens":5',
+      // A transcription's seconds of audio are no tokens; nor is a total beside generated tokens alone.
+      '{"text":"hi","usage":{"type":"duration","seconds":3}}',
+      '{"usage":{"completion_tokens":2,"total_tokens":9}}',
     ]) {
       expect(findUsage(Buffer.from(body))).toBeUndefined();
     }
