@@ -199,6 +199,9 @@ describe("token usage, recorded and read back", () => {
     const twice = await get("/admin/usage?from=2026-03-01&from=2026-03-02");
     expect(twice.status).toBe(400);
     expect(twice.body.error).toMatchObject({ message: "from: must be given once", param: "from" });
+    // An unknown parameter is named as unknown, once or twice.
+    const unknown = await get("/admin/usage?x=1&x=2");
+    expect(unknown.body.error).toMatchObject({ message: "Unknown field: x", param: "x" });
     // The default `from`, 29 days before `to`, stops at the earliest day.
     const early = await get("/admin/usage?to=1970-01-05");
     expect(early.status).toBe(200);

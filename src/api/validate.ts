@@ -21,13 +21,16 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 }
 
 /**
- * Parses a query string's parameters like parseInput, refusing first a parameter given more than once
- * (`?from=a&from=b`, which express reads as a list): the schema would only say it expected a string.
+ * Parses a query string's parameters like parseInput, saying so when a parameter the schema knows was
+ * given more than once (`?from=a&from=b`, which express reads as a list): the schema alone would only
+ * say it expected a string.
  */
 export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, unknown>): z.output<S> {
-  for (const [key, value] of Object.entries(query)) {
-    if (Array.isArray(value))
-      throw new AppError("validation_failed", `${key}: must be given once`, { param: key });
+  const result = schema.safeParse(query);
+  if (result.success) return result.data;
+  const key = result.error.issues[0]?.path[0];
+  if (typeof key === "string" && Array.isArray(query[key])) {
+    throw new AppError("validation_failed", `${key}: must be given once`, { param: key });
   }
   return parseInput(schema, query);
 }

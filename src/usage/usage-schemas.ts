@@ -49,8 +49,12 @@ const day = usageDay;
 
 export const AccountUsageQuery = z
   .strictObject({
-    from: day.optional().meta({ description: "First UTC day (inclusive); default: 29 days before `to`." }),
-    to: day.optional().meta({ description: "Last UTC day (inclusive); default: today." }),
+    from: day
+      .optional()
+      .meta({ description: "First UTC day (inclusive), 1970-01-01 or later; default: 29 days before `to`." }),
+    to: day
+      .optional()
+      .meta({ description: "Last UTC day (inclusive), 1970-01-01 or later; default: today." }),
     format: z.enum(["json", "csv"]).optional().meta({ description: "csv, or send Accept: text/csv." }),
   })
   .meta({ id: "AccountUsageQuery" });

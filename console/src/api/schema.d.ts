@@ -4215,9 +4215,9 @@ export interface operations {
     getAccountUsage: {
         parameters: {
             query?: {
-                /** @description First UTC day (inclusive); default: 29 days before `to`. */
+                /** @description First UTC day (inclusive), 1970-01-01 or later; default: 29 days before `to`. */
                 from?: string;
-                /** @description Last UTC day (inclusive); default: today. */
+                /** @description Last UTC day (inclusive), 1970-01-01 or later; default: today. */
                 to?: string;
                 /** @description csv, or send Accept: text/csv. */
                 format?: "json" | "csv";
@@ -4240,7 +4240,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description validation_failed: a date that is not YYYY-MM-DD, from after to, a range over 366 days, or an unknown parameter */
+            /** @description validation_failed: a date that is not YYYY-MM-DD or is before 1970-01-01, from after to, a range over 366 days, a parameter given twice, or an unknown parameter */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -62,7 +62,7 @@ registry.registerPath({
       },
     },
     ...errorResponses([...SESSION_ERRORS, "validation_failed"], {
-      400: "a date that is not YYYY-MM-DD, from after to, a range over 366 days, or an unknown parameter",
+      400: "a date that is not YYYY-MM-DD or is before 1970-01-01, from after to, a range over 366 days, a parameter given twice, or an unknown parameter",
     }),
   },
 });
