@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordKeyUse } from "../src/gateway/hot-path-script.js";
+import { createLogger } from "../src/logging/logger.js";
 import { createQueues } from "../src/queues/queues.js";
 import { connectRedis } from "../src/redis/client.js";
 import { pendingUsageKey } from "../src/usage/buffer.js";
 import { processingUsageKey } from "../src/usage/flush.js";
-import { upsertMaintenanceSchedules } from "../src/worker/schedules.js";
+import { createScheduleKeeper, upsertMaintenanceSchedules } from "../src/worker/schedules.js";
 import { killServiceProcesses, type ServiceProcess, spawnWorker } from "./support/child-processes.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
@@ -30,6 +31,35 @@ const completed = (w: ServiceProcess, job?: string) =>
   w.logs.filter((l) => l.msg === "job completed" && (job === undefined || l.job === job));
 
 describe("maintenance schedules", () => {
+  it("puts the schedulers back when Redis has lost them, and leaves them alone otherwise", async () => {
+    const config = env.configWith({ REDIS_PREFIX: `${env.prefix}-keeper` });
+    const connection = connectRedis(config, "bullmq");
+    const queues = createQueues(connection, config.redisPrefix);
+    const written: string[] = [];
+    const logger = createLogger({ level: "info" }, { write: (line: string) => written.push(line) });
+    const lines = () => written.map((line) => JSON.parse(line) as Log);
+    const keeper = createScheduleKeeper(queues.maintenance, config, logger);
+    try {
+      await upsertMaintenanceSchedules(queues.maintenance, config, env.logger);
+      expect(await keeper.check()).toBe(false);
+      // What a Redis restarted without its data leaves of the queue: nothing.
+      await queues.maintenance.obliterate({ force: true });
+      expect(await queues.maintenance.getJobSchedulersCount()).toBe(0);
+      expect(await keeper.check()).toBe(true);
+      const schedulers = await queues.maintenance.getJobSchedulers();
+      expect(schedulers.map((s) => s.key).sort()).toEqual(["last-used-flush", "purge", "rotation-reminders"]);
+      expect(lines()).toEqual([expect.objectContaining({ found: 0, expected: 3, level: 40 })]);
+      expect(await keeper.check()).toBe(false);
+      expect(lines()).toHaveLength(1);
+    } finally {
+      keeper.stop();
+      await queues.maintenance.obliterate({ force: true });
+      await queues.email.obliterate({ force: true });
+      await Promise.allSettled([queues.email.close(), queues.maintenance.close()]);
+      await connection.quit();
+    }
+  });
+
   it("upserting the schedules from several workers leaves one scheduler and one next job per schedule", async () => {
     const config = env.configWith({ REDIS_PREFIX: `${env.prefix}-sched` });
     const connections = [connectRedis(config, "bullmq"), connectRedis(config, "bullmq")];

@@ -7,7 +7,7 @@ import { createQueues } from "../queues/queues.js";
 import { connectRedis } from "../redis/client.js";
 import { systemClock } from "../time/clock.js";
 import { processMaintenanceJob } from "./maintenance.js";
-import { upsertMaintenanceSchedules } from "./schedules.js";
+import { createScheduleKeeper, upsertMaintenanceSchedules } from "./schedules.js";
 import { createWorker } from "./worker.js";
 
 // The worker process. Stateless: run as many as you like against one PostgreSQL and one Redis.
@@ -30,6 +30,9 @@ const worker = createWorker(
 void upsertMaintenanceSchedules(queues.maintenance, config, logger).then(() =>
   logger.info({ flushEveryMs: config.lastUsedFlushMs }, "worker started, schedules in place"),
 );
+// A Redis restarted without its data has lost the schedules: put back within SCHEDULE_CHECK_MS.
+const scheduleKeeper = createScheduleKeeper(queues.maintenance, config, logger);
+scheduleKeeper.start();
 
 // A connection error surfacing as a rejection somewhere must not kill the process into a crash loop:
 // the connections reconnect by themselves.
@@ -50,6 +53,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }, config.shutdownTimeoutMs);
   deadline.unref();
+  scheduleKeeper.stop();
   await worker.close();
   await Promise.allSettled([queues.email.close(), queues.maintenance.close()]);
   await Promise.allSettled([database.close(), redis.quit(), bullConnection.quit()]);

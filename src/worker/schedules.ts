@@ -43,3 +43,56 @@ export async function upsertMaintenanceSchedules(
     }
   }
 }
+
+/** How often a worker checks that the schedulers are still in Redis. */
+export const SCHEDULE_CHECK_MS = 15_000;
+
+/**
+ * Keeps the schedulers in place while the worker runs. They live in Redis, so a Redis that restarts
+ * without its data (this deployment keeps none on disk by default) loses them, and with them every
+ * flush, purge and reminder until a worker restarts. `check` counts them (one ZCARD) and upserts all
+ * of them when any is missing; `start` runs it every SCHEDULE_CHECK_MS. Any number of workers may do
+ * it at once: an upsert replaces, it never adds.
+ */
+export function createScheduleKeeper(
+  queue: Queue,
+  config: Pick<Config, "lastUsedFlushMs" | "rotationReminderCron" | "purgeCron">,
+  logger: Logger,
+) {
+  const expected = Object.keys(maintenanceSchedules(config)).length;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let checking = false;
+
+  /** True when schedulers were missing and have been put back. */
+  async function check(): Promise<boolean> {
+    if (checking) return false;
+    checking = true;
+    try {
+      const present = await queue.getJobSchedulersCount();
+      if (present >= expected) return false;
+      await upsertMaintenanceSchedules(queue, config, logger);
+      logger.warn(
+        { found: present, expected },
+        "job schedulers were missing from Redis (restarted without its data?); put back",
+      );
+      return true;
+    } catch {
+      // Redis away: the connection's own error lines say so; the next check tries again.
+      return false;
+    } finally {
+      checking = false;
+    }
+  }
+
+  return {
+    check,
+    start() {
+      timer ??= setInterval(() => void check(), SCHEDULE_CHECK_MS);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
