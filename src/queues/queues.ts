@@ -2,12 +2,14 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { QUEUE_EMAIL } from "../email/email-queue.js";
 import { QUEUE_MAINTENANCE } from "../jobs/jobs.js";
+import { atMostEvery, CONNECTION_ERROR_LOG_MS } from "../logging/at-most-every.js";
 import type { Logger } from "../logging/logger.js";
 
 /**
  * The BullMQ queues, on one shared connection; `prefix` isolates deployments (and test files). With a
- * logger, each queue's connection errors are logged as one JSON line each: without a listener BullMQ
- * prints every error's stack to stderr.
+ * logger, each queue's connection errors are logged as JSON lines, at most one a minute per queue (an
+ * outage repeats them every reconnect attempt): without a listener BullMQ prints every error's stack
+ * to stderr.
  */
 export function createQueues(
   connection: Redis,
@@ -20,9 +22,10 @@ export function createQueues(
   };
   if (logger) {
     for (const queue of [queues.email, queues.maintenance]) {
-      queue.on("error", (err) =>
-        logger.warn({ queue: queue.name, err: err.message }, "queue connection error"),
+      const warn = atMostEvery(CONNECTION_ERROR_LOG_MS, (fields) =>
+        logger.warn(fields, "queue connection error"),
       );
+      queue.on("error", (err) => warn({ queue: queue.name, err: err.message }));
     }
   }
   return queues;

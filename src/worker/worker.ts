@@ -3,6 +3,7 @@ import { QUEUE_EMAIL } from "../email/email-queue.js";
 import { loggableMessage } from "../errors/loggable-error.js";
 import type { JobProcessor, WorkerDeps } from "../jobs/job-processor.js";
 import { QUEUE_MAINTENANCE } from "../jobs/jobs.js";
+import { atMostEvery, CONNECTION_ERROR_LOG_MS } from "../logging/at-most-every.js";
 
 export interface KeywardWorker {
   /** Idempotent: finishes the jobs in hand, then closes. */
@@ -44,7 +45,9 @@ export function createWorker(
     w.on("failed", (job, err) =>
       deps.logger.warn({ job: job?.name, jobId: job?.id, err: loggableMessage(err) }, "job failed"),
     );
-    w.on("error", (err) => deps.logger.error({ err: err.message }, "worker error"));
+    // Mostly its connections failing, again at every reconnect attempt while Redis is away.
+    const error = atMostEvery(CONNECTION_ERROR_LOG_MS, (fields) => deps.logger.error(fields, "worker error"));
+    w.on("error", (err) => error({ queue: w.name, err: err.message }));
   }
   let closing: Promise<void> | undefined;
   return {
