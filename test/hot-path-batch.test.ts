@@ -166,10 +166,12 @@ describe("a Redis that stops answering (black hole)", () => {
     await redis.ping();
     let clock = 1_000_000;
     const suspensions: number[] = [];
+    const resumptions: number[] = [];
     const batch = createHotPathBatch(redis, env.prefix, () => {}, {
       suspendMs: 5_000,
       now: () => clock,
       onSuspend: (_err, ms) => suspensions.push(ms),
+      onResume: (ms) => resumptions.push(ms),
     });
     expect((await batch.readKeyState("key_bh")).changedAt).toBeNull();
 
@@ -206,8 +208,10 @@ describe("a Redis that stops answering (black hole)", () => {
     proxy.resume();
     clock += 5_000;
     expect(batch.ready()).toBe(true);
+    expect(resumptions).toEqual([]);
     expect(await batch.readKeyState("key_bh")).toMatchObject({ changedAt: null });
-    // The trial answered: every turn goes to Redis again.
+    // The trial answered: every turn goes to Redis again, and the end of the outage is told once.
+    expect(resumptions).toEqual([10_000]);
     expect(batch.ready()).toBe(true);
     const [x, y] = await Promise.all([batch.readKeyState("key_bh"), batch.readKeyState("key_bh2")]);
     expect([x.changedAt, y.changedAt]).toEqual([null, null]);

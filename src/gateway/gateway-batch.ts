@@ -19,6 +19,11 @@ export function createGatewayBatch(deps: GatewayDeps): HotPathBatch {
           { err, suspendMs: ms },
           "Redis did not answer in time: /v1 checks keys against PostgreSQL and limits per process for a while",
         ),
+      onResume: (outageMs) =>
+        deps.logger.info(
+          { outageMs },
+          "Redis answers again: /v1 checks and limits are shared through it again",
+        ),
     },
   );
 }

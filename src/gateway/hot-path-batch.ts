@@ -61,6 +61,8 @@ export interface HotPathBatchOptions {
   now?: () => number;
   /** Told when a timed-out call suspends the batch (once per outage, not at each failed retry). */
   onSuspend?: (err: Error, suspendMs: number) => void;
+  /** Told when Redis answers again after a suspension, with how long the outage lasted. */
+  onResume?: (outageMs: number) => void;
 }
 
 /**
@@ -79,6 +81,7 @@ export function createHotPathBatch(
     suspendMs: options.suspendMs,
     now: options.now,
     onOpen: options.onSuspend,
+    onClose: options.onResume,
   });
   let turn: Turn | undefined;
   let held = new Map<string, number>();

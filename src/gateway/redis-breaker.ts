@@ -2,7 +2,7 @@
 // the connection looks up, nothing answers, so ioredis only notices through the command timeout)
 // opens it for `suspendMs`: meanwhile every request falls back at once instead of each waiting out
 // its own timeout. Then one trial (one turn, alone) is let through: its answer closes the breaker,
-// its timeout opens it again. `onOpen` hears only the first opening of an outage.
+// its timeout opens it again. `onOpen` hears only the first opening of an outage, `onClose` its end.
 
 export interface BreakerOptions {
   /** How long a timed-out call keeps the breaker open (default 5 s). */
@@ -10,6 +10,8 @@ export interface BreakerOptions {
   /** The time, in ms (tests drive it). */
   now?: () => number;
   onOpen?: (err: Error, suspendMs: number) => void;
+  /** A trial answered: the outage that began `outageMs` ago is over. */
+  onClose?: (outageMs: number) => void;
 }
 
 export interface Breaker<Trial> {
@@ -27,9 +29,11 @@ export function createBreaker<Trial>(options: BreakerOptions = {}): Breaker<Tria
   let mode: "closed" | "open" | "probing" = "closed";
   let openUntil = 0;
   let trial: Trial | undefined;
+  let openedAt = 0;
 
   function open(err: Error): void {
     const wasClosed = mode === "closed";
+    if (wasClosed) openedAt = now();
     mode = "open";
     openUntil = now() + suspendMs;
     trial = undefined;
@@ -52,9 +56,10 @@ export function createBreaker<Trial>(options: BreakerOptions = {}): Breaker<Tria
       if (mode === "probing" && trial === undefined) trial = candidate;
     },
     succeeded(call) {
-      if (call === trial) {
+      if (mode !== "closed" && call === trial) {
         mode = "closed";
         trial = undefined;
+        options.onClose?.(now() - openedAt);
       }
     },
     failed(call, err) {
