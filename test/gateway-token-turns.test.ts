@@ -41,6 +41,21 @@ afterAll(async () => {
 /** The arguments of every script call of this file's prefix, as Redis received them. */
 const scriptCalls = () => monitor.commands.filter((args) => /^eval/i.test(args[0] ?? ""));
 
+let marks = 0;
+/**
+ * The number of script calls so far, once MONITOR has shown every command Redis has already run: its
+ * lines arrive a little after the commands, and on a busy machine a call run before this moment (a
+ * reservation given back, say) could otherwise be taken for one run after it.
+ */
+async function scriptCallsSoFar(): Promise<number> {
+  const mark = `${env.prefix}:mark:${++marks}`;
+  await redis.echo(mark);
+  await waitFor("MONITOR to show every command run so far", () =>
+    monitor.commands.some((args) => args[1] === mark),
+  );
+  return scriptCalls().length;
+}
+
 const chat = (secret: string) =>
   request(web.app)
     .post("/v1/chat/completions")
@@ -71,7 +86,7 @@ describe("token reservations ride with the key's check", () => {
     const key = await insertApiKey(env, account.id);
     await chat(key.secret).expect(200); // the key is looked up and cached
     await settledAt(key.id, 7);
-    const before = scriptCalls().length;
+    const before = await scriptCallsSoFar();
     await chat(key.secret).expect(200);
     await settledAt(key.id, 14);
     // The answer's settlement is the last call of the request: once Redis has shown it, all are in.
@@ -94,7 +109,7 @@ describe("token reservations ride with the key's check", () => {
     const key = await insertApiKey(env, account.id, { rateLimitPerMinute: 1 });
     await chat(key.secret).expect(200);
     await settledAt(key.id, 7);
-    const before = scriptCalls().length;
+    const before = await scriptCallsSoFar();
     const forwarded = stub.traffic().length;
     const refused = await chat(key.secret).expect(429);
     expect(refused.body.error.code).toBe("rate_limit_exceeded");
@@ -116,14 +131,14 @@ describe("token reservations ride with the key's check", () => {
       .set("Authorization", `Bearer ${account.token}`)
       .send({})
       .expect(200);
-    let before = scriptCalls().length;
+    let before = await scriptCallsSoFar();
     const refused = await chat(key.secret).expect(401);
     expect(refused.body.error.code).toBe("invalid_api_key");
     expect(await checkCall(key.id, before)).toContain(tokensOf(key.id));
     await settledAt(key.id, 7);
 
     // Now its cached record says revoked: refused from memory, its body is not read ahead.
-    before = scriptCalls().length;
+    before = await scriptCallsSoFar();
     await chat(key.secret).expect(401);
     // Another key's request after it: once its check call is seen, the revoked key's calls are too.
     await chat(other.secret).expect(200);
