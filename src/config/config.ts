@@ -70,7 +70,8 @@ export const envSchema = z.object({
   // Set by `npm run dev`: console pages reload themselves after each rebuild.
   CONSOLE_LIVE_RELOAD: booleanish.default(false),
   CONSOLE_ORIGINS: origins.default([]),
-  UPSTREAM_URL: upstreamUrl.transform((u) => u.replace(/\/+$/, "")).default("http://127.0.0.1:8000"),
+  // Its trailing slash is dropped where it becomes the one upstream (chooseUpstreams).
+  UPSTREAM_URL: upstreamUrl.default("http://127.0.0.1:8000"),
   UPSTREAM_API_KEY: z.string().optional(),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
   // Several upstreams routed by model (see src/upstreams/upstream-config.ts); UPSTREAM_URL otherwise.

@@ -15,7 +15,7 @@ import {
 } from "./forward.js";
 import { type KeyRecord, mayUseModel } from "./key-records.js";
 import { type MeterEnd, type Metering, outcomeOfError, type RequestMeter } from "./metering.js";
-import type { RouteEntry } from "./routes.js";
+import { isAudioUpload, type RouteEntry } from "./routes.js";
 import { setTokenLimitHeaders, type TokenReservation } from "./token-limiter.js";
 
 // A POST route's request, from its body to the upstream that answers it: the body is read (bounded)
@@ -62,7 +62,7 @@ export function createModelForwarding(deps: {
 
   /** The body and its model, or the refusal (413, 400) to answer with. */
   async function bodyOf(req: IncomingMessage, route: string): Promise<BodyResult> {
-    const limit = route.startsWith("/v1/audio/") ? deps.audioBodyLimitBytes : deps.bodyLimitBytes;
+    const limit = isAudioUpload(route) ? deps.audioBodyLimitBytes : deps.bodyLimitBytes;
     if (declaresTooLarge(req.headers, limit)) return tooLargeError(limit);
     const read = await readBody(req, limit);
     if (!read.ok) return read.reason === "aborted" ? "aborted" : tooLargeError(limit);

@@ -56,7 +56,7 @@ export function createBreaker<Trial>(options: BreakerOptions = {}): Breaker<Tria
       if (mode === "probing" && trial === undefined) trial = candidate;
     },
     succeeded(call) {
-      if (mode !== "closed" && call === trial) {
+      if (call === trial) {
         mode = "closed";
         trial = undefined;
         options.onClose?.(now() - openedAt);

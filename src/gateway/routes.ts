@@ -47,6 +47,10 @@ const FIXED_ROUTES: Record<string, RouteEntry> = {
   "/v1/pooling": post("/v1/pooling", "embeddings:read", "/pooling"),
   "/v1/models": { pattern: "/v1/models", method: "GET", permission: "models:list", answer: "model_list" },
 };
+/** The routes whose bodies are audio files (multipart): PROXY_AUDIO_BODY_LIMIT_BYTES is their limit. */
+const AUDIO_UPLOADS = new Set(["/v1/audio/transcriptions", "/v1/audio/translations"]);
+export const isAudioUpload = (pattern: string): boolean => AUDIO_UPLOADS.has(pattern);
+
 /**
  * vLLM's routes outside /v1 that keyward serves at the same path: /v2/rerank, the rerank in Cohere's v2
  * shape (what Cohere's client calls), the same pooling models as /v1/rerank.

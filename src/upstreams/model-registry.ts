@@ -34,8 +34,8 @@ export interface ModelRegistry {
   /** Resolves once the first refresh has ended (at once if none has begun). */
   ready(): Promise<void>;
   /**
-   * The first refresh, then one every `refreshMs`, and every `unreadRetryMs` one of the upstreams whose
-   * list has never been read, if any; never more than one read at a time.
+   * The first refresh, then one every `refreshMs` (never two at a time), and every `unreadRetryMs` a
+   * read of the upstreams whose list has never been read, if any (not while a refresh is under way).
    */
   start(): void;
   stop(): void;
@@ -73,6 +73,7 @@ export function createModelRegistry(
   let first: Promise<void> | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   let retryTimer: ReturnType<typeof setInterval> | undefined;
+  let retrying: Promise<void> | undefined;
 
   function configuredObject(id: string): ModelObject {
     return { id, object: "model", created: options.createdAtSeconds, owned_by: "keyward" };
@@ -126,7 +127,6 @@ export function createModelRegistry(
    * holds its retry for the whole read timeout, and the regular refresh of the others must not wait on
    * it (it would be skipped, tick after tick). Skipped while a refresh, which asks them too, is under way.
    */
-  let retrying: Promise<void> | undefined;
   function retryUnread(): void {
     const unread = learning.filter((u) => !learned.has(u));
     if (unread.length === 0 || running || retrying) return;

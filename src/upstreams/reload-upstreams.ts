@@ -18,13 +18,7 @@ export function createUpstreamsReloader(
   let last: Promise<unknown> = Promise.resolve();
 
   async function reload(): Promise<UpstreamsReload> {
-    let read: ReturnType<typeof readUpstreamsFile>;
-    try {
-      read = readUpstreamsFile(path);
-    } catch (err) {
-      // Nothing should throw here; if something does, it is said, never swallowed by the signal handler.
-      read = { ok: false, message: `unexpected error: ${(err as Error)?.message ?? String(err)}` };
-    }
+    const read = readUpstreamsFile(path);
     if (!read.ok) {
       logger.error({ path }, `UPSTREAMS_FILE not reloaded, the previous upstreams stay: ${read.message}`);
       return { ok: false, message: read.message };
@@ -34,8 +28,17 @@ export function createUpstreamsReloader(
     return { ok: true, upstreams: read.upstreams.length };
   }
 
+  // Whatever fails unexpectedly is said: the signal handler drops this promise, so a rejection would
+  // otherwise vanish without a line.
+  const reloadOrSay = () =>
+    reload().catch((err: unknown): UpstreamsReload => {
+      const message = `unexpected error: ${(err as Error)?.message ?? String(err)}`;
+      logger.error({ path }, `UPSTREAMS_FILE not reloaded: ${message}`);
+      return { ok: false, message };
+    });
+
   return () => {
-    const next = last.then(reload);
+    const next = last.then(reloadOrSay);
     last = next.catch(() => undefined);
     return next;
   };
