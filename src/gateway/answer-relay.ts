@@ -69,8 +69,14 @@ export class AnswerRelay implements Dispatcher.DispatchHandler {
     const res = this.res;
     this.target.startAnswer(res, statusCode, headers);
     const contentType = headers["content-type"] as string | undefined;
-    // Event streams: the client should see the status at once, before the first event.
-    if (contentType?.startsWith("text/event-stream")) res.flushHeaders();
+    // Event streams: the client should see the status at once, before the first event. When the first
+    // event came in the same read as the headers (it is relayed before any microtask runs), they leave
+    // together in one write, as a plain pipe would send them; otherwise they leave alone, at once.
+    if (contentType?.startsWith("text/event-stream")) {
+      queueMicrotask(() => {
+        if (!res.headersSent && !res.destroyed) res.flushHeaders();
+      });
+    }
     this.tap = this.target.tap?.(statusCode, contentType);
   }
 
