@@ -1,5 +1,5 @@
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/api/app.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 
@@ -26,6 +26,21 @@ describe("health and errors", () => {
     const res = await request(stopping).get("/readyz").expect(503);
     expect(res.body).toEqual({ status: "stopping" });
     await request(stopping).get("/healthz").expect(200);
+  });
+
+  it("logs a /readyz 503 as a warning, not an error: it answers by design at every probe of an outage", async () => {
+    const stopping = createApp({ ...web.deps, isStopping: () => true }).handle;
+    const before = env.logs.lines.length;
+    await request(stopping).get("/readyz").set("x-request-id", "readyz-while-stopping").expect(503);
+    const line = await vi.waitFor(() => {
+      const found = env.logs.lines
+        .slice(before)
+        .map((l) => JSON.parse(l) as { reqId?: string; level: number; msg: string })
+        .find((l) => l.reqId === "readyz-while-stopping");
+      if (!found) throw new Error("no access line yet");
+      return found;
+    });
+    expect(line).toMatchObject({ level: 40, msg: "request answered with an outage status" });
   });
 
   it("answers an unknown path with 404 in the contract's error shape and a request id", async () => {
