@@ -81,7 +81,7 @@ export function createExchanges(deps: {
       responseTime: ms,
       ...extra,
     };
-    // A 500 is a fault of keyward's own; any other 5xx is an answer it gave by design (/readyz while a
+    // A 500 is a fault (keyward's own, or an upstream's passed through); any other 5xx is an answer it gave by design (/readyz while a
     // dependency is down, an upstream unreachable or too slow), repeated at every probe or request
     // of an outage, whose cause was logged once where it was found: a warning, not an error.
     if (status === 500) access.error(line, "request errored");
