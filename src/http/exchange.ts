@@ -81,9 +81,10 @@ export function createExchanges(deps: {
       responseTime: ms,
       ...extra,
     };
-    // A 500 is a fault (keyward's own, or an upstream's passed through); any other 5xx is an answer it gave by design (/readyz while a
-    // dependency is down, an upstream unreachable or too slow), repeated at every probe or request
-    // of an outage, whose cause was logged once where it was found: a warning, not an error.
+    // A 500 is a fault (keyward's own, or an upstream's passed through); any other 5xx is an answer
+    // given by design (/readyz while a dependency is down, an upstream unreachable or too slow),
+    // repeated at every probe or request of an outage whose cause was logged once where it was found:
+    // a warning, not an error.
     if (status === 500) access.error(line, "request errored");
     else if (status > 500) access.warn(line, "request answered with an outage status");
     else access.info(line, "request completed");

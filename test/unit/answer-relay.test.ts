@@ -2,7 +2,7 @@ import { EventEmitter, once } from "node:events";
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Dispatcher } from "undici";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { AnswerRelay, type ForwardResult } from "../../src/gateway/answer-relay.js";
 
 // The relay between undici's dispatch and the client's response, on a real socket: the client's
@@ -91,6 +91,33 @@ describe("the answer relay", () => {
     await once(answer, "end");
     expect(received).toBe(sent);
     expect(results).toEqual([{ outcome: "ok", upstreamMs: expect.any(Number) }]);
+  });
+
+  it("sends an event stream's headers on their own, at once, when no event came with them", async () => {
+    const exchanged = await exchange();
+    const flushed = vi.spyOn(exchanged.res, "flushHeaders");
+    const relay = new AnswerRelay(exchanged.res, { gone: gone(), startAnswer: () => {} }, () => {});
+    const controller = new FakeController();
+    relay.onRequestStart(controller);
+    relay.onResponseStart(controller, 200, { "content-type": "text/event-stream" });
+    // The client has its status while the upstream has sent no event yet.
+    expect((await exchanged.answer).statusCode).toBe(200);
+    expect(flushed).toHaveBeenCalledTimes(1);
+  });
+
+  it("sends an event stream's headers with its first event when both came in one read: one write", async () => {
+    const exchanged = await exchange();
+    const flushed = vi.spyOn(exchanged.res, "flushHeaders");
+    const relay = new AnswerRelay(exchanged.res, { gone: gone(), startAnswer: () => {} }, () => {});
+    const controller = new FakeController();
+    relay.onRequestStart(controller);
+    // undici calls both in one go when the headers and the first event arrive in the same read.
+    relay.onResponseStart(controller, 200, { "content-type": "text/event-stream" });
+    relay.onResponseData(controller, Buffer.from("data: {}\n\n"));
+    const answer = await exchanged.answer;
+    expect(answer.statusCode).toBe(200);
+    // The headers went out with the event's write, not in a write of their own.
+    expect(flushed).not.toHaveBeenCalled();
   });
 
   it("aborts the upstream request when the client goes away, and says so once", async () => {
