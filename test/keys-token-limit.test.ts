@@ -122,6 +122,31 @@ describe("a key's token limit", () => {
     expect(await tokenLimitSeenBy(other, secret)).toBe(5000);
   });
 
+  it("admits the next request under a lowered limit when nothing was spent against it", async () => {
+    const user = await createAccountWithSession(env);
+    const made = await as(user.token).post("/admin/keys", { name: "lowered" }).expect(201);
+    const { id } = made.body.key;
+    const secret = made.body.secret as string;
+    // No max_tokens: each request reserves its prompt and 1,024 tokens, more than the limit set below.
+    const chat = (app: TestApp) =>
+      request(app.app)
+        .post("/v1/chat/completions")
+        .set("Authorization", `Bearer ${secret}`)
+        .send({ model: STUB_MODEL, messages: [{ role: "user", content: "Hi" }] });
+    // Both processes have the key's record in their caches, with the tier's limit.
+    const first = await chat(other).expect(200);
+    await chat(web).expect(200);
+    expect(2 * first.body.usage.total_tokens).toBeLessThan(1000);
+    await as(user.token).patch(`/admin/keys/${id}`, { token_limit_per_minute: 1000 }).expect(200);
+    // While the change settles, a cached record is read again per request: what was reserved for the
+    // old record is given back before the new reservation is judged, not after it.
+    for (const app of [other, web]) {
+      const res = await chat(app);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(Number(res.headers["x-ratelimit-limit-tokens"])).toBe(1000);
+    }
+  });
+
   it("is in the OpenAPI document for create, update and the key", async () => {
     const doc = (await request(web.app).get("/admin/openapi.json").expect(200)).body;
     const schemas = doc.components.schemas;

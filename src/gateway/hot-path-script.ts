@@ -8,7 +8,10 @@ import { pendingUsageKey, utcDay } from "../usage/buffer.js";
 // - counters: a fixed window that starts at its first increment (SET NX EX, INCRBY, PTTL; EXPIRE if it
 //   lost its TTL): the rate limit windows (rate-limit.ts);
 // - adjustments: added to a counter only if it still exists (token settlements and refunds, which
-//   must not start a window of their own);
+//   must not start a window of their own), before the counters: each settles a reservation of an
+//   earlier turn, so a request of this turn is judged without what was given back (a reservation
+//   taken ahead for a key whose record then changed is given back in the same turn as it is taken
+//   again);
 // - uses: usage/buffer.ts's hash, last-used moved only forward (and, for `recordKeyUse`, a count);
 // - fields: finished requests' counts for the same hash (usage/buffer.ts's usageFields), summed.
 // Uses and fields run under pcall: a failure (a hash of the wrong type) is reported and never fails
@@ -24,11 +27,19 @@ out[1] = redis.call('GET', KEYS[1])
 for i = 1, markers do
   out[#out + 1] = redis.call('GET', KEYS[2 + i])
 end
-local a = 5
+local a = 5 + 2 * counters
+for i = 1, adjustments do
+  local key = KEYS[2 + markers + counters + i]
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('INCRBY', key, ARGV[a])
+  end
+  a = a + 1
+end
+local c = 5
 for i = 1, counters do
   local key = KEYS[2 + markers + i]
-  local amount, seconds = ARGV[a], ARGV[a + 1]
-  a = a + 2
+  local amount, seconds = ARGV[c], ARGV[c + 1]
+  c = c + 2
   redis.call('SET', key, 0, 'EX', seconds, 'NX')
   local total = redis.call('INCRBY', key, amount)
   local ttl = redis.call('PTTL', key)
@@ -38,13 +49,6 @@ for i = 1, counters do
   end
   out[#out + 1] = total
   out[#out + 1] = ttl
-end
-for i = 1, adjustments do
-  local key = KEYS[2 + markers + counters + i]
-  if redis.call('EXISTS', key) == 1 then
-    redis.call('INCRBY', key, ARGV[a])
-  end
-  a = a + 1
 end
 local usageError = false
 local function failed(reply)
