@@ -340,6 +340,26 @@ describe("what is refused before anything is forwarded", () => {
     expect(stub.traffic().length).toBe(before + 1);
   });
 
+  it("refuses an audio form giving its model twice (an upstream may read the other one), unforwarded", async () => {
+    const boundary = "keyward-test-boundary";
+    const field = (name: string, value: string) =>
+      `--${boundary}\r\ncontent-disposition: form-data; name=${name}\r\n\r\n${value}\r\n`;
+    const before = stub.traffic().length;
+    const res = await rawRequest(server.url, {
+      method: "POST",
+      path: "/v1/audio/transcriptions",
+      headers: { "x-api-key": secret, "content-type": `multipart/form-data; boundary=${boundary}` },
+      body: `${field('"model"', STUB_MODEL)}${field("model", "another-model")}--${boundary}--\r\n`,
+    });
+    expect(res.status).toBe(400);
+    expect(res.json().error).toMatchObject({
+      code: "validation_failed",
+      message: "model: must be given once",
+      param: "model",
+    });
+    expect(stub.traffic().length).toBe(before);
+  });
+
   it("answers 413 for a body over the limit, declared or streamed, and does not forward it", async () => {
     const small = await appWith({ PROXY_BODY_LIMIT_BYTES: "1000" });
     const big = JSON.stringify({

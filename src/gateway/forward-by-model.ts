@@ -38,6 +38,14 @@ const BODY_REFUSALS = {
   invalid_json: () => new AppError("invalid_json", "Request body is not valid JSON"),
   no_model: () => new AppError("validation_failed", "you must provide a model parameter", { param: "model" }),
   model_not_string: () => new AppError("validation_failed", "model: must be a string", { param: "model" }),
+  // What keyward routes and checks the key's models by must be what the upstream reads: a form it
+  // could read otherwise (a model given twice, a part named in a way parsers differ on) is refused.
+  model_repeated: () => new AppError("validation_failed", "model: must be given once", { param: "model" }),
+  ambiguous_form: () =>
+    new AppError(
+      "validation_failed",
+      'Malformed multipart form: give one boundary, and each part one Content-Disposition with one plain name="…"',
+    ),
 };
 
 type BodyResult = InspectedBody | AppError | "aborted";

@@ -26,7 +26,10 @@ export type BodyRead = { ok: true; raw: Buffer } | { ok: false; reason: "too_lar
 
 export type BodyInspection =
   | { ok: true; body: InspectedBody }
-  | { ok: false; reason: "invalid_json" | "no_model" | "model_not_string" }
+  | {
+      ok: false;
+      reason: "invalid_json" | "no_model" | "model_not_string" | "model_repeated" | "ambiguous_form";
+    }
   /** A streaming option of the wrong type (`param` names it): see `streamingOptionOfWrongType`. */
   | { ok: false; reason: "wrong_type"; param: string; expected: "a boolean" | "an object" };
 
@@ -63,12 +66,22 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Body
   });
 }
 
+const FORM_REFUSALS = {
+  missing: "no_model",
+  repeated: "model_repeated",
+  a_file: "model_not_string",
+  ambiguous: "ambiguous_form",
+} as const;
+
 /** Finds the body's model: a JSON object's `model`, or a multipart form's `model` field. */
 export function inspectBody(raw: Buffer, contentType: string | undefined): BodyInspection {
   const boundary = multipartBoundary(contentType);
+  if (boundary === "ambiguous") return { ok: false, reason: "ambiguous_form" };
   if (boundary !== undefined) {
-    const model = multipartField(raw, boundary, "model");
-    if (model === undefined || model === "") return { ok: false, reason: "no_model" };
+    const field = multipartField(raw, boundary, "model");
+    if (!field.found) return { ok: false, reason: FORM_REFUSALS[field.reason] };
+    const model = field.value;
+    if (model === "") return { ok: false, reason: "no_model" };
     return { ok: true, body: { raw, model, json: undefined, stream: false, maxOutputTokens: undefined } };
   }
   let json: unknown;
@@ -132,38 +145,77 @@ function maxOutputTokens(json: Record<string, unknown>): number | undefined {
   return undefined;
 }
 
-function multipartBoundary(contentType: string | undefined): string | undefined {
+/**
+ * The form's boundary; "ambiguous" when the type names more than one (parsers differ on which wins).
+ */
+function multipartBoundary(contentType: string | undefined): string | "ambiguous" | undefined {
   if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) return undefined;
-  const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
-  return match?.[1] ?? match?.[2];
+  const matches = [...contentType.matchAll(/;\s*boundary=(?:"([^"]+)"|([^;\s]+))/gi)];
+  if (matches.length > 1) return "ambiguous";
+  return matches[0]?.[1] ?? matches[0]?.[2];
 }
 
 const HEADER_END = Buffer.from("\r\n\r\n");
 
+/** One part's `Content-Disposition` parameter, `key=value` or `key="value"`. */
+const DISPOSITION_PARAMETER = /;\s*([^\s=;]+)\s*=\s*(?:"([^"]*)"|([^;\s]*))/g;
+
 /**
- * The value of one plain (non-file) field of a multipart/form-data body. Parts are walked by their
- * delimiters only; a file part's bytes are skipped over, never copied or decoded.
+ * A part's name as every form parser reads it, and whether it is a file; "ambiguous" where parsers may
+ * differ: no single plain `name` (another spelling, `name*`, two of them), or a backslash in it
+ * (an escape some unquote and others keep).
  */
-export function multipartField(raw: Buffer, boundary: string, name: string): string | undefined {
+function partName(headers: string): { name: string; file: boolean } | "ambiguous" | undefined {
+  const dispositions = headers.match(/^content-disposition:[^\r\n]*/gim) ?? [];
+  if (dispositions.length === 0) return undefined;
+  if (dispositions.length > 1) return "ambiguous";
+  let name: string | undefined;
+  let file = false;
+  for (const [, key = "", quoted, token] of (dispositions[0] ?? "").matchAll(DISPOSITION_PARAMETER)) {
+    const value = quoted ?? token ?? "";
+    if (key === "name") {
+      if (name !== undefined || value.includes("\\")) return "ambiguous";
+      name = value;
+    } else if (key.toLowerCase().startsWith("name")) return "ambiguous";
+    else if (key.toLowerCase().startsWith("filename")) file = true;
+  }
+  return name === undefined ? undefined : { name, file };
+}
+
+/** A form's field, where the form has it once and as a plain (non-file) field. */
+export type FormField =
+  | { found: true; value: string }
+  | { found: false; reason: "missing" | "repeated" | "a_file" | "ambiguous" };
+
+/**
+ * One plain field of a multipart/form-data body, which must be there exactly once: a form that gives
+ * it twice, or names a part in a way form parsers may read differently, is refused rather than read
+ * one way here and another way upstream. Parts are walked by their delimiters only; a file part's
+ * bytes are skipped over, never copied or decoded.
+ */
+export function multipartField(raw: Buffer, boundary: string, name: string): FormField {
   const delimiter = Buffer.from(`--${boundary}`);
   const next = Buffer.from(`\r\n--${boundary}`);
+  let found: FormField = { found: false, reason: "missing" };
   let at = raw.indexOf(delimiter);
   while (at !== -1) {
     const afterDelimiter = at + delimiter.length;
     // "--" after the delimiter closes the form.
-    if (raw[afterDelimiter] === 0x2d && raw[afterDelimiter + 1] === 0x2d) return undefined;
+    if (raw[afterDelimiter] === 0x2d && raw[afterDelimiter + 1] === 0x2d) break;
     const headersEnd = raw.indexOf(HEADER_END, afterDelimiter);
-    if (headersEnd === -1) return undefined;
+    if (headersEnd === -1) break;
     const contentStart = headersEnd + HEADER_END.length;
     const end = raw.indexOf(next, contentStart);
-    if (end === -1) return undefined;
-    const headers = raw.toString("latin1", afterDelimiter, headersEnd);
-    const disposition = /content-disposition:[^\r\n]*/i.exec(headers)?.[0] ?? "";
-    const fieldName = /;\s*name="([^"]*)"/i.exec(disposition)?.[1];
-    if (fieldName === name && !/;\s*filename=/i.test(disposition)) {
-      return raw.toString("utf8", contentStart, end).trim();
+    if (end === -1) break;
+    const part = partName(raw.toString("latin1", afterDelimiter, headersEnd));
+    if (part === "ambiguous") return { found: false, reason: "ambiguous" };
+    if (part?.name === name) {
+      if (found.found || found.reason !== "missing") return { found: false, reason: "repeated" };
+      found = part.file
+        ? { found: false, reason: "a_file" }
+        : { found: true, value: raw.toString("utf8", contentStart, end).trim() };
     }
     at = end + 2;
   }
-  return undefined;
+  return found;
 }

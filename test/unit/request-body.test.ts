@@ -93,7 +93,38 @@ describe("request body inspection", () => {
   it("refuses a multipart form without a model field", async () => {
     const { raw, contentType } = await multipart({ file: new Blob(["x"]), language: "en" });
     expect(inspectBody(raw, contentType)).toEqual({ ok: false, reason: "no_model" });
-    expect(multipartField(raw, "no-such-boundary", "model")).toBeUndefined();
+    expect(multipartField(raw, "no-such-boundary", "model")).toEqual({ found: false, reason: "missing" });
+  });
+
+  /** A form written by hand: each part's Content-Disposition parameters, then its content. */
+  function handMade(parts: Array<[disposition: string, content: string]>, boundary = "BB") {
+    const body = parts.map(([d, c]) => `--${boundary}\r\nContent-Disposition: form-data; ${d}\r\n\r\n${c}\r\n`);
+    return Buffer.from(`${body.join("")}--${boundary}--\r\n`);
+  }
+
+  it.each([
+    ["a model given twice", [['name="model"', "allowed"], ['name="model"', "other"]], "model_repeated"],
+    ["a model given twice, once unquoted", [['name="model"', "allowed"], ["name=model", "other"]], "model_repeated"],
+    ["a model given as a file", [['name="model"; filename="m.txt"', "other"]], "model_not_string"],
+    ["a name written as name*", [['name="model"', "allowed"], ["name*=UTF-8''model", "other"]], "ambiguous_form"],
+    ["a name with a backslash", [['name="model"', "allowed"], ['name="mod\\el"', "other"]], "ambiguous_form"],
+    ["a name spelled otherwise", [['name="model"', "allowed"], ['NAME="model"', "other"]], "ambiguous_form"],
+    ["two names for one part", [['name="file"; name="model"', "other"]], "ambiguous_form"],
+  ])("refuses a form that a parser upstream could read otherwise: %s", (_what, parts, reason) => {
+    const raw = handMade(parts as Array<[string, string]>);
+    expect(inspectBody(raw, "multipart/form-data; boundary=BB")).toEqual({ ok: false, reason });
+  });
+
+  it("refuses a form type naming two boundaries, and reads an unquoted name", () => {
+    const raw = handMade([["name=model", "whisper-1"]]);
+    expect(inspectBody(raw, "multipart/form-data; boundary=BB; boundary=CC")).toEqual({
+      ok: false,
+      reason: "ambiguous_form",
+    });
+    expect(inspectBody(raw, "multipart/form-data; boundary=BB")).toMatchObject({
+      ok: true,
+      body: { model: "whisper-1" },
+    });
   });
 
   it("reads a chunked body whole, and stops past the limit", async () => {
