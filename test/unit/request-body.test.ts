@@ -98,21 +98,34 @@ describe("request body inspection", () => {
 
   /** A form written by hand: each part's Content-Disposition parameters, then its content. */
   function handMade(parts: Array<[disposition: string, content: string]>, boundary = "BB") {
-    const body = parts.map(([d, c]) => `--${boundary}\r\nContent-Disposition: form-data; ${d}\r\n\r\n${c}\r\n`);
+    const body = parts.map(
+      ([d, c]) => `--${boundary}\r\nContent-Disposition: form-data; ${d}\r\n\r\n${c}\r\n`,
+    );
     return Buffer.from(`${body.join("")}--${boundary}--\r\n`);
   }
 
+  // The first part is always a plain `name="model"`; the second is written as each case says.
   it.each([
-    ["a model given twice", [['name="model"', "allowed"], ['name="model"', "other"]], "model_repeated"],
-    ["a model given twice, once unquoted", [['name="model"', "allowed"], ["name=model", "other"]], "model_repeated"],
-    ["a model given as a file", [['name="model"; filename="m.txt"', "other"]], "model_not_string"],
-    ["a name written as name*", [['name="model"', "allowed"], ["name*=UTF-8''model", "other"]], "ambiguous_form"],
-    ["a name with a backslash", [['name="model"', "allowed"], ['name="mod\\el"', "other"]], "ambiguous_form"],
-    ["a name spelled otherwise", [['name="model"', "allowed"], ['NAME="model"', "other"]], "ambiguous_form"],
-    ["two names for one part", [['name="file"; name="model"', "other"]], "ambiguous_form"],
-  ])("refuses a form that a parser upstream could read otherwise: %s", (_what, parts, reason) => {
-    const raw = handMade(parts as Array<[string, string]>);
+    ["a model given twice", 'name="model"', "model_repeated"],
+    ["a model given twice, once unquoted", "name=model", "model_repeated"],
+    ["a name written as name*", "name*=UTF-8''model", "ambiguous_form"],
+    ["a name with a backslash", 'name="mod\\el"', "ambiguous_form"],
+    ["a name spelled otherwise", 'NAME="model"', "ambiguous_form"],
+    ["two names for one part", 'name="file"; name="model"', "ambiguous_form"],
+  ])("refuses a form that a parser upstream could read otherwise: %s", (_what, second, reason) => {
+    const raw = handMade([
+      ['name="model"', "allowed"],
+      [second, "other"],
+    ]);
     expect(inspectBody(raw, "multipart/form-data; boundary=BB")).toEqual({ ok: false, reason });
+  });
+
+  it("refuses a model given as a file", () => {
+    const raw = handMade([['name="model"; filename="m.txt"', "other"]]);
+    expect(inspectBody(raw, "multipart/form-data; boundary=BB")).toEqual({
+      ok: false,
+      reason: "model_not_string",
+    });
   });
 
   it("refuses a form type naming two boundaries, and reads an unquoted name", () => {
