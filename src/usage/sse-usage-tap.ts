@@ -4,8 +4,9 @@ import { findUsage, mentionsUsage, type TokenUsage } from "./usage-in-json.js";
 // ends on an event boundary and holds no `"usage"` key (nearly all of them) is passed on as the same
 // Buffer after two byte checks and one indexOf. Only an event holding usage is looked at more closely:
 // - `stripUsageOnlyChunk` (keyward asked for usage on the client's behalf): the usage-only event
-//   (`"choices": []`, sent just before `[DONE]`) is held back, so the client receives exactly the
-//   bytes it would have received without keyward;
+//   (`"choices": []`, sent just before `[DONE]`) is held back, and the `"usage": null` that OpenAI's
+//   API (unlike vLLM) adds to every other chunk once usage is asked for is taken out of it, so the
+//   client receives exactly the bytes it would have received without keyward;
 // - otherwise the event passes, and only the latest one is kept, unparsed: with vLLM's
 //   `continuous_usage_stats` every chunk carries the cumulative usage, and only the last counts.
 // An event split across network chunks is held until its end arrives (it could be the usage-only
@@ -56,7 +57,7 @@ export function createSseUsageTap(options: { stripUsageOnlyChunk: boolean }): Ss
       const event = events.subarray(start, end);
       if (mentionsUsage(event)) {
         lastUsageEvent = event;
-        if (!isUsageOnly(event)) kept.push(event);
+        if (!isUsageOnly(event)) kept.push(withoutNullUsage(event));
       } else kept.push(event);
       start = end;
     }
@@ -98,6 +99,19 @@ export function createSseUsageTap(options: { stripUsageOnlyChunk: boolean }): Ss
       return lastUsageEvent ? findUsage(lastUsageEvent) : undefined;
     },
   };
+}
+
+/** `"usage":null` beside a chunk's other members (either side of them), with its separator. */
+const NULL_USAGE = /,\s*"usage"\s*:\s*null(?=\s*[,}])|"usage"\s*:\s*null\s*,\s*/;
+
+/**
+ * The event without its `"usage": null` member, or the event itself when it has none. A member name
+ * cannot hide in a string: inside one, its quotes would be escaped.
+ */
+function withoutNullUsage(event: Buffer): Buffer {
+  const text = event.toString("utf8");
+  const cleaned = text.replace(NULL_USAGE, "");
+  return cleaned === text ? event : Buffer.from(cleaned);
 }
 
 /** The chunk OpenAI-compatible servers add for `include_usage`: `choices` is an empty list. */

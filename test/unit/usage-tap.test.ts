@@ -94,6 +94,25 @@ describe("SSE usage tap", () => {
     );
   });
 
+  it("takes out the null usage OpenAI's API adds to every chunk once keyward asked, and only that", () => {
+    // OpenAI's chunks with include_usage: `"usage":null` last (JSON.stringify) or first, spaced or not.
+    const openAi = (text: string) => content(text, undefined).replace(/}\n\n$/, ',"usage":null}\n\n');
+    const first = 'data: {"usage": null, "choices": [{"delta": {"content": "x"}}]}\n\n';
+    const asked = openAi("Hel") + openAi("lo") + first + usageOnly + done;
+    const without = `${content("Hel") + content("lo")}data: {"choices": [{"delta": {"content": "x"}}]}\n\n${done}`;
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 12 }), (cuts) => {
+        const tap = createSseUsageTap({ stripUsageOnlyChunk: true });
+        expect(run(tap, asked, cuts)).toBe(without);
+        expect(tap.usage()).toEqual({ promptTokens: 7, completionTokens: 3 });
+      }),
+    );
+    // A client that asked gets them as sent; a quoted "usage" inside content is never touched.
+    const quoted = content('say "usage":null, please');
+    expect(run(createSseUsageTap({ stripUsageOnlyChunk: false }), asked, [])).toBe(asked);
+    expect(run(createSseUsageTap({ stripUsageOnlyChunk: true }), quoted + done, [])).toBe(quoted + done);
+  });
+
   it("passes the usage chunk to a client that asked, byte for byte", () => {
     fc.assert(
       fc.property(fc.array(fc.nat(), { maxLength: 12 }), (cuts) => {
