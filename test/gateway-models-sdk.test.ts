@@ -248,6 +248,11 @@ describe("what the upstream learns about the caller", () => {
         "x-forwarded-for": "203.0.113.66",
         forwarded: "for=203.0.113.66",
         "x-real-ip": "203.0.113.66",
+        "x-forwarded-host": "admin.internal",
+        "x-forwarded-proto": "https",
+        "true-client-ip": "203.0.113.66",
+        "cf-connecting-ip": "203.0.113.66",
+        "x-client-ip": "203.0.113.66",
         "x-keyward-key-id": "key_someone_else",
         "x-keyward-account-id": "acc_someone_else",
         "x-keyward-admin": "yes",
@@ -259,7 +264,10 @@ describe("what the upstream learns about the caller", () => {
     expect(headers["x-keyward-key-id"]).toBe(keyId);
     expect(headers["x-keyward-account-id"]).toBe(accountId);
     expect(headers["x-forwarded-for"]).toBe("127.0.0.1");
-    for (const gone of ["forwarded", "x-real-ip", "x-keyward-admin"]) expect(headers[gone]).toBeUndefined();
+    const claims = ["forwarded", "x-real-ip", "x-forwarded-host", "x-forwarded-proto", "true-client-ip"];
+    for (const gone of [...claims, "cf-connecting-ip", "x-client-ip", "x-keyward-admin"]) {
+      expect(headers[gone], gone).toBeUndefined();
+    }
     expect(JSON.stringify(headers)).not.toContain(secret);
   });
 

@@ -28,7 +28,8 @@ const HOP_BY_HOP = [
 ];
 // Never sent upstream: the client's key (replaced by the upstream's own), its cookies, the Host of this
 // gateway, Expect (undici does not do 100-continue; the body follows at once anyway), the length (undici
-// sets it from the body it sends), and what a client could forge about itself (replaced below).
+// sets it from the body it sends), and what a client could forge about itself or how it came (any
+// x-forwarded-* header too, and keyward's own identity headers: replaced below).
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP,
   "host",
@@ -37,11 +38,16 @@ const NOT_FORWARDED = new Set([
   "cookie",
   "expect",
   "content-length",
-  "x-forwarded-for",
   "forwarded",
   "x-real-ip",
+  "x-client-ip",
+  "x-cluster-client-ip",
+  "true-client-ip",
+  "cf-connecting-ip",
+  "fastly-client-ip",
 ]);
 const IDENTITY_PREFIX = "x-keyward-";
+const FORWARDED_PREFIX = "x-forwarded-";
 // Never passed back: the upstream's cookies, and headers this gateway owns.
 const NOT_RETURNED = new Set([...HOP_BY_HOP, "set-cookie", "x-request-id"]);
 
@@ -101,7 +107,7 @@ function upstreamHeaders(
   for (const name in from) {
     const value = from[name];
     if (value === undefined || NOT_FORWARDED.has(name) || named.has(name)) continue;
-    if (name.startsWith(IDENTITY_PREFIX)) continue;
+    if (name.startsWith(IDENTITY_PREFIX) || name.startsWith(FORWARDED_PREFIX)) continue;
     headers[name] = value;
   }
   headers["x-request-id"] = requestId;
