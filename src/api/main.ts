@@ -13,6 +13,13 @@ const server = createWebServer(app.handle, logger);
 server.listen({ port: config.port, backlog: LISTEN_BACKLOG }, () =>
   logger.info({ port: config.port }, "web listening"),
 );
+// A port taken (or not ours to take) stops the process with one line, as a bad setting does.
+server.once("error", (err: NodeJS.ErrnoException) => {
+  if (server.listening) throw err;
+  const why = err.code === "EADDRINUSE" ? "is already in use" : `cannot be listened on (${err.code})`;
+  process.stderr.write(`PORT: ${config.port} ${why}\n`);
+  process.exit(1);
+});
 
 // During shutdown, every answer tells the client (or router) to drop its connection after it.
 server.prependListener("request", (_req, res) => {

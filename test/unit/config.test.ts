@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { type AddressInfo, createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/config.js";
 
@@ -67,5 +68,22 @@ describe("configuration", () => {
     const lines = run.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain("REDIS_URL");
+  });
+
+  it("stops the web process with exit code 1 and one line when its port is taken", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const run = spawnSync(process.execPath, ["--import", "tsx", "src/api/main.ts"], {
+        env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: "silent" },
+        encoding: "utf8",
+        timeout: 15_000,
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr.trim().split("\n")).toEqual([`PORT: ${port} is already in use`]);
+    } finally {
+      taken.close();
+    }
   });
 });
