@@ -72,7 +72,10 @@ describe("signup, verification and login, through the worker", () => {
       .get("/admin/me")
       .set("Authorization", `Bearer ${sessionToken}`)
       .expect(200);
-    expect(me.body).toEqual({ account: verified.body.account, limits: { requests_per_minute: 60 } });
+    expect(me.body).toEqual({
+      account: verified.body.account,
+      limits: { requests_per_minute: 60, tokens_per_minute: 40_000 },
+    });
 
     await request(web.app)
       .delete("/admin/sessions/current")

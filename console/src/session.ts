@@ -7,7 +7,7 @@ import type { Account } from "./api/client";
 
 export interface Me {
   account: Account;
-  limits: { requests_per_minute: number };
+  limits: { requests_per_minute: number; tokens_per_minute: number };
 }
 
 export const MeContext = createContext<{

@@ -38,7 +38,7 @@ describe("the Account page", () => {
     const summary = page.getByRole("region", { name: "Your account" });
     expect(await summary.textContent()).toContain(email);
     expect(await summary.textContent()).toContain("Free");
-    expect(await summary.textContent()).toContain("60 requests per minute for each key");
+    expect(await summary.textContent()).toContain("60 requests and 40000 tokens per minute for each key");
 
     const password = page.getByRole("region", { name: "Change password" });
     await password.getByLabel("Current password").fill("not my password at all");

@@ -560,6 +560,8 @@ export interface components {
         /** @description What the account's tier allows each key */
         TierLimits: {
             requests_per_minute: number;
+            /** @description Prompt and completion tokens; a key's own token_limit_per_minute may only be lower */
+            tokens_per_minute: number;
         };
         UsageRow: {
             /** Format: date */

@@ -22,7 +22,10 @@ function AccountSummary() {
         <dt>Tier</dt>
         <dd>{TIER_LABEL[me.account.tier]}</dd>
         <dt>Limits</dt>
-        <dd>{me.limits.requests_per_minute} requests per minute for each key</dd>
+        <dd>
+          {me.limits.requests_per_minute} requests and {me.limits.tokens_per_minute} tokens per minute for
+          each key
+        </dd>
         <dt>Member since</dt>
         <dd>{exactTime(me.account.created_at)}</dd>
       </dl>

@@ -18,7 +18,14 @@ const MeResponse = jsonBody(
   z.object({
     account: AccountSchema,
     limits: z
-      .object({ requests_per_minute: z.number().int().positive() })
+      .object({
+        requests_per_minute: z.number().int().positive(),
+        tokens_per_minute: z
+          .number()
+          .int()
+          .positive()
+          .describe("Prompt and completion tokens; a key's own token_limit_per_minute may only be lower"),
+      })
       .meta({ id: "TierLimits", description: "What the account's tier allows each key" }),
   }),
 );

@@ -26,7 +26,11 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
       (_req, res) => {
         const { account } = authOf(res);
         // The tier's limits ride along so a console can show them and cap a key's own limit.
-        const limits = { requests_per_minute: ceilingsOfTier(deps.config, account.tier).requestsPerMinute };
+        const ceilings = ceilingsOfTier(deps.config, account.tier);
+        const limits = {
+          requests_per_minute: ceilings.requestsPerMinute,
+          tokens_per_minute: ceilings.tokensPerMinute,
+        };
         res.json({ account: accountJson(account), limits });
       },
     ],
