@@ -104,6 +104,11 @@ describe("OpenAPI document for generated clients", () => {
     expect(codeOf("404")).toEqual(["not_found"]);
     expect(codeOf("401")).toEqual(["session_required"]);
     expect(codeOf("403")).toEqual(["csrf_rejected"]);
+    // Every call with a body can meet the admin body limit: key creation's 413 is documented.
+    const create = res.body.paths["/admin/keys"].post as Operation;
+    expect(
+      create.responses["413"]?.content?.["application/json"].schema.properties?.error?.properties?.code?.enum,
+    ).toEqual(["payload_too_large"]);
   });
 
   it("has the account schema once, as a component, and documents the pages the emails link to", async () => {

@@ -50,8 +50,14 @@ export function requestBody(schema: z.ZodType) {
 
 // Every call can meet these: a database or Redis outage answers 503 with Retry-After.
 const ALWAYS: ErrorCode[] = ["service_unavailable"];
-// Every state-changing call: a body that is not JSON, a cookie call from a foreign Origin.
-export const WRITE_ERRORS: ErrorCode[] = ["invalid_json", "unsupported_media_type", "csrf_rejected"];
+// Every state-changing call: a body that is not JSON or is over the admin body limit, a cookie call from
+// a foreign Origin.
+export const WRITE_ERRORS: ErrorCode[] = [
+  "invalid_json",
+  "payload_too_large",
+  "unsupported_media_type",
+  "csrf_rejected",
+];
 export const SESSION_ERRORS: ErrorCode[] = ["session_required"];
 
 /** The errors of a state-changing call behind a session: those every such call can meet, then its own. */

@@ -666,6 +666,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -789,6 +808,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -885,6 +923,25 @@ export interface operations {
                             type: "permission_error";
                             /** @enum {string} */
                             code: "csrf_rejected";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
@@ -1012,6 +1069,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -1126,6 +1202,25 @@ export interface operations {
                             type: "permission_error";
                             /** @enum {string} */
                             code: "csrf_rejected";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
@@ -1443,6 +1538,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -1685,6 +1799,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -1817,6 +1950,25 @@ export interface operations {
                             type: "invalid_request_error";
                             /** @enum {string} */
                             code: "not_found";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
@@ -1981,6 +2133,25 @@ export interface operations {
                             type: "invalid_request_error";
                             /** @enum {string} */
                             code: "key_revoked" | "key_expired" | "key_rotated" | "key_limit_reached";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
@@ -2271,6 +2442,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -2414,6 +2604,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -2528,6 +2737,25 @@ export interface operations {
                             type: "permission_error";
                             /** @enum {string} */
                             code: "csrf_rejected";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
@@ -2669,6 +2897,25 @@ export interface operations {
                             type: "permission_error";
                             /** @enum {string} */
                             code: "csrf_rejected";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
@@ -2817,6 +3064,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -2954,6 +3220,25 @@ export interface operations {
                             type: "invalid_request_error";
                             /** @enum {string} */
                             code: "totp_already_enabled";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
@@ -3119,6 +3404,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -3276,6 +3580,25 @@ export interface operations {
                             type: "invalid_request_error";
                             /** @enum {string} */
                             code: "totp_already_enabled" | "totp_not_pending";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
@@ -3562,6 +3885,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -3793,6 +4135,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -3927,6 +4288,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
             /** @description unsupported_media_type */
             415: {
                 headers: {
@@ -4034,6 +4414,25 @@ export interface operations {
                             type: "permission_error";
                             /** @enum {string} */
                             code: "csrf_rejected";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
@@ -4168,6 +4567,25 @@ export interface operations {
                             type: "invalid_request_error";
                             /** @enum {string} */
                             code: "not_found";
+                            /** @description The field at fault, when one is */
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            message: string;
+                            /** @enum {string} */
+                            type: "invalid_request_error";
+                            /** @enum {string} */
+                            code: "payload_too_large";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
