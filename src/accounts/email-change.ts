@@ -1,10 +1,11 @@
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, emailTokens } from "../db/schema.js";
 import { generateToken, hashSecret } from "../secrets/secrets.js";
 import type { AccountRow } from "./accounts.js";
+import { emailIs, normalizeEmail } from "./email-address.js";
 
 // An email change waits in accounts.pending_email until the new address proves it receives mail:
 // the account keeps signing in, resetting and being written to at the old address meanwhile. The old
@@ -20,7 +21,7 @@ export async function requestEmailChange(
   input: { account: AccountRow; newEmail: string; now: Date; signal?: AbortSignal } & AuditContext,
 ): Promise<EmailChangeRequest> {
   const newEmail = input.newEmail.trim();
-  if (newEmail.toLowerCase() === input.account.email.toLowerCase())
+  if (normalizeEmail(newEmail) === normalizeEmail(input.account.email))
     return { ok: false, reason: "same_email" };
   await db.transaction(async (tx) => {
     await tx
@@ -44,7 +45,7 @@ export async function isEmailTaken(db: Db, email: string, exceptAccountId: strin
   const [row] = await db
     .select({ id: accounts.id })
     .from(accounts)
-    .where(sql`lower(${accounts.email}) = lower(${email.trim()}) and ${accounts.id} <> ${exceptAccountId}`)
+    .where(and(emailIs(email), ne(accounts.id, exceptAccountId)))
     .limit(1);
   return row !== undefined;
 }
