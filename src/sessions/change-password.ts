@@ -4,6 +4,7 @@ import { hashPassword, passwordProblem } from "../accounts/passwords.js";
 import { confirmPassword } from "../accounts/reauthenticate.js";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
+import { retireWhatOldPasswordOpened } from "./password-replaced.js";
 import { invalidateAccountSessions } from "./sessions.js";
 
 export type ChangePasswordResult =
@@ -16,8 +17,8 @@ export type ChangePasswordResult =
  * A password change by a logged-in user. A stolen session must not become an online password oracle,
  * so the current password is checked as every re-authentication is (accounts/reauthenticate.ts),
  * against the login's failure limits, which a right one clears only without a second factor. The
- * new hash, every other session ended (a thief holding one loses it) and the audit row are one
- * transaction.
+ * new hash, every other session ended (a thief holding one loses it), the links and challenges the old
+ * password opened retired (password-replaced.ts) and the audit row are one transaction.
  */
 export async function changePassword(
   deps: { db: Db; limits: AbuseLimits; now: Date },
@@ -45,6 +46,7 @@ export async function changePassword(
   await deps.db.transaction(async (tx) => {
     await updatePasswordHash(tx, { accountId: account.id, passwordHash, now: deps.now });
     await invalidateAccountSessions(tx, account.id, input.keepSessionId);
+    await retireWhatOldPasswordOpened(tx, { accountId: account.id, now: deps.now });
     await recordAuditEvent(tx, {
       accountId: account.id,
       action: "password.changed",
