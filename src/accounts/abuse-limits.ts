@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { hashSecret } from "../secrets/secrets.js";
+import { normalizeEmail } from "./email-address.js";
 
 // Limits on the unauthenticated account endpoints, shared by every web process through Redis. Each
 // limiter keeps a per-process memory twin as insurance, so that a Redis outage weakens the limits to
@@ -70,8 +71,9 @@ export function sourceOf(ip: string): string {
   return `${prefix.join(":")}::/64`;
 }
 
-// Emails are keyed by a hash so that addresses do not sit in Redis key names.
-const emailKey = (email: string) => hashSecret(email.trim().toLowerCase());
+// Emails are keyed by a hash so that addresses do not sit in Redis key names, and normalised exactly as
+// accounts are looked up (email-address.ts): a spelling that finds an account counts under its key.
+const emailKey = (email: string) => hashSecret(normalizeEmail(email));
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 async function consume(l: RateLimiterRedis, key: string): Promise<number | null> {

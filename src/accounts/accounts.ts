@@ -1,8 +1,9 @@
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts } from "../db/schema.js";
 import type { Tier } from "../tiers/tiers.js";
+import { emailIs } from "./email-address.js";
 
 export type AccountRow = typeof accounts.$inferSelect;
 
@@ -33,13 +34,9 @@ export function accountJson(account: AccountRow): AccountJson {
   };
 }
 
-/** Emails are stored trimmed, as typed, and matched on lower(email) (the unique index's expression). */
+/** Emails are stored trimmed, as typed, and matched as email-address.ts says (the limits' key). */
 export async function findAccountByEmail(db: Db, email: string): Promise<AccountRow | null> {
-  const [row] = await db
-    .select()
-    .from(accounts)
-    .where(sql`lower(${accounts.email}) = lower(${email.trim()})`)
-    .limit(1);
+  const [row] = await db.select().from(accounts).where(emailIs(email)).limit(1);
   return row ?? null;
 }
 

@@ -1,10 +1,12 @@
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, emailTokens } from "../db/schema.js";
 import { generateToken, hashSecret } from "../secrets/secrets.js";
 import type { AccountRow } from "./accounts.js";
+import { emailIs, normalizeEmail } from "./email-address.js";
+import { retireEmailTokens } from "./email-tokens.js";
 
 // An email change waits in accounts.pending_email until the new address proves it receives mail:
 // the account keeps signing in, resetting and being written to at the old address meanwhile. The old
@@ -20,7 +22,7 @@ export async function requestEmailChange(
   input: { account: AccountRow; newEmail: string; now: Date; signal?: AbortSignal } & AuditContext,
 ): Promise<EmailChangeRequest> {
   const newEmail = input.newEmail.trim();
-  if (newEmail.toLowerCase() === input.account.email.toLowerCase())
+  if (normalizeEmail(newEmail) === normalizeEmail(input.account.email))
     return { ok: false, reason: "same_email" };
   await db.transaction(async (tx) => {
     await tx
@@ -39,12 +41,24 @@ export async function requestEmailChange(
   return { ok: true };
 }
 
+/**
+ * Drops the account's pending email change and retires its links, in the caller's transaction: a new
+ * password ends it, since whoever held a session may have started it.
+ */
+export async function cancelEmailChange(
+  tx: Pick<Db, "update">,
+  input: { accountId: string; now: Date },
+): Promise<void> {
+  await tx.update(accounts).set({ pendingEmail: null }).where(eq(accounts.id, input.accountId));
+  await retireEmailTokens(tx, { accountId: input.accountId, purposes: ["change_email"], now: input.now });
+}
+
 /** Whether another account already uses the address (the change would then be refused). */
 export async function isEmailTaken(db: Db, email: string, exceptAccountId: string): Promise<boolean> {
   const [row] = await db
     .select({ id: accounts.id })
     .from(accounts)
-    .where(sql`lower(${accounts.email}) = lower(${email.trim()}) and ${accounts.id} <> ${exceptAccountId}`)
+    .where(and(emailIs(email), ne(accounts.id, exceptAccountId)))
     .limit(1);
   return row !== undefined;
 }
@@ -124,16 +138,13 @@ export async function confirmEmailChange(
         )
         .returning();
       if (!account || !before) return { ok: false, reason: "invalid_token" };
-      await tx
-        .update(emailTokens)
-        .set({ usedAt: now })
-        .where(
-          and(
-            eq(emailTokens.accountId, account.id),
-            eq(emailTokens.purpose, "change_email"),
-            isNull(emailTokens.usedAt),
-          ),
-        );
+      // Every other change link, and every reset link: one sitting in the old mailbox would otherwise
+      // still set the password of the account that mailbox no longer names.
+      await retireEmailTokens(tx, {
+        accountId: account.id,
+        purposes: ["change_email", "reset_password"],
+        now,
+      });
       await recordAuditEvent(tx, {
         accountId: account.id,
         action: "email.changed",

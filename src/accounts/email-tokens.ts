@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, emailTokens } from "../db/schema.js";
@@ -92,9 +92,30 @@ export async function accountForResetToken(db: Db, token: string, now: Date): Pr
 }
 
 /**
- * Uses a reset token and stores the new hash, retiring the account's other reset links. Receiving the
- * link proves the address, so the email counts as verified too. The account's id, or null when the
- * token was used meanwhile; the caller's transaction ends the account's sessions with it.
+ * Marks the account's unused tokens of these purposes used, in the caller's transaction: the links
+ * already sent stop working (a password change, a reset or an email change retires them; see
+ * docs/account-security.md, "Outstanding links").
+ */
+export async function retireEmailTokens(
+  tx: Pick<Db, "update">,
+  input: { accountId: string; purposes: (typeof emailTokens.$inferSelect)["purpose"][]; now: Date },
+): Promise<void> {
+  await tx
+    .update(emailTokens)
+    .set({ usedAt: input.now })
+    .where(
+      and(
+        eq(emailTokens.accountId, input.accountId),
+        inArray(emailTokens.purpose, input.purposes),
+        isNull(emailTokens.usedAt),
+      ),
+    );
+}
+
+/**
+ * Uses a reset token and stores the new hash. Receiving the link proves the address, so the email
+ * counts as verified too. The account's id, or null when the token was used meanwhile; the caller's
+ * transaction ends the account's sessions and retires its other links with it.
  */
 export async function setPasswordWithResetToken(
   tx: Tx,
@@ -110,15 +131,5 @@ export async function setPasswordWithResetToken(
       emailVerifiedAt: sql`coalesce(${accounts.emailVerifiedAt}, ${input.now.toISOString()}::timestamptz)`,
     })
     .where(eq(accounts.id, accountId));
-  await tx
-    .update(emailTokens)
-    .set({ usedAt: input.now })
-    .where(
-      and(
-        eq(emailTokens.accountId, accountId),
-        eq(emailTokens.purpose, "reset_password"),
-        isNull(emailTokens.usedAt),
-      ),
-    );
   return accountId;
 }

@@ -9,7 +9,11 @@ export type ReauthResult =
 
 /**
  * The password of a signed-in account, asked again before a sensitive change. It shares the login's
- * failure limits, so a stolen session is no more of a password oracle than the login form.
+ * failure limits, so a stolen session is no more of a password oracle than the login form. As at the
+ * login, a right password clears the count only while the account has no second factor: with one, only
+ * an accepted code does (totp/code-attempts.ts). Otherwise "right password, wrong code", repeated on
+ * a re-authentication (or a right password here between wrong codes at the login), reset the count
+ * every time and codes could be guessed without end.
  */
 export async function confirmPassword(
   limits: AbuseLimits,
@@ -19,6 +23,6 @@ export async function confirmPassword(
   if (blockedFor !== null) return { ok: false, reason: "rate_limited", retryAfterSeconds: blockedFor };
   const verified = await verifyPassword(input.account.passwordHash, input.password);
   if (!verified.ok) return { ok: false, reason: "invalid_credentials" };
-  await limits.loginSucceeded(input.account.email, input.ip);
+  if (!input.account.totpEnabledAt) await limits.loginSucceeded(input.account.email, input.ip);
   return { ok: true };
 }

@@ -23,7 +23,8 @@ export const accounts = pgTable(
   "accounts",
   {
     id: text("id").primaryKey(),
-    // Stored trimmed, as given; uniqueness and look-ups are on lower(email).
+    // Stored trimmed, as given (ASCII: see src/accounts/email-address.ts); unique on lower(email),
+    // looked up by lower(email) against the input normalised in JavaScript.
     email: text("email").notNull(),
     passwordHash: text("password_hash").notNull(),
     emailVerifiedAt: ts("email_verified_at"),

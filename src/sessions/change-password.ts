@@ -1,8 +1,10 @@
 import type { AbuseLimits } from "../accounts/abuse-limits.js";
 import { type AccountRow, updatePasswordHash } from "../accounts/accounts.js";
-import { hashPassword, passwordProblem, verifyPassword } from "../accounts/passwords.js";
+import { hashPassword, passwordProblem } from "../accounts/passwords.js";
+import { confirmPassword } from "../accounts/reauthenticate.js";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
+import { retireWhatOldPasswordOpened } from "./password-replaced.js";
 import { invalidateAccountSessions } from "./sessions.js";
 
 export type ChangePasswordResult =
@@ -13,9 +15,10 @@ export type ChangePasswordResult =
 
 /**
  * A password change by a logged-in user. A stolen session must not become an online password oracle,
- * so the current-password check counts against the login's per-email and per-IP failure limits. The
- * new hash, every other session ended (a thief holding one loses it) and the audit row are one
- * transaction.
+ * so the current password is checked as every re-authentication is (accounts/reauthenticate.ts),
+ * against the login's failure limits, which a right one clears only without a second factor. The
+ * new hash, every other session ended (a thief holding one loses it), the links and challenges the old
+ * password opened retired (password-replaced.ts) and the audit row are one transaction.
  */
 export async function changePassword(
   deps: { db: Db; limits: AbuseLimits; now: Date },
@@ -29,11 +32,13 @@ export async function changePassword(
   } & AuditContext,
 ): Promise<ChangePasswordResult> {
   const { account } = input;
-  const blockedFor = await deps.limits.beginLoginAttempt(account.email, input.limitIp);
-  if (blockedFor !== null) return { ok: false, reason: "rate_limited", retryAfterSeconds: blockedFor };
-  const current = await verifyPassword(account.passwordHash, input.currentPassword);
-  if (!current.ok) return { ok: false, reason: "wrong_password" };
-  await deps.limits.loginSucceeded(account.email, input.limitIp);
+  const current = await confirmPassword(deps.limits, {
+    account,
+    password: input.currentPassword,
+    ip: input.limitIp,
+  });
+  if (!current.ok)
+    return current.reason === "rate_limited" ? current : { ok: false, reason: "wrong_password" };
   const problem = passwordProblem(input.newPassword, account.email);
   if (problem) return { ok: false, reason: "weak_password", problem };
 
@@ -41,6 +46,7 @@ export async function changePassword(
   await deps.db.transaction(async (tx) => {
     await updatePasswordHash(tx, { accountId: account.id, passwordHash, now: deps.now });
     await invalidateAccountSessions(tx, account.id, input.keepSessionId);
+    await retireWhatOldPasswordOpened(tx, { accountId: account.id, now: deps.now });
     await recordAuditEvent(tx, {
       accountId: account.id,
       action: "password.changed",

@@ -40,6 +40,20 @@ export async function createLoginChallenge(
   return { token, expiresAt };
 }
 
+/**
+ * Spends the account's open challenges, in the caller's transaction: each was earned with a password
+ * that a change or a reset has just replaced.
+ */
+export async function retireLoginChallenges(
+  tx: Pick<Db, "update">,
+  input: { accountId: string; now: Date },
+): Promise<void> {
+  await tx
+    .update(loginChallenges)
+    .set({ usedAt: input.now })
+    .where(and(eq(loginChallenges.accountId, input.accountId), isNull(loginChallenges.usedAt)));
+}
+
 export type ChallengeResult =
   | {
       ok: true;

@@ -2,6 +2,7 @@ import { accountForResetToken, setPasswordWithResetToken } from "../accounts/ema
 import { hashPassword, passwordProblem } from "../accounts/passwords.js";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
 import type { Db } from "../db/client.js";
+import { retireWhatOldPasswordOpened } from "./password-replaced.js";
 import { invalidateAccountSessions } from "./sessions.js";
 
 export type ResetPasswordResult =
@@ -12,7 +13,8 @@ export type ResetPasswordResult =
 /**
  * Sets a new password with the token from a reset email. The password rules are checked before the
  * token is used, so a refused password leaves the link working; the token is then used, the hash
- * stored, every session of the account ended and the audit row written, in one transaction.
+ * stored, every session of the account ended, the other links and challenges the old password opened
+ * retired (password-replaced.ts) and the audit row written, in one transaction.
  */
 export async function resetPassword(
   deps: { db: Db; now: Date },
@@ -32,6 +34,7 @@ export async function resetPassword(
     });
     if (!accountId) return false;
     await invalidateAccountSessions(tx, accountId);
+    await retireWhatOldPasswordOpened(tx, { accountId, now: deps.now });
     await recordAuditEvent(tx, {
       accountId,
       action: "password.reset",

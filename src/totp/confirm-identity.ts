@@ -32,7 +32,8 @@ export type IdentityRefusal = Exclude<IdentityCheck, { ok: true }>;
  * What a signed-in person proves again before an irreversible change (deleting the account, turning
  * the second factor off): the password, then, while the account has a second factor, a code or a
  * recovery code. Both count as login attempts, so a stolen session is no better an oracle for either
- * than the login form; the code is asked only once the password is right, and used up when it is.
+ * than the login form; the code is asked only once the password is right, and used up when it is. As
+ * at the login, the right password leaves the count as it is and only the accepted code clears it.
  */
 export async function confirmPasswordAndCode(
   deps: IdentityDeps,
