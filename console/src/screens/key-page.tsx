@@ -49,6 +49,8 @@ export function KeyPage(props: PageProps) {
   useEffect(() => {
     setKey(null);
     setRotating(false);
+    // A dialog belongs to the key it was opened on, not to the next one shown here.
+    setDialog(null);
     void load();
   }, [id]);
 
