@@ -90,6 +90,62 @@ describe("two-factor authentication in the console", () => {
     await page.getByRole("button", { name: "Verify" }).click();
     await expect.poll(() => page.getByLabel("Recovery code").getAttribute("aria-invalid")).toBe("true");
   });
+
+  it("knows two-factor is on as soon as it is, without Done: Delete account then asks for a code", async () => {
+    const { email } = await createAccount(app.env);
+    const page = await accountPage(email);
+    const section = page.getByRole("region", { name: "Two-factor authentication" });
+    await section.getByLabel("Password").fill(FIXTURE_PASSWORD);
+    await section.getByRole("button", { name: "Set up two-factor authentication" }).click();
+    await section.getByRole("img", { name: "QR code for your authenticator app" }).waitFor();
+    const secret = /setup key in the app: ([A-Z2-7]{32})/.exec((await section.textContent()) ?? "")?.[1];
+    await section.getByLabel("Authentication code").fill(totpCodeAt(secret as string, new Date()));
+    await section.getByRole("button", { name: "Turn on" }).click();
+    await section.getByRole("list", { name: "Recovery codes" }).waitFor();
+
+    // Away and back by the menu, not Done.
+    await page.getByRole("link", { name: "API Keys" }).click();
+    await page.getByRole("heading", { name: "API Keys", level: 1 }).waitFor();
+    await page.getByRole("link", { name: "Account" }).click();
+    await section.getByRole("button", { name: "Turn off two-factor authentication" }).waitFor();
+    await page
+      .getByRole("region", { name: "Delete account" })
+      .getByRole("button", { name: "Delete account" })
+      .click();
+    const dialog = page.getByRole("dialog", { name: "Delete your account?" });
+    await dialog.getByLabel("Authentication code or recovery code").waitFor();
+  });
+
+  it("shows a refusal for a field the form lacks under the form: two-factor turned on elsewhere", async () => {
+    const { email } = await createAccount(app.env);
+    const page = await accountPage(email);
+    // Another device turns two-factor on after this page has loaded.
+    const token = await otherSession(email);
+    const asOther = (path: string, body: unknown) =>
+      fetch(`${app.origin}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+    const started = (await (await asOther("/admin/me/totp", { password: FIXTURE_PASSWORD })).json()) as {
+      secret: string;
+    };
+    const confirmed = await asOther("/admin/me/totp/confirm", {
+      code: totpCodeAt(started.secret, new Date()),
+      end_other_sessions: false,
+    });
+    expect(confirmed.status).toBe(200);
+
+    await page
+      .getByRole("region", { name: "Delete account" })
+      .getByRole("button", { name: "Delete account" })
+      .click();
+    const dialog = page.getByRole("dialog", { name: "Delete your account?" });
+    await dialog.getByLabel("Password").fill(FIXTURE_PASSWORD);
+    await dialog.getByRole("button", { name: "Delete my account" }).click();
+    await dialog.getByRole("alert").waitFor();
+    expect(await dialog.getByRole("alert").textContent()).toMatch(/code/i);
+  });
 });
 
 describe("sessions, email, password and deletion in the console", () => {
