@@ -108,7 +108,7 @@ export function ApiKeysPage(props: PageProps) {
       {page && keys.length === 0 && cursors.length === 1 ? <EmptyState status={status} /> : null}
       {keys.length > 0 ? (
         <div class="table-wrap">
-          <table class="keys">
+          <table class="cards">
             <caption class="visually-hidden">Your API keys</caption>
             <thead>
               <tr>
@@ -130,7 +130,7 @@ export function ApiKeysPage(props: PageProps) {
                 const total = days.reduce((a, b) => a + b, 0);
                 return (
                   <tr key={key.id}>
-                    <td data-label="Name">
+                    <td data-label="Name" class="name">
                       <Link to={`key?id=${key.id}`}>{key.name}</Link>
                     </td>
                     <td data-label="Key" class="mono">
