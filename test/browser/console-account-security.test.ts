@@ -214,6 +214,9 @@ describe("sessions, email, password and deletion in the console", () => {
       .getByRole("button", { name: "Delete account" })
       .click();
     const dialog = page.getByRole("dialog", { name: "Delete your account?" });
+    // It opens on the password, not on Delete my account: Enter alone deletes nothing.
+    await dialog.waitFor();
+    expect(await dialog.getByLabel("Password").evaluate((e) => e === document.activeElement)).toBe(true);
     await dialog.getByLabel("Password").fill("not my password at all");
     await dialog.getByRole("button", { name: "Delete my account" }).click();
     await expect.poll(() => dialog.getByLabel("Password").getAttribute("aria-invalid")).toBe("true");

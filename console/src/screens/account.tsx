@@ -1,5 +1,6 @@
 import { Breadcrumb } from "../components/shell";
 import { exactTime } from "../components/time";
+import { count } from "../count";
 import { useMe } from "../session";
 import { AuditEventsSection } from "./account-audit-events";
 import { ChangePasswordSection } from "./account-change-password";
@@ -22,7 +23,7 @@ function AccountSummary() {
         <dt>Tier</dt>
         <dd>{TIER_LABEL[me.account.tier]}</dd>
         <dt>Limits</dt>
-        <dd>{me.limits.requests_per_minute} requests per minute for each key</dd>
+        <dd>{count(me.limits.requests_per_minute, "request")} per minute for each key</dd>
         <dt>Member since</dt>
         <dd>{exactTime(me.account.created_at)}</dd>
       </dl>

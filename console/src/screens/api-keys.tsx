@@ -5,6 +5,7 @@ import { ErrorNotice, Loading } from "../components/notice";
 import { Breadcrumb } from "../components/shell";
 import { StatusBadge } from "../components/status";
 import { DateOnly, RelativeTime } from "../components/time";
+import { count } from "../count";
 import { displayStatus, maskedKey, v1Url } from "../keys";
 import { Link, navigate } from "../router";
 import type { PageProps } from "../session";
@@ -150,10 +151,7 @@ export function ApiKeysPage(props: PageProps) {
                     </td>
                     <td data-label="Requests, 7 days">
                       {days.length ? (
-                        <Sparkline
-                          values={days}
-                          label={`${total} ${total === 1 ? "request" : "requests"} in the last 7 days`}
-                        />
+                        <Sparkline values={days} label={`${count(total, "request")} in the last 7 days`} />
                       ) : (
                         <span class="hint">–</span>
                       )}
