@@ -185,6 +185,28 @@ describe("sessions, email, password and deletion in the console", () => {
     await section.getByText(/too easy to guess: it is mostly sequential characters/).waitFor();
   });
 
+  it("ticks the password checklist only for what the server accepts", async () => {
+    await browser.context.clearCookies();
+    const page = await browser.newPage();
+    await page.goto(`${app.consoleUrl}sign-up`);
+    await page.getByLabel("Email address").fill("someone@example.com");
+    const password = page.getByLabel("Password", { exact: true });
+    const commonRule = page.getByRole("listitem").filter({ hasText: "Not a commonly used password" });
+    const ticked = async (typed: string) => {
+      await password.fill(typed);
+      return ((await commonRule.textContent()) ?? "").startsWith("✓");
+    };
+    // Refused by the server: a common word around a sequence, a repetition, the list itself.
+    expect(await ticked("password123456")).toBe(false);
+    expect(await ticked("aaaaaaaaaaaa")).toBe(false);
+    expect(await ticked("Keyward2026!!")).toBe(false);
+    expect(await ticked("1234567890abcdef")).toBe(false);
+    // Accepted by the server, and ticked.
+    expect(await ticked("correct horse battery staple 43")).toBe(true);
+    expect(await ticked("quiet-lantern-1234-orchard")).toBe(true);
+    await page.close();
+  });
+
   it("asks for an email change, and the link's page confirms it", async () => {
     const { id, email } = await createAccount(app.env);
     const page = await accountPage(email);
