@@ -8,7 +8,9 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 const outDir = fileURLToPath(new URL("../dist/console", import.meta.url));
 
 // The server refuses the passwords in its bundled list; the console checks the same list as the person
-// types. Only entries long enough to pass the length rule can matter, which keeps the bundle small.
+// types. Only entries long enough to pass the length rule can be a whole password, which keeps the
+// bundle small; shorter ones matter only inside a predictable password, which the console leaves to
+// the server (components/password-field.tsx).
 function commonPasswords(): Plugin {
   const id = "virtual:common-passwords";
   return {

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 // Every page of the console is one path segment under the console's folder (/console/keys,
 // /console/verify-email?token=…), so relative asset URLs resolve the same from every page and the
@@ -37,14 +37,72 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   dispatchEvent(new PopStateEvent("popstate"));
 }
 
+// A page that must not be left unasked (a key shown once) holds a guard. Back and Forward fire a
+// popstate only after the address has changed, so the guard puts the shown address back and lets the
+// page ask; reload and closing the tab get the browser's own "Leave site?".
+interface LeaveGuard {
+  onLeave: () => void;
+  /** A Back or Forward was held: leaving, once agreed, goes where it asked. */
+  held: boolean;
+}
+let guard: LeaveGuard | null = null;
+let shownAddress = location.href;
+
+function askBeforeUnload(event: BeforeUnloadEvent) {
+  event.preventDefault();
+  event.returnValue = "";
+}
+
 export function useRoute(): Route {
   const [route, setRoute] = useState(currentRoute);
   useEffect(() => {
-    const update = () => setRoute(currentRoute());
+    const update = (event: PopStateEvent) => {
+      // navigate()'s own event is untrusted: only the browser's Back and Forward are held.
+      if (event.isTrusted && guard) {
+        history.pushState(null, "", shownAddress);
+        guard.held = true;
+        guard.onLeave();
+        return;
+      }
+      shownAddress = location.href;
+      setRoute(currentRoute());
+    };
     addEventListener("popstate", update);
     return () => removeEventListener("popstate", update);
   }, []);
   return route;
+}
+
+function release(mine: LeaveGuard) {
+  if (guard !== mine) return;
+  guard = null;
+  removeEventListener("beforeunload", askBeforeUnload);
+}
+
+/**
+ * Holds the person on this page while the calling component is mounted: Back and Forward call
+ * `onLeave` (the page's "are you sure?") instead of changing page; reload and closing the tab ask.
+ * `stay()` after the answer No; `leave(close)` after Yes: it ends the hold, then goes where a held
+ * Back or Forward asked to, or else calls `close`.
+ */
+export function useLeaveGuard(onLeave: () => void): { stay: () => void; leave: (close: () => void) => void } {
+  const mine = useRef<LeaveGuard>({ onLeave, held: false }).current;
+  mine.onLeave = onLeave;
+  useEffect(() => {
+    guard = mine;
+    addEventListener("beforeunload", askBeforeUnload);
+    return () => release(mine);
+  }, []);
+  return {
+    stay: () => {
+      mine.held = false;
+    },
+    leave: (close) => {
+      release(mine);
+      if (mine.held) history.back();
+      else close();
+    },
+  };
 }
 
 /** A link that changes page without reloading; a modified click (new tab) goes to the browser. */

@@ -90,6 +90,62 @@ describe("two-factor authentication in the console", () => {
     await page.getByRole("button", { name: "Verify" }).click();
     await expect.poll(() => page.getByLabel("Recovery code").getAttribute("aria-invalid")).toBe("true");
   });
+
+  it("knows two-factor is on as soon as it is, without Done: Delete account then asks for a code", async () => {
+    const { email } = await createAccount(app.env);
+    const page = await accountPage(email);
+    const section = page.getByRole("region", { name: "Two-factor authentication" });
+    await section.getByLabel("Password").fill(FIXTURE_PASSWORD);
+    await section.getByRole("button", { name: "Set up two-factor authentication" }).click();
+    await section.getByRole("img", { name: "QR code for your authenticator app" }).waitFor();
+    const secret = /setup key in the app: ([A-Z2-7]{32})/.exec((await section.textContent()) ?? "")?.[1];
+    await section.getByLabel("Authentication code").fill(totpCodeAt(secret as string, new Date()));
+    await section.getByRole("button", { name: "Turn on" }).click();
+    await section.getByRole("list", { name: "Recovery codes" }).waitFor();
+
+    // Away and back by the menu, not Done.
+    await page.getByRole("link", { name: "API Keys" }).click();
+    await page.getByRole("heading", { name: "API Keys", level: 1 }).waitFor();
+    await page.getByRole("link", { name: "Account" }).click();
+    await section.getByRole("button", { name: "Turn off two-factor authentication" }).waitFor();
+    await page
+      .getByRole("region", { name: "Delete account" })
+      .getByRole("button", { name: "Delete account" })
+      .click();
+    const dialog = page.getByRole("dialog", { name: "Delete your account?" });
+    await dialog.getByLabel("Authentication code or recovery code").waitFor();
+  });
+
+  it("shows a refusal for a field the form lacks under the form: two-factor turned on elsewhere", async () => {
+    const { email } = await createAccount(app.env);
+    const page = await accountPage(email);
+    // Another device turns two-factor on after this page has loaded.
+    const token = await otherSession(email);
+    const asOther = (path: string, body: unknown) =>
+      fetch(`${app.origin}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+    const started = (await (await asOther("/admin/me/totp", { password: FIXTURE_PASSWORD })).json()) as {
+      secret: string;
+    };
+    const confirmed = await asOther("/admin/me/totp/confirm", {
+      code: totpCodeAt(started.secret, new Date()),
+      end_other_sessions: false,
+    });
+    expect(confirmed.status).toBe(200);
+
+    await page
+      .getByRole("region", { name: "Delete account" })
+      .getByRole("button", { name: "Delete account" })
+      .click();
+    const dialog = page.getByRole("dialog", { name: "Delete your account?" });
+    await dialog.getByLabel("Password").fill(FIXTURE_PASSWORD);
+    await dialog.getByRole("button", { name: "Delete my account" }).click();
+    await dialog.getByRole("alert").waitFor();
+    expect(await dialog.getByRole("alert").textContent()).toMatch(/code/i);
+  });
 });
 
 describe("sessions, email, password and deletion in the console", () => {
@@ -129,6 +185,28 @@ describe("sessions, email, password and deletion in the console", () => {
     await section.getByText(/too easy to guess: it is mostly sequential characters/).waitFor();
   });
 
+  it("ticks the password checklist only for what the server accepts", async () => {
+    await browser.context.clearCookies();
+    const page = await browser.newPage();
+    await page.goto(`${app.consoleUrl}sign-up`);
+    await page.getByLabel("Email address").fill("someone@example.com");
+    const password = page.getByLabel("Password", { exact: true });
+    const commonRule = page.getByRole("listitem").filter({ hasText: "Not a commonly used password" });
+    const ticked = async (typed: string) => {
+      await password.fill(typed);
+      return ((await commonRule.textContent()) ?? "").startsWith("✓");
+    };
+    // Refused by the server: a common word around a sequence, a repetition, the list itself.
+    expect(await ticked("password123456")).toBe(false);
+    expect(await ticked("aaaaaaaaaaaa")).toBe(false);
+    expect(await ticked("Keyward2026!!")).toBe(false);
+    expect(await ticked("1234567890abcdef")).toBe(false);
+    // Accepted by the server, and ticked.
+    expect(await ticked("correct horse battery staple 43")).toBe(true);
+    expect(await ticked("quiet-lantern-1234-orchard")).toBe(true);
+    await page.close();
+  });
+
   it("asks for an email change, and the link's page confirms it", async () => {
     const { id, email } = await createAccount(app.env);
     const page = await accountPage(email);
@@ -158,6 +236,9 @@ describe("sessions, email, password and deletion in the console", () => {
       .getByRole("button", { name: "Delete account" })
       .click();
     const dialog = page.getByRole("dialog", { name: "Delete your account?" });
+    // It opens on the password, not on Delete my account: Enter alone deletes nothing.
+    await dialog.waitFor();
+    expect(await dialog.getByLabel("Password").evaluate((e) => e === document.activeElement)).toBe(true);
     await dialog.getByLabel("Password").fill("not my password at all");
     await dialog.getByRole("button", { name: "Delete my account" }).click();
     await expect.poll(() => dialog.getByLabel("Password").getAttribute("aria-invalid")).toBe("true");

@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiKeys } from "../../src/db/schema.js";
-import { createAccount, FIXTURE_PASSWORD } from "../support/fixtures.js";
+import { apiKeys, keyUsageDaily } from "../../src/db/schema.js";
+import { createAccount, FIXTURE_PASSWORD, insertApiKey } from "../support/fixtures.js";
 import { type ConsoleBrowser, launchBrowser, watchCspViolations } from "./support/browser.js";
 import { type ConsoleApp, startConsoleApp } from "./support/console-app.js";
 import { closeShownKey, createKey, keyRow, logIn, readShownKey } from "./support/console-steps.js";
@@ -187,6 +187,39 @@ describe("the console's API keys", () => {
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached" });
     expect(await create.evaluate((b) => b === document.activeElement)).toBe(true);
+  });
+
+  it("opens the Revoke confirmation on Cancel, so Enter keeps the key", async () => {
+    const { id, email } = await createAccount(app.env);
+    await insertApiKey(app.env, id, { name: "Development" });
+    const page = await freshPage();
+    await logIn(page, app.consoleUrl, email, FIXTURE_PASSWORD);
+    await keyRow(page, "Development").getByRole("button", { name: "Revoke Development" }).click();
+    const dialog = page.getByRole("dialog", { name: 'Revoke "Development"?' });
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
+    await page.keyboard.press("Enter");
+    await dialog.waitFor({ state: "detached" });
+    expect((await keysOf(id))[0]?.revokedAt).toBeNull();
+  });
+
+  it("counts in words that agree: 1 request, 2 requests", async () => {
+    const { id, email } = await createAccount(app.env);
+    const one = await insertApiKey(app.env, id, { name: "one", rateLimitPerMinute: 1 });
+    const two = await insertApiKey(app.env, id, { name: "two", rateLimitPerMinute: 2 });
+    const today = new Date().toISOString().slice(0, 10);
+    await app.env.database.db.insert(keyUsageDaily).values([
+      { keyId: one.id, day: today, requests: 1 },
+      { keyId: two.id, day: today, requests: 2 },
+    ]);
+    const page = await freshPage();
+    await logIn(page, app.consoleUrl, email, FIXTURE_PASSWORD);
+    await page.goto(`${app.consoleUrl}key?id=${one.id}`);
+    await page.getByText("1 request in 30 days.", { exact: true }).waitFor();
+    await page.getByText("1 request per minute", { exact: true }).waitFor();
+    await page.goto(`${app.consoleUrl}key?id=${two.id}`);
+    await page.getByText("2 requests in 30 days.", { exact: true }).waitFor();
+    await page.getByText("2 requests per minute", { exact: true }).waitFor();
   });
 
   it("offers a retry when a call fails, and the retry shows the keys", async () => {

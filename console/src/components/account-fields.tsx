@@ -28,11 +28,23 @@ export function EmailField(props: {
   );
 }
 
-/** Where a refusal of these fields goes: beside the password, beside the code, or under the form. */
-export function reauthErrors(error: ApiError | null, otherFields: string[] = []) {
-  const password = error?.code === "invalid_credentials" ? error.message : fieldError(error, "password");
-  const code = error?.code === "invalid_code" ? error.message : fieldError(error, "code");
-  const elsewhere = otherFields.some((field) => fieldError(error, field) !== undefined);
+/**
+ * Where a refusal goes: beside the password or the code when the form has that field (`fields` names
+ * the form's fields), beside another of its fields, or else under the form, never nowhere: a form
+ * without a code field still says why a code was wanted (two-factor turned on from elsewhere).
+ */
+export function reauthErrors(error: ApiError | null, fields: readonly string[]) {
+  const password = !fields.includes("password")
+    ? undefined
+    : error?.code === "invalid_credentials"
+      ? error.message
+      : fieldError(error, "password");
+  const code = !fields.includes("code")
+    ? undefined
+    : error?.code === "invalid_code"
+      ? error.message
+      : fieldError(error, "code");
+  const elsewhere = fields.some((field) => fieldError(error, field) !== undefined);
   const form = error && !password && !code && !elsewhere ? error : null;
   return { password, code, form };
 }

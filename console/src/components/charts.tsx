@@ -1,3 +1,5 @@
+import { count } from "../count";
+
 // Small SVG charts: no chart library, nothing inline that the CSP would refuse (attributes only).
 
 /** Requests over the last days as a line; the label says the total for a screen reader. */
@@ -28,7 +30,7 @@ export interface Bar {
   value: number;
 }
 
-/** One bar per day; each bar's tooltip gives its day and value. */
+/** One bar per day; each bar's tooltip gives its day and value, counted in `unit` ("request"). */
 export function BarChart(props: { bars: Bar[]; label: string; unit: string }) {
   const width = 600;
   const height = 160;
@@ -46,7 +48,7 @@ export function BarChart(props: { bars: Bar[]; label: string; unit: string }) {
         const h = (bar.value / max) * (height - 4);
         return (
           <rect key={bar.label} x={i * slot + 1} y={height - h} width={Math.max(1, slot - 2)} height={h}>
-            <title>{`${bar.label}: ${bar.value} ${props.unit}`}</title>
+            <title>{`${bar.label}: ${count(bar.value, props.unit)}`}</title>
           </rect>
         );
       })}

@@ -1,4 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
+// The server's own summary, as the Sessions list shows it; the audit log keeps the whole header.
+import { summariseUserAgent } from "../../../src/sessions/user-agent";
 import { type ApiError, api, call } from "../api/client";
 import { ErrorNotice, Loading } from "../components/notice";
 import { RelativeTime } from "../components/time";
@@ -44,7 +46,8 @@ export function AuditEventsSection() {
       {next === undefined && !error ? <Loading what="events" /> : null}
       {events.length > 0 ? (
         <div class="table-wrap">
-          <table>
+          {/* One card per row on a phone, as Sessions. */}
+          <table class="cards">
             <caption class="visually-hidden">Audit events, newest first</caption>
             <thead>
               <tr>
@@ -58,13 +61,17 @@ export function AuditEventsSection() {
             <tbody>
               {events.map((e) => (
                 <tr key={e.id}>
-                  <td>
+                  <td data-label="When">
                     <RelativeTime iso={e.created_at} />
                   </td>
-                  <td class="mono">{e.action}</td>
-                  <td>{e.key_id ? <Link to={`key?id=${e.key_id}`}>View key</Link> : "–"}</td>
-                  <td class="mono">{e.ip ?? "–"}</td>
-                  <td>{e.user_agent ?? "–"}</td>
+                  <td data-label="Event" class="mono">
+                    {e.action}
+                  </td>
+                  <td data-label="Key">{e.key_id ? <Link to={`key?id=${e.key_id}`}>View key</Link> : "–"}</td>
+                  <td data-label="IP address" class="mono">
+                    {e.ip ?? "–"}
+                  </td>
+                  <td data-label="Browser">{summariseUserAgent(e.user_agent) ?? "–"}</td>
                 </tr>
               ))}
             </tbody>

@@ -23,7 +23,7 @@ export function DeleteAccountSection() {
     if (result?.ok) navigate("log-in?deleted=1", { replace: true });
   }
 
-  const errors = reauthErrors(error);
+  const errors = reauthErrors(error, needsCode ? ["password", "code"] : ["password"]);
   return (
     <section class="card" aria-labelledby="delete-title">
       <h2 id="delete-title">Delete account</h2>

@@ -24,7 +24,7 @@ export function ChangeEmailSection() {
     if (fresh.ok) refresh(fresh.data);
   }
 
-  const errors = reauthErrors(error, ["email"]);
+  const errors = reauthErrors(error, ["email", "password"]);
   const pending = me.account.pending_email;
   return (
     <section class="card" aria-labelledby="email-title">

@@ -54,8 +54,8 @@ export function SessionsSection() {
       {sessions === null && !error ? <Loading what="sessions" /> : null}
       {sessions ? (
         <div class="table-wrap">
-          {/* The key table's layout: one card per row on a phone, so nothing scrolls sideways. */}
-          <table class="keys">
+          {/* One card per row on a phone, so nothing scrolls sideways. */}
+          <table class="cards">
             <caption class="visually-hidden">Where your account is signed in, newest first</caption>
             <thead>
               <tr>

@@ -44,6 +44,8 @@ export function TwoFactorSection() {
     if (!result?.ok) return;
     setCode("");
     setStep({ name: "codes", codes: result.data.recovery_codes });
+    // At once, not on Done: the person may leave by the menu, and Delete account must ask for a code.
+    await reloadMe();
   }
 
   async function turnOff(event: Event) {
@@ -55,7 +57,8 @@ export function TwoFactorSection() {
     await reloadMe();
   }
 
-  const { password: passwordError, code: codeError, form: formError } = reauthErrors(error);
+  const fields = step.name === "scan" ? ["code"] : enabled ? ["password", "code"] : ["password"];
+  const { password: passwordError, code: codeError, form: formError } = reauthErrors(error, fields);
 
   let body: preact.JSX.Element;
   if (step.name === "codes") {
@@ -77,13 +80,7 @@ export function TwoFactorSection() {
         </ul>
         <div class="actions">
           <CopyButton text={step.codes.join("\n")} label="Copy the recovery codes" />
-          <button
-            type="button"
-            onClick={() => {
-              setStep({ name: "idle" });
-              void reloadMe();
-            }}
-          >
+          <button type="button" onClick={() => setStep({ name: "idle" })}>
             Done
           </button>
         </div>

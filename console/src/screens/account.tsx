@@ -1,5 +1,6 @@
 import { Breadcrumb } from "../components/shell";
 import { exactTime } from "../components/time";
+import { count } from "../count";
 import { useMe } from "../session";
 import { AuditEventsSection } from "./account-audit-events";
 import { ChangePasswordSection } from "./account-change-password";
@@ -23,8 +24,8 @@ function AccountSummary() {
         <dd>{TIER_LABEL[me.account.tier]}</dd>
         <dt>Limits</dt>
         <dd>
-          {me.limits.requests_per_minute} requests and {me.limits.tokens_per_minute} tokens per minute for
-          each key
+          {count(me.limits.requests_per_minute, "request")} and {count(me.limits.tokens_per_minute, "token")}{" "}
+          per minute for each key
         </dd>
         <dt>Member since</dt>
         <dd>{exactTime(me.account.created_at)}</dd>

@@ -5,6 +5,7 @@ import { ErrorNotice, Loading } from "../components/notice";
 import { Breadcrumb } from "../components/shell";
 import { StatusBadge } from "../components/status";
 import { DateOnly, RelativeTime } from "../components/time";
+import { count } from "../count";
 import { displayStatus, maskedKey, v1Url } from "../keys";
 import { Link, navigate } from "../router";
 import type { PageProps } from "../session";
@@ -108,7 +109,7 @@ export function ApiKeysPage(props: PageProps) {
       {page && keys.length === 0 && cursors.length === 1 ? <EmptyState status={status} /> : null}
       {keys.length > 0 ? (
         <div class="table-wrap">
-          <table class="keys">
+          <table class="cards">
             <caption class="visually-hidden">Your API keys</caption>
             <thead>
               <tr>
@@ -130,7 +131,7 @@ export function ApiKeysPage(props: PageProps) {
                 const total = days.reduce((a, b) => a + b, 0);
                 return (
                   <tr key={key.id}>
-                    <td data-label="Name">
+                    <td data-label="Name" class="name">
                       <Link to={`key?id=${key.id}`}>{key.name}</Link>
                     </td>
                     <td data-label="Key" class="mono">
@@ -150,10 +151,7 @@ export function ApiKeysPage(props: PageProps) {
                     </td>
                     <td data-label="Requests, 7 days">
                       {days.length ? (
-                        <Sparkline
-                          values={days}
-                          label={`${total} ${total === 1 ? "request" : "requests"} in the last 7 days`}
-                        />
+                        <Sparkline values={days} label={`${count(total, "request")} in the last 7 days`} />
                       ) : (
                         <span class="hint">–</span>
                       )}

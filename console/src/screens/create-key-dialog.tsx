@@ -6,6 +6,7 @@ import { Dialog } from "../components/dialog";
 import { Field } from "../components/field";
 import { ModelsChoice, useServedModels } from "../components/models-choice";
 import { ErrorNotice, Loading } from "../components/notice";
+import { count } from "../count";
 import { clearDraft, loadDraft, saveDraft, useMe } from "../session";
 import { KeyShownOnce } from "./key-shown-once";
 
@@ -207,7 +208,7 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
           inputMode="numeric"
           value={draft.limit}
           error={fieldError(error, "rate_limit_per_minute")}
-          hint={`Leave empty for your tier's limit of ${tierLimit} requests per minute; it may only be lowered.`}
+          hint={`Leave empty for your tier's limit of ${count(tierLimit, "request")} per minute; it may only be lowered.`}
           onInput={(e) => setDraft({ limit: e.currentTarget.value })}
         />
         {formError ? (

@@ -6,6 +6,7 @@ import { ErrorNotice, Loading } from "../components/notice";
 import { Breadcrumb } from "../components/shell";
 import { StatusBadge } from "../components/status";
 import { exactTime, RelativeTime } from "../components/time";
+import { count } from "../count";
 import { maskedKey } from "../keys";
 import { Link, navigate } from "../router";
 import type { PageProps } from "../session";
@@ -49,6 +50,8 @@ export function KeyPage(props: PageProps) {
   useEffect(() => {
     setKey(null);
     setRotating(false);
+    // A dialog belongs to the key it was opened on, not to the next one shown here.
+    setDialog(null);
     void load();
   }, [id]);
 
@@ -95,9 +98,9 @@ export function KeyPage(props: PageProps) {
         <dt>Models</dt>
         <dd class={key.models ? "mono" : undefined}>{modelsText(key.models)}</dd>
         <dt>Rate limit</dt>
-        <dd>{key.rate_limit_per_minute} requests per minute</dd>
+        <dd>{count(key.rate_limit_per_minute, "request")} per minute</dd>
         <dt>Token limit</dt>
-        <dd>{key.token_limit_per_minute} tokens per minute</dd>
+        <dd>{count(key.token_limit_per_minute, "token")} per minute</dd>
         <dt>Created</dt>
         <dd>{exactTime(key.created_at)}</dd>
         <dt>Last used</dt>

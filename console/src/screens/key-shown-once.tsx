@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { CopyButton } from "../components/copy-button";
 import { Dialog } from "../components/dialog";
 import { v1Url } from "../keys";
+import { useLeaveGuard } from "../router";
 
 function snippets(secret: string): { title: string; code: string }[] {
   const base = v1Url();
@@ -28,7 +29,7 @@ function snippets(secret: string): { title: string; code: string }[] {
 
 /**
  * The full key, shown this once, with Copy and ready-to-paste snippets for this deployment. Closing
- * asks first: the key cannot be retrieved later.
+ * asks first, and so does leaving the page: the key cannot be retrieved later.
  */
 export function KeyShownOnce(props: { title: string; name: string; secret: string; onClose: () => void }) {
   const [confirming, setConfirming] = useState(false);
@@ -36,6 +37,8 @@ export function KeyShownOnce(props: { title: string; name: string; secret: strin
   const doneRef = useRef<HTMLButtonElement>(null);
   const asked = useRef(false);
   const secretId = useId();
+  // Back, Forward, reload and closing the tab ask too, until the question below is answered Yes.
+  const hold = useLeaveGuard(() => setConfirming(true));
   // The guard's question takes focus when it appears, and Go back returns it to Done.
   useEffect(() => {
     if (confirming) guardRef.current?.focus();
@@ -83,10 +86,17 @@ export function KeyShownOnce(props: { title: string; name: string; secret: strin
         <div class="notice caution">
           <p role="alert">You won't see this key again. Have you copied it somewhere safe?</p>
           <div class="actions">
-            <button type="button" ref={guardRef} onClick={props.onClose}>
+            <button type="button" ref={guardRef} onClick={() => hold.leave(props.onClose)}>
               Yes, close
             </button>
-            <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+            <button
+              type="button"
+              class="secondary"
+              onClick={() => {
+                hold.stay();
+                setConfirming(false);
+              }}
+            >
               Go back
             </button>
           </div>

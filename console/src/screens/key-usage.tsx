@@ -1,5 +1,6 @@
 import { BarChart } from "../components/charts";
 import { Loading } from "../components/notice";
+import { count } from "../count";
 
 // Tokens per day and by model arrive once the admin API reports them; until then only requests.
 export interface UsageDay {
@@ -31,12 +32,12 @@ export function KeyUsage(props: { usage: UsageDay[] | null }) {
     <section class="card" aria-labelledby="usage-title">
       <h2 id="usage-title">Usage, last 30 days</h2>
       <p>
-        {total} requests in {days.length} days.
+        {count(total, "request")} in {count(days.length, "day")}.
       </p>
       <BarChart
         bars={days.map((d) => ({ label: d.date, value: d.requests }))}
-        label={`Requests per day: ${total} in the last ${days.length} days`}
-        unit="requests"
+        label={`Requests per day: ${total} in the last ${count(days.length, "day")}`}
+        unit="request"
       />
       {hasTokens ? (
         <>
@@ -47,7 +48,7 @@ export function KeyUsage(props: { usage: UsageDay[] | null }) {
               value: (d.prompt_tokens ?? 0) + (d.completion_tokens ?? 0),
             }))}
             label="Prompt and completion tokens per day"
-            unit="tokens"
+            unit="token"
           />
         </>
       ) : null}

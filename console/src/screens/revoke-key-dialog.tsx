@@ -31,7 +31,8 @@ export function RevokeKeyDialog(props: { apiKey: Key; onRevoked: (key: Key) => v
         <button type="button" class="danger" disabled={busy} onClick={() => void revoke()}>
           Revoke
         </button>
-        <button type="button" class="secondary" onClick={props.onClose}>
+        {/* The safe choice has focus when the dialog opens: Enter twice must not revoke. */}
+        <button type="button" class="secondary" autofocus onClick={props.onClose}>
           Cancel
         </button>
       </div>

@@ -1,0 +1,114 @@
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAccount, FIXTURE_PASSWORD, insertApiKey } from "../support/fixtures.js";
+import { type ConsoleBrowser, launchBrowser } from "./support/browser.js";
+import { type ConsoleApp, startConsoleApp } from "./support/console-app.js";
+import { createKey, logIn, readShownKey } from "./support/console-steps.js";
+
+// A key is shown once: until the person closes it through the console's own question, neither the
+// browser's Back or Forward nor a reload may take it off the screen without asking.
+
+let app: ConsoleApp;
+let browser: ConsoleBrowser;
+
+beforeAll(async () => {
+  app = await startConsoleApp();
+  browser = await launchBrowser({ origin: app.origin });
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+async function loggedIn(): Promise<{ page: Page; id: string }> {
+  const { id, email } = await createAccount(app.env);
+  await browser.context.clearCookies();
+  const page = await browser.newPage();
+  await logIn(page, app.consoleUrl, email, FIXTURE_PASSWORD);
+  return { page, id };
+}
+
+/** The browser's own "Leave site?" prompts the page raises; each is answered Stay. */
+function watchLeavePrompts(page: Page): string[] {
+  const prompts: string[] = [];
+  page.on("dialog", (dialog) => {
+    prompts.push(dialog.type());
+    void dialog.dismiss();
+  });
+  return prompts;
+}
+
+/** Reload, which the page may hold back with a prompt (answered Stay by watchLeavePrompts). */
+async function tryReload(page: Page): Promise<void> {
+  await page.reload({ timeout: 3_000 }).catch(() => undefined);
+}
+
+const question = (page: Page) => page.getByText("You won't see this key again");
+
+describe("a key shown once", () => {
+  it("stays on screen through Back and reload until closed through the console's question", async () => {
+    const { page } = await loggedIn();
+    const prompts = watchLeavePrompts(page);
+    const secret = await createKey(page, "Development");
+    const shown = page.getByRole("dialog", { name: "Your new API key" });
+
+    await page.goBack();
+    // The key is still there, the address still the dialog's, and the console asks.
+    await question(page).waitFor();
+    expect(await shown.getByLabel("Your API key").inputValue()).toBe(secret);
+    expect(new URL(page.url()).searchParams.get("new")).toBe("1");
+    expect(prompts).toEqual([]);
+
+    await tryReload(page);
+    expect(prompts).toEqual(["beforeunload"]);
+    expect(await readShownKey(page)).toBe(secret);
+
+    // Go back keeps the key; a second Back asks again, and Yes, close leaves as Back asked.
+    await shown.getByRole("button", { name: "Go back" }).click();
+    await question(page).waitFor({ state: "detached" });
+    await page.goBack();
+    await question(page).waitFor();
+    await shown.getByRole("button", { name: "Yes, close" }).click();
+    await shown.waitFor({ state: "detached" });
+    expect(new URL(page.url()).searchParams.get("new")).toBeNull();
+    await page.getByRole("link", { name: "Development" }).waitFor();
+
+    // Nothing is held once the key is closed.
+    await page.getByRole("link", { name: "Development" }).click();
+    await page.getByRole("heading", { name: "Development", level: 1 }).waitFor();
+    await page.goBack();
+    await page.getByRole("heading", { name: "API Keys", level: 1 }).waitFor();
+    await page.reload();
+    expect(prompts).toEqual(["beforeunload"]);
+  });
+
+  it("holds a rotated key on its page through Back, and Yes, close then leaves as asked", async () => {
+    const { page, id } = await loggedIn();
+    const prompts = watchLeavePrompts(page);
+    await insertApiKey(app.env, id, { name: "Production App" });
+    await page.reload();
+    await page.getByRole("link", { name: "Production App" }).click();
+    await page.getByRole("heading", { name: "Production App", level: 1 }).waitFor();
+    await page.getByRole("button", { name: "Rotate" }).click();
+    const form = page.getByRole("dialog", { name: 'Rotate "Production App"' });
+    await form.getByRole("radio", { name: "None: the old key stops now" }).check();
+    await form.getByRole("button", { name: "Rotate" }).click();
+    const secret = await readShownKey(page);
+
+    await page.goBack();
+    await question(page).waitFor();
+    expect(await readShownKey(page)).toBe(secret);
+    expect(new URL(page.url()).pathname).toMatch(/\/key$/);
+    await tryReload(page);
+    expect(prompts).toEqual(["beforeunload"]);
+
+    await page
+      .getByRole("dialog", { name: "Your new API key" })
+      .getByRole("button", { name: "Yes, close" })
+      .click();
+    await page.getByRole("heading", { name: "API Keys", level: 1 }).waitFor();
+    expect(await page.getByRole("dialog").count()).toBe(0);
+    await page.reload();
+    expect(prompts).toEqual(["beforeunload"]);
+  });
+});
