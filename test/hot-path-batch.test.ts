@@ -47,6 +47,8 @@ describe("one script call per event-loop turn", () => {
     const { redis, batch, sent, usage } = await countedBatch();
     await redis.set(epochKey(env.prefix), "epoch-1");
     await redis.set(keyChangedAtKey(env.prefix, "key_dead"), "1700000000000");
+    // A window an earlier turn counted 3 in.
+    await redis.set(`${env.prefix}:ratelimit:key_other`, "3", "EX", 60);
     sent.length = 0;
 
     const day = Date.parse("2026-03-10T10:00:00.000Z");
@@ -66,7 +68,8 @@ describe("one script call per event-loop turn", () => {
     batch.noteUse("key_b", new Date(day + 1));
     batch.noteUse("key_c", new Date(day));
     batch.noteUse("key_b", new Date(Date.parse("2026-03-11T00:00:02.000Z")));
-    // Finished requests' counts, summed per field; a refund to a window that exists, and one that does not.
+    // Finished requests' counts, summed per field; a refund to a window that exists (applied before the
+    // turn's own counts: it gives back what an earlier turn took), and one to a window that does not.
     batch.addUsage([
       ["c:key_b:2026-03-10", 1],
       ["m:key_b:2026-03-10:p:m", 7],
@@ -84,7 +87,7 @@ describe("one script call per event-loop turn", () => {
     expect(liveAgain).toEqual(live);
     expect(dead).toEqual({ changedAt: "1700000000000", epoch: "epoch-1" });
     expect([first?.[0], second?.[0], third?.[0]]).toEqual([1, 2, 4]);
-    expect(other?.[0]).toBe(1);
+    expect(other?.[0]).toBe(3);
     for (const [, ttl] of [first, second, third, other] as Array<[number, number]>) {
       expect(ttl).toBeGreaterThan(59_000);
       expect(ttl).toBeLessThanOrEqual(60_000);
@@ -100,7 +103,7 @@ describe("one script call per event-loop turn", () => {
       "m:key_b:2026-03-10:p:m": "12",
       "t:key_c": String(day),
     });
-    expect(await redis.get(`${env.prefix}:ratelimit:key_other`)).toBe("0");
+    expect(await redis.get(`${env.prefix}:ratelimit:key_other`)).toBe("3");
     expect(await redis.exists(`${env.prefix}:tokens:key_gone:0`)).toBe(0);
 
     // The next turn is a new call, adding to the same counters and windows.
@@ -176,10 +179,16 @@ describe("a Redis that stops answering (black hole)", () => {
     expect((await batch.readKeyState("key_bh")).changedAt).toBeNull();
 
     proxy.stall();
-    const [state, window] = await Promise.allSettled([
+    const stalled = Promise.allSettled([
       batch.readKeyState("key_bh"),
       batch.incrementWindow(`${env.prefix}:ratelimit:key_bh`, 1, 60),
     ]);
+    await tick();
+    // Gathered while that call is out: held, then refused at once when it times out, not after a
+    // timeout of its own.
+    const gathered = batch.readKeyState("key_bh3");
+    const [state, window] = await stalled;
+    await expect(gathered).rejects.toThrow(/suspended/);
     expect(state.status).toBe("rejected");
     expect(String((state as PromiseRejectedResult).reason)).toMatch(/timed out/);
     expect(window.status).toBe("rejected");
@@ -215,6 +224,62 @@ describe("a Redis that stops answering (black hole)", () => {
     expect(batch.ready()).toBe(true);
     const [x, y] = await Promise.all([batch.readKeyState("key_bh"), batch.readKeyState("key_bh2")]);
     expect([x.changedAt, y.changedAt]).toEqual([null, null]);
+    await proxy.close();
+  });
+});
+
+describe("one call out at a time", () => {
+  /** A counted batch whose connection passes through a proxy the test can hold (a stall, then resume). */
+  async function heldBatch() {
+    const target = new URL(env.config.redisUrl);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const redis = new Redis({ host: "127.0.0.1", port: proxy.port });
+    connections.push(redis);
+    await redis.ping();
+    const sent: string[] = [];
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = ((command: { name: string }, stream?: unknown) => {
+      sent.push(command.name);
+      return send(command as never, stream as never);
+    }) as typeof redis.sendCommand;
+    const batch = createHotPathBatch(redis, env.prefix, () => {});
+    await batch.readKeyState("key_warm"); // the script is loaded: one command per call from here
+    sent.length = 0;
+    return { proxy, batch, sent };
+  }
+
+  it("gathers what arrives while a call is out into one call, sent when it answers", async () => {
+    const { proxy, batch, sent } = await heldBatch();
+    proxy.stall();
+    const first = batch.readKeyState("key_1");
+    await tick();
+    expect(sent).toHaveLength(1);
+    // Three more turns' worth while the first call is out, each in an event-loop turn of its own.
+    const later = [batch.readKeyState("key_2")];
+    await tick();
+    later.push(batch.readKeyState("key_3"));
+    await tick();
+    const window = batch.incrementWindow(`${env.prefix}:ratelimit:key_4`, 1, 60);
+    await tick();
+    expect(sent).toHaveLength(1);
+    proxy.resume();
+    expect((await first).changedAt).toBeNull();
+    expect((await Promise.all(later)).map((state) => state.changedAt)).toEqual([null, null]);
+    expect((await window)[0]).toBe(1);
+    expect(sent).toHaveLength(2);
+    await proxy.close();
+  });
+
+  it("holds nothing back behind a call nobody waits for (uses and counts alone)", async () => {
+    const { proxy, batch, sent } = await heldBatch();
+    proxy.stall();
+    batch.noteUse("key_1", new Date());
+    await tick();
+    const state = batch.readKeyState("key_1");
+    await tick();
+    expect(sent).toHaveLength(2);
+    proxy.resume();
+    expect((await state).changedAt).toBeNull();
     await proxy.close();
   });
 });

@@ -4,7 +4,11 @@ import { createBreaker } from "./redis-breaker.js";
 
 // The /v1 requests of one event-loop turn share one Redis script call (hot-path-script.ts): under
 // load a turn holds the requests of many connections, so the cost of a round trip (commands,
-// promises, encoding, socket writes, and Redis's own work) is paid once for all of them.
+// promises, encoding, socket writes, and Redis's own work) is paid once for all of them. One call
+// that requests wait on (key markers, limit windows) is out at a time: what arrives meanwhile is
+// gathered and sent when it answers, so that a burst of requests, arriving a few per turn, is not a
+// call per turn. A call carrying only what nobody waits for (settlements, uses, counts) holds nothing
+// back.
 
 export interface KeyState {
   /** The key's change marker (epoch ms as text), or null when none was published. */
@@ -85,6 +89,10 @@ export function createHotPathBatch(
   });
   let turn: Turn | undefined;
   let held = new Map<string, number>();
+  /** A call that requests wait on is out: the next turn is sent when it answers. */
+  let calling = false;
+
+  const notReady = () => new Error("Redis connection is not ready (or the hot path is suspended)");
 
   function ready(): boolean {
     return redis.status === "ready" && breaker.allows(turn);
@@ -101,7 +109,7 @@ export function createHotPathBatch(
       };
       held = new Map();
       breaker.chooseTrial(turn);
-      setImmediate(send);
+      if (!calling) setImmediate(send);
     }
     return turn;
   }
@@ -110,6 +118,16 @@ export function createHotPathBatch(
     const batch = turn;
     turn = undefined;
     if (!batch) return;
+    if (!breaker.allows(batch)) {
+      // Gathered while a call was out that then timed out: its callers fall back at once rather than
+      // wait out a timeout of their own; its usage counts are kept for the first turn after.
+      for (const [field, increment] of batch.fields) held.set(field, (held.get(field) ?? 0) + increment);
+      batch.fields = new Map();
+      fail(batch, notReady());
+      return;
+    }
+    const awaited = batch.markers.size + batch.windows.size > 0;
+    if (awaited) calling = true;
     const input: TurnInput = {
       markers: [...batch.markers.keys()],
       counters: [],
@@ -122,12 +140,25 @@ export function createHotPathBatch(
       for (const call of window.calls) amount += call.points;
       input.counters.push({ key, amount, ttlSeconds: window.seconds });
     }
+    // The next turn is let go before this one's callers hear their answers, so that what they do next
+    // joins it rather than waiting for another call.
+    let answered = false;
+    const answer = () => {
+      if (answered || !awaited) return;
+      answered = true;
+      calling = false;
+      if (turn) setImmediate(send);
+    };
     runTurn(redis, prefix, input)
       .then((out) => {
+        answer();
         breaker.succeeded(batch);
         settle(batch, out);
       })
-      .catch((err: unknown) => fail(batch, err));
+      .catch((err: unknown) => {
+        answer();
+        fail(batch, err);
+      });
   }
 
   /** Hands each waiter its part of the answer, in the order the input was built. */
@@ -160,8 +191,6 @@ export function createHotPathBatch(
     for (const window of batch.windows.values()) for (const call of window.calls) call.waiter.reject(err);
     if (batch.uses.size + batch.fields.size > 0) usageSettled(err ?? new Error("key use not recorded"));
   }
-
-  const notReady = () => new Error("Redis connection is not ready (or the hot path is suspended)");
 
   return {
     redis,
