@@ -56,7 +56,7 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    if (route.page === "") navigate("keys", { replace: true });
+    if (route.page === "" || route.page === "dashboard") navigate("keys", { replace: true });
     else if (isPrivate && !me) void loadMe();
   }, [route.page, isPrivate, me, loadMe]);
 
@@ -76,7 +76,7 @@ export function App() {
     const Page = PUBLIC_PAGES[route.page as keyof typeof PUBLIC_PAGES];
     return <Page params={route.params} onLoggedIn={(m: Me) => setMe(m)} />;
   }
-  if (!isPrivate) return route.page === "" ? null : <NotFoundPage />;
+  if (!isPrivate) return route.page === "" || route.page === "dashboard" ? null : <NotFoundPage />;
   if (!me) {
     return (
       <main id="main">

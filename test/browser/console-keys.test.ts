@@ -252,6 +252,21 @@ describe("the console's API keys", () => {
     expect(await page.getByText("Service temporarily unavailable").count()).toBe(0);
   });
 
+  it("goes Dashboard > API Keys by those words, and /console/dashboard leads to the same page", async () => {
+    const { email } = await createAccount(app.env);
+    const page = await freshPage();
+    await logIn(page, app.consoleUrl, email, FIXTURE_PASSWORD);
+    await page.getByRole("link", { name: "Account" }).first().click();
+    await page.getByRole("heading", { name: "Account", level: 1 }).waitFor();
+    await page.getByRole("link", { name: "Dashboard" }).click();
+    await page.getByRole("heading", { name: "API Keys", level: 1 }).waitFor();
+    await page.getByRole("link", { name: "API Keys" }).first().click();
+    expect(new URL(page.url()).pathname).toBe("/console/keys");
+    await page.goto(`${app.consoleUrl}dashboard`);
+    await page.getByRole("heading", { name: "API Keys", level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/console/keys");
+  });
+
   it("never trips the console's Content-Security-Policy", () => {
     expect(cspViolations.flat()).toEqual([]);
   });

@@ -43,12 +43,17 @@ export function Shell(props: { page: string; children: ComponentChildren }) {
   );
 }
 
-/** "Dashboard › API Keys › …", the docs' way of saying where a page is. */
+/**
+ * "Dashboard › API Keys › …", the docs' way of saying where a page is. The dashboard's home is the API
+ * Keys page, so "Dashboard" leads there, as /console/dashboard does.
+ */
 export function Breadcrumb(props: { trail: { label: string; to?: string }[] }) {
   return (
     <nav class="breadcrumb" aria-label="Breadcrumb">
       <ol>
-        <li>Dashboard</li>
+        <li>
+          <Link to="keys">Dashboard</Link>
+        </li>
         {props.trail.map((step, i) => (
           <li key={step.label} aria-current={i === props.trail.length - 1 ? "page" : undefined}>
             {step.to ? <Link to={step.to}>{step.label}</Link> : step.label}
