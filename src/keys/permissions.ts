@@ -6,7 +6,10 @@ export const PERMISSIONS = [
     description:
       "Text generation: chat completions, completions, the Responses API, audio transcription and translation, tokenize and detokenize",
   },
-  { id: "embeddings:read", description: "Pooling models: embeddings, rerank and score" },
+  {
+    id: "embeddings:read",
+    description: "Pooling models: embeddings, rerank, score, classify and pooling",
+  },
   { id: "models:list", description: "List and retrieve models" },
 ] as const;
 
