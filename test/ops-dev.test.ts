@@ -55,15 +55,20 @@ describe("npm run dev", () => {
       30_000,
     ).catch(() => undefined);
     expect(ready?.status, output.join("\n")).toBe("ready");
-    await waitFor(
-      "the worker to start",
-      () => output.some((l) => l.startsWith("[worker]") && l.includes("worker started")),
-      20_000,
-    );
+    // Each process's lines reach the dev script through a pipe of their own, relayed as they come: the
+    // web's "listening" line may still be on its way when /readyz has answered.
+    for (const [name, line] of [
+      ["web", "web listening"],
+      ["worker", "worker started"],
+    ] as const) {
+      await waitFor(
+        `the ${name}'s "${line}" line`,
+        () => output.some((l) => l.startsWith(`[${name}]`) && l.includes(line)),
+        20_000,
+      );
+    }
     expect(output).toContain(`[dev] created database ${dbName}`);
     expect(output).toContain("[dev] migrations applied");
-    expect(output.some((l) => l.startsWith("[web]") && l.includes("web listening"))).toBe(true);
-    expect(output.some((l) => l.startsWith("[worker]") && l.includes("worker started"))).toBe(true);
 
     // The console, built by Vite's watcher into the folder the web process serves.
     const built = () => output.some((l) => l.startsWith("[console]") && l.includes("console first load"));
