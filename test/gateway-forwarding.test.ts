@@ -349,7 +349,7 @@ describe("what is refused before anything is forwarded", () => {
       method: "POST",
       path: "/v1/audio/transcriptions",
       headers: { "x-api-key": secret, "content-type": `multipart/form-data; boundary=${boundary}` },
-      body: `${field('"model"', STUB_MODEL)}${field("model", "another-model")}--${boundary}--\r\n`,
+      body: `${field('"model"', STUB_MODEL)}${field('"model"', "another-model")}--${boundary}--\r\n`,
     });
     expect(res.status).toBe(400);
     expect(res.json().error).toMatchObject({

@@ -145,41 +145,50 @@ function maxOutputTokens(json: Record<string, unknown>): number | undefined {
   return undefined;
 }
 
-/**
- * The form's boundary; "ambiguous" when the type names more than one (parsers differ on which wins).
- */
+// A multipart form is read here to check the key's models and to route, and again upstream (Starlette's
+// python-multipart, for vLLM) to serve: both must find the same `model`. Form parsers differ on what
+// is not plain (escapes, unquoted or repeated parameters, control characters, text that merely starts
+// like a delimiter), so only the plain form every client writes (the OpenAI SDKs, curl -F, browsers'
+// FormData) is read; anything else is refused as ambiguous, never guessed at.
+
+/** `multipart/form-data; boundary=…` (quoted or not), optionally with a charset, and nothing else. */
+const FORM_TYPE =
+  /^multipart\/form-data\s*;\s*(?:charset=[\w-]+\s*;\s*)?boundary=("?)([0-9A-Za-z'()+_,\-./:=?]{1,70})\1\s*(?:;\s*charset=[\w-]+\s*)?$/i;
+
+/** The form's boundary; "ambiguous" for any other multipart/form-data type; undefined for no form. */
 function multipartBoundary(contentType: string | undefined): string | "ambiguous" | undefined {
-  if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) return undefined;
-  const matches = [...contentType.matchAll(/;\s*boundary=(?:"([^"]+)"|([^;\s]+))/gi)];
-  if (matches.length > 1) return "ambiguous";
-  return matches[0]?.[1] ?? matches[0]?.[2];
+  if (!contentType || !/^multipart\/form-data\b/i.test(contentType)) return undefined;
+  return FORM_TYPE.exec(contentType)?.[2] ?? "ambiguous";
 }
 
+const CRLF = Buffer.from("\r\n");
 const HEADER_END = Buffer.from("\r\n\r\n");
 
-/** One part's `Content-Disposition` parameter, `key=value` or `key="value"`. */
-const DISPOSITION_PARAMETER = /;\s*([^\s=;]+)\s*=\s*(?:"([^"]*)"|([^;\s]*))/g;
-
 /**
- * A part's name as every form parser reads it, and whether it is a file; "ambiguous" where parsers may
- * differ: no single plain `name` (another spelling, `name*`, two of them), or a backslash in it
- * (an escape some unquote and others keep).
+ * A part's one Content-Disposition, as clients write it: `form-data`, then `name` and perhaps
+ * `filename` (or `filename*`), quoted, with no quote, backslash or control character inside.
  */
-function partName(headers: string): { name: string; file: boolean } | "ambiguous" | undefined {
-  const dispositions = headers.match(/^content-disposition:[^\r\n]*/gim) ?? [];
-  if (dispositions.length === 0) return undefined;
-  if (dispositions.length > 1) return "ambiguous";
+const DISPOSITION =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  /^content-disposition:[ \t]*form-data((?:;[ \t]*(?:name|filename)="[^"\\\x00-\x1f\x7f]*"|;[ \t]*filename\*=[^\s;"\\\x00-\x1f\x7f]+)+)[ \t]*$/i;
+const PARAMETER = /;[ \t]*(name|filename\*?)=(?:"([^"]*)"|([^;]*))/gi;
+
+/** A part's name and whether it is a file, from its headers; "ambiguous" unless they are plain. */
+function partName(headers: string): { name: string; file: boolean } | "ambiguous" {
+  const lines = headers.split("\r\n");
+  // A folded (continued) header line, or not exactly one Content-Disposition.
+  if (lines.some((line) => /^[ \t]/.test(line))) return "ambiguous";
+  const dispositions = lines.filter((line) => /^content-disposition:/i.test(line));
+  const parameters = dispositions.length === 1 ? DISPOSITION.exec(dispositions[0] ?? "")?.[1] : undefined;
+  if (parameters === undefined) return "ambiguous";
   let name: string | undefined;
   let file = false;
-  for (const [, key = "", quoted, token] of (dispositions[0] ?? "").matchAll(DISPOSITION_PARAMETER)) {
-    const value = quoted ?? token ?? "";
-    if (key === "name") {
-      if (name !== undefined || value.includes("\\")) return "ambiguous";
-      name = value;
-    } else if (key.toLowerCase().startsWith("name")) return "ambiguous";
-    else if (key.toLowerCase().startsWith("filename")) file = true;
+  for (const [, key = "", quoted, token] of parameters.matchAll(PARAMETER)) {
+    if (key !== "name") file = true;
+    else if (name !== undefined) return "ambiguous";
+    else name = quoted ?? token ?? "";
   }
-  return name === undefined ? undefined : { name, file };
+  return name === undefined ? "ambiguous" : { name, file };
 }
 
 /** A form's field, where the form has it once and as a plain (non-file) field. */
@@ -189,33 +198,43 @@ export type FormField =
 
 /**
  * One plain field of a multipart/form-data body, which must be there exactly once: a form that gives
- * it twice, or names a part in a way form parsers may read differently, is refused rather than read
- * one way here and another way upstream. Parts are walked by their delimiters only; a file part's
- * bytes are skipped over, never copied or decoded.
+ * it twice, or is written in a way form parsers may read differently, is refused rather than read one
+ * way here and another way upstream. The body must begin with the first delimiter, and only a
+ * delimiter followed by CRLF (a part) or "--" (the end) counts as one. Parts are walked by their
+ * delimiters only; a file part's bytes are skipped over, never copied or decoded.
  */
 export function multipartField(raw: Buffer, boundary: string, name: string): FormField {
   const delimiter = Buffer.from(`--${boundary}`);
   const next = Buffer.from(`\r\n--${boundary}`);
+  const ambiguous: FormField = { found: false, reason: "ambiguous" };
+  if (!raw.subarray(0, delimiter.length).equals(delimiter)) return ambiguous;
   let found: FormField = { found: false, reason: "missing" };
-  let at = raw.indexOf(delimiter);
-  while (at !== -1) {
-    const afterDelimiter = at + delimiter.length;
-    // "--" after the delimiter closes the form.
-    if (raw[afterDelimiter] === 0x2d && raw[afterDelimiter + 1] === 0x2d) break;
-    const headersEnd = raw.indexOf(HEADER_END, afterDelimiter);
-    if (headersEnd === -1) break;
+  let afterDelimiter = delimiter.length;
+  for (;;) {
+    // "--" after the delimiter closes the form; anything but CRLF there is not a delimiter upstream.
+    if (raw[afterDelimiter] === 0x2d && raw[afterDelimiter + 1] === 0x2d) return found;
+    if (!raw.subarray(afterDelimiter, afterDelimiter + 2).equals(CRLF)) return ambiguous;
+    const headersStart = afterDelimiter + 2;
+    const headersEnd = raw.indexOf(HEADER_END, headersStart);
+    if (headersEnd === -1) return ambiguous;
     const contentStart = headersEnd + HEADER_END.length;
-    const end = raw.indexOf(next, contentStart);
-    if (end === -1) break;
-    const part = partName(raw.toString("latin1", afterDelimiter, headersEnd));
-    if (part === "ambiguous") return { found: false, reason: "ambiguous" };
-    if (part?.name === name) {
+    // The part ends at the next delimiter proper: one followed by CRLF or "--".
+    let end = raw.indexOf(next, contentStart);
+    while (end !== -1) {
+      const after = end + next.length;
+      const closes = raw[after] === 0x2d && raw[after + 1] === 0x2d;
+      if (closes || raw.subarray(after, after + 2).equals(CRLF)) break;
+      end = raw.indexOf(next, end + 1);
+    }
+    if (end === -1) return ambiguous;
+    const part = partName(raw.toString("latin1", headersStart, headersEnd));
+    if (part === "ambiguous") return ambiguous;
+    if (part.name === name) {
       if (found.found || found.reason !== "missing") return { found: false, reason: "repeated" };
       found = part.file
         ? { found: false, reason: "a_file" }
         : { found: true, value: raw.toString("utf8", contentStart, end).trim() };
     }
-    at = end + 2;
+    afterDelimiter = end + next.length;
   }
-  return found;
 }
