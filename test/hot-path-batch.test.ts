@@ -116,6 +116,23 @@ describe("one script call per event-loop turn", () => {
     expect(await redis.hget(pendingUsageKey(env.prefix), "t:key_c")).toBe(String(day + 100));
   });
 
+  it("adds a refund before the turn's counts, and an excess to a window the turn starts after them", async () => {
+    const { redis, batch } = await countedBatch();
+    const windowKey = (name: string) => `${env.prefix}:tokens:${name}:0`;
+    await redis.set(windowKey("open"), "10", "EX", 60);
+    batch.adjustWindow(windowKey("open"), -4); // an earlier call's reservation, given back
+    batch.adjustWindow(windowKey("new"), 5); // an excess charged to a minute just begun
+    batch.adjustWindow(windowKey("none"), 5);
+    const [open, started] = await Promise.all([
+      batch.incrementWindow(windowKey("open"), 1, 60),
+      batch.incrementWindow(windowKey("new"), 2, 60),
+    ]);
+    expect(open[0]).toBe(7);
+    expect(started[0]).toBe(2);
+    expect(await redis.get(windowKey("new"))).toBe("7");
+    expect(await redis.exists(windowKey("none"))).toBe(0);
+  });
+
   it("reads a lost epoch as null, so the caller drops its cache", async () => {
     const { redis, batch } = await countedBatch(`${env.prefix}:noepoch`);
     await redis.del(epochKey(`${env.prefix}:noepoch`));

@@ -118,9 +118,10 @@ export function createHotPathBatch(
     const batch = turn;
     turn = undefined;
     if (!batch) return;
-    if (!breaker.allows(batch)) {
-      // Gathered while a call was out that then timed out: its callers fall back at once rather than
-      // wait out a timeout of their own; its usage counts are kept for the first turn after.
+    if (redis.status !== "ready" || !breaker.allows(batch)) {
+      // Gathered while a call was out that then failed (Redis gone, or silent): its callers fall back
+      // at once rather than wait out a timeout of their own; its usage counts are kept for the first
+      // turn after.
       for (const [field, increment] of batch.fields) held.set(field, (held.get(field) ?? 0) + increment);
       batch.fields = new Map();
       fail(batch, notReady());
@@ -140,8 +141,8 @@ export function createHotPathBatch(
       for (const call of window.calls) amount += call.points;
       input.counters.push({ key, amount, ttlSeconds: window.seconds });
     }
-    // The next turn is let go before this one's callers hear their answers, so that what they do next
-    // joins it rather than waiting for another call.
+    // The next turn is let go first: on a failure, fail() then opens the breaker before that turn's
+    // send (a setImmediate away) asks it whether to go.
     let answered = false;
     const answer = () => {
       if (answered || !awaited) return;

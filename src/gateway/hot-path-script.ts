@@ -7,11 +7,12 @@ import { pendingUsageKey, utcDay } from "../usage/buffer.js";
 // - markers: `GET <prefix>:keys:changed-at:<id>` and `GET <prefix>:keys:epoch` (keys/key-state.ts);
 // - counters: a fixed window that starts at its first increment (SET NX EX, INCRBY, PTTL; EXPIRE if it
 //   lost its TTL): the rate limit windows (rate-limit.ts);
-// - adjustments: added to a counter only if it still exists (token settlements and refunds, which
-//   must not start a window of their own), before the counters: each settles a reservation of an
-//   earlier turn, so a request of this turn is judged without what was given back (a reservation
-//   taken ahead for a key whose record then changed is given back in the same turn as it is taken
-//   again);
+// - adjustments: added to a counter only if it exists (token settlements and refunds, which must not
+//   start a window of their own). Each settles a reservation of an earlier call, so one whose window
+//   exists is added before the counters: a request of this call is judged without what was given
+//   back (a reservation taken ahead for a key whose record then changed is given back in the same
+//   call as it is taken again). One whose window does not exist yet (an excess charged to a minute
+//   that has just begun) is added after them, if one of them started it;
 // - uses: usage/buffer.ts's hash, last-used moved only forward (and, for `recordKeyUse`, a count);
 // - fields: finished requests' counts for the same hash (usage/buffer.ts's usageFields), summed.
 // Uses and fields run under pcall: a failure (a hash of the wrong type) is reported and never fails
@@ -28,10 +29,13 @@ for i = 1, markers do
   out[#out + 1] = redis.call('GET', KEYS[2 + i])
 end
 local a = 5 + 2 * counters
+local pending = {}
 for i = 1, adjustments do
   local key = KEYS[2 + markers + counters + i]
   if redis.call('EXISTS', key) == 1 then
     redis.call('INCRBY', key, ARGV[a])
+  else
+    pending[#pending + 1] = {key, ARGV[a]}
   end
   a = a + 1
 end
@@ -49,6 +53,11 @@ for i = 1, counters do
   end
   out[#out + 1] = total
   out[#out + 1] = ttl
+end
+for _, adjustment in ipairs(pending) do
+  if redis.call('EXISTS', adjustment[1]) == 1 then
+    redis.call('INCRBY', adjustment[1], adjustment[2])
+  end
 end
 local usageError = false
 local function failed(reply)
