@@ -66,11 +66,11 @@ describe("re-authentication with two-factor on", () => {
     const account = await enrolledAccount();
     const ip = nextIp();
     const body = { password: FIXTURE_PASSWORD, code: WRONG_CODE };
-    // Password and code each count as an attempt: 10 from one address is 5 such requests.
+    // Each wrong code counts; the right password neither adds nor clears: the 11th request is refused.
     const blockedAt = await statusesUntilBlocked(14, 400, () =>
       as(account.token, ip).send("delete", "/admin/me/totp", body),
     );
-    expect(blockedAt).toBe(5);
+    expect(blockedAt).toBe(10);
     // The right code from the blocked address is refused too; from elsewhere it turns two-factor off.
     const right = { password: FIXTURE_PASSWORD, code: totpCodeAt(account.secret, clock.now()) };
     expect((await as(account.token, ip).send("delete", "/admin/me/totp", right)).status).toBe(429);
@@ -111,8 +111,20 @@ describe("re-authentication with two-factor on", () => {
       };
       statuses.push((await me.send("post", "/admin/me/email", email)).status);
     }
-    // Four attempts a round, none cleared: the 11th is refused, in the third round, and so is what follows.
-    expect(statuses.join(" ")).toBe("200 400 400 202 200 400 400 202 200 400 429 429");
+    // Two attempts a round (the login's password, which only a right code clears, and its wrong code);
+    // the right password at a change neither adds nor clears: the 11th attempt is refused, in round 5.
+    expect(statuses.join(" ")).toBe(
+      "200 400 400 202 200 400 400 202 200 400 400 202 200 400 400 202 200 400 429 429",
+    );
+  });
+
+  it("a right password at a change asks no code, so changes alone never pile up to a 429", async () => {
+    const account = await enrolledAccount();
+    const me = as(account.token, nextIp());
+    const change = { current_password: FIXTURE_PASSWORD, new_password: "short" };
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await me.send("post", "/admin/me/password", change)).status);
+    expect(statuses).toEqual(Array(12).fill(400));
   });
 });
 

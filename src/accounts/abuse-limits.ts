@@ -35,6 +35,11 @@ export interface AbuseLimits {
    * owner logging in does not reset what others have tried.
    */
   loginSucceeded(email: string, ip: string): Promise<void>;
+  /**
+   * After a correct password where it does not clear the count (two-factor on): the attempt alone is
+   * given back to the pair, the email and the IP, so that a right password neither adds nor clears.
+   */
+  loginAttemptGivenBack(email: string, ip: string): Promise<void>;
   /** Count one request; seconds to wait when over the limit, else null. */
   consumeSignup(ip: string): Promise<number | null>;
   consumeVerificationEmail(email: string, ip: string): Promise<number | null>;
@@ -119,6 +124,14 @@ export function createAbuseLimits(redis: Redis, redisPrefix: string): AbuseLimit
       const [account, source] = [emailKey(email), sourceOf(ip)];
       await Promise.all([
         loginEmailIp.delete(`${account}:${source}`),
+        loginEmail.reward(account, 1),
+        loginIp.reward(source, 1),
+      ]);
+    },
+    async loginAttemptGivenBack(email, ip) {
+      const [account, source] = [emailKey(email), sourceOf(ip)];
+      await Promise.all([
+        loginEmailIp.reward(`${account}:${source}`, 1),
         loginEmail.reward(account, 1),
         loginIp.reward(source, 1),
       ]);
