@@ -99,7 +99,10 @@ export function useLeaveGuard(onLeave: () => void): { stay: () => void; leave: (
     },
     leave: (close) => {
       release(mine);
-      if (mine.held) history.back();
+      // Once only: should the Back find no page to go to, or the same page, the next answer closes.
+      const heldBack = mine.held;
+      mine.held = false;
+      if (heldBack) history.back();
       else close();
     },
   };
