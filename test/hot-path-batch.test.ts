@@ -24,17 +24,23 @@ afterAll(async () => {
   await env.close();
 });
 
-/** A batch on a fresh connection whose commands are counted (the connection itself is real). */
-async function countedBatch(prefix = env.prefix) {
-  const redis = connectRedis(env.config);
-  connections.push(redis);
-  await redis.ping();
+/** The names of the commands sent on a connection from now on (the connection itself is real). */
+function countCommands(redis: Redis): string[] {
   const sent: string[] = [];
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = ((command: { name: string }, stream?: unknown) => {
     sent.push(command.name);
     return send(command as never, stream as never);
   }) as typeof redis.sendCommand;
+  return sent;
+}
+
+/** A batch on a fresh connection whose commands are counted. */
+async function countedBatch(prefix = env.prefix) {
+  const redis = connectRedis(env.config);
+  connections.push(redis);
+  await redis.ping();
+  const sent = countCommands(redis);
   const usage: unknown[] = [];
   const batch = createHotPathBatch(redis, prefix, (err) => usage.push(err));
   return { redis, batch, sent, usage };
@@ -253,12 +259,7 @@ describe("one call out at a time", () => {
     const redis = new Redis({ host: "127.0.0.1", port: proxy.port });
     connections.push(redis);
     await redis.ping();
-    const sent: string[] = [];
-    const send = redis.sendCommand.bind(redis);
-    redis.sendCommand = ((command: { name: string }, stream?: unknown) => {
-      sent.push(command.name);
-      return send(command as never, stream as never);
-    }) as typeof redis.sendCommand;
+    const sent = countCommands(redis);
     const batch = createHotPathBatch(redis, env.prefix, () => {});
     await batch.readKeyState("key_warm"); // the script is loaded: one command per call from here
     sent.length = 0;
