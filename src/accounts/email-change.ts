@@ -42,15 +42,12 @@ export async function requestEmailChange(
 }
 
 /**
- * Drops the account's pending email change and retires its links, in the caller's transaction: a new
- * password ends it, since whoever held a session may have started it.
+ * Forgets the account's pending address, in the caller's transaction; the caller retires its change
+ * links in the same one (retireEmailTokens). A new password ends an email change, since whoever held a
+ * session may have started it.
  */
-export async function cancelEmailChange(
-  tx: Pick<Db, "update">,
-  input: { accountId: string; now: Date },
-): Promise<void> {
-  await tx.update(accounts).set({ pendingEmail: null }).where(eq(accounts.id, input.accountId));
-  await retireEmailTokens(tx, { accountId: input.accountId, purposes: ["change_email"], now: input.now });
+export async function dropPendingEmail(tx: Pick<Db, "update">, accountId: string): Promise<void> {
+  await tx.update(accounts).set({ pendingEmail: null }).where(eq(accounts.id, accountId));
 }
 
 /** Whether another account already uses the address (the change would then be refused). */

@@ -1,4 +1,4 @@
-import { cancelEmailChange } from "../accounts/email-change.js";
+import { dropPendingEmail } from "../accounts/email-change.js";
 import { retireEmailTokens } from "../accounts/email-tokens.js";
 import type { Db } from "../db/client.js";
 import { retireLoginChallenges } from "./login-challenge.js";
@@ -13,7 +13,7 @@ export async function retireWhatOldPasswordOpened(
   tx: Pick<Db, "update">,
   input: { accountId: string; now: Date },
 ): Promise<void> {
-  await retireEmailTokens(tx, { ...input, purposes: ["reset_password"] });
-  await cancelEmailChange(tx, input);
+  await retireEmailTokens(tx, { ...input, purposes: ["reset_password", "change_email"] });
+  await dropPendingEmail(tx, input.accountId);
   await retireLoginChallenges(tx, input);
 }

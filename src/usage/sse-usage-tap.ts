@@ -57,7 +57,8 @@ export function createSseUsageTap(options: { stripUsageOnlyChunk: boolean }): Ss
       const event = events.subarray(start, end);
       if (mentionsUsage(event)) {
         lastUsageEvent = event;
-        if (!isUsageOnly(event)) kept.push(withoutNullUsage(event));
+        const text = event.toString("utf8");
+        if (!isUsageOnly(text)) kept.push(withoutNullUsage(event, text));
       } else kept.push(event);
       start = end;
     }
@@ -105,19 +106,18 @@ export function createSseUsageTap(options: { stripUsageOnlyChunk: boolean }): Ss
 const NULL_USAGE = /,\s*"usage"\s*:\s*null(?=\s*[,}])|"usage"\s*:\s*null\s*,\s*/;
 
 /**
- * The event without its `"usage": null` member, or the event itself when it has none. A member name
+ * The event (`text` its decoded bytes) without its `"usage": null` member, or the event itself when
+ * it has none. A member name
  * cannot hide in a string: inside one, its quotes would be escaped.
  */
-function withoutNullUsage(event: Buffer): Buffer {
-  const text = event.toString("utf8");
+function withoutNullUsage(event: Buffer, text: string): Buffer {
   const cleaned = text.replace(NULL_USAGE, "");
   return cleaned === text ? event : Buffer.from(cleaned);
 }
 
 /** The chunk OpenAI-compatible servers add for `include_usage`: `choices` is an empty list. */
-function isUsageOnly(event: Buffer): boolean {
+function isUsageOnly(event: string): boolean {
   const data = event
-    .toString("utf8")
     .split(/\r?\n/)
     .filter((line) => line.startsWith("data:"))
     .map((line) => line.slice(5).trimStart())

@@ -34,16 +34,13 @@ export function EmailField(props: {
  * without a code field still says why a code was wanted (two-factor turned on from elsewhere).
  */
 export function reauthErrors(error: ApiError | null, fields: readonly string[]) {
-  const password = !fields.includes("password")
-    ? undefined
-    : error?.code === "invalid_credentials"
-      ? error.message
-      : fieldError(error, "password");
-  const code = !fields.includes("code")
-    ? undefined
-    : error?.code === "invalid_code"
-      ? error.message
-      : fieldError(error, "code");
+  // Beside `field` when the form has it: the refusal naming it, or one whose code is about it.
+  const beside = (field: string, aboutIt: string) => {
+    if (!fields.includes(field)) return undefined;
+    return error?.code === aboutIt ? error.message : fieldError(error, field);
+  };
+  const password = beside("password", "invalid_credentials");
+  const code = beside("code", "invalid_code");
   const elsewhere = fields.some((field) => fieldError(error, field) !== undefined);
   const form = error && !password && !code && !elsewhere ? error : null;
   return { password, code, form };
