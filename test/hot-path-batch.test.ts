@@ -249,6 +249,52 @@ describe("a Redis that stops answering (black hole)", () => {
     expect([x.changedAt, y.changedAt]).toEqual([null, null]);
     await proxy.close();
   });
+  it("keeps at most its bound of usage counts through an outage, counts put back from a refused turn included", async () => {
+    const target = new URL(env.config.redisUrl);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const redis = new Redis({
+      host: "127.0.0.1",
+      port: proxy.port,
+      commandTimeout: 200,
+      maxRetriesPerRequest: 1,
+    });
+    redis.on("error", () => {});
+    connections.push(redis);
+    await redis.ping();
+    let clock = 1_000_000;
+    const reported: unknown[] = [];
+    const prefix = `${env.prefix}:held`;
+    const batch = createHotPathBatch(redis, prefix, (err) => reported.push(err), {
+      now: () => clock,
+      maxHeldFields: 2,
+    });
+    await batch.readKeyState("key_warm");
+
+    proxy.stall();
+    const stalled = batch.readKeyState("key_a");
+    await tick();
+    // Gathered behind the stalled call: two fields, the bound.
+    batch.addUsage([
+      ["f1", 1],
+      ["f2", 1],
+    ]);
+    await expect(stalled).rejects.toThrow(/timed out/);
+    // Between that failure and the gathered turn's refusal: counts kept aside, two more.
+    batch.addUsage([
+      ["g1", 1],
+      ["g2", 1],
+    ]);
+    await tick(); // the gathered turn is refused: its counts, put back, find the bound reached
+    expect(batch.ready()).toBe(false);
+    batch.addUsage([["g1", 5]]); // a field already kept still adds up
+
+    proxy.resume();
+    clock += 5_000;
+    await batch.readKeyState("key_b"); // the first turn after carries what was kept
+    expect(await redis.hgetall(pendingUsageKey(prefix))).toEqual({ g1: "6", g2: "1" });
+    expect(reported.filter((err) => /is full/.test(String(err)))).toHaveLength(1);
+    await proxy.close();
+  });
 });
 
 describe("one call out at a time", () => {

@@ -33,7 +33,7 @@ interface Turn {
   fields: Map<string, number>;
 }
 
-/** Usage fields kept while Redis is away, at most; more are dropped and reported. */
+/** Usage fields kept while Redis is away, at most (default); more are dropped and reported. */
 const MAX_HELD_FIELDS = 100_000;
 
 export interface HotPathBatch {
@@ -67,6 +67,8 @@ export interface HotPathBatchOptions {
   onSuspend?: (err: Error, suspendMs: number) => void;
   /** Told when Redis answers again after a suspension, with how long the outage lasted. */
   onResume?: (outageMs: number) => void;
+  /** Usage fields kept while Redis is away, at most (default 100,000); tests make it small. */
+  maxHeldFields?: number;
 }
 
 /**
@@ -87,6 +89,7 @@ export function createHotPathBatch(
     onOpen: options.onSuspend,
     onClose: options.onResume,
   });
+  const maxHeldFields = options.maxHeldFields ?? MAX_HELD_FIELDS;
   let turn: Turn | undefined;
   let held = new Map<string, number>();
   /** A call that requests wait on is out: the next turn is sent when it answers. */
@@ -122,7 +125,7 @@ export function createHotPathBatch(
       // Gathered while a call was out that then failed (Redis gone, or silent): its callers fall back
       // at once rather than wait out a timeout of their own; its usage counts are kept for the first
       // turn after.
-      for (const [field, increment] of batch.fields) held.set(field, (held.get(field) ?? 0) + increment);
+      keep(held, batch.fields);
       batch.fields = new Map();
       fail(batch, notReady());
       return;
@@ -186,6 +189,22 @@ export function createHotPathBatch(
     }
   }
 
+  /**
+   * Adds counts to usage fields, within the bound on what is kept while Redis is away: a field not yet
+   * there is dropped, and reported, once the map is full. Both ways in (a finished request's counts,
+   * and a refused turn's counts put back) go through here, so the bound holds through any outage.
+   */
+  function keep(fields: Map<string, number>, counts: Iterable<[field: string, increment: number]>): void {
+    for (const [field, increment] of counts) {
+      const before = fields.get(field);
+      if (before === undefined && fields.size >= maxHeldFields) {
+        usageSettled(new Error("usage kept while Redis is away is full: counts dropped"));
+        return;
+      }
+      fields.set(field, (before ?? 0) + increment);
+    }
+  }
+
   function fail(batch: Turn, err: unknown): void {
     breaker.failed(batch, err);
     for (const waiters of batch.markers.values()) for (const waiter of waiters) waiter.reject(err);
@@ -236,15 +255,7 @@ export function createHotPathBatch(
     },
 
     addUsage(list) {
-      const fields = ready() ? current().fields : held;
-      for (const [field, increment] of list) {
-        const before = fields.get(field);
-        if (before === undefined && fields.size >= MAX_HELD_FIELDS) {
-          usageSettled(new Error("usage kept while Redis is away is full: counts dropped"));
-          return;
-        }
-        fields.set(field, (before ?? 0) + increment);
-      }
+      keep(ready() ? current().fields : held, list);
     },
   };
 }
