@@ -249,6 +249,40 @@ describe("a Redis that stops answering (black hole)", () => {
     expect([x.changedAt, y.changedAt]).toEqual([null, null]);
     await proxy.close();
   });
+  it("refuses a turn gathered behind a call that failed with the connection (not a silence) at once", async () => {
+    const target = new URL(env.config.redisUrl);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    // No retry per command: a dropped connection fails the call out at once, without a timeout.
+    const redis = new Redis({
+      host: "127.0.0.1",
+      port: proxy.port,
+      commandTimeout: 5_000,
+      maxRetriesPerRequest: 0,
+    });
+    redis.on("error", () => {});
+    connections.push(redis);
+    await redis.ping();
+    const suspensions: number[] = [];
+    const batch = createHotPathBatch(redis, env.prefix, () => {}, {
+      onSuspend: (_err, ms) => suspensions.push(ms),
+    });
+    await batch.readKeyState("key_warm");
+
+    proxy.stall();
+    const out = batch.readKeyState("key_out");
+    await tick();
+    const gathered = batch.readKeyState("key_gathered");
+    proxy.cut();
+    await expect(out).rejects.toThrow(/max retries/i);
+    // The breaker stays closed (no silence), but the connection is reconnecting: the gathered turn is
+    // refused by its own check, not sent into ioredis's queue to fail at the next reconnection attempt.
+    await expect(gathered).rejects.toThrow(/not ready/);
+    expect(redis.status).toBe("reconnecting");
+    expect(suspensions).toEqual([]);
+    redis.disconnect();
+    await proxy.close();
+  });
+
   it("keeps at most its bound of usage counts through an outage, counts put back from a refused turn included", async () => {
     const target = new URL(env.config.redisUrl);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
