@@ -21,12 +21,12 @@ import { cpuMs, heapBytes, mainThreadCpuMs, median } from "./processes.js";
 
 type Target = { port: number; child: ChildProcess };
 
-function percentile(values: number[], p: number): number {
+export function percentile(values: number[], p: number): number {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
-interface Run {
+export interface Run {
   ttfb: number[];
   cpuUsPerChunk: number;
   mainThreadUsPerChunk: number;
@@ -35,7 +35,7 @@ interface Run {
   bad: number;
 }
 
-async function run(
+export async function run(
   target: Target,
   secret: string,
   shape: { streams: number; chunks: number; paceMs: number },
