@@ -114,6 +114,23 @@ describe("POST /admin/accounts", () => {
     expect(res.body.error).toMatchObject({ code: "validation_failed", type: "invalid_request_error", param });
   });
 
+  it("words a refused password as any field's refusal is worded: the field's name first", async () => {
+    const refusal = async (password: string) =>
+      (await post("/admin/accounts", { email: "words@example.com", password }).expect(400)).body.error
+        .message;
+    expect(await refusal("abcdefghijk")).toBe("password: must be at least 12 characters");
+    expect(await refusal("x".repeat(257))).toBe("password: must be at most 256 characters");
+    expect(await refusal("my words are mine")).toBe("password: must not contain the email address");
+    expect(await refusal("1qaz2wsx3edc")).toBe("password: is too common");
+    expect(await refusal("abcdefghijkl")).toBe(
+      "password: is too easy to guess: it is mostly sequential characters (like 1234 or abcd)",
+    );
+    // As a schema's refusal of another field reads:
+    expect(
+      (await post("/admin/accounts", { email: "nope", password: PASSWORD }).expect(400)).body.error.message,
+    ).toBe("email: must be a valid email address");
+  });
+
   it("accepts 12 emoji, 256 characters, and a short local part inside the password", async () => {
     // Varied, not one character repeated: repetitions are refused (NIST 800-63B).
     const emoji = Array.from({ length: 12 }, (_, i) => String.fromCodePoint(0x1f600 + i * 3)).join("");
@@ -265,7 +282,11 @@ describe("POST /admin/me/password", () => {
       .set(auth)
       .send({ current_password: FIXTURE_PASSWORD, new_password: "short" })
       .expect(400);
-    expect(weak.body.error).toMatchObject({ code: "validation_failed", param: "new_password" });
+    expect(weak.body.error).toMatchObject({
+      code: "validation_failed",
+      param: "new_password",
+      message: "new_password: must be at least 12 characters",
+    });
     await request(web.app).get("/admin/me").set("Authorization", `Bearer ${other}`).expect(200);
 
     await request(web.app)

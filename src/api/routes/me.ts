@@ -9,7 +9,7 @@ import { ceilingsOfTier } from "../../tiers/tiers.js";
 import { deleteAccountWithProof } from "../../totp/confirmed-changes.js";
 import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
-import { identityRefused, rateLimited } from "../refusals.js";
+import { identityRefused, invalidField, rateLimited } from "../refusals.js";
 import { route } from "../routing.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
@@ -124,7 +124,7 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
                 param: "current_password",
               });
             case "weak_password":
-              throw new AppError("validation_failed", result.problem, { param: "new_password" });
+              throw invalidField("new_password", result.problem);
           }
         }
         res.status(204).end();
