@@ -303,6 +303,34 @@ describe("POST /admin/me/password", () => {
     ).map((e) => e.action);
     expect(actions).toContain("password.changed");
   });
+  it("refuses the current password as the new one, once the current one is right, and changes nothing", async () => {
+    const { id, email, token } = await createAccountWithSession(env);
+    const other = (await post("/admin/sessions", { email, password: FIXTURE_PASSWORD }).expect(201)).body
+      .session.token;
+    const change = (current: string, next: string) =>
+      request(web.app)
+        .post("/admin/me/password")
+        .set("Authorization", `Bearer ${token}`)
+        .send({ current_password: current, new_password: next });
+
+    const same = await change(FIXTURE_PASSWORD, FIXTURE_PASSWORD).expect(400);
+    expect(same.body.error).toEqual({
+      message: "new_password: must be different from the current password",
+      type: "invalid_request_error",
+      code: "validation_failed",
+      param: "new_password",
+    });
+    // The same string twice, but not the password: the wrong current password is what is said.
+    const guessed = await change("a guess typed twice", "a guess typed twice").expect(401);
+    expect(guessed.body.error.code).toBe("invalid_credentials");
+
+    await request(web.app).get("/admin/me").set("Authorization", `Bearer ${other}`).expect(200);
+    const actions = (
+      await env.database.db.select().from(auditEvents).where(eq(auditEvents.accountId, id))
+    ).map((e) => e.action);
+    expect(actions).not.toContain("password.changed");
+  });
+
   it("limits wrong current passwords like failed logins: the 11th guess is 429 with Retry-After", async () => {
     const { token } = await createAccountWithSession(env);
     const guess = () =>

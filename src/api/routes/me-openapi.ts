@@ -67,7 +67,7 @@ registry.registerPath({
   responses: {
     204: { description: "Password changed" },
     ...sessionWriteErrors(["validation_failed", "invalid_credentials", "rate_limit_exceeded"], {
-      400: "new_password breaks the rules",
+      400: "new_password breaks the rules, or is the current password",
       401: "invalid_credentials for a wrong current password",
     }),
   },

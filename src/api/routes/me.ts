@@ -123,6 +123,8 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
               throw new AppError("invalid_credentials", "Current password is incorrect", {
                 param: "current_password",
               });
+            case "same_password":
+              throw invalidField("new_password", "must be different from the current password");
             case "weak_password":
               throw invalidField("new_password", result.problem);
           }
