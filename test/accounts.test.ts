@@ -262,6 +262,33 @@ describe("GET and PATCH /admin/me", () => {
     expect(unknown.body.error.param).toBe("email");
     expect((await request(web.app).get("/admin/me").set(auth)).body.account.rotation_reminder_days).toBe(7);
   });
+
+  it("refuses a change that changes nothing, as PATCH /admin/keys/:id does: 400 naming what to give", async () => {
+    const { token } = await createAccountWithSession(env);
+    const auth = { Authorization: `Bearer ${token}` };
+    const key = await request(web.app).post("/admin/keys").set(auth).send({ name: "k" }).expect(201);
+    const emptyKey = await request(web.app)
+      .patch(`/admin/keys/${key.body.key.id}`)
+      .set(auth)
+      .send({})
+      .expect(400);
+    const emptyMe = await request(web.app).patch("/admin/me").set(auth).send({}).expect(400);
+    expect(emptyKey.body.error).toMatchObject({ type: "invalid_request_error", code: "validation_failed" });
+    expect(emptyMe.body.error).toEqual({
+      message: "rotation_reminder_days: give rotation_reminder_days or new_signin_emails (or both)",
+      type: "invalid_request_error",
+      code: "validation_failed",
+      param: "rotation_reminder_days",
+    });
+    // No body at all reads as {}.
+    await request(web.app).patch("/admin/me").set(auth).expect(400);
+    const one = await request(web.app)
+      .patch("/admin/me")
+      .set(auth)
+      .send({ new_signin_emails: false })
+      .expect(200);
+    expect(one.body.account).toMatchObject({ new_signin_emails: false, rotation_reminder_days: 30 });
+  });
 });
 
 describe("POST /admin/me/password", () => {

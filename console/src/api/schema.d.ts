@@ -2547,7 +2547,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed */
+            /** @description invalid_json, validation_failed: a value out of range, or neither field given */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -53,7 +53,9 @@ registry.registerPath({
   request: { body: requestBody(UpdateMeBody) },
   responses: {
     200: { description: "The updated account", ...AccountResponse },
-    ...sessionWriteErrors(["validation_failed"]),
+    ...sessionWriteErrors(["validation_failed"], {
+      400: "a value out of range, or neither field given",
+    }),
   },
 });
 registry.registerPath({

@@ -38,15 +38,12 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
       session,
       async (req, res) => {
         const body = parseInput(UpdateMeBody, req.body);
-        let account = authOf(res).account;
-        if (body.rotation_reminder_days !== undefined || body.new_signin_emails !== undefined) {
-          account = await updateAccountSettings(
-            deps.database.db,
-            account.id,
-            { rotationReminderDays: body.rotation_reminder_days, newSigninEmails: body.new_signin_emails },
-            deps.clock.now(),
-          );
-        }
+        const account = await updateAccountSettings(
+          deps.database.db,
+          authOf(res).account.id,
+          { rotationReminderDays: body.rotation_reminder_days, newSigninEmails: body.new_signin_emails },
+          deps.clock.now(),
+        );
         res.json({ account: accountJson(account) });
       },
     ],
