@@ -138,7 +138,11 @@ describe("password reset, through the worker", () => {
       .post("/admin/accounts/password-reset/confirm")
       .send({ token: resetToken, password: "short" })
       .expect(400);
-    expect(weak.body.error).toMatchObject({ code: "validation_failed", param: "password" });
+    expect(weak.body.error).toMatchObject({
+      code: "validation_failed",
+      param: "password",
+      message: "password: must be at least 12 characters",
+    });
 
     const newPassword = "a brand new passphrase";
     await request(web.app)

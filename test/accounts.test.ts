@@ -114,6 +114,23 @@ describe("POST /admin/accounts", () => {
     expect(res.body.error).toMatchObject({ code: "validation_failed", type: "invalid_request_error", param });
   });
 
+  it("words a refused password as any field's refusal is worded: the field's name first", async () => {
+    const refusal = async (password: string) =>
+      (await post("/admin/accounts", { email: "words@example.com", password }).expect(400)).body.error
+        .message;
+    expect(await refusal("abcdefghijk")).toBe("password: must be at least 12 characters");
+    expect(await refusal("x".repeat(257))).toBe("password: must be at most 256 characters");
+    expect(await refusal("my words are mine")).toBe("password: must not contain the email address");
+    expect(await refusal("1qaz2wsx3edc")).toBe("password: is too common");
+    expect(await refusal("abcdefghijkl")).toBe(
+      "password: is too easy to guess: it is mostly sequential characters (like 1234 or abcd)",
+    );
+    // As a schema's refusal of another field reads:
+    expect(
+      (await post("/admin/accounts", { email: "nope", password: PASSWORD }).expect(400)).body.error.message,
+    ).toBe("email: must be a valid email address");
+  });
+
   it("accepts 12 emoji, 256 characters, and a short local part inside the password", async () => {
     // Varied, not one character repeated: repetitions are refused (NIST 800-63B).
     const emoji = Array.from({ length: 12 }, (_, i) => String.fromCodePoint(0x1f600 + i * 3)).join("");
@@ -245,6 +262,33 @@ describe("GET and PATCH /admin/me", () => {
     expect(unknown.body.error.param).toBe("email");
     expect((await request(web.app).get("/admin/me").set(auth)).body.account.rotation_reminder_days).toBe(7);
   });
+
+  it("refuses a change that changes nothing, as PATCH /admin/keys/:id does: 400 naming what to give", async () => {
+    const { token } = await createAccountWithSession(env);
+    const auth = { Authorization: `Bearer ${token}` };
+    const key = await request(web.app).post("/admin/keys").set(auth).send({ name: "k" }).expect(201);
+    const emptyKey = await request(web.app)
+      .patch(`/admin/keys/${key.body.key.id}`)
+      .set(auth)
+      .send({})
+      .expect(400);
+    const emptyMe = await request(web.app).patch("/admin/me").set(auth).send({}).expect(400);
+    expect(emptyKey.body.error).toMatchObject({ type: "invalid_request_error", code: "validation_failed" });
+    expect(emptyMe.body.error).toEqual({
+      message: "rotation_reminder_days: give rotation_reminder_days or new_signin_emails (or both)",
+      type: "invalid_request_error",
+      code: "validation_failed",
+      param: "rotation_reminder_days",
+    });
+    // No body at all reads as {}.
+    await request(web.app).patch("/admin/me").set(auth).expect(400);
+    const one = await request(web.app)
+      .patch("/admin/me")
+      .set(auth)
+      .send({ new_signin_emails: false })
+      .expect(200);
+    expect(one.body.account).toMatchObject({ new_signin_emails: false, rotation_reminder_days: 30 });
+  });
 });
 
 describe("POST /admin/me/password", () => {
@@ -265,7 +309,11 @@ describe("POST /admin/me/password", () => {
       .set(auth)
       .send({ current_password: FIXTURE_PASSWORD, new_password: "short" })
       .expect(400);
-    expect(weak.body.error).toMatchObject({ code: "validation_failed", param: "new_password" });
+    expect(weak.body.error).toMatchObject({
+      code: "validation_failed",
+      param: "new_password",
+      message: "new_password: must be at least 12 characters",
+    });
     await request(web.app).get("/admin/me").set("Authorization", `Bearer ${other}`).expect(200);
 
     await request(web.app)
@@ -282,6 +330,34 @@ describe("POST /admin/me/password", () => {
     ).map((e) => e.action);
     expect(actions).toContain("password.changed");
   });
+  it("refuses the current password as the new one, once the current one is right, and changes nothing", async () => {
+    const { id, email, token } = await createAccountWithSession(env);
+    const other = (await post("/admin/sessions", { email, password: FIXTURE_PASSWORD }).expect(201)).body
+      .session.token;
+    const change = (current: string, next: string) =>
+      request(web.app)
+        .post("/admin/me/password")
+        .set("Authorization", `Bearer ${token}`)
+        .send({ current_password: current, new_password: next });
+
+    const same = await change(FIXTURE_PASSWORD, FIXTURE_PASSWORD).expect(400);
+    expect(same.body.error).toEqual({
+      message: "new_password: must be different from the current password",
+      type: "invalid_request_error",
+      code: "validation_failed",
+      param: "new_password",
+    });
+    // The same string twice, but not the password: the wrong current password is what is said.
+    const guessed = await change("a guess typed twice", "a guess typed twice").expect(401);
+    expect(guessed.body.error.code).toBe("invalid_credentials");
+
+    await request(web.app).get("/admin/me").set("Authorization", `Bearer ${other}`).expect(200);
+    const actions = (
+      await env.database.db.select().from(auditEvents).where(eq(auditEvents.accountId, id))
+    ).map((e) => e.action);
+    expect(actions).not.toContain("password.changed");
+  });
+
   it("limits wrong current passwords like failed logins: the 11th guess is 429 with Retry-After", async () => {
     const { token } = await createAccountWithSession(env);
     const guess = () =>

@@ -110,6 +110,11 @@ describe("email change", () => {
       password: FIXTURE_PASSWORD,
     });
     expect(same.status).toBe(400);
+    expect(same.body.error).toMatchObject({
+      code: "validation_failed",
+      param: "email",
+      message: "email: is already the account's email address",
+    });
     const me = await request(a.app).get("/admin/me").set(bearer(account.token)).expect(200);
     expect(me.body.account.pending_email).toBeNull();
     expect(stub.requests.length).toBe(before);

@@ -319,6 +319,21 @@ describe("/v1 CORS", () => {
       headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
     });
     expect(stranger.headers["access-control-allow-origin"]).toBeUndefined();
+    // Answered without permission (the browser stops there), not refused as a call: a preflight is
+    // none, so it is no 405 for OPTIONS, even on a path that does not exist.
+    expect(stranger.status).toBe(204);
+    expect(stranger.text).toBe("");
+    expect(stranger.headers.vary).toMatch(/Origin/);
+    const strangerElsewhere = await rawRequest(server.url, {
+      method: "OPTIONS",
+      path: "/v1/no-such-endpoint",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
+    expect(strangerElsewhere.status).toBe(204);
+    expect(strangerElsewhere.headers["access-control-allow-origin"]).toBeUndefined();
+    // An OPTIONS request that is no preflight is a call like any other.
+    const plainOptions = await rawRequest(server.url, { method: "OPTIONS", path: "/v1/chat/completions" });
+    expect(plainOptions.status).toBe(405);
     const strangerGet = await fetch(`${server.url}/v1/models`, {
       headers: { origin: "https://evil.example", authorization: `Bearer ${secret}` },
     });
@@ -333,6 +348,10 @@ describe("/v1 CORS", () => {
       headers: { origin: ORIGIN, "access-control-request-method": "POST" },
     });
     expect(res.headers["access-control-allow-origin"]).toBeUndefined();
+    expect(res.status).toBe(204);
+    const answer = await fetch(`${plain.url}/v1/models`, { headers: { origin: ORIGIN } });
+    expect(answer.headers.get("access-control-allow-origin")).toBeNull();
+    expect(answer.headers.get("vary")).toBeNull();
     await plain.close();
   });
 });

@@ -3,9 +3,13 @@ import { eq } from "drizzle-orm";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { accounts, auditEvents } from "../src/db/schema.js";
+import { connectRedis } from "../src/redis/client.js";
 import { manualClock } from "../src/time/clock.js";
+import { REDIS_URL } from "./support/db-names.js";
 import { createAccount, FIXTURE_PASSWORD } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
+import { monitorRedis } from "./support/redis-monitor.js";
+import { waitFor } from "./support/wait-for.js";
 
 let env: TestEnv;
 let web: TestApp;
@@ -96,6 +100,48 @@ describe("login", () => {
       }
     } finally {
       verify.mockRestore();
+    }
+  });
+
+  it("sends the same statements and Redis commands for an unknown email as for a wrong password", async () => {
+    const statements: string[] = [];
+    const counted = await env.makeApp({ clock, onQuery: (query) => statements.push(query) });
+    const { id, email } = await createAccount(env);
+    const monitor = await monitorRedis(REDIS_URL, env.prefix);
+    const marker = connectRedis({ redisUrl: REDIS_URL, redisTlsRejectUnauthorized: false });
+    // What one failed login makes the app send: its statements, and its Redis commands by name (their
+    // keys name the email). A marker read after the answer shows every command of it has been seen.
+    const work = async (e: string, n: number) => {
+      statements.length = 0;
+      monitor.commands.length = 0;
+      await request(counted.app)
+        .post("/admin/sessions")
+        .set("X-Forwarded-For", "203.0.113.9")
+        .send({ email: e, password: `not the right password ${n}` })
+        .expect(401);
+      await marker.get(`${env.prefix}:marker:${n}`);
+      await waitFor("the marker", () => monitor.commands.some((c) => c[1] === `${env.prefix}:marker:${n}`));
+      return {
+        statements: [...statements],
+        redis: monitor.commands.filter((c) => !c[1]?.includes(":marker:")).map((c) => c[0]),
+      };
+    };
+    try {
+      await work("warm-up@example.com", 0);
+      const wrong = await work(email, 1);
+      const unknown = await work("nobody-at-all@example.com", 2);
+      expect(unknown).toEqual(wrong);
+      // A wrong password's audit row is written by a statement the unknown email sends too (finding
+      // no account, it writes nothing), in a commit that waits for no disk flush, which only the
+      // wrong password's would have to wait for.
+      expect(wrong.statements.some((s) => s.startsWith('insert into "audit_events"'))).toBe(true);
+      expect(wrong.statements).toContain("set local synchronous_commit to off");
+      expect(wrong.redis.length).toBeGreaterThan(0);
+      const audit = await env.database.db.select().from(auditEvents).where(eq(auditEvents.accountId, id));
+      expect(audit.map((a) => [a.action, a.ip])).toEqual([["login.failed", "203.0.113.9"]]);
+    } finally {
+      monitor.close();
+      await marker.quit();
     }
   });
 

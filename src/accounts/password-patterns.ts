@@ -94,9 +94,9 @@ const REASONS: Record<PredictablePart, string> = {
   common_word: "a common password",
 };
 
-/** A sentence for the person choosing the password, naming what made it predictable. */
+/** For the person choosing the password, after the field's name: what made it predictable. */
 export function predictableMessage(parts: PredictablePart[]): string {
   const named = parts.map((p) => REASONS[p]);
   const list = named.length > 1 ? `${named.slice(0, -1).join(", ")} and ${named.at(-1)}` : (named[0] ?? "");
-  return `Password is too easy to guess: it is mostly ${list}`;
+  return `is too easy to guess: it is mostly ${list}`;
 }

@@ -75,15 +75,16 @@ export function isCommonPassword(password: string): boolean {
  * NIST 800-63B style rules: length in code points (so emoji and accents count as one), no
  * composition rules, no password equal to or containing the email's local part, none from the list,
  * none made mostly of repetitions, sequences or the service's name (see password-patterns.ts).
- * Returns the reason for refusal, or null when the password is acceptable.
+ * Returns the reason for refusal, worded to follow the field's name as every validation message does
+ * ("password: must be at least 12 characters"), or null when the password is acceptable.
  */
 export function passwordProblem(password: string, email: string): string | null {
   const length = [...password].length;
   if (length < PASSWORD_MIN_CODE_POINTS) {
-    return `Password must be at least ${PASSWORD_MIN_CODE_POINTS} characters`;
+    return `must be at least ${PASSWORD_MIN_CODE_POINTS} characters`;
   }
   if (length > PASSWORD_MAX_CODE_POINTS) {
-    return `Password must be at most ${PASSWORD_MAX_CODE_POINTS} characters`;
+    return `must be at most ${PASSWORD_MAX_CODE_POINTS} characters`;
   }
   const lower = password.toLowerCase();
   const localPart = (email.trim().split("@")[0] ?? "").toLowerCase();
@@ -91,9 +92,9 @@ export function passwordProblem(password: string, email: string): string | null 
     localPart &&
     (lower === localPart || (localPart.length >= MIN_LOCAL_PART_FOR_CONTAINS && lower.includes(localPart)))
   ) {
-    return "Password must not contain the email address";
+    return "must not contain the email address";
   }
-  if (isCommonPassword(password)) return "Password is too common";
+  if (isCommonPassword(password)) return "is too common";
   const predictable = predictableParts(password, isCommonPassword);
   if (predictable) return predictableMessage(predictable);
   return null;

@@ -31,10 +31,17 @@ export const ChallengeBody = z.union([
   z.strictObject({ token, code: z.string().min(1).max(32) }),
   z.strictObject({ token, recovery_code: z.string().min(1).max(64) }),
 ]);
-export const UpdateMeBody = z.strictObject({
-  rotation_reminder_days: z.number().int().min(0).max(365).optional(),
-  new_signin_emails: z.boolean().optional(),
-});
+// An empty change is refused, as PATCH /admin/keys/:id refuses one: a client that sends nothing (or
+// only a field it misspelt away) has a bug to hear about, not a 200 that changed nothing.
+export const UpdateMeBody = z
+  .strictObject({
+    rotation_reminder_days: z.number().int().min(0).max(365).optional(),
+    new_signin_emails: z.boolean().optional(),
+  })
+  .refine((body) => body.rotation_reminder_days !== undefined || body.new_signin_emails !== undefined, {
+    message: "give rotation_reminder_days or new_signin_emails (or both)",
+    path: ["rotation_reminder_days"],
+  });
 export const ChangePasswordBody = z.strictObject({
   current_password: currentPassword,
   new_password: password,

@@ -13,6 +13,14 @@ export function rateLimited(
   });
 }
 
+/**
+ * A 400 validation_failed for one field's value, worded as parseInput words a schema's refusal:
+ * "field: problem", so that every message names the field it is about.
+ */
+export function invalidField(param: string, problem: string): AppError {
+  return new AppError("validation_failed", `${param}: ${problem}`, { param });
+}
+
 export function wrongPassword(param = "password"): AppError {
   return new AppError("invalid_credentials", "Password is incorrect", { param });
 }

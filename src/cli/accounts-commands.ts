@@ -132,7 +132,7 @@ export async function createAccount(
   const generated = options.password === undefined;
   const password = options.password ?? randomBase62(24);
   const problem = passwordProblem(password, email);
-  if (problem) return fail(problem);
+  if (problem) return fail(`password: ${problem}`);
   const result = await insertVerifiedAccount(deps.db, {
     email,
     passwordHash: await hashPassword(password),

@@ -29,8 +29,8 @@ export function createGatewayHandler(deps: {
   logger: Logger;
   ablation?: Ablation;
   upstreams: UpstreamSet;
-  /** CORS for the origins in V1_CORS_ORIGINS; undefined when none is listed. */
-  cors: V1Cors | undefined;
+  /** CORS for the origins in V1_CORS_ORIGINS (none by default). */
+  cors: V1Cors;
 }): (req: IncomingMessage, res: ServerResponse) => void {
   const { gateway, exchanges, logger, cors } = deps;
   const { registry } = deps.upstreams;
@@ -92,12 +92,12 @@ export function createGatewayHandler(deps: {
       { accessLine: "by_caller" },
     );
     res.setHeader("x-content-type-options", "nosniff");
-    if (cors?.preflight(req, res)) {
+    if (cors.preflight(req, res)) {
       outcome = { kind: "forwarded", route: "/v1 (CORS preflight)", upstreamMs: undefined };
       if (end !== undefined) settle(req, requestId, outcome, end);
       return;
     }
-    cors?.allow(req, res);
+    cors.allow(req, res);
     gateway.serve(req, res, { requestId, clientIp: ip, gone }).then(
       (result) => {
         // A refusal is an answer, not a failure of this process: the access line records it (and a

@@ -20,15 +20,17 @@ const EXPOSED = [
 const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
 
 export interface V1Cors {
-  /** Answers a preflight from an allowed origin (true); anything else is left to the gateway (false). */
+  /**
+   * Answers a CORS preflight (true): with permission for an allowed origin, without any for another
+   * one; anything else is left to the gateway (false).
+   */
   preflight(req: IncomingMessage, res: ServerResponse): boolean;
   /** Marks an answer readable by an allowed origin. */
   allow(req: IncomingMessage, res: ServerResponse): void;
 }
 
-/** undefined when no origin is listed: /v1 then sends no CORS header at all. */
-export function createV1Cors(origins: readonly string[]): V1Cors | undefined {
-  if (origins.length === 0) return undefined;
+/** With no origin listed, /v1 gives no permission to any: preflights get none, answers no CORS header. */
+export function createV1Cors(origins: readonly string[]): V1Cors {
   const allowed = new Set(origins);
   const allowedOrigin = (req: IncomingMessage) => {
     const origin = req.headers.origin;
@@ -36,22 +38,33 @@ export function createV1Cors(origins: readonly string[]): V1Cors | undefined {
   };
   return {
     preflight(req, res) {
-      if (req.method !== "OPTIONS" || req.headers["access-control-request-method"] === undefined)
+      if (
+        req.method !== "OPTIONS" ||
+        req.headers.origin === undefined ||
+        req.headers["access-control-request-method"] === undefined
+      )
         return false;
-      const origin = allowedOrigin(req);
-      if (origin === undefined) return false;
       res.setHeader("vary", "Origin, Access-Control-Request-Headers");
+      res.statusCode = 204;
+      const origin = allowedOrigin(req);
+      // Another origin's preflight gets an answer with no permission in it, as on /admin, and the
+      // browser stops there. It is not a call, so it is neither routed nor refused: a 405 or a 404
+      // would describe an OPTIONS request that the page never made.
+      if (origin === undefined) {
+        res.end();
+        return true;
+      }
       res.setHeader("access-control-allow-origin", origin);
       res.setHeader("access-control-allow-methods", "GET, POST");
       const asked = req.headers["access-control-request-headers"];
       if (asked !== undefined && HEADER_LIST.test(asked))
         res.setHeader("access-control-allow-headers", asked);
       res.setHeader("access-control-max-age", "600");
-      res.statusCode = 204;
       res.end();
       return true;
     },
     allow(req, res) {
+      if (allowed.size === 0) return;
       res.setHeader("vary", "Origin");
       const origin = allowedOrigin(req);
       if (origin === undefined) return;

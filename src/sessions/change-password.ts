@@ -11,14 +11,18 @@ export type ChangePasswordResult =
   | { ok: true }
   | { ok: false; reason: "rate_limited"; retryAfterSeconds: number }
   | { ok: false; reason: "wrong_password" }
+  | { ok: false; reason: "same_password" }
   | { ok: false; reason: "weak_password"; problem: string };
 
 /**
  * A password change by a logged-in user. A stolen session must not become an online password oracle,
  * so the current password is checked as every re-authentication is (accounts/reauthenticate.ts),
- * against the login's failure limits, which a right one clears only without a second factor. The
- * new hash, every other session ended (a thief holding one loses it), the links and challenges the old
- * password opened retired (password-replaced.ts) and the audit row are one transaction.
+ * against the login's failure limits, which a right one clears only without a second factor. A new
+ * password equal to the current one is refused, as consoles do, so that nobody believes a password
+ * they kept has been replaced; only once the current one is proven, so the refusal tells nothing to
+ * someone without it. The new hash, every other session ended (a thief holding one loses it), the
+ * links and challenges the old password opened retired (password-replaced.ts) and the audit row are
+ * one transaction.
  */
 export async function changePassword(
   deps: { db: Db; limits: AbuseLimits; now: Date },
@@ -39,6 +43,7 @@ export async function changePassword(
   });
   if (!current.ok)
     return current.reason === "rate_limited" ? current : { ok: false, reason: "wrong_password" };
+  if (input.newPassword === input.currentPassword) return { ok: false, reason: "same_password" };
   const problem = passwordProblem(input.newPassword, account.email);
   if (problem) return { ok: false, reason: "weak_password", problem };
 

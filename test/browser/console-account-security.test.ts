@@ -183,6 +183,11 @@ describe("sessions, email, password and deletion in the console", () => {
     await section.getByLabel("New password").fill("password123456");
     await section.getByRole("button", { name: "Change password" }).click();
     await section.getByText(/too easy to guess: it is mostly sequential characters/).waitFor();
+    // The current password again: refused beside the field too, in the API's words without its name.
+    await section.getByLabel("New password").fill(FIXTURE_PASSWORD);
+    await section.getByRole("button", { name: "Change password" }).click();
+    await section.getByText("must be different from the current password", { exact: true }).waitFor();
+    expect(await section.getByText(/new_password/).count()).toBe(0);
   });
 
   it("ticks the password checklist only for what the server accepts", async () => {

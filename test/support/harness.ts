@@ -47,6 +47,8 @@ export interface TestEnv {
     redisUrl?: string;
     /** Upstreams the test drives itself (refreshes their model lists when it wants). */
     upstreams?: UpstreamSet;
+    /** Sees the text of every statement the app sends to PostgreSQL. */
+    onQuery?: (query: string) => void;
   }): Promise<TestApp>;
   /** A worker on this env, with the processors given (tests pass the real ones they exercise). */
   makeWorker(
@@ -135,7 +137,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
       const redis = connectRedis(redisConfig, "commands");
       const bull = connectRedis(appConfig, "bullmq");
       const queues = createQueues(bull, appConfig.redisPrefix, logger);
-      const appDatabase = connectDatabase(appConfig);
+      const appDatabase = connectDatabase(appConfig, { onQuery: opts.onQuery });
       const deps: AppDeps = {
         config: appConfig,
         database: appDatabase,

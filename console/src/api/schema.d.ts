@@ -2547,7 +2547,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed */
+            /** @description invalid_json, validation_failed: a value out of range, or neither field given */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2686,7 +2686,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description invalid_json, validation_failed: new_password breaks the rules */
+            /** @description invalid_json, validation_failed: new_password breaks the rules, or is the current password */
             400: {
                 headers: {
                     [name: string]: unknown;

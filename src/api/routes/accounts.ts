@@ -22,7 +22,7 @@ import { AppError, type ErrorCode } from "../../errors/app-error.js";
 import { resetPassword } from "../../sessions/reset-password.js";
 import type { AppDeps } from "../deps.js";
 import { errorResponses, jsonBody, registry, requestBody, WRITE_ERRORS } from "../openapi-registry.js";
-import { rateLimited } from "../refusals.js";
+import { invalidField, rateLimited } from "../refusals.js";
 import { route } from "../routing.js";
 import { clientContext, clientIp } from "../session-auth.js";
 import { parseInput } from "../validate.js";
@@ -64,7 +64,7 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
           case "rate_limited":
             throw rateLimited(result.retryAfterSeconds);
           case "weak_password":
-            throw new AppError("validation_failed", result.problem, { param: "password" });
+            throw invalidField("password", result.problem);
           case "email_taken":
             throw new AppError("email_taken", "An account with this email already exists", {
               param: "email",
@@ -109,7 +109,7 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
       );
       if (!result.ok) {
         if (result.reason === "invalid_token") throw invalidToken();
-        throw new AppError("validation_failed", result.problem, { param: "password" });
+        throw invalidField("password", result.problem);
       }
       res.status(204).end();
     },

@@ -18,7 +18,7 @@ import {
   sessionWriteErrors,
   WRITE_ERRORS,
 } from "../openapi-registry.js";
-import { identityRefused, rateLimited } from "../refusals.js";
+import { identityRefused, invalidField, rateLimited } from "../refusals.js";
 import { route } from "../routing.js";
 import { authOf, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
@@ -47,9 +47,7 @@ export function meEmailRouter(deps: AppDeps, limits: AbuseLimits): Router {
           ...clientContext(req),
         });
         if (!requested.ok) {
-          throw new AppError("validation_failed", "This is already the account's email address", {
-            param: "email",
-          });
+          throw invalidField("email", "is already the account's email address");
         }
         await queueSecurityEmail({ emailQueue: deps.emailQueue, logger: req.log }, "email-change-email", {
           accountId: account.id,

@@ -53,7 +53,9 @@ registry.registerPath({
   request: { body: requestBody(UpdateMeBody) },
   responses: {
     200: { description: "The updated account", ...AccountResponse },
-    ...sessionWriteErrors(["validation_failed"]),
+    ...sessionWriteErrors(["validation_failed"], {
+      400: "a value out of range, or neither field given",
+    }),
   },
 });
 registry.registerPath({
@@ -67,7 +69,7 @@ registry.registerPath({
   responses: {
     204: { description: "Password changed" },
     ...sessionWriteErrors(["validation_failed", "invalid_credentials", "rate_limit_exceeded"], {
-      400: "new_password breaks the rules",
+      400: "new_password breaks the rules, or is the current password",
       401: "invalid_credentials for a wrong current password",
     }),
   },

@@ -9,7 +9,7 @@ import { ceilingsOfTier } from "../../tiers/tiers.js";
 import { deleteAccountWithProof } from "../../totp/confirmed-changes.js";
 import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
-import { identityRefused, rateLimited } from "../refusals.js";
+import { identityRefused, invalidField, rateLimited } from "../refusals.js";
 import { route } from "../routing.js";
 import { authOf, clearSessionCookie, clientContext, clientIp, requireSession } from "../session-auth.js";
 import { parseInput } from "../validate.js";
@@ -38,15 +38,12 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
       session,
       async (req, res) => {
         const body = parseInput(UpdateMeBody, req.body);
-        let account = authOf(res).account;
-        if (body.rotation_reminder_days !== undefined || body.new_signin_emails !== undefined) {
-          account = await updateAccountSettings(
-            deps.database.db,
-            account.id,
-            { rotationReminderDays: body.rotation_reminder_days, newSigninEmails: body.new_signin_emails },
-            deps.clock.now(),
-          );
-        }
+        const account = await updateAccountSettings(
+          deps.database.db,
+          authOf(res).account.id,
+          { rotationReminderDays: body.rotation_reminder_days, newSigninEmails: body.new_signin_emails },
+          deps.clock.now(),
+        );
         res.json({ account: accountJson(account) });
       },
     ],
@@ -123,8 +120,10 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
               throw new AppError("invalid_credentials", "Current password is incorrect", {
                 param: "current_password",
               });
+            case "same_password":
+              throw invalidField("new_password", "must be different from the current password");
             case "weak_password":
-              throw new AppError("validation_failed", result.problem, { param: "new_password" });
+              throw invalidField("new_password", result.problem);
           }
         }
         res.status(204).end();
