@@ -111,6 +111,23 @@ describe("OpenAPI document for generated clients", () => {
     ).toEqual(["payload_too_large"]);
   });
 
+  it("documents Idempotency-Key on key creation and rotation, its 409 and the replay header", async () => {
+    const res = await request(web.app).get("/admin/openapi.json").expect(200);
+    for (const path of ["/admin/keys", "/admin/keys/{id}/rotate"]) {
+      const op = res.body.paths[path].post;
+      const header = op.parameters.find((p: { in: string; name: string }) => p.in === "header");
+      expect(header, path).toMatchObject({ name: "Idempotency-Key", required: false });
+      expect(header.schema).toMatchObject({ type: "string", minLength: 1, maxLength: 255 });
+      expect(op.responses["201"].headers["Idempotent-Replayed"].schema).toEqual({
+        type: "string",
+        enum: ["true"],
+      });
+      const conflict =
+        op.responses["409"].content["application/json"].schema.properties.error.properties.code;
+      expect(conflict.enum, path).toContain("idempotency_key_reused");
+    }
+  });
+
   it("has the account schema once, as a component, and documents the pages the emails link to", async () => {
     const res = await request(web.app).get("/admin/openapi.json").expect(200);
     expect(res.body.components.schemas.Account.required).toContain("email_verified");

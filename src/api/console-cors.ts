@@ -12,8 +12,8 @@ export function consoleCors(origins: string[]): RequestHandler {
     origin: true,
     credentials: true,
     methods: ["GET", "POST", "PATCH", "DELETE"],
-    allowedHeaders: ["Content-Type", "Authorization", "X-Request-Id"],
-    exposedHeaders: ["X-Request-Id", "Retry-After"],
+    allowedHeaders: ["Content-Type", "Authorization", "X-Request-Id", "Idempotency-Key"],
+    exposedHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed"],
     maxAge: 600,
   });
   return (req, res, next) => {

@@ -236,3 +236,29 @@ export const loginChallenges = pgTable(
     index("login_challenges_expires_at_idx").on(t.expiresAt),
   ],
 );
+
+// One row per Idempotency-Key an account sent with a key creation or rotation, written in the same
+// transaction as the change, kept 24 hours (src/idempotency). Neither the key itself nor the answer in
+// clear is stored: `key_hash` is the key's SHA-256, and `response_body` is sealed under a key derived
+// from the Idempotency-Key, so only a client holding it can have the answer (its API key's secret)
+// back. The primary key is what concurrent requests with one Idempotency-Key queue on.
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    keyHash: text("key_hash").notNull(),
+    // The route pattern (`POST /admin/keys/:id/rotate`) and the SHA-256 of the method, path and body.
+    route: text("route").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    // Filled last in the transaction that claimed the row, so a committed row always has them.
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    createdAt: ts("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.keyHash] }),
+    index("idempotency_keys_created_at_idx").on(t.createdAt),
+  ],
+);

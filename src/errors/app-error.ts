@@ -26,6 +26,7 @@ export const errorStatus = {
   key_revoked: 409,
   key_expired: 409,
   key_rotated: 409,
+  idempotency_key_reused: 409,
   totp_already_enabled: 409,
   totp_not_pending: 409,
   payload_too_large: 413,

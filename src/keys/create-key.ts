@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
-import type { Db, Tx } from "../db/client.js";
+import type { Tx } from "../db/client.js";
 import { newId } from "../db/ids.js";
 import { accounts, apiKeys } from "../db/schema.js";
 import { generateApiKey } from "../secrets/secrets.js";
@@ -64,9 +64,10 @@ export async function insertKey(tx: Tx, input: NewKeyInput): Promise<{ key: ApiK
 /**
  * Creates a key, audited atomically, unless it would expire at once, its own request or token limit
  * is above its account tier's (`tierLimits`), or the account already has the maximum of active keys.
+ * Runs in the caller's transaction (an idempotent request's: src/idempotency/answer-once.ts).
  */
 export async function createApiKey(
-  db: Db,
+  tx: Tx,
   input: NewKeyInput & {
     tierLimits: TierCeilings;
     context: AuditContext;
@@ -82,19 +83,17 @@ export async function createApiKey(
   if (isAboveTier(input.tokenLimitPerMinute, tokensPerMinute)) {
     return { ok: false, reason: "above_tier_token_limit", tierLimit: tokensPerMinute };
   }
-  return db.transaction(async (tx) => {
-    await lockAccount(tx, input.accountId);
-    if ((await countActiveKeys(tx, input.accountId, input.now)) >= MAX_ACTIVE_KEYS) {
-      return { ok: false, reason: "key_limit" };
-    }
-    const { key, secret } = await insertKey(tx, input);
-    await recordAuditEvent(tx, {
-      accountId: input.accountId,
-      action: "key.created",
-      keyId: key.id,
-      at: input.now,
-      ...input.context,
-    });
-    return { ok: true, key, secret };
+  await lockAccount(tx, input.accountId);
+  if ((await countActiveKeys(tx, input.accountId, input.now)) >= MAX_ACTIVE_KEYS) {
+    return { ok: false, reason: "key_limit" };
+  }
+  const { key, secret } = await insertKey(tx, input);
+  await recordAuditEvent(tx, {
+    accountId: input.accountId,
+    action: "key.created",
+    keyId: key.id,
+    at: input.now,
+    ...input.context,
   });
+  return { ok: true, key, secret };
 }

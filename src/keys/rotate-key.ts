@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { type AuditContext, recordAuditEvent } from "../audit/audit.js";
-import type { Db } from "../db/client.js";
+import type { Tx } from "../db/client.js";
 import { apiKeys } from "../db/schema.js";
 import { insertKey, lockAccount } from "./create-key.js";
 import { countActiveKeys } from "./key-queries.js";
@@ -33,9 +33,14 @@ export function previousKeyDeadline(
  * and shortens the old key's life to the grace period. Counted against the active-key limit: the old
  * key still counts while its grace period runs. The audit event names the old key, the one acted on;
  * the new key points back to it through rotated_from.
+ *
+ * Runs in the caller's transaction (an idempotent request's: src/idempotency/answer-once.ts), which
+ * must roll back unless the result is ok: "unavailable" comes after the writes, when the change could
+ * not be published, and only the rollback undoes them.
  */
 export async function rotateApiKey(
-  deps: { db: Db } & KeyChangeDeps,
+  tx: Tx,
+  deps: KeyChangeDeps,
   input: {
     accountId: string;
     keyId: string;
@@ -45,62 +50,60 @@ export async function rotateApiKey(
     signal?: AbortSignal;
   },
 ): Promise<RotateResult> {
+  await lockAccount(tx, input.accountId);
+  const [old] = await tx
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, input.keyId), eq(apiKeys.accountId, input.accountId)))
+    .for("update");
+  if (!old) return { ok: false, reason: "not_found" };
+  const status = keyStatus(old, input.now);
+  if (status !== "active") return { ok: false, reason: status };
+  // One successor per key: a repeated call (a double click, a client retry) must not mint a second
+  // secret that nobody keeps. The row lock above serialises concurrent rotations of this key.
+  const [successor] = await tx
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.rotatedFrom, old.id), eq(apiKeys.accountId, input.accountId)))
+    .limit(1);
+  if (successor) return { ok: false, reason: "already_rotated" };
+
+  const deadline = previousKeyDeadline(old, input.now, input.graceSeconds);
+  const oldStaysActive = deadline.getTime() > input.now.getTime();
+  const activeNow = await countActiveKeys(tx, input.accountId, input.now);
+  // After the rotation: the others, the new key, and the old one while its grace period runs.
+  if (activeNow + (oldStaysActive ? 1 : 0) > MAX_ACTIVE_KEYS) return { ok: false, reason: "key_limit" };
+
+  const { key, secret } = await insertKey(tx, {
+    accountId: input.accountId,
+    name: old.name,
+    permissions: old.permissions as Permission[],
+    expiresAt: old.expiresAt,
+    rateLimitPerMinute: old.rateLimitPerMinute,
+    tokenLimitPerMinute: old.tokenLimitPerMinute,
+    models: old.models,
+    rotatedFrom: old.id,
+    now: input.now,
+  });
+  const [previous] = await tx
+    .update(apiKeys)
+    .set({ expiresAt: deadline })
+    .where(eq(apiKeys.id, old.id))
+    .returning();
+  if (!previous) throw new Error("rotated key vanished inside its transaction");
+  await recordAuditEvent(tx, {
+    accountId: input.accountId,
+    action: "key.rotated",
+    keyId: old.id,
+    at: input.now,
+    ...input.context,
+  });
+  // Last write before the commit, as for a revocation: caches elsewhere must learn the new deadline.
   try {
-    return await deps.db.transaction(async (tx): Promise<RotateResult> => {
-      await lockAccount(tx, input.accountId);
-      const [old] = await tx
-        .select()
-        .from(apiKeys)
-        .where(and(eq(apiKeys.id, input.keyId), eq(apiKeys.accountId, input.accountId)))
-        .for("update");
-      if (!old) return { ok: false, reason: "not_found" };
-      const status = keyStatus(old, input.now);
-      if (status !== "active") return { ok: false, reason: status };
-      // One successor per key: a repeated call (a double click, a client retry) must not mint a second
-      // secret that nobody keeps. The row lock above serialises concurrent rotations of this key.
-      const [successor] = await tx
-        .select({ id: apiKeys.id })
-        .from(apiKeys)
-        .where(and(eq(apiKeys.rotatedFrom, old.id), eq(apiKeys.accountId, input.accountId)))
-        .limit(1);
-      if (successor) return { ok: false, reason: "already_rotated" };
-
-      const deadline = previousKeyDeadline(old, input.now, input.graceSeconds);
-      const oldStaysActive = deadline.getTime() > input.now.getTime();
-      const activeNow = await countActiveKeys(tx, input.accountId, input.now);
-      // After the rotation: the others, the new key, and the old one while its grace period runs.
-      if (activeNow + (oldStaysActive ? 1 : 0) > MAX_ACTIVE_KEYS) return { ok: false, reason: "key_limit" };
-
-      const { key, secret } = await insertKey(tx, {
-        accountId: input.accountId,
-        name: old.name,
-        permissions: old.permissions as Permission[],
-        expiresAt: old.expiresAt,
-        rateLimitPerMinute: old.rateLimitPerMinute,
-        tokenLimitPerMinute: old.tokenLimitPerMinute,
-        models: old.models,
-        rotatedFrom: old.id,
-        now: input.now,
-      });
-      const [previous] = await tx
-        .update(apiKeys)
-        .set({ expiresAt: deadline })
-        .where(eq(apiKeys.id, old.id))
-        .returning();
-      if (!previous) throw new Error("rotated key vanished inside its transaction");
-      await recordAuditEvent(tx, {
-        accountId: input.accountId,
-        action: "key.rotated",
-        keyId: old.id,
-        at: input.now,
-        ...input.context,
-      });
-      // Last before the commit, as for a revocation: caches elsewhere must learn the new deadline.
-      await publishKeyChange(tx, deps, [old.id], { deadAt: deadline, signal: input.signal });
-      return { ok: true, key, secret, previous };
-    });
+    await publishKeyChange(tx, deps, [old.id], { deadAt: deadline, signal: input.signal });
   } catch (err) {
     if (err instanceof KeyChangeUnpublished) return { ok: false, reason: "unavailable", cause: err.cause };
     throw err;
   }
+  return { ok: true, key, secret, previous };
 }

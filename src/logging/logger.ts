@@ -24,7 +24,14 @@ const TOP_LEVEL_ONLY = [
   "metricsToken",
   "totpEncryptionKey",
 ];
-const SECRET_HEADERS = [".authorization", "['x-api-key']", ".cookie", "['set-cookie']"];
+// An Idempotency-Key opens the answer stored for it, an API key's secret (src/idempotency).
+const SECRET_HEADERS = [
+  ".authorization",
+  "['x-api-key']",
+  ".cookie",
+  "['set-cookie']",
+  "['idempotency-key']",
+];
 
 export const redactPaths = [
   ...SECRET_FIELDS,

@@ -1,5 +1,6 @@
 import type { Config } from "../config/config.js";
 import type { Database } from "../db/client.js";
+import { IDEMPOTENCY_RETENTION_HOURS } from "../idempotency/answer-once.js";
 import type { Logger } from "../logging/logger.js";
 import type { Clock } from "../time/clock.js";
 
@@ -22,6 +23,7 @@ export interface PurgeStats {
   emailTokens: number;
   loginChallenges: number;
   flushBatches: number;
+  idempotencyKeys: number;
   statements: number;
 }
 
@@ -39,11 +41,13 @@ export async function purgeExpired(
   const idleBefore = new Date(now.getTime() - deps.config.sessionIdleHours * HOUR_MS).toISOString();
   const createdBefore = new Date(now.getTime() - deps.config.sessionTtlHours * HOUR_MS).toISOString();
   const batchesBefore = new Date(now.getTime() - FLUSH_BATCH_RETENTION_DAYS * 24 * HOUR_MS).toISOString();
+  const answersBefore = new Date(now.getTime() - IDEMPOTENCY_RETENTION_HOURS * HOUR_MS).toISOString();
   const stats: PurgeStats = {
     sessions: 0,
     emailTokens: 0,
     loginChallenges: 0,
     flushBatches: 0,
+    idempotencyKeys: 0,
     statements: 0,
   };
 
@@ -78,6 +82,12 @@ export async function purgeExpired(
     () => sql`
       delete from usage_flush_batches where id in (
         select id from usage_flush_batches where applied_at <= ${batchesBefore} limit ${limit})`,
+  );
+  // Idempotent answers (sealed secrets among them) are replayed for 24 hours, then go.
+  stats.idempotencyKeys = await loop(
+    () => sql`
+      delete from idempotency_keys where (account_id, key_hash) in (
+        select account_id, key_hash from idempotency_keys where created_at <= ${answersBefore} limit ${limit})`,
   );
   deps.logger.info(stats, "purged expired rows");
   return stats;

@@ -455,7 +455,7 @@ export interface components {
                 /** @enum {string} */
                 type: "invalid_request_error" | "authentication_error" | "permission_error" | "rate_limit_error" | "api_error";
                 /** @enum {string} */
-                code: "validation_failed" | "invalid_json" | "invalid_token" | "invalid_cursor" | "invalid_code" | "missing_api_key" | "invalid_api_key" | "invalid_credentials" | "session_required" | "email_not_verified" | "csrf_rejected" | "insufficient_permissions" | "account_disabled" | "forbidden" | "not_found" | "unknown_endpoint" | "model_not_found" | "method_not_allowed" | "request_timeout" | "email_taken" | "key_limit_reached" | "key_revoked" | "key_expired" | "key_rotated" | "totp_already_enabled" | "totp_not_pending" | "payload_too_large" | "unsupported_media_type" | "headers_too_large" | "rate_limit_exceeded" | "internal_error" | "totp_not_configured" | "upstream_unavailable" | "service_unavailable" | "upstream_busy" | "upstream_timeout";
+                code: "validation_failed" | "invalid_json" | "invalid_token" | "invalid_cursor" | "invalid_code" | "missing_api_key" | "invalid_api_key" | "invalid_credentials" | "session_required" | "email_not_verified" | "csrf_rejected" | "insufficient_permissions" | "account_disabled" | "forbidden" | "not_found" | "unknown_endpoint" | "model_not_found" | "method_not_allowed" | "request_timeout" | "email_taken" | "key_limit_reached" | "key_revoked" | "key_expired" | "key_rotated" | "idempotency_key_reused" | "totp_already_enabled" | "totp_not_pending" | "payload_too_large" | "unsupported_media_type" | "headers_too_large" | "rate_limit_exceeded" | "internal_error" | "totp_not_configured" | "upstream_unavailable" | "service_unavailable" | "upstream_busy" | "upstream_timeout";
                 param?: string;
             };
         };
@@ -1439,7 +1439,10 @@ export interface operations {
     createKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same value (1 to 255 visible ASCII characters; a new UUID per request, say) sent again by this account within 24 hours with the same body answers the first call's status and body, secret included, marked `Idempotent-Replayed: true`, and changes nothing. Sent with another body or route: 409 `idempotency_key_reused`. An error answer is not kept: the call then runs again. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1452,6 +1455,8 @@ export interface operations {
             /** @description The key and its secret (Cache-Control: no-store) */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier call with the same Idempotency-Key; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1519,7 +1524,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description key_limit_reached */
+            /** @description key_limit_reached, idempotency_key_reused */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1531,7 +1536,7 @@ export interface operations {
                             /** @enum {string} */
                             type: "invalid_request_error";
                             /** @enum {string} */
-                            code: "key_limit_reached";
+                            code: "key_limit_reached" | "idempotency_key_reused";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };
@@ -2018,7 +2023,10 @@ export interface operations {
     rotateKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same value (1 to 255 visible ASCII characters; a new UUID per request, say) sent again by this account within 24 hours with the same body answers the first call's status and body, secret included, marked `Idempotent-Replayed: true`, and changes nothing. Sent with another body or route: 409 `idempotency_key_reused`. An error answer is not kept: the call then runs again. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2033,6 +2041,8 @@ export interface operations {
             /** @description The new key, its secret and the previous key (Cache-Control: no-store) */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier call with the same Idempotency-Key; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2120,7 +2130,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description key_revoked, key_expired, key_rotated, key_limit_reached */
+            /** @description key_revoked, key_expired, key_rotated, key_limit_reached, idempotency_key_reused */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2132,7 +2142,7 @@ export interface operations {
                             /** @enum {string} */
                             type: "invalid_request_error";
                             /** @enum {string} */
-                            code: "key_revoked" | "key_expired" | "key_rotated" | "key_limit_reached";
+                            code: "key_revoked" | "key_expired" | "key_rotated" | "key_limit_reached" | "idempotency_key_reused";
                             /** @description The field at fault, when one is */
                             param?: string;
                         };

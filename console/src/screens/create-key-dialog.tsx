@@ -1,5 +1,6 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { type ApiError, api, call, fieldError, type Key } from "../api/client";
+import { newIdempotencyKey } from "../api/idempotency-key";
 import type { components } from "../api/schema";
 import { useSubmit } from "../api/use-submit";
 import { Dialog } from "../components/dialog";
@@ -10,9 +11,8 @@ import { count } from "../count";
 import { clearDraft, loadDraft, saveDraft, useMe } from "../session";
 import { KeyShownOnce } from "./key-shown-once";
 
-type Permission = components["schemas"]["CreateKeyRequest"]["permissions"] extends (infer P)[] | undefined
-  ? P
-  : never;
+type CreateKeyRequest = components["schemas"]["CreateKeyRequest"];
+type Permission = CreateKeyRequest["permissions"] extends (infer P)[] | undefined ? P : never;
 type Expiry = "never" | "30" | "90" | "365" | "date";
 
 interface Draft {
@@ -56,13 +56,19 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
   const [created, setCreated] = useState<{ key: Key; secret: string } | null>(null);
   // A second click (or Enter) while the first call is under way makes no second key (useSubmit).
   const { busy, error, submit: send } = useSubmit();
+  // The submission under way or failed: Retry (or Generate Key again) sends this very request, with
+  // its Idempotency-Key and body (an expiry "in 30 days" included, not recomputed), so a call whose
+  // answer was lost answers the key it made. Changing the form starts a new one.
+  const attempt = useRef<{ idempotencyKey: string; body: CreateKeyRequest } | null>(null);
 
-  const setDraft = (change: Partial<Draft>) =>
+  const setDraft = (change: Partial<Draft>) => {
+    attempt.current = null;
     setDraftState((d) => {
       const next = { ...d, ...change };
       saveDraft("create-key", next);
       return next;
     });
+  };
 
   async function loadCatalog() {
     setCatalogError(null);
@@ -76,18 +82,26 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
 
   const chosen = draft.permissions ?? catalog?.map((p) => p.id) ?? [];
 
-  async function submit(event: Event) {
-    event.preventDefault();
+  function requestOfDraft(): CreateKeyRequest {
     const expires = expiresAt(draft);
-    const body = {
+    return {
       name: draft.name,
       permissions: chosen as Permission[],
       ...(draft.models ? { models: draft.models } : {}),
       ...(expires !== null ? { expires_at: expires } : {}),
       ...(draft.limit.trim() ? { rate_limit_per_minute: Number(draft.limit) } : {}),
     };
-    const result = await send(() => api.POST("/admin/keys", { body }));
+  }
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    attempt.current ??= { idempotencyKey: newIdempotencyKey(), body: requestOfDraft() };
+    const { idempotencyKey, body } = attempt.current;
+    const result = await send(() =>
+      api.POST("/admin/keys", { params: { header: { "Idempotency-Key": idempotencyKey } }, body }),
+    );
     if (!result?.ok) return;
+    attempt.current = null;
     clearDraft("create-key");
     setCreated(result.data);
     props.onCreated(result.data.key);

@@ -1,5 +1,6 @@
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { api, fieldError, type Key } from "../api/client";
+import { newIdempotencyKey } from "../api/idempotency-key";
 import { useSubmit } from "../api/use-submit";
 import { Dialog } from "../components/dialog";
 import { ErrorNotice } from "../components/notice";
@@ -18,15 +19,25 @@ export function RotateKeyDialog(props: {
   onRotated: (result: { key: Key; previous: Key }) => void;
   onClose: (newKey: Key | null) => void;
 }) {
-  const [grace, setGrace] = useState(86_400);
+  const [grace, setGraceState] = useState(86_400);
   const [rotated, setRotated] = useState<{ key: Key; secret: string } | null>(null);
   const { busy, error, submit } = useSubmit();
+  // The rotation under way or failed: Retry sends it again with the same Idempotency-Key, so a call
+  // whose answer was lost shows the new key it made (not "already rotated"). Another grace period
+  // is another request, with a new key.
+  const idempotencyKey = useRef<string | null>(null);
+  const setGrace = (seconds: number) => {
+    idempotencyKey.current = null;
+    setGraceState(seconds);
+  };
 
   async function rotate(event: Event) {
     event.preventDefault();
+    idempotencyKey.current ??= newIdempotencyKey();
+    const key = idempotencyKey.current;
     const result = await submit(() =>
       api.POST("/admin/keys/{id}/rotate", {
-        params: { path: { id: props.apiKey.id } },
+        params: { path: { id: props.apiKey.id }, header: { "Idempotency-Key": key } },
         body: { grace_period_seconds: grace },
       }),
     );

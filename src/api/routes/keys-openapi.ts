@@ -1,5 +1,6 @@
-import type { z } from "zod";
+import { z } from "zod";
 import type { ErrorCode } from "../../errors/app-error.js";
+import { IDEMPOTENCY_RETENTION_HOURS } from "../../idempotency/answer-once.js";
 import {
   CreateKeyBody,
   KeyIdParams,
@@ -13,6 +14,7 @@ import {
   UsageQuery,
 } from "../../keys/key-schemas.js";
 import { KeyUsageResponse } from "../../usage/usage-schemas.js";
+import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from "../idempotency-key.js";
 import {
   errorResponses,
   jsonBody,
@@ -24,6 +26,34 @@ import {
 } from "../openapi-registry.js";
 
 // The /admin/keys paths in the OpenAPI document, with the schemas the routes validate with.
+
+const IdempotencyHeaders = z.object({
+  [IDEMPOTENCY_KEY_HEADER]: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/)
+    .optional()
+    .meta({
+      description: `Makes a retry safe: the same value (1 to 255 visible ASCII characters; a new UUID per request, say) sent again by this account within ${IDEMPOTENCY_RETENTION_HOURS} hours with the same body answers the first call's status and body, secret included, marked \`${REPLAYED_HEADER}: true\`, and changes nothing. Sent with another body or route: 409 \`idempotency_key_reused\`. An error answer is not kept: the call then runs again.`,
+      example: "5d2c8c3e-6f7a-4a44-9d1e-1b0f0c9e7a51",
+    }),
+});
+
+/** A call's success answer, which a replay repeats with Idempotent-Replayed: true. */
+function replayable(description: string, schema: z.ZodType) {
+  return {
+    description,
+    headers: {
+      [REPLAYED_HEADER]: {
+        description: `\`true\` when this is the stored answer to an earlier call with the same ${IDEMPOTENCY_KEY_HEADER}; absent otherwise.`,
+        schema: { type: "string" as const, enum: ["true"] },
+      },
+    },
+    ...jsonBody(schema),
+  };
+}
+
 registerKeyPaths();
 
 function registerKeyPaths(): void {
@@ -39,10 +69,10 @@ function registerKeyPaths(): void {
     summary: "Create an API key; the full key is returned only here",
     tags,
     security,
-    request: { body: requestBody(CreateKeyBody) },
+    request: { headers: IdempotencyHeaders, body: requestBody(CreateKeyBody) },
     responses: {
-      201: ok("The key and its secret (Cache-Control: no-store)", KeyWithSecretResponse),
-      ...write("validation_failed", "email_not_verified", "key_limit_reached"),
+      201: replayable("The key and its secret (Cache-Control: no-store)", KeyWithSecretResponse),
+      ...write("validation_failed", "email_not_verified", "key_limit_reached", "idempotency_key_reused"),
     },
   });
   registry.registerPath({
@@ -96,9 +126,12 @@ function registerKeyPaths(): void {
     description: "The body may be omitted: the grace period is then 86400 seconds (24 hours).",
     tags,
     security,
-    request: { params: KeyIdParams, body: jsonBody(RotateKeyBody) },
+    request: { params: KeyIdParams, headers: IdempotencyHeaders, body: jsonBody(RotateKeyBody) },
     responses: {
-      201: ok("The new key, its secret and the previous key (Cache-Control: no-store)", RotateKeyResponse),
+      201: replayable(
+        "The new key, its secret and the previous key (Cache-Control: no-store)",
+        RotateKeyResponse,
+      ),
       ...write(
         "validation_failed",
         "not_found",
@@ -106,6 +139,7 @@ function registerKeyPaths(): void {
         "key_expired",
         "key_rotated",
         "key_limit_reached",
+        "idempotency_key_reused",
       ),
     },
   });

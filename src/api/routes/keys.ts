@@ -1,6 +1,7 @@
 import { type Request, type RequestHandler, type Response, Router } from "express";
 import { z } from "zod";
 import { AppError, serviceUnavailable } from "../../errors/app-error.js";
+import { answerOnce } from "../../idempotency/answer-once.js";
 import { createApiKey } from "../../keys/create-key.js";
 import { findApiKey, listApiKeys } from "../../keys/key-queries.js";
 import {
@@ -21,6 +22,7 @@ import { ceilingsOfTier } from "../../tiers/tiers.js";
 import { keyUsageByDay } from "../../usage/usage-report.js";
 import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
+import { idempotentRequestOf, sendOnce } from "../idempotency-key.js";
 import { checkCursor } from "../pagination.js";
 import { route } from "../routing.js";
 import { authOf, clientContext, requireSession } from "../session-auth.js";
@@ -45,21 +47,33 @@ export function keysRouter(deps: AppDeps): Router {
       throw new AppError("email_not_verified", "Verify your email address before creating API keys");
     }
     const body = parseInput(CreateKeyBody, req.body);
-    const result = await createApiKey(db, {
-      accountId: account.id,
-      name: body.name,
-      permissions: body.permissions ?? ALL_PERMISSIONS,
-      expiresAt: body.expires_at ? new Date(body.expires_at) : null,
-      rateLimitPerMinute: body.rate_limit_per_minute ?? null,
-      tokenLimitPerMinute: body.token_limit_per_minute ?? null,
-      models: body.models ?? null,
-      tierLimits: ceilingsOfTier(deps.config, account.tier),
-      now: deps.clock.now(),
-      context: clientContext(req),
-    });
-    if (!result.ok) throw changeRefused(req, result);
-    res.status(201).setHeader("Cache-Control", "no-store");
-    res.json({ key: json(res, result.key), secret: result.secret });
+    const path = "/admin/keys";
+    const once = idempotentRequestOf(req, { accountId: account.id, route: `POST ${path}`, path, body });
+    const now = deps.clock.now();
+    const answer = await answerOnce(
+      db,
+      once,
+      async (tx) => {
+        const result = await createApiKey(tx, {
+          accountId: account.id,
+          name: body.name,
+          permissions: body.permissions ?? ALL_PERMISSIONS,
+          expiresAt: body.expires_at ? new Date(body.expires_at) : null,
+          rateLimitPerMinute: body.rate_limit_per_minute ?? null,
+          tokenLimitPerMinute: body.token_limit_per_minute ?? null,
+          models: body.models ?? null,
+          tierLimits: ceilingsOfTier(deps.config, account.tier),
+          now,
+          context: clientContext(req),
+        });
+        // Thrown inside the transaction: a refusal rolls back, and is not kept for a replay.
+        if (!result.ok) throw changeRefused(req, result);
+        return { status: 201, body: { key: json(res, result.key), secret: result.secret } };
+      },
+      { now, signal: deadlineOf(res) },
+    );
+    res.setHeader("Cache-Control", "no-store");
+    sendOnce(res, answer);
   };
 
   const list: RequestHandler = async (req, res) => {
@@ -113,17 +127,36 @@ export function keysRouter(deps: AppDeps): Router {
   const rotate: RequestHandler = async (req, res) => {
     const keyId = keyIdOf(req);
     const body = parseInput(RotateKeyBody, req.body);
-    const result = await rotateApiKey(keyStores, {
-      accountId: authOf(res).account.id,
-      keyId,
-      graceSeconds: body.grace_period_seconds,
-      now: deps.clock.now(),
-      context: clientContext(req),
-      signal: deadlineOf(res),
-    });
-    if (!result.ok) throw changeRefused(req, result);
-    res.status(201).setHeader("Cache-Control", "no-store");
-    res.json({ key: json(res, result.key), secret: result.secret, previous: json(res, result.previous) });
+    const accountId = authOf(res).account.id;
+    const path = `/admin/keys/${keyId}/rotate`;
+    const once = idempotentRequestOf(req, { accountId, route: "POST /admin/keys/:id/rotate", path, body });
+    const now = deps.clock.now();
+    const signal = deadlineOf(res);
+    const answer = await answerOnce(
+      db,
+      once,
+      async (tx) => {
+        const result = await rotateApiKey(tx, keyStores, {
+          accountId,
+          keyId,
+          graceSeconds: body.grace_period_seconds,
+          now,
+          context: clientContext(req),
+          signal,
+        });
+        // Thrown inside the transaction, which rotateApiKey needs: a refusal rolls back, and is not kept.
+        if (!result.ok) throw changeRefused(req, result);
+        const rotated = {
+          key: json(res, result.key),
+          secret: result.secret,
+          previous: json(res, result.previous),
+        };
+        return { status: 201, body: rotated };
+      },
+      { now, signal },
+    );
+    res.setHeader("Cache-Control", "no-store");
+    sendOnce(res, answer);
   };
 
   const usage: RequestHandler = async (req, res) => {

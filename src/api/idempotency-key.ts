@@ -1,0 +1,51 @@
+import type { Request, Response } from "express";
+import { AppError } from "../errors/app-error.js";
+import { IDEMPOTENCY_RETENTION_HOURS, type Once } from "../idempotency/answer-once.js";
+import {
+  type IdempotentRequest,
+  isIdempotencyKey,
+  requestFingerprint,
+} from "../idempotency/idempotent-request.js";
+
+// The HTTP side of Idempotency-Key (src/idempotency has the rest): the header read and checked, the
+// outcome sent, a replay marked with Idempotent-Replayed as Stripe's API marks it.
+
+export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
+export const REPLAYED_HEADER = "Idempotent-Replayed";
+
+/**
+ * The request's Idempotency-Key with what it asks for, or null when it sends none. `path` is the
+ * canonical path (not the URL as spelled) and `body` the parsed body, so that only a change of request
+ * makes a different fingerprint.
+ */
+export function idempotentRequestOf(
+  req: Request,
+  target: { accountId: string; route: string; path: string; body: unknown },
+): IdempotentRequest | null {
+  const key = req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
+  if (key === undefined) return null;
+  if (typeof key !== "string" || !isIdempotencyKey(key)) {
+    throw new AppError(
+      "validation_failed",
+      `${IDEMPOTENCY_KEY_HEADER} header: must be 1 to 255 visible ASCII characters, sent once (a UUID, say)`,
+    );
+  }
+  return {
+    accountId: target.accountId,
+    key,
+    route: target.route,
+    fingerprint: requestFingerprint(req.method, target.path, target.body),
+  };
+}
+
+/** Sends the answer (a replayed one marked so), or refuses a key reused for another request. */
+export function sendOnce(res: Response, once: Once): void {
+  if (once.outcome === "key_reused") {
+    throw new AppError(
+      "idempotency_key_reused",
+      `This ${IDEMPOTENCY_KEY_HEADER} was already used in the last ${IDEMPOTENCY_RETENTION_HOURS} hours for a different request (another route or body); send a new key for a new request`,
+    );
+  }
+  if (once.outcome === "replayed") res.setHeader(REPLAYED_HEADER, "true");
+  res.status(once.answer.status).json(once.answer.body);
+}
