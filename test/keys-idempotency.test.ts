@@ -21,10 +21,13 @@ let web: TestApp;
 let web2: TestApp;
 const clock = manualClock();
 const HOUR = 3_600_000;
+/** The server's IDEMPOTENCY_ENCRYPTION_KEY in these tests (not a secret of any real deployment). */
+const SERVER_KEY_HEX = "5e".repeat(32);
+const serverKey = Buffer.from(SERVER_KEY_HEX, "hex");
 
 beforeAll(async () => {
   stub = await startUpstreamStub();
-  env = await createTestEnv({ UPSTREAM_URL: stub.url });
+  env = await createTestEnv({ UPSTREAM_URL: stub.url, IDEMPOTENCY_ENCRYPTION_KEY: SERVER_KEY_HEX });
   web = await env.makeApp({ clock });
   web2 = await env.makeApp({ clock });
 });
@@ -146,6 +149,31 @@ describe("POST /admin/keys with Idempotency-Key", () => {
     expect(await auditCount(user.id, "key.created")).toBe(1);
   });
 
+  it("serves simultaneous calls with different keys on one account, one after another, never a deadlock", async () => {
+    const user = await createAccountWithSession(env);
+    // Held as an account change holds it (FOR NO KEY UPDATE): each call's claim, whose foreign key
+    // takes a KEY SHARE lock on the account, goes through; each then waits to lock the account for its
+    // key count. Three transactions each holding KEY SHARE must not each wait for the others' to end.
+    let sent: Promise<request.Response[]> | undefined;
+    await env.database.sql.begin(async (tx) => {
+      await tx`select id from accounts where id = ${user.id} for no key update`;
+      sent = Promise.all(
+        ["first", "second", "third"].map((name, i) =>
+          post(user.token, "/admin/keys", { name }, `different-${name}`, i % 2 ? web2 : web).then((r) => r),
+        ),
+      );
+      await waitFor("three calls waiting on the account", async () => {
+        const [row] = await env.database.sql<{ waiting: number }[]>`
+          select count(*)::int as waiting from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`;
+        return (row?.waiting ?? 0) >= 3;
+      });
+    });
+    const answers = (await sent) ?? [];
+    expect(answers.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect((await activeKeys(user.token)).map((k) => k.name).sort()).toEqual(["first", "second", "third"]);
+  });
+
   it("keeps no error answer: the same key then runs again", async () => {
     const user = await createAccountWithSession(env);
     // Refused by validation, before anything ran, and refused inside the transaction (a past expiry).
@@ -163,7 +191,7 @@ describe("POST /admin/keys with Idempotency-Key", () => {
     expect([again.headers["idempotent-replayed"], again.body.key.id]).toEqual(["true", created.body.key.id]);
   });
 
-  it("stores a hash of the Idempotency-Key and the answer sealed under it, never the secret in clear", async () => {
+  it("stores a hash of the Idempotency-Key and the answer sealed under it and the server's key, never the secret in clear", async () => {
     const user = await createAccountWithSession(env);
     const idempotencyKey = "a3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
     const res = await post(user.token, "/admin/keys", { name: "at rest" }, idempotencyKey).expect(201);
@@ -178,10 +206,26 @@ describe("POST /admin/keys with Idempotency-Key", () => {
     for (const clear of [secret, secret.slice(7), secret.slice(-12), idempotencyKey, res.body.key.id]) {
       expect(text).not.toContain(clear);
     }
-    // Only the Idempotency-Key, for this account, opens it.
-    expect(JSON.parse(openAnswer(idempotencyKey, user.id, row?.response_body) ?? "null")).toEqual(res.body);
-    expect(openAnswer(`${idempotencyKey}x`, user.id, row?.response_body)).toBeNull();
-    expect(openAnswer(idempotencyKey, "acc_other", row?.response_body)).toBeNull();
+    // Only the Idempotency-Key, for this account, with the server's key, opens it: not the row and the
+    // Idempotency-Key alone (a dump and a guessed value).
+    const opened = openAnswer(idempotencyKey, user.id, row?.response_body, serverKey);
+    expect(JSON.parse(opened ?? "null")).toEqual(res.body);
+    expect(openAnswer(idempotencyKey, user.id, row?.response_body, undefined)).toBeNull();
+    expect(openAnswer(`${idempotencyKey}x`, user.id, row?.response_body, serverKey)).toBeNull();
+    expect(openAnswer(idempotencyKey, "acc_other", row?.response_body, serverKey)).toBeNull();
+  });
+
+  it("answers 409, changing nothing, when the first answer was sealed under a server key since replaced", async () => {
+    const user = await createAccountWithSession(env);
+    const first = await post(user.token, "/admin/keys", { name: "before" }, "across-keys").expect(201);
+    const replaced = await env.makeApp({
+      clock,
+      config: env.configWith({ UPSTREAM_URL: stub.url, IDEMPOTENCY_ENCRYPTION_KEY: "a1".repeat(32) }),
+    });
+    const again = await post(user.token, "/admin/keys", { name: "before" }, "across-keys", replaced);
+    expect([again.status, again.body.error.code]).toEqual([409, "idempotency_key_reused"]);
+    expect(again.body.error.message).toMatch(/can no longer be read/);
+    expect((await activeKeys(user.token)).map((k) => k.id)).toEqual([first.body.key.id]);
   });
 
   it("refuses a malformed Idempotency-Key with 400 naming the header", async () => {

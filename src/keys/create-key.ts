@@ -34,7 +34,10 @@ export type CreateKeyResult =
  * the first to commit and then counts 100.
  */
 export async function lockAccount(tx: Tx, accountId: string): Promise<void> {
-  await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for("update");
+  // FOR NO KEY UPDATE, not FOR UPDATE: key writers still queue behind each other, but the KEY SHARE lock
+  // a row referring to the account takes (an Idempotency-Key's claim, inserted first) does not conflict
+  // with it, so two writers that each hold one never wait for each other (a deadlock).
+  await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for("no key update");
 }
 
 /** Inserts a key row with a fresh secret; only the secret's SHA-256 is stored. */

@@ -98,7 +98,9 @@ export async function rotateApiKey(
     at: input.now,
     ...input.context,
   });
-  // Last write before the commit, as for a revocation: caches elsewhere must learn the new deadline.
+  // Last write to the keys before the commit, as for a revocation: caches elsewhere must learn the new
+  // deadline. (An idempotent request then writes its answer into its own row, which nothing else
+  // waits on, and checks its deadline again: the COMMIT still follows the marker at once.)
   try {
     await publishKeyChange(tx, deps, [old.id], { deadAt: deadline, signal: input.signal });
   } catch (err) {
