@@ -46,6 +46,12 @@ export function sendOnce(res: Response, once: Once): void {
       `This ${IDEMPOTENCY_KEY_HEADER} was already used in the last ${IDEMPOTENCY_RETENTION_HOURS} hours for a different request (another route or body); send a new key for a new request`,
     );
   }
+  if (once.outcome === "unreadable") {
+    throw new AppError(
+      "idempotency_key_reused",
+      `This ${IDEMPOTENCY_KEY_HEADER} was already used in the last ${IDEMPOTENCY_RETENTION_HOURS} hours, and its first answer can no longer be read (the server's IDEMPOTENCY_ENCRYPTION_KEY changed since); nothing was changed now: send a new key`,
+    );
+  }
   if (once.outcome === "replayed") res.setHeader(REPLAYED_HEADER, "true");
   res.status(once.answer.status).json(once.answer.body);
 }

@@ -43,6 +43,12 @@ const cron = z
 
 const booleanish = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
 
+/** A 32-byte key written as 64 hex characters (openssl rand -hex 32). */
+const key32Hex = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes)")
+  .transform((hex) => Buffer.from(hex, "hex"));
+
 export const envSchema = z.object({
   NODE_ENV: z.string().default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -88,11 +94,10 @@ export const envSchema = z.object({
   PROXY_AUDIO_BODY_LIMIT_BYTES: positiveInt.default(25 * 1024 * 1024),
   // 32 bytes for AES-256-GCM, as 64 hex characters (openssl rand -hex 32); without it, second-factor
   // enrolment is refused rather than storing secrets unencrypted.
-  TOTP_ENCRYPTION_KEY: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes)")
-    .transform((hex) => Buffer.from(hex, "hex"))
-    .optional(),
+  TOTP_ENCRYPTION_KEY: key32Hex.optional(),
+  // Mixed into the key that seals a kept Idempotency-Key answer (src/idempotency/sealed-answer.ts), so
+  // that a database dump alone opens none of them, whatever value the client chose.
+  IDEMPOTENCY_ENCRYPTION_KEY: key32Hex.optional(),
   RESEND_API_KEY: z.string().optional(),
   RESEND_BASE_URL: url.optional(),
   EMAIL_FROM: z.string().min(3).default("keyward <no-reply@localhost>"),

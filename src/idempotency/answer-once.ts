@@ -31,21 +31,27 @@ export interface Answer {
 export type Once =
   | { outcome: "answered" | "replayed"; answer: Answer }
   /** The key was used within the retention for another route or body: nothing ran. */
-  | { outcome: "key_reused" };
+  | { outcome: "key_reused" }
+  /**
+   * The key's first answer is kept but cannot be opened any more (the server's
+   * IDEMPOTENCY_ENCRYPTION_KEY changed since): nothing ran.
+   */
+  | { outcome: "unreadable" };
 
 /**
  * Runs `attempt` in a transaction and answers with what it returns, once per Idempotency-Key (or every
  * time, when `request` is null). `attempt` refuses by throwing, which rolls everything back. `signal`
  * is checked after the answer is stored, last before the COMMIT, so that a call already answered at
- * its deadline (src/api/admin-deadline.ts) commits nothing.
+ * its deadline (src/api/admin-deadline.ts) commits nothing. `serverKey` (IDEMPOTENCY_ENCRYPTION_KEY)
+ * goes into the key answers are sealed under, when the operator set one.
  */
 export async function answerOnce(
   db: Db,
   request: IdempotentRequest | null,
   attempt: (tx: Tx) => Promise<Answer>,
-  options: { now: Date; signal?: AbortSignal },
+  options: { now: Date; signal?: AbortSignal; serverKey?: Buffer },
 ): Promise<Once> {
-  const claim = request && { request, keyHash: hashSecret(request.key) };
+  const claim = request && { request, keyHash: hashSecret(request.key), serverKey: options.serverKey };
   return db.transaction(async (tx): Promise<Once> => {
     if (claim && !(await claimKey(tx, claim, options.now))) return earlierAnswer(tx, claim);
     const answer = await attempt(tx);
@@ -59,6 +65,7 @@ interface Claim {
   request: IdempotentRequest;
   /** The row's key: the Idempotency-Key's SHA-256, never the key itself. */
   keyHash: string;
+  serverKey: Buffer | undefined;
 }
 
 const rowOf = ({ request, keyHash }: Claim) =>
@@ -95,7 +102,7 @@ async function storeAnswer(tx: Tx, claim: Claim, answer: Answer): Promise<void> 
     .update(idempotencyKeys)
     .set({
       responseStatus: answer.status,
-      responseBody: sealAnswer(key, accountId, JSON.stringify(answer.body)),
+      responseBody: sealAnswer(key, accountId, JSON.stringify(answer.body), claim.serverKey),
     })
     .where(rowOf(claim));
 }
@@ -109,7 +116,9 @@ async function earlierAnswer(tx: Tx, claim: Claim): Promise<Once> {
   }
   if (row.route !== request.route || row.fingerprint !== request.fingerprint)
     return { outcome: "key_reused" };
-  const opened = openAnswer(request.key, request.accountId, row.responseBody);
-  if (opened === null) throw new Error("a stored idempotent answer did not open with its own key");
+  // The hash matched, so this is the Idempotency-Key it was sealed under: only a server key changed
+  // since (set, removed or replaced) leaves it closed.
+  const opened = openAnswer(request.key, request.accountId, row.responseBody, claim.serverKey);
+  if (opened === null) return { outcome: "unreadable" };
   return { outcome: "replayed", answer: { status: row.responseStatus, body: JSON.parse(opened) } };
 }

@@ -1,14 +1,22 @@
 import { hash } from "node:crypto";
+import { z } from "zod";
 
 // What identifies an idempotent request: the client's Idempotency-Key, scoped to its account, and a
 // fingerprint of what it asked for, so that the key sent again with another request is told apart
 // from a retry of the first one.
 
-/** 1 to 255 visible ASCII characters: a UUID fits, and so does any other client's scheme. */
-const IDEMPOTENCY_KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
+/**
+ * 1 to 255 visible ASCII characters: a UUID fits, and so does any other client's scheme. The header is
+ * checked with this schema, and the OpenAPI document describes it with the same one.
+ */
+export const IdempotencyKeyValue = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/);
 
 export function isIdempotencyKey(value: string): boolean {
-  return IDEMPOTENCY_KEY_SHAPE.test(value);
+  return IdempotencyKeyValue.safeParse(value).success;
 }
 
 export interface IdempotentRequest {

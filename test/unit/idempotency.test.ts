@@ -48,18 +48,33 @@ describe("a sealed answer", () => {
   const answer = JSON.stringify({ secret: "sk-srt-abc" });
 
   it("opens with its Idempotency-Key and account only, and holds nothing in clear", () => {
-    const sealed = sealAnswer("key-1", "acc_a", answer);
+    const sealed = sealAnswer("key-1", "acc_a", answer, undefined);
     expect(sealed).not.toContain("sk-srt");
-    expect(openAnswer("key-1", "acc_a", sealed)).toBe(answer);
-    expect(openAnswer("key-2", "acc_a", sealed)).toBeNull();
-    expect(openAnswer("key-1", "acc_b", sealed)).toBeNull();
+    expect(openAnswer("key-1", "acc_a", sealed, undefined)).toBe(answer);
+    expect(openAnswer("key-2", "acc_a", sealed, undefined)).toBeNull();
+    expect(openAnswer("key-1", "acc_b", sealed, undefined)).toBeNull();
     const [version, iv, tag, ciphertext = ""] = sealed.split(".");
     const flipped = `${ciphertext.startsWith("A") ? "B" : "A"}${ciphertext.slice(1)}`;
-    expect(openAnswer("key-1", "acc_a", [version, iv, tag, flipped].join("."))).toBeNull();
-    expect(openAnswer("key-1", "acc_a", "v0.x.y.z")).toBeNull();
+    expect(openAnswer("key-1", "acc_a", [version, iv, tag, flipped].join("."), undefined)).toBeNull();
+    expect(openAnswer("key-1", "acc_a", "v0.x.y.z", undefined)).toBeNull();
+  });
+
+  it("needs the server's key too when one was set: a dump and a guessed Idempotency-Key open nothing", () => {
+    const serverKey = Buffer.alloc(32, 7);
+    const sealed = sealAnswer("key-1", "acc_a", answer, serverKey);
+    expect(sealed.startsWith("v2.")).toBe(true);
+    expect(openAnswer("key-1", "acc_a", sealed, serverKey)).toBe(answer);
+    expect(openAnswer("key-1", "acc_a", sealed, undefined)).toBeNull();
+    expect(openAnswer("key-1", "acc_a", sealed, Buffer.alloc(32, 8))).toBeNull();
+    // Nor does an answer sealed without a server key open once one is set.
+    expect(
+      openAnswer("key-1", "acc_a", sealAnswer("key-1", "acc_a", answer, undefined), serverKey),
+    ).toBeNull();
   });
 
   it("is different each time (a fresh IV), for the same answer and key", () => {
-    expect(sealAnswer("key-1", "acc_a", answer)).not.toBe(sealAnswer("key-1", "acc_a", answer));
+    expect(sealAnswer("key-1", "acc_a", answer, undefined)).not.toBe(
+      sealAnswer("key-1", "acc_a", answer, undefined),
+    );
   });
 });

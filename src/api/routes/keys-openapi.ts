@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ErrorCode } from "../../errors/app-error.js";
 import { IDEMPOTENCY_RETENTION_HOURS } from "../../idempotency/answer-once.js";
+import { IdempotencyKeyValue } from "../../idempotency/idempotent-request.js";
 import {
   CreateKeyBody,
   KeyIdParams,
@@ -28,16 +29,10 @@ import {
 // The /admin/keys paths in the OpenAPI document, with the schemas the routes validate with.
 
 const IdempotencyHeaders = z.object({
-  [IDEMPOTENCY_KEY_HEADER]: z
-    .string()
-    .min(1)
-    .max(255)
-    .regex(/^[\x21-\x7e]+$/)
-    .optional()
-    .meta({
-      description: `Makes a retry safe: the same value (1 to 255 visible ASCII characters; a new UUID per request, say) sent again by this account within ${IDEMPOTENCY_RETENTION_HOURS} hours with the same body answers the first call's status and body, secret included, marked \`${REPLAYED_HEADER}: true\`, and changes nothing. Sent with another body or route: 409 \`idempotency_key_reused\`. An error answer is not kept: the call then runs again.`,
-      example: "5d2c8c3e-6f7a-4a44-9d1e-1b0f0c9e7a51",
-    }),
+  [IDEMPOTENCY_KEY_HEADER]: IdempotencyKeyValue.optional().meta({
+    description: `Makes a retry safe: the same value (1 to 255 visible ASCII characters; a new UUID per request, say) sent again by this account within ${IDEMPOTENCY_RETENTION_HOURS} hours with the same body answers the first call's status and body, secret included, marked \`${REPLAYED_HEADER}: true\`, and changes nothing. Sent with another body or route: 409 \`idempotency_key_reused\`. An error answer is not kept: the call then runs again.`,
+    example: "5d2c8c3e-6f7a-4a44-9d1e-1b0f0c9e7a51",
+  }),
 });
 
 /** A call's success answer, which a replay repeats with Idempotent-Replayed: true. */

@@ -70,7 +70,7 @@ export function keysRouter(deps: AppDeps): Router {
         if (!result.ok) throw changeRefused(req, result);
         return { status: 201, body: { key: json(res, result.key), secret: result.secret } };
       },
-      { now, signal: deadlineOf(res) },
+      { now, signal: deadlineOf(res), serverKey: deps.config.idempotencyEncryptionKey },
     );
     res.setHeader("Cache-Control", "no-store");
     sendOnce(res, answer);
@@ -153,7 +153,7 @@ export function keysRouter(deps: AppDeps): Router {
         };
         return { status: 201, body: rotated };
       },
-      { now, signal },
+      { now, signal, serverKey: deps.config.idempotencyEncryptionKey },
     );
     res.setHeader("Cache-Control", "no-store");
     sendOnce(res, answer);
