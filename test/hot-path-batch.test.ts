@@ -310,7 +310,7 @@ describe("a Redis that stops answering (black hole)", () => {
     // Gathered behind the stalled call: two fields, the bound.
     batch.addUsage([
       ["f1", 1],
-      ["f2", 1],
+      ["g1", 2],
     ]);
     await expect(stalled).rejects.toThrow(/timed out/);
     // Between that failure and the gathered turn's refusal: counts kept aside, two more.
@@ -318,14 +318,16 @@ describe("a Redis that stops answering (black hole)", () => {
       ["g1", 1],
       ["g2", 1],
     ]);
-    await tick(); // the gathered turn is refused: its counts, put back, find the bound reached
+    // The gathered turn is refused: its counts, put back, find the bound reached; f1 is dropped, and g1,
+    // already kept, still takes its 2.
+    await tick();
     expect(batch.ready()).toBe(false);
     batch.addUsage([["g1", 5]]); // a field already kept still adds up
 
     proxy.resume();
     clock += 5_000;
     await batch.readKeyState("key_b"); // the first turn after carries what was kept
-    expect(await redis.hgetall(pendingUsageKey(prefix))).toEqual({ g1: "6", g2: "1" });
+    expect(await redis.hgetall(pendingUsageKey(prefix))).toEqual({ g1: "8", g2: "1" });
     expect(reported.filter((err) => /is full/.test(String(err)))).toHaveLength(1);
     await proxy.close();
   });

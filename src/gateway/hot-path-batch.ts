@@ -195,14 +195,16 @@ export function createHotPathBatch(
    * and a refused turn's counts put back) go through here, so the bound holds through any outage.
    */
   function keep(fields: Map<string, number>, counts: Iterable<[field: string, increment: number]>): void {
+    let dropped = false;
     for (const [field, increment] of counts) {
       const before = fields.get(field);
       if (before === undefined && fields.size >= maxHeldFields) {
-        usageSettled(new Error("usage kept while Redis is away is full: counts dropped"));
-        return;
+        dropped = true;
+        continue; // a field already kept still takes its count: that costs no room
       }
       fields.set(field, (before ?? 0) + increment);
     }
+    if (dropped) usageSettled(new Error("usage kept while Redis is away is full: counts dropped"));
   }
 
   function fail(batch: Turn, err: unknown): void {
