@@ -23,40 +23,44 @@ const PARTS: Record<string, string> = {
   NOAUTH: "the key check, limits and use record",
 };
 
-const { databaseUrl, secret } = await prepareBenchDatabase(
-  "postgres://postgres@127.0.0.1:5432",
-  "keyward_bench",
-);
-const upstream = await startServer("upstream", { STREAM_INTERVAL_MS: "100" });
-const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
-const keywardEnv = {
-  NODE_ENV: "production",
-  DATABASE_URL: databaseUrl,
-  DATABASE_SSL: "off",
-  REDIS_URL: "redis://127.0.0.1:6379",
-  REDIS_PREFIX: `kwpaced-${randomBytes(3).toString("hex")}`,
-  RATE_LIMIT_ENTERPRISE: "1000000000",
-  TOKEN_LIMIT_ENTERPRISE: "1000000000",
-  LOG_LEVEL: "info",
-  UPSTREAM_URL: upstreamUrl,
-};
-const bare = await startServer("bare-proxy", { UPSTREAM_URL: upstreamUrl });
-const variants = {
-  keyward: await startServer("keyward-server", keywardEnv),
-  [`keyward without ${ablated.map((part) => PARTS[part] ?? part).join(", ")}`]: await startServer(
-    "keyward-server",
-    {
-      ...keywardEnv,
-      ...Object.fromEntries(ablated.map((part) => [`ABL_${part}`, "1"])),
-    },
-  ),
-};
+const pgBase = process.env.BENCH_PG_BASE ?? "postgres://postgres@127.0.0.1:5432";
+const { databaseUrl, secret } = await prepareBenchDatabase(pgBase, "keyward_bench");
+type Server = Awaited<ReturnType<typeof startServer>>;
+const started: Server[] = [];
+/** Starts a server and keeps it to be stopped at the end, however the run ends. */
+async function start(...args: Parameters<typeof startServer>): Promise<Server> {
+  const server = await startServer(...args);
+  started.push(server);
+  return server;
+}
 const shape = { streams, chunks, paceMs };
 const show = (name: string, r: Run) =>
   console.log(
     `${name}: first byte p50 ${percentile(r.ttfb, 50).toFixed(1)} ms, p99 ${percentile(r.ttfb, 99).toFixed(1)} ms; CPU ${r.cpuUsPerChunk.toFixed(1)} µs per chunk; non-200 ${r.bad}`,
   );
 try {
+  const upstream = await start("upstream", { STREAM_INTERVAL_MS: "100" });
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  const keywardEnv = {
+    NODE_ENV: "production",
+    DATABASE_URL: databaseUrl,
+    DATABASE_SSL: "off",
+    REDIS_URL: process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379",
+    REDIS_PREFIX: `kwpaced-${randomBytes(3).toString("hex")}`,
+    RATE_LIMIT_ENTERPRISE: "1000000000",
+    TOKEN_LIMIT_ENTERPRISE: "1000000000",
+    LOG_LEVEL: "info",
+    UPSTREAM_URL: upstreamUrl,
+  };
+  const bare = await start("bare-proxy", { UPSTREAM_URL: upstreamUrl });
+  const without = ablated.map((part) => PARTS[part] ?? part).join(", ");
+  const variants = {
+    keyward: await start("keyward-server", keywardEnv),
+    [`keyward without ${without}`]: await start("keyward-server", {
+      ...keywardEnv,
+      ...Object.fromEntries(ablated.map((part) => [`ABL_${part}`, "1"])),
+    }),
+  };
   // Untimed: JIT, heaps and connections on both sides of each proxy.
   for (const target of [bare, ...Object.values(variants)]) await run(target, secret, shape);
   const gaps: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
@@ -81,6 +85,6 @@ try {
       .join(", ")}`,
   );
 } finally {
-  for (const target of [upstream, bare, ...Object.values(variants)]) target.child.kill();
+  for (const server of started) server.child.kill();
 }
 process.exit(0);
