@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHotPathBatch, type HotPathBatch } from "../src/gateway/hot-path-batch.js";
 import { createKeyAuthenticator } from "../src/gateway/key-authenticator.js";
@@ -44,6 +44,17 @@ async function countedBatch(prefix = env.prefix) {
   const usage: unknown[] = [];
   const batch = createHotPathBatch(redis, prefix, (err) => usage.push(err));
   return { redis, batch, sent, usage };
+}
+
+/** A real connection to Redis through a proxy the test can stall, cut or close (support/tcp-proxy.ts). */
+async function proxiedConnection(options: RedisOptions = {}) {
+  const target = new URL(env.config.redisUrl);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+  const redis = new Redis({ host: "127.0.0.1", port: proxy.port, ...options });
+  redis.on("error", () => {});
+  connections.push(redis);
+  await redis.ping();
+  return { proxy, redis };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -179,17 +190,7 @@ describe("one script call per event-loop turn", () => {
 
 describe("a Redis that stops answering (black hole)", () => {
   it("suspends the batch after one timed-out call, so requests fall back at once, then tries again", async () => {
-    const target = new URL(env.config.redisUrl);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    const redis = new Redis({
-      host: "127.0.0.1",
-      port: proxy.port,
-      commandTimeout: 200,
-      maxRetriesPerRequest: 1,
-    });
-    redis.on("error", () => {});
-    connections.push(redis);
-    await redis.ping();
+    const { proxy, redis } = await proxiedConnection({ commandTimeout: 200, maxRetriesPerRequest: 1 });
     let clock = 1_000_000;
     const suspensions: number[] = [];
     const resumptions: number[] = [];
@@ -250,18 +251,8 @@ describe("a Redis that stops answering (black hole)", () => {
     await proxy.close();
   });
   it("refuses a turn gathered behind a call that failed with the connection (not a silence) at once", async () => {
-    const target = new URL(env.config.redisUrl);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
     // No retry per command: a dropped connection fails the call out at once, without a timeout.
-    const redis = new Redis({
-      host: "127.0.0.1",
-      port: proxy.port,
-      commandTimeout: 5_000,
-      maxRetriesPerRequest: 0,
-    });
-    redis.on("error", () => {});
-    connections.push(redis);
-    await redis.ping();
+    const { proxy, redis } = await proxiedConnection({ commandTimeout: 5_000, maxRetriesPerRequest: 0 });
     const suspensions: number[] = [];
     const batch = createHotPathBatch(redis, env.prefix, () => {}, {
       onSuspend: (_err, ms) => suspensions.push(ms),
@@ -284,17 +275,7 @@ describe("a Redis that stops answering (black hole)", () => {
   });
 
   it("keeps at most its bound of usage counts through an outage, counts put back from a refused turn included", async () => {
-    const target = new URL(env.config.redisUrl);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    const redis = new Redis({
-      host: "127.0.0.1",
-      port: proxy.port,
-      commandTimeout: 200,
-      maxRetriesPerRequest: 1,
-    });
-    redis.on("error", () => {});
-    connections.push(redis);
-    await redis.ping();
+    const { proxy, redis } = await proxiedConnection({ commandTimeout: 200, maxRetriesPerRequest: 1 });
     let clock = 1_000_000;
     const reported: unknown[] = [];
     const prefix = `${env.prefix}:held`;
@@ -336,11 +317,7 @@ describe("a Redis that stops answering (black hole)", () => {
 describe("one call out at a time", () => {
   /** A counted batch whose connection passes through a proxy the test can hold (a stall, then resume). */
   async function heldBatch() {
-    const target = new URL(env.config.redisUrl);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    const redis = new Redis({ host: "127.0.0.1", port: proxy.port });
-    connections.push(redis);
-    await redis.ping();
+    const { proxy, redis } = await proxiedConnection();
     const sent = countCommands(redis);
     const batch = createHotPathBatch(redis, env.prefix, () => {});
     await batch.readKeyState("key_warm"); // the script is loaded: one command per call from here
