@@ -33,6 +33,8 @@ export function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [loadError, setLoadError] = useState<ApiError | null>(null);
   const isPrivate = Object.hasOwn(PRIVATE_PAGES, route.page);
+  // The dashboard's home is API Keys: "/console/" and "/console/dashboard" lead there.
+  const isHome = route.page === "" || route.page === "dashboard";
   // Only a session this tab had can be said to have ended; a first visit just needs to log in.
   const hadSession = useRef(false);
   if (me) hadSession.current = true;
@@ -56,9 +58,9 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    if (route.page === "" || route.page === "dashboard") navigate("keys", { replace: true });
+    if (isHome) navigate("keys", { replace: true });
     else if (isPrivate && !me) void loadMe();
-  }, [route.page, isPrivate, me, loadMe]);
+  }, [route.page, isHome, isPrivate, me, loadMe]);
 
   // A new page moves focus to its heading, so a screen reader announces where the person now is.
   useEffect(() => {
@@ -76,7 +78,7 @@ export function App() {
     const Page = PUBLIC_PAGES[route.page as keyof typeof PUBLIC_PAGES];
     return <Page params={route.params} onLoggedIn={(m: Me) => setMe(m)} />;
   }
-  if (!isPrivate) return route.page === "" || route.page === "dashboard" ? null : <NotFoundPage />;
+  if (!isPrivate) return isHome ? null : <NotFoundPage />;
   if (!me) {
     return (
       <main id="main">

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { AppError } from "../errors/app-error.js";
+import { invalidField } from "./refusals.js";
 
 /**
  * Parses input with a zod schema or throws a 400 validation_failed naming the first field at fault.
@@ -30,7 +31,7 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string,
   if (result.success) return result.data;
   const key = result.error.issues[0]?.path[0];
   if (typeof key === "string" && Array.isArray(query[key])) {
-    throw new AppError("validation_failed", `${key}: must be given once`, { param: key });
+    throw invalidField(key, "must be given once");
   }
   return parseInput(schema, query);
 }

@@ -97,8 +97,9 @@ export function createHotPathBatch(
 
   const notReady = () => new Error("Redis connection is not ready (or the hot path is suspended)");
 
-  function ready(): boolean {
-    return redis.status === "ready" && breaker.allows(turn);
+  /** Whether `call` (the turn being gathered, unless another is named) may go to Redis now. */
+  function ready(call = turn): boolean {
+    return redis.status === "ready" && breaker.allows(call);
   }
 
   function current(): Turn {
@@ -121,7 +122,7 @@ export function createHotPathBatch(
     const batch = turn;
     turn = undefined;
     if (!batch) return;
-    if (redis.status !== "ready" || !breaker.allows(batch)) {
+    if (!ready(batch)) {
       // Gathered while a call was out that then failed (Redis gone, or silent): its callers fall back
       // at once rather than wait out a timeout of their own; its usage counts are kept for the first
       // turn after.
@@ -146,23 +147,18 @@ export function createHotPathBatch(
     }
     // The next turn is let go first: on a failure, fail() then opens the breaker before that turn's
     // send (a setImmediate away) asks it whether to go.
-    let answered = false;
-    const answer = () => {
-      if (answered || !awaited) return;
-      answered = true;
+    const answered = () => {
+      if (!awaited) return;
       calling = false;
       if (turn) setImmediate(send);
     };
     runTurn(redis, prefix, input)
+      .finally(answered)
       .then((out) => {
-        answer();
         breaker.succeeded(batch);
         settle(batch, out);
       })
-      .catch((err: unknown) => {
-        answer();
-        fail(batch, err);
-      });
+      .catch((err: unknown) => fail(batch, err));
   }
 
   /** Hands each waiter its part of the answer, in the order the input was built. */

@@ -21,7 +21,11 @@ import { openAnswer, sealAnswer } from "./sealed-answer.js";
 //    nothing, so the same key sent again runs again rather than repeating the error.
 
 export const IDEMPOTENCY_RETENTION_HOURS = 24;
-const RETENTION_MS = IDEMPOTENCY_RETENTION_HOURS * 3_600_000;
+
+/** Rows created at or before this are past the retention: taken over by a new claim, purged. */
+export function retainedSince(now: Date): Date {
+  return new Date(now.getTime() - IDEMPOTENCY_RETENTION_HOURS * 3_600_000);
+}
 
 export interface Answer {
   status: number;
@@ -89,7 +93,7 @@ async function claimKey(tx: Tx, { request, keyHash }: Claim, now: Date): Promise
     .onConflictDoUpdate({
       target: [idempotencyKeys.accountId, idempotencyKeys.keyHash],
       set: claim,
-      setWhere: lte(idempotencyKeys.createdAt, new Date(now.getTime() - RETENTION_MS)),
+      setWhere: lte(idempotencyKeys.createdAt, retainedSince(now)),
     })
     .returning({ keyHash: idempotencyKeys.keyHash });
   return claimed.length > 0;

@@ -15,10 +15,6 @@ export const IdempotencyKeyValue = z
   .max(255)
   .regex(/^[\x21-\x7e]+$/);
 
-export function isIdempotencyKey(value: string): boolean {
-  return IdempotencyKeyValue.safeParse(value).success;
-}
-
 export interface IdempotentRequest {
   accountId: string;
   /** The raw Idempotency-Key: stored only as a hash, and the key its answer is sealed under. */

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { hkdfSync } from "node:crypto";
+import { openBox, sealBox } from "../secrets/sealed-box.js";
 
 // A stored answer carries an API key's secret, and keyward keeps no secret it could give back on its
 // own: the answer is sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the client's
@@ -10,9 +11,6 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
 //
 // `v1` answers are sealed under the Idempotency-Key alone, `v2` answers under both.
 
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-
 function answerKey(idempotencyKey: string, accountId: string, serverKey: Buffer | undefined): Buffer {
   const material = serverKey
     ? Buffer.concat([serverKey, Buffer.from(idempotencyKey, "utf8")])
@@ -21,22 +19,14 @@ function answerKey(idempotencyKey: string, accountId: string, serverKey: Buffer 
   return Buffer.from(hkdfSync("sha256", material, accountId, info, 32));
 }
 
-/** `<version>.<iv>.<tag>.<ciphertext>`, base64url each. */
+/** Sealed (secrets/sealed-box.ts), version `v2` under both keys, `v1` under the Idempotency-Key alone. */
 export function sealAnswer(
   idempotencyKey: string,
   accountId: string,
   answer: string,
   serverKey: Buffer | undefined,
 ): string {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", answerKey(idempotencyKey, accountId, serverKey), iv);
-  const ciphertext = Buffer.concat([cipher.update(answer, "utf8"), cipher.final()]);
-  return [
-    serverKey ? "v2" : "v1",
-    iv.toString("base64url"),
-    cipher.getAuthTag().toString("base64url"),
-    ciphertext.toString("base64url"),
-  ].join(".");
+  return sealBox(answerKey(idempotencyKey, accountId, serverKey), serverKey ? "v2" : "v1", answer);
 }
 
 /**
@@ -50,19 +40,5 @@ export function openAnswer(
   sealed: string,
   serverKey: Buffer | undefined,
 ): string | null {
-  const [version, iv, tag, ciphertext] = sealed.split(".");
-  if (version !== (serverKey ? "v2" : "v1") || !iv || !tag || ciphertext === undefined) return null;
-  try {
-    const decipher = createDecipheriv(
-      "aes-256-gcm",
-      answerKey(idempotencyKey, accountId, serverKey),
-      Buffer.from(iv, "base64url"),
-      { authTagLength: TAG_BYTES },
-    );
-    decipher.setAuthTag(Buffer.from(tag, "base64url"));
-    const opened = Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]);
-    return opened.toString("utf8");
-  } catch {
-    return null;
-  }
+  return openBox(answerKey(idempotencyKey, accountId, serverKey), serverKey ? "v2" : "v1", sealed);
 }

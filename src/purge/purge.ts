@@ -1,6 +1,6 @@
 import type { Config } from "../config/config.js";
 import type { Database } from "../db/client.js";
-import { IDEMPOTENCY_RETENTION_HOURS } from "../idempotency/answer-once.js";
+import { retainedSince } from "../idempotency/answer-once.js";
 import type { Logger } from "../logging/logger.js";
 import type { Clock } from "../time/clock.js";
 
@@ -41,7 +41,7 @@ export async function purgeExpired(
   const idleBefore = new Date(now.getTime() - deps.config.sessionIdleHours * HOUR_MS).toISOString();
   const createdBefore = new Date(now.getTime() - deps.config.sessionTtlHours * HOUR_MS).toISOString();
   const batchesBefore = new Date(now.getTime() - FLUSH_BATCH_RETENTION_DAYS * 24 * HOUR_MS).toISOString();
-  const answersBefore = new Date(now.getTime() - IDEMPOTENCY_RETENTION_HOURS * HOUR_MS).toISOString();
+  const answersBefore = retainedSince(now).toISOString();
   const stats: PurgeStats = {
     sessions: 0,
     emailTokens: 0,

@@ -107,8 +107,7 @@ const NULL_USAGE = /,\s*"usage"\s*:\s*null(?=\s*[,}])|"usage"\s*:\s*null\s*,\s*/
 
 /**
  * The event (`text` its decoded bytes) without its `"usage": null` member, or the event itself when
- * it has none. A member name
- * cannot hide in a string: inside one, its quotes would be escaped.
+ * it has none. A member name cannot hide in a string: inside one, its quotes would be escaped.
  */
 function withoutNullUsage(event: Buffer, text: string): Buffer {
   const cleaned = text.replace(NULL_USAGE, "");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isIdempotencyKey, requestFingerprint } from "../../src/idempotency/idempotent-request.js";
+import { IdempotencyKeyValue, requestFingerprint } from "../../src/idempotency/idempotent-request.js";
 import { openAnswer, sealAnswer } from "../../src/idempotency/sealed-answer.js";
 
 describe("Idempotency-Key values", () => {
@@ -10,10 +10,10 @@ describe("Idempotency-Key values", () => {
       "5d2c8c3e-6f7a-4a44-9d1e-1b0f0c9e7a51",
       "!#$%&'()*+,./:;<=>?@[]^_`{|}",
     ]) {
-      expect(isIdempotencyKey(ok), ok).toBe(true);
+      expect(IdempotencyKeyValue.safeParse(ok).success, ok).toBe(true);
     }
     for (const bad of ["", "x".repeat(256), "two words", "tab\there", "é", "new\nline", "a, b"]) {
-      expect(isIdempotencyKey(bad), JSON.stringify(bad)).toBe(false);
+      expect(IdempotencyKeyValue.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     }
   });
 });

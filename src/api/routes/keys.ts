@@ -1,7 +1,6 @@
 import { type Request, type RequestHandler, type Response, Router } from "express";
 import { z } from "zod";
 import { AppError, serviceUnavailable } from "../../errors/app-error.js";
-import { answerOnce } from "../../idempotency/answer-once.js";
 import { createApiKey } from "../../keys/create-key.js";
 import { findApiKey, listApiKeys } from "../../keys/key-queries.js";
 import {
@@ -22,8 +21,9 @@ import { ceilingsOfTier } from "../../tiers/tiers.js";
 import { keyUsageByDay } from "../../usage/usage-report.js";
 import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
-import { idempotentRequestOf, sendOnce } from "../idempotency-key.js";
+import { respondOnce } from "../idempotency-key.js";
 import { checkCursor } from "../pagination.js";
+import { invalidField } from "../refusals.js";
 import { route } from "../routing.js";
 import { authOf, clientContext, requireSession } from "../session-auth.js";
 import { parseInput, parseQuery } from "../validate.js";
@@ -47,12 +47,12 @@ export function keysRouter(deps: AppDeps): Router {
       throw new AppError("email_not_verified", "Verify your email address before creating API keys");
     }
     const body = parseInput(CreateKeyBody, req.body);
-    const path = "/admin/keys";
-    const once = idempotentRequestOf(req, { accountId: account.id, route: `POST ${path}`, path, body });
     const now = deps.clock.now();
-    const answer = await answerOnce(
-      db,
-      once,
+    await respondOnce(
+      req,
+      res,
+      { db, serverKey: deps.config.idempotencyEncryptionKey, now },
+      { accountId: account.id, route: "POST /admin/keys", path: "/admin/keys", body },
       async (tx) => {
         const result = await createApiKey(tx, {
           accountId: account.id,
@@ -70,10 +70,7 @@ export function keysRouter(deps: AppDeps): Router {
         if (!result.ok) throw changeRefused(req, result);
         return { status: 201, body: { key: json(res, result.key), secret: result.secret } };
       },
-      { now, signal: deadlineOf(res), serverKey: deps.config.idempotencyEncryptionKey },
     );
-    res.setHeader("Cache-Control", "no-store");
-    sendOnce(res, answer);
   };
 
   const list: RequestHandler = async (req, res) => {
@@ -128,13 +125,12 @@ export function keysRouter(deps: AppDeps): Router {
     const keyId = keyIdOf(req);
     const body = parseInput(RotateKeyBody, req.body);
     const accountId = authOf(res).account.id;
-    const path = `/admin/keys/${keyId}/rotate`;
-    const once = idempotentRequestOf(req, { accountId, route: "POST /admin/keys/:id/rotate", path, body });
     const now = deps.clock.now();
-    const signal = deadlineOf(res);
-    const answer = await answerOnce(
-      db,
-      once,
+    await respondOnce(
+      req,
+      res,
+      { db, serverKey: deps.config.idempotencyEncryptionKey, now },
+      { accountId, route: "POST /admin/keys/:id/rotate", path: `/admin/keys/${keyId}/rotate`, body },
       async (tx) => {
         const result = await rotateApiKey(tx, keyStores, {
           accountId,
@@ -142,7 +138,7 @@ export function keysRouter(deps: AppDeps): Router {
           graceSeconds: body.grace_period_seconds,
           now,
           context: clientContext(req),
-          signal,
+          signal: deadlineOf(res),
         });
         // Thrown inside the transaction, which rotateApiKey needs: a refusal rolls back, and is not kept.
         if (!result.ok) throw changeRefused(req, result);
@@ -153,10 +149,7 @@ export function keysRouter(deps: AppDeps): Router {
         };
         return { status: 201, body: rotated };
       },
-      { now, signal, serverKey: deps.config.idempotencyEncryptionKey },
     );
-    res.setHeader("Cache-Control", "no-store");
-    sendOnce(res, answer);
   };
 
   const usage: RequestHandler = async (req, res) => {
@@ -214,18 +207,16 @@ function changeRefused(req: Request, refused: RefusedChange): AppError {
     case "already_rotated":
       return new AppError("key_rotated", "This key has already been rotated; rotate its replacement instead");
     case "expiry_not_in_future":
-      return new AppError("validation_failed", "expires_at: must be in the future", { param: "expires_at" });
+      return invalidField("expires_at", "must be in the future");
     case "above_tier_limit":
-      return new AppError(
-        "validation_failed",
-        `rate_limit_per_minute: may not exceed your tier's limit of ${refused.tierLimit}`,
-        { param: "rate_limit_per_minute" },
+      return invalidField(
+        "rate_limit_per_minute",
+        `may not exceed your tier's limit of ${refused.tierLimit}`,
       );
     case "above_tier_token_limit":
-      return new AppError(
-        "validation_failed",
-        `token_limit_per_minute: may not exceed your tier's limit of ${refused.tierLimit}`,
-        { param: "token_limit_per_minute" },
+      return invalidField(
+        "token_limit_per_minute",
+        `may not exceed your tier's limit of ${refused.tierLimit}`,
       );
     case "key_limit":
       return new AppError(
