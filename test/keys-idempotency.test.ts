@@ -232,10 +232,11 @@ describe("POST /admin/keys with Idempotency-Key", () => {
     const user = await createAccountWithSession(env);
     for (const bad of ["", "has space", "é-accent", "x".repeat(256)]) {
       const res = await post(user.token, "/admin/keys", { name: "bad" }, bad);
-      expect([res.status, res.body.error.code, res.body.error.type]).toEqual([
+      expect([res.status, res.body.error.code, res.body.error.type, res.body.error.param]).toEqual([
         400,
         "validation_failed",
         "invalid_request_error",
+        "Idempotency-Key",
       ]);
       expect(res.body.error.message).toContain("Idempotency-Key");
     }

@@ -54,6 +54,7 @@ function idempotentRequestOf(
     throw new AppError(
       "validation_failed",
       `${IDEMPOTENCY_KEY_HEADER} header: must be 1 to 255 visible ASCII characters, sent once (a UUID, say)`,
+      { param: IDEMPOTENCY_KEY_HEADER },
     );
   }
   return {

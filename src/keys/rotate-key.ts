@@ -7,14 +7,13 @@ import { countActiveKeys } from "./key-queries.js";
 import { MAX_ACTIVE_KEYS } from "./key-schemas.js";
 import { type ApiKeyRow, keyStatus } from "./key-view.js";
 import type { Permission } from "./permissions.js";
-import { type KeyChangeDeps, KeyChangeUnpublished, publishKeyChange } from "./publish-key-change.js";
+import { type KeyChangeDeps, publishKeyChange } from "./publish-key-change.js";
 
 export type RotateResult =
   | { ok: true; key: ApiKeyRow; secret: string; previous: ApiKeyRow }
   | {
       ok: false;
-      reason: "not_found" | "revoked" | "expired" | "already_rotated" | "key_limit" | "unavailable";
-      cause?: unknown;
+      reason: "not_found" | "revoked" | "expired" | "already_rotated" | "key_limit";
     };
 
 /** When the previous key stops: the end of the grace period, but never later than its own expiry. */
@@ -35,8 +34,8 @@ export function previousKeyDeadline(
  * the new key points back to it through rotated_from.
  *
  * Runs in the caller's transaction (an idempotent request's: src/idempotency/answer-once.ts), which
- * must roll back unless the result is ok: "unavailable" comes after the writes, when the change could
- * not be published, and only the rollback undoes them.
+ * must roll back unless the result is ok. A refusal comes before any write; a change that could not be
+ * published to Redis comes after them and throws KeyChangeUnpublished, so that it cannot be committed.
  */
 export async function rotateApiKey(
   tx: Tx,
@@ -101,11 +100,8 @@ export async function rotateApiKey(
   // Last write to the keys before the commit, as for a revocation: caches elsewhere must learn the new
   // deadline. (An idempotent request then writes its answer into its own row, which nothing else
   // waits on, and checks its deadline again: the COMMIT still follows the marker at once.)
-  try {
-    await publishKeyChange(tx, deps, [old.id], { deadAt: deadline, signal: input.signal });
-  } catch (err) {
-    if (err instanceof KeyChangeUnpublished) return { ok: false, reason: "unavailable", cause: err.cause };
-    throw err;
-  }
+  // Throws KeyChangeUnpublished when Redis does not take the marker: this function's caller owns the
+  // transaction, and a refusal returned after these writes could be committed by mistake.
+  await publishKeyChange(tx, deps, [old.id], { deadAt: deadline, signal: input.signal });
   return { ok: true, key, secret, previous };
 }

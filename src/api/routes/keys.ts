@@ -14,6 +14,7 @@ import {
 } from "../../keys/key-schemas.js";
 import { type ApiKeyRow, toKeyJson } from "../../keys/key-view.js";
 import { ALL_PERMISSIONS } from "../../keys/permissions.js";
+import { KeyChangeUnpublished } from "../../keys/publish-key-change.js";
 import { revokeApiKey } from "../../keys/revoke-key.js";
 import { rotateApiKey } from "../../keys/rotate-key.js";
 import { updateApiKey } from "../../keys/update-key.js";
@@ -139,6 +140,10 @@ export function keysRouter(deps: AppDeps): Router {
           now,
           context: clientContext(req),
           signal: deadlineOf(res),
+        }).catch((err: unknown) => {
+          if (err instanceof KeyChangeUnpublished)
+            throw changeRefused(req, { reason: "unavailable", cause: err.cause });
+          throw err;
         });
         // Thrown inside the transaction, which rotateApiKey needs: a refusal rolls back, and is not kept.
         if (!result.ok) throw changeRefused(req, result);
