@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
 import { prepareBenchDatabase } from "./bench-database.js";
-import { median, startServer } from "./processes.js";
+import { keywardBenchEnv, median, startServer } from "./processes.js";
 import { percentile, type Run, run } from "./token-streams.js";
 
 // Where the paced first byte of token metering's streamed run goes (not `npm run bench`): the same
@@ -42,14 +42,7 @@ try {
   const upstream = await start("upstream", { STREAM_INTERVAL_MS: "100" });
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const keywardEnv = {
-    NODE_ENV: "production",
-    DATABASE_URL: databaseUrl,
-    DATABASE_SSL: "off",
-    REDIS_URL: process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379",
-    REDIS_PREFIX: `kwpaced-${randomBytes(3).toString("hex")}`,
-    RATE_LIMIT_ENTERPRISE: "1000000000",
-    TOKEN_LIMIT_ENTERPRISE: "1000000000",
-    LOG_LEVEL: "info",
+    ...keywardBenchEnv(databaseUrl, `kwpaced-${randomBytes(3).toString("hex")}`),
     UPSTREAM_URL: upstreamUrl,
   };
   const bare = await start("bare-proxy", { UPSTREAM_URL: upstreamUrl });

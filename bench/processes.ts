@@ -34,6 +34,26 @@ export function startServer(
   });
 }
 
+/** The Redis every bench tool's keyward uses. */
+export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/**
+ * keyward's environment in every bench tool: production mode, the bench database, its own Redis
+ * prefix, and tier limits far above any run so that no request is refused for them.
+ */
+export function keywardBenchEnv(databaseUrl: string, redisPrefix: string): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    DATABASE_URL: databaseUrl,
+    DATABASE_SSL: "off",
+    REDIS_URL: BENCH_REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    RATE_LIMIT_ENTERPRISE: "1000000000",
+    TOKEN_LIMIT_ENTERPRISE: "1000000000",
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
+  };
+}
+
 /** Live heap and external bytes of a server started with --expose-gc, after a full collection (heap-probe.ts). */
 export function heapBytes(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => {

@@ -4,7 +4,7 @@ import { cpus, loadavg } from "node:os";
 import autocannon from "autocannon";
 import { connectRedis } from "../src/redis/client.js";
 import { prepareBenchDatabase } from "./bench-database.js";
-import { cpuMs, median, startServer } from "./processes.js";
+import { cpuMs, keywardBenchEnv, median, startServer } from "./processes.js";
 
 // A quick look at the hot path while working on it (not `npm run bench`): the upstream stand-in, the
 // bare proxy and keyward's server as bench/run.ts starts them, then autocannon (32 connections) on each
@@ -40,14 +40,9 @@ for (const target of targets.filter((t) => t.startsWith("keyward"))) {
   servers[target] = await startServer(
     "keyward-server",
     {
-      NODE_ENV: "production",
-      DATABASE_URL: databaseUrl,
-      DATABASE_SSL: "off",
-      REDIS_URL: "redis://127.0.0.1:6379",
-      REDIS_PREFIX: prefix,
+      ...keywardBenchEnv(databaseUrl, prefix),
       UPSTREAM_URL: `http://127.0.0.1:${up.port}`,
-      RATE_LIMIT_ENTERPRISE: "1000000000",
-      LOG_LEVEL: without.includes("nolog") ? "warn" : "info",
+      ...(without.includes("nolog") ? { LOG_LEVEL: "warn" } : {}),
       ...ablation,
     },
     prof ? ["--cpu-prof", `--cpu-prof-dir=/tmp/kwq/prof-${target}`] : [],

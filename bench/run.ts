@@ -5,7 +5,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import autocannon from "autocannon";
 import { connectRedis } from "../src/redis/client.js";
 import { prepareBenchDatabase } from "./bench-database.js";
-import { cpuMs, median, repositoryRoot, startServer } from "./processes.js";
+import { BENCH_REDIS_URL, cpuMs, keywardBenchEnv, median, repositoryRoot, startServer } from "./processes.js";
 import { measureRouted, measureStreams } from "./routed.js";
 import { measureTokenStreams } from "./token-streams.js";
 
@@ -15,7 +15,6 @@ import { measureTokenStreams } from "./token-streams.js";
 // BENCHMARKS.md. A benchmark, not a test: numbers depend on the machine and what else runs on it.
 
 const PG_BASE = process.env.BENCH_PG_BASE ?? "postgres://postgres@127.0.0.1:5432";
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const DB_NAME = "keyward_bench";
 const PREFIX = `kwbench-${randomBytes(4).toString("hex")}`;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -157,16 +156,7 @@ async function main(): Promise<void> {
     const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
     const bare = await startServer("bare-proxy", { UPSTREAM_URL: upstreamUrl });
     children.push(bare.child);
-    const keywardEnv = {
-      NODE_ENV: "production",
-      DATABASE_URL: databaseUrl,
-      DATABASE_SSL: "off",
-      REDIS_URL,
-      REDIS_PREFIX: PREFIX,
-      RATE_LIMIT_ENTERPRISE: "1000000000",
-      TOKEN_LIMIT_ENTERPRISE: "1000000000",
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
-    };
+    const keywardEnv = keywardBenchEnv(databaseUrl, PREFIX);
     const keyward = await startServer("keyward-server", { ...keywardEnv, UPSTREAM_URL: upstreamUrl });
     children.push(keyward.child);
     // Routing by model: three stand-ins, two replicas of vllm-primary and one vllm-small.
@@ -199,7 +189,7 @@ async function main(): Promise<void> {
     let keywardCpuUs = 0;
     let redisCpuMs = 0;
     let flatOutRequests = 0;
-    const redis = connectRedis({ redisUrl: REDIS_URL, redisTlsRejectUnauthorized: false });
+    const redis = connectRedis({ redisUrl: BENCH_REDIS_URL, redisTlsRejectUnauthorized: false });
     for (const load of LOADS) {
       // Warm-up: JIT, keep-alive pools, keyward's key cache (its one PostgreSQL read happens here).
       await hit(bare, load, secret, WARMUP_SECONDS);
@@ -352,7 +342,7 @@ async function main(): Promise<void> {
     process.stdout.write("\nwritten to BENCHMARKS.md\n");
   } finally {
     for (const child of children) child.kill("SIGTERM");
-    const redis = connectRedis({ redisUrl: REDIS_URL, redisTlsRejectUnauthorized: false });
+    const redis = connectRedis({ redisUrl: BENCH_REDIS_URL, redisTlsRejectUnauthorized: false });
     const keys = await redis.keys(`${PREFIX}:*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
