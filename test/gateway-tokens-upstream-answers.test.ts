@@ -1,0 +1,198 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectRedis } from "../src/redis/client.js";
+import { pendingUsageKey, utcDay } from "../src/usage/buffer.js";
+import { flushUsage } from "../src/usage/flush.js";
+import { createAccount, insertApiKey } from "./support/fixtures.js";
+import { listen } from "./support/gateway-server.js";
+import { createTestEnv, type TestEnv } from "./support/harness.js";
+
+// Token counting and limits against answers shaped as real deployments give them, through the openai
+// SDK: a server that compresses what it may (vLLM behind a reverse proxy with gzip on), and `n`
+// choices per request. The stand-in here reports usage as vLLM does: the prompt once, the completion
+// tokens of every choice summed.
+
+const MODEL = "vllm-gzip";
+const PROMPT_TOKENS = 5;
+
+interface Answered {
+  n: number;
+  maxTokens: number;
+  acceptEncoding: string | undefined;
+}
+
+/** A vLLM-like chat server that gzips its answers whenever the request's Accept-Encoding allows it. */
+function startCompressingUpstream() {
+  const received: Answered[] = [];
+  let held: Array<() => void> | undefined;
+  const answer = (req: IncomingMessage, res: ServerResponse, raw: string) => {
+    if (req.url === "/v1/models") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ object: "list", data: [{ id: MODEL, object: "model", owned_by: "vllm" }] }));
+      return;
+    }
+    const body = JSON.parse(raw) as Record<string, unknown>;
+    const n = typeof body.n === "number" ? body.n : 1;
+    const maxTokens = typeof body.max_tokens === "number" ? body.max_tokens : 2;
+    received.push({ n, maxTokens, acceptEncoding: req.headers["accept-encoding"] });
+    const usage = {
+      prompt_tokens: PROMPT_TOKENS,
+      total_tokens: PROMPT_TOKENS + n * maxTokens,
+      completion_tokens: n * maxTokens,
+    };
+    const chunk = (choices: unknown[], extra = {}) =>
+      `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: MODEL, choices, ...extra })}\n\n`;
+    let text: string;
+    let type: string;
+    if (body.stream === true) {
+      const options = body.stream_options as { include_usage?: boolean } | undefined;
+      const words = Array.from({ length: n * maxTokens }, (_, i) =>
+        chunk([{ index: i % n, delta: { content: "tok" }, finish_reason: null }]),
+      );
+      const usageChunk = options?.include_usage ? chunk([], { usage }) : "";
+      text = `${words.join("")}${usageChunk}data: [DONE]\n\n`;
+      type = "text/event-stream; charset=utf-8";
+    } else {
+      const choices = Array.from({ length: n }, (_, index) => ({
+        index,
+        message: { role: "assistant", content: "tok ".repeat(maxTokens).trim() },
+        finish_reason: "length",
+      }));
+      text = JSON.stringify({
+        id: "chatcmpl-1",
+        object: "chat.completion",
+        created: 1,
+        model: MODEL,
+        choices,
+        usage,
+      });
+      type = "application/json";
+    }
+    if (/\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+      res.writeHead(200, { "content-type": type, "content-encoding": "gzip" });
+      res.end(gzipSync(text));
+    } else {
+      res.writeHead(200, { "content-type": type });
+      res.end(text);
+    }
+  };
+  const server: Server = createServer((req, res) => {
+    let raw = "";
+    req.on("data", (d) => {
+      raw += d;
+    });
+    req.on("end", () => {
+      if (held && req.url !== "/v1/models") held.push(() => answer(req, res, raw));
+      else answer(req, res, raw);
+    });
+  });
+  return {
+    received,
+    /** Holds chat answers until release(): requests are recorded as they arrive. */
+    hold() {
+      held = [];
+    },
+    release() {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const go of waiting) go();
+    },
+    async start(): Promise<string> {
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let env: TestEnv;
+let upstream: ReturnType<typeof startCompressingUpstream>;
+let upstreamUrl: string;
+let web: { url: string; close(): Promise<void> };
+let redis: ReturnType<typeof connectRedis>;
+
+const sdk = (baseURL: string, apiKey: string) =>
+  new OpenAI({ apiKey, baseURL: `${baseURL}/v1`, maxRetries: 0 });
+const hello = [{ role: "user" as const, content: "Hello!" }];
+
+beforeAll(async () => {
+  upstream = startCompressingUpstream();
+  upstreamUrl = await upstream.start();
+  env = await createTestEnv({ UPSTREAM_URL: upstreamUrl });
+  web = await listen((await env.makeApp()).app);
+  redis = connectRedis(env.config);
+});
+afterAll(async () => {
+  await web?.close();
+  await redis?.quit();
+  await upstream?.close();
+  await env?.close();
+});
+
+/** Waits (bounded) until a key's finished requests reach the buffer. */
+async function recorded(keyId: string, requests: number): Promise<void> {
+  const field = `c:${keyId}:${utcDay(new Date())}`;
+  const until = Date.now() + 5_000;
+  while (Number(await redis.hget(pendingUsageKey(env.prefix), field)) < requests) {
+    if (Date.now() > until) throw new Error(`${keyId}: fewer than ${requests} requests recorded`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function usageOf(keyId: string) {
+  await flushUsage({
+    database: env.database,
+    redis,
+    config: env.config,
+    logger: env.logger,
+    clock: { now: () => new Date() },
+  });
+  const rows = await env.database.sql<
+    { answered: string; prompt_tokens: string; completion_tokens: string }[]
+  >`
+    select answered, prompt_tokens, completion_tokens from key_model_usage_daily where key_id = ${keyId}`;
+  return rows.map((r) => ({
+    answered: Number(r.answered),
+    prompt_tokens: Number(r.prompt_tokens),
+    completion_tokens: Number(r.completion_tokens),
+  }));
+}
+
+describe("an upstream that compresses its answers", () => {
+  it("gives a stream that did not ask for usage the upstream's very chunks, and counts its tokens", async () => {
+    const key = await insertApiKey(env, (await createAccount(env)).id);
+    const body = { model: MODEL, messages: hello, stream: true as const, max_tokens: 3 };
+    const chunks = async (baseURL: string, apiKey: string) => {
+      const out: unknown[] = [];
+      for await (const chunk of await sdk(baseURL, apiKey).chat.completions.create(body)) out.push(chunk);
+      return out;
+    };
+    const direct = await chunks(upstreamUrl, "upstream");
+    // The SDK's fetch asks for compressed answers, and this upstream gives them.
+    expect(upstream.received.at(-1)?.acceptEncoding).toMatch(/gzip/);
+    const through = await chunks(web.url, key.secret);
+    expect(through).toEqual(direct);
+    expect(through.every((c) => (c as { choices: unknown[] }).choices.length === 1)).toBe(true);
+    await recorded(key.id, 1);
+    expect(await usageOf(key.id)).toEqual([
+      { answered: 1, prompt_tokens: PROMPT_TOKENS, completion_tokens: 3 },
+    ]);
+  });
+
+  it("counts the tokens of a plain chat completion", async () => {
+    const key = await insertApiKey(env, (await createAccount(env)).id);
+    const answer = await sdk(web.url, key.secret).chat.completions.create({ model: MODEL, messages: hello });
+    expect(answer.usage?.completion_tokens).toBe(2);
+    await recorded(key.id, 1);
+    expect(await usageOf(key.id)).toEqual([
+      { answered: 1, prompt_tokens: PROMPT_TOKENS, completion_tokens: 2 },
+    ]);
+  });
+});
