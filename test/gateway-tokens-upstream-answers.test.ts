@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
-import OpenAI from "openai";
+import OpenAI, { RateLimitError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../src/redis/client.js";
+import { manualClock } from "../src/time/clock.js";
 import { pendingUsageKey, utcDay } from "../src/usage/buffer.js";
 import { flushUsage } from "../src/usage/flush.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
@@ -37,7 +38,6 @@ function startCompressingUpstream() {
     const body = JSON.parse(raw) as Record<string, unknown>;
     const n = typeof body.n === "number" ? body.n : 1;
     const maxTokens = typeof body.max_tokens === "number" ? body.max_tokens : 2;
-    received.push({ n, maxTokens, acceptEncoding: req.headers["accept-encoding"] });
     const usage = {
       prompt_tokens: PROMPT_TOKENS,
       total_tokens: PROMPT_TOKENS + n * maxTokens,
@@ -85,7 +85,14 @@ function startCompressingUpstream() {
       raw += d;
     });
     req.on("end", () => {
-      if (held && req.url !== "/v1/models") held.push(() => answer(req, res, raw));
+      if (req.url === "/v1/models") return answer(req, res, raw);
+      const body = JSON.parse(raw) as { n?: number; max_tokens?: number };
+      received.push({
+        n: body.n ?? 1,
+        maxTokens: body.max_tokens ?? 2,
+        acceptEncoding: req.headers["accept-encoding"],
+      });
+      if (held) held.push(() => answer(req, res, raw));
       else answer(req, res, raw);
     });
   });
@@ -137,8 +144,8 @@ afterAll(async () => {
 });
 
 /** Waits (bounded) until a key's finished requests reach the buffer. */
-async function recorded(keyId: string, requests: number): Promise<void> {
-  const field = `c:${keyId}:${utcDay(new Date())}`;
+async function recorded(keyId: string, requests: number, day = utcDay(new Date())): Promise<void> {
+  const field = `c:${keyId}:${day}`;
   const until = Date.now() + 5_000;
   while (Number(await redis.hget(pendingUsageKey(env.prefix), field)) < requests) {
     if (Date.now() > until) throw new Error(`${keyId}: fewer than ${requests} requests recorded`);
@@ -193,6 +200,52 @@ describe("an upstream that compresses its answers", () => {
     await recorded(key.id, 1);
     expect(await usageOf(key.id)).toEqual([
       { answered: 1, prompt_tokens: PROMPT_TOKENS, completion_tokens: 2 },
+    ]);
+  });
+});
+
+describe("a request for several choices", () => {
+  it("reserves max_tokens for each of its n choices: concurrent requests overrun a limit by at most one reservation", async () => {
+    const limit = 300;
+    const key = await insertApiKey(env, (await createAccount(env)).id, { tokenLimitPerMinute: limit });
+    const body = { model: MODEL, messages: hello, max_tokens: 10, n: 5 };
+    const perRequest = PROMPT_TOKENS + 5 * 10;
+    // Time stands still inside one token window, whatever the wall clock does meanwhile.
+    const clock = manualClock(new Date(Math.floor(Date.now() / 60_000) * 60_000 + 1_000));
+    const still = await listen((await env.makeApp({ clock })).app);
+    upstream.hold();
+    const calls: Promise<unknown>[] = [];
+    try {
+      // One after another, each in flight (held at the upstream) or refused before the next is sent.
+      for (let i = 0; i < 8; i++) {
+        const before = upstream.received.length;
+        const call = sdk(still.url, key.secret).chat.completions.create(body);
+        calls.push(call);
+        let refused = false;
+        call.catch(() => {
+          refused = true;
+        });
+        const until = Date.now() + 5_000;
+        while (!refused && upstream.received.length === before) {
+          if (Date.now() > until)
+            throw new Error(`request ${i} neither reached the upstream nor was refused`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+    } finally {
+      upstream.release();
+    }
+    const results = await Promise.allSettled(calls);
+    await still.close();
+    const admitted = results.filter((r) => r.status === "fulfilled").length;
+    for (const r of results) if (r.status === "rejected") expect(r.reason).toBeInstanceOf(RateLimitError);
+    const sent = JSON.stringify({ messages: hello, model: MODEL, max_tokens: 10, n: 5 });
+    const reservation = Math.ceil(Buffer.byteLength(sent) / 4) + 5 * 10;
+    expect(admitted).toBeGreaterThan(0);
+    expect(admitted * perRequest).toBeLessThanOrEqual(limit + reservation);
+    await recorded(key.id, 8, utcDay(clock.now()));
+    expect(await usageOf(key.id)).toEqual([
+      { answered: admitted, prompt_tokens: PROMPT_TOKENS * admitted, completion_tokens: 50 * admitted },
     ]);
   });
 });

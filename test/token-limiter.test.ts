@@ -110,6 +110,7 @@ describe("request meter", () => {
       json: json as Record<string, unknown>,
       stream: (json as { stream?: boolean }).stream === true,
       maxOutputTokens: (json as { max_tokens?: number }).max_tokens,
+      choices: 1,
     };
   };
   const setUp = () => {

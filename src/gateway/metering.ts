@@ -106,6 +106,7 @@ export function createMetering(deps: MeteringDeps) {
     const estimate = estimateTokens({
       bodyBytes: promptBytesOf(input.body),
       maxOutputTokens: input.body?.maxOutputTokens,
+      choices: input.body?.choices,
       generates: spec.generates,
       limit: input.tokenLimit,
     });
