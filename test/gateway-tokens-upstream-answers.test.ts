@@ -29,6 +29,7 @@ interface Answered {
 function startCompressingUpstream() {
   const received: Answered[] = [];
   let held: Array<() => void> | undefined;
+  let breakOff: Promise<void> | undefined;
   const answer = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     if (req.url === "/v1/models") {
       res.writeHead(200, { "content-type": "application/json" });
@@ -47,6 +48,17 @@ function startCompressingUpstream() {
       `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: MODEL, choices, ...extra })}\n\n`;
     let text: string;
     let type: string;
+    if (body.stream === true && breakOff) {
+      // The first chunk, with the running usage if asked for, and then the connection dies.
+      const options = body.stream_options as { continuous_usage_stats?: boolean } | undefined;
+      const running = { prompt_tokens: PROMPT_TOKENS, total_tokens: PROMPT_TOKENS + 1, completion_tokens: 1 };
+      const first = [{ index: 0, delta: { content: "tok" }, finish_reason: null }];
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(chunk(first, options?.continuous_usage_stats ? { usage: running } : {}));
+      void breakOff.then(() => res.destroy());
+      breakOff = undefined;
+      return;
+    }
     if (body.stream === true) {
       const options = body.stream_options as { include_usage?: boolean } | undefined;
       const words = Array.from({ length: n * maxTokens }, (_, i) =>
@@ -98,6 +110,10 @@ function startCompressingUpstream() {
   });
   return {
     received,
+    /** The next stream sends one chunk, then its connection is cut once `when` resolves. */
+    breakOffNext(when: Promise<void>) {
+      breakOff = when;
+    },
     /** Holds chat answers until release(): requests are recorded as they arrive. */
     hold() {
       held = [];
@@ -162,11 +178,12 @@ async function usageOf(keyId: string) {
     clock: { now: () => new Date() },
   });
   const rows = await env.database.sql<
-    { answered: string; prompt_tokens: string; completion_tokens: string }[]
-  >`
-    select answered, prompt_tokens, completion_tokens from key_model_usage_daily where key_id = ${keyId}`;
+    { answered: string; upstream_errors: string; prompt_tokens: string; completion_tokens: string }[]
+  >`select answered, upstream_errors, prompt_tokens, completion_tokens
+    from key_model_usage_daily where key_id = ${keyId}`;
   return rows.map((r) => ({
     answered: Number(r.answered),
+    upstream_errors: Number(r.upstream_errors),
     prompt_tokens: Number(r.prompt_tokens),
     completion_tokens: Number(r.completion_tokens),
   }));
@@ -189,7 +206,7 @@ describe("an upstream that compresses its answers", () => {
     expect(through.every((c) => (c as { choices: unknown[] }).choices.length === 1)).toBe(true);
     await recorded(key.id, 1);
     expect(await usageOf(key.id)).toEqual([
-      { answered: 1, prompt_tokens: PROMPT_TOKENS, completion_tokens: 3 },
+      { answered: 1, upstream_errors: 0, prompt_tokens: PROMPT_TOKENS, completion_tokens: 3 },
     ]);
   });
 
@@ -199,7 +216,7 @@ describe("an upstream that compresses its answers", () => {
     expect(answer.usage?.completion_tokens).toBe(2);
     await recorded(key.id, 1);
     expect(await usageOf(key.id)).toEqual([
-      { answered: 1, prompt_tokens: PROMPT_TOKENS, completion_tokens: 2 },
+      { answered: 1, upstream_errors: 0, prompt_tokens: PROMPT_TOKENS, completion_tokens: 2 },
     ]);
   });
 });
@@ -245,7 +262,39 @@ describe("a request for several choices", () => {
     expect(admitted * perRequest).toBeLessThanOrEqual(limit + reservation);
     await recorded(key.id, 8, utcDay(clock.now()));
     expect(await usageOf(key.id)).toEqual([
-      { answered: admitted, prompt_tokens: PROMPT_TOKENS * admitted, completion_tokens: 50 * admitted },
+      {
+        answered: admitted,
+        upstream_errors: 0,
+        prompt_tokens: PROMPT_TOKENS * admitted,
+        completion_tokens: 50 * admitted,
+      },
+    ]);
+  });
+});
+
+describe("an upstream that breaks off its answer", () => {
+  it("counts a stream cut by the upstream as an upstream error, with the tokens it reported so far", async () => {
+    const key = await insertApiKey(env, (await createAccount(env)).id);
+    let cut = () => {};
+    upstream.breakOffNext(new Promise<void>((resolve) => (cut = resolve)));
+    const stream = await sdk(web.url, key.secret).chat.completions.create({
+      model: MODEL,
+      messages: hello,
+      stream: true,
+      stream_options: { include_usage: true, continuous_usage_stats: true } as { include_usage: boolean },
+    });
+    const received: unknown[] = [];
+    const read = (async () => {
+      for await (const chunk of stream) {
+        received.push(chunk);
+        cut();
+      }
+    })();
+    await expect(read).rejects.toThrow();
+    expect(received).toHaveLength(1);
+    await recorded(key.id, 1);
+    expect(await usageOf(key.id)).toEqual([
+      { answered: 0, upstream_errors: 1, prompt_tokens: PROMPT_TOKENS, completion_tokens: 1 },
     ]);
   });
 });

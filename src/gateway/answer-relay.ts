@@ -13,10 +13,12 @@ import type { ResponseTap } from "../usage/response-tap.js";
 /**
  * How a forwarded request ended; `upstreamMs` is the upstream's time to response headers, once known.
  * "failed" comes only while nothing has been sent to the client yet, with what kind of failure it was
- * (the caller decides whether another replica may be tried).
+ * (the caller decides whether another replica may be tried); "cut" when the upstream failed after the
+ * answer had begun: the client's answer was cut off.
  */
 export type ForwardResult =
   | { outcome: "ok"; upstreamMs: number }
+  | { outcome: "cut"; upstreamMs: number }
   | { outcome: "client_aborted"; upstreamMs: number | undefined }
   | { outcome: "failed"; failure: UpstreamFailure; err: unknown };
 
@@ -101,7 +103,7 @@ export class AnswerRelay implements Dispatcher.DispatchHandler {
     } else if (this.res.headersSent) {
       // The upstream failed mid-answer: nothing can be said to the client any more but the cut.
       this.res.destroy();
-      this.settle({ outcome: "ok", upstreamMs: this.upstreamMs ?? 0 });
+      this.settle({ outcome: "cut", upstreamMs: this.upstreamMs ?? 0 });
     } else {
       this.settle({ outcome: "failed", failure: classifyUpstreamError(err), err });
     }

@@ -203,9 +203,13 @@ export function createModelForwarding(deps: {
   return { start, abandon, forward };
 }
 
-/** A replica's failure is the upstream's error; a refusal of keyward's own (none free, 503) is not. */
+/**
+ * A replica's failure is the upstream's error, and so is an answer it broke off; a refusal of
+ * keyward's own (none free, 503) is not.
+ */
 function endOf(sent: { ok: true; value: { outcome: string } } | { ok: false; error: AppError }): MeterEnd {
   if (!sent.ok) return outcomeOfError(sent.error) === "upstream_error" ? "upstream_failed" : "refused";
+  if (sent.value.outcome === "cut") return "upstream_failed";
   return sent.value.outcome === "client_aborted" ? "client_aborted" : "complete";
 }
 
