@@ -30,6 +30,7 @@ function startCompressingUpstream() {
   const received: Answered[] = [];
   let held: Array<() => void> | undefined;
   let breakOff: Promise<void> | undefined;
+  let failNext = false;
   const answer = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     if (req.url === "/v1/models") {
       res.writeHead(200, { "content-type": "application/json" });
@@ -57,6 +58,16 @@ function startCompressingUpstream() {
       res.write(chunk(first, options?.continuous_usage_stats ? { usage: running } : {}));
       void breakOff.then(() => res.destroy());
       breakOff = undefined;
+      return;
+    }
+    if (body.stream === true && failNext) {
+      // vLLM's way of failing during generation: an error event, then [DONE], all with status 200.
+      failNext = false;
+      const error = { message: "engine failed", type: "InternalServerError", param: null, code: 500 };
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(
+        `${chunk([{ index: 0, delta: { content: "tok" }, finish_reason: null }])}data: ${JSON.stringify({ error })}\n\ndata: [DONE]\n\n`,
+      );
       return;
     }
     if (body.stream === true) {
@@ -110,6 +121,10 @@ function startCompressingUpstream() {
   });
   return {
     received,
+    /** The next stream sends one chunk, then vLLM's error event and [DONE]. */
+    failNextStream() {
+      failNext = true;
+    },
     /** The next stream sends one chunk, then its connection is cut once `when` resolves. */
     breakOffNext(when: Promise<void>) {
       breakOff = when;
@@ -295,6 +310,28 @@ describe("an upstream that breaks off its answer", () => {
     await recorded(key.id, 1);
     expect(await usageOf(key.id)).toEqual([
       { answered: 0, upstream_errors: 1, prompt_tokens: PROMPT_TOKENS, completion_tokens: 1 },
+    ]);
+  });
+});
+
+describe("an upstream that fails during generation", () => {
+  it("counts a stream ending on an error event as an upstream error, and passes the event on", async () => {
+    const key = await insertApiKey(env, (await createAccount(env)).id);
+    const body = { model: MODEL, messages: hello, stream: true as const };
+    const events = async (baseURL: string, apiKey: string) => {
+      upstream.failNextStream();
+      const out: unknown[] = [];
+      const read = async () => {
+        for await (const chunk of await sdk(baseURL, apiKey).chat.completions.create(body)) out.push(chunk);
+      };
+      // The SDK turns the error event into an APIError.
+      await expect(read()).rejects.toThrow(/engine failed/);
+      return out;
+    };
+    expect(await events(web.url, key.secret)).toEqual(await events(upstreamUrl, "upstream"));
+    await recorded(key.id, 1);
+    expect(await usageOf(key.id)).toEqual([
+      { answered: 0, upstream_errors: 1, prompt_tokens: 0, completion_tokens: 0 },
     ]);
   });
 });

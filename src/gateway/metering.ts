@@ -168,7 +168,9 @@ export function createMetering(deps: MeteringDeps) {
         finish(end) {
           if (finished) return;
           finished = true;
-          const failed = end === "upstream_failed" || (end !== "refused" && status >= 400);
+          const failed =
+            end === "upstream_failed" ||
+            (end !== "refused" && (status >= 400 || tap?.endedInError() === true));
           const usage = tap?.usage();
           let promptTokens = usage?.promptTokens ?? 0;
           const completionTokens = usage?.completionTokens ?? 0;
