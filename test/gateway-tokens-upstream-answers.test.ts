@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { gzipSync } from "node:zlib";
+import { createGzip, gzipSync } from "node:zlib";
 import OpenAI, { RateLimitError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../src/redis/client.js";
@@ -31,6 +31,7 @@ function startCompressingUpstream() {
   let held: Array<() => void> | undefined;
   let breakOff: Promise<void> | undefined;
   let failNext = false;
+  let gzipAnyway: Promise<void> | undefined;
   const answer = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     if (req.url === "/v1/models") {
       res.writeHead(200, { "content-type": "application/json" });
@@ -58,6 +59,18 @@ function startCompressingUpstream() {
       res.write(chunk(first, options?.continuous_usage_stats ? { usage: running } : {}));
       void breakOff.then(() => res.destroy());
       breakOff = undefined;
+      return;
+    }
+    if (body.stream === true && gzipAnyway) {
+      // Compressed whatever the request accepts: the first chunk, flushed, then the rest when let go.
+      const gate = gzipAnyway;
+      gzipAnyway = undefined;
+      res.writeHead(200, { "content-type": "text/event-stream", "content-encoding": "gzip" });
+      const gzip = createGzip();
+      gzip.pipe(res);
+      gzip.write(chunk([{ index: 0, delta: { content: "tok" }, finish_reason: null }]));
+      gzip.flush();
+      void gate.then(() => gzip.end("data: [DONE]\n\n"));
       return;
     }
     if (body.stream === true && failNext) {
@@ -121,6 +134,10 @@ function startCompressingUpstream() {
   });
   return {
     received,
+    /** The next stream is gzipped whatever was asked: one chunk, and the rest once `when` resolves. */
+    gzipNextStream(when: Promise<void>) {
+      gzipAnyway = when;
+    },
     /** The next stream sends one chunk, then vLLM's error event and [DONE]. */
     failNextStream() {
       failNext = true;
@@ -233,6 +250,29 @@ describe("an upstream that compresses its answers", () => {
     expect(await usageOf(key.id)).toEqual([
       { answered: 1, upstream_errors: 0, prompt_tokens: PROMPT_TOKENS, completion_tokens: 2 },
     ]);
+  });
+  it("passes on a stream compressed although keyward asked for none as it comes, counted as unreadable", async () => {
+    const key = await insertApiKey(env, (await createAccount(env)).id);
+    let letGo = () => {};
+    upstream.gzipNextStream(new Promise<void>((resolve) => (letGo = resolve)));
+    const response = await fetch(`${web.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key.secret}` },
+      body: JSON.stringify({ model: MODEL, messages: hello, stream: true }),
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    // The first event arrives while the upstream still holds the rest back.
+    const first = await reader.read();
+    expect(Buffer.from(first.value ?? []).toString()).toMatch(/^data: \{"id":"chatcmpl-1"/);
+    letGo();
+    while (!(await reader.read()).done);
+    await recorded(key.id, 1);
+    expect(await usageOf(key.id)).toEqual([
+      { answered: 1, upstream_errors: 0, prompt_tokens: 0, completion_tokens: 0 },
+    ]);
+    const [row] = await env.database.sql<{ requests_without_usage: string }[]>`
+      select requests_without_usage from key_model_usage_daily where key_id = ${key.id}`;
+    expect(row?.requests_without_usage).toBe("1");
   });
 });
 

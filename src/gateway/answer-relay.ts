@@ -32,8 +32,12 @@ export interface RelayTarget {
   gone: AbortSource;
   /** Sets the response's status and headers from the upstream's (before any byte is written). */
   startAnswer(res: ServerResponse, statusCode: number, headers: UpstreamHeaders): void;
-  /** Given the answer's status and type: the tap its body goes through, or undefined for none. */
-  tap?: (status: number, contentType: string | undefined) => ResponseTap | undefined;
+  /** Given the answer's status, type and encoding: the tap its body goes through, or undefined for none. */
+  tap?: (
+    status: number,
+    contentType: string | undefined,
+    contentEncoding: string | undefined,
+  ) => ResponseTap | undefined;
 }
 
 /** An answer's headers as undici parsed them (names in lower case). */
@@ -79,7 +83,7 @@ export class AnswerRelay implements Dispatcher.DispatchHandler {
         if (!res.headersSent && !res.destroyed) res.flushHeaders();
       });
     }
-    this.tap = this.target.tap?.(statusCode, contentType);
+    this.tap = this.target.tap?.(statusCode, contentType, headers["content-encoding"] as string | undefined);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

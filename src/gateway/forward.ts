@@ -170,8 +170,12 @@ export function forwardToUpstream(
     gone: ClientGone;
     body: Buffer | undefined;
     caller: CallerIdentity | undefined;
-    /** Given the answer's status and type: the tap its body goes through, or undefined for none. */
-    tap?: (status: number, contentType: string | undefined) => ResponseTap | undefined;
+    /** Given the answer's status, type and encoding: the tap its body goes through, or undefined for none. */
+    tap?: (
+      status: number,
+      contentType: string | undefined,
+      contentEncoding: string | undefined,
+    ) => ResponseTap | undefined;
   },
 ): Promise<ForwardResult> {
   // Gone while its key was being checked or its body read: nothing is sent upstream.

@@ -54,7 +54,11 @@ export interface RequestMeter {
   /** What to forward: the client's bytes, or with `include_usage` added; undefined when bodiless. */
   body: Buffer | undefined;
   /** The tap the answer goes through, given its status and type; undefined to write it untouched. */
-  tap(status: number, contentType: string | undefined): ResponseTap | undefined;
+  tap(
+    status: number,
+    contentType: string | undefined,
+    contentEncoding: string | undefined,
+  ): ResponseTap | undefined;
   /** The answer ended (complete, cut by the client's leaving, or the upstream failing). Once. */
   finish(end: MeterEnd): void;
 }
@@ -159,9 +163,12 @@ export function createMetering(deps: MeteringDeps) {
       const meter: RequestMeter = {
         decision: reservation?.decision,
         body: asked?.kind === "added" ? asked.body : body?.raw,
-        tap(answerStatus, contentType) {
+        tap(answerStatus, contentType, contentEncoding) {
           status = answerStatus;
           if (!spec || answerStatus >= 400) return undefined;
+          // Compressed although keyward asked for identity: its bytes can be neither read nor edited
+          // (nor held back until an event ends: none would be found), so it passes untouched, unread.
+          if (contentEncoding !== undefined && contentEncoding !== "identity") return undefined;
           tap = createResponseTap({ contentType, stripUsageOnlyChunk: asked?.kind === "added" });
           return tap;
         },
