@@ -3,13 +3,17 @@ import type { AddressInfo } from "node:net";
 import { createGzip, gzipSync } from "node:zlib";
 import OpenAI, { RateLimitError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWebServer } from "../src/api/server.js";
+import { tokenWindowKey } from "../src/gateway/token-limiter.js";
 import { connectRedis } from "../src/redis/client.js";
 import { manualClock } from "../src/time/clock.js";
+import { tokenWindowStart } from "../src/token-limits/token-limit.js";
 import { pendingUsageKey, utcDay } from "../src/usage/buffer.js";
 import { flushUsage } from "../src/usage/flush.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { listen } from "./support/gateway-server.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
+import { waitFor } from "./support/wait-for.js";
 
 // Token counting and limits against answers shaped as real deployments give them, through the openai
 // SDK: a server that compresses what it may (vLLM behind a reverse proxy with gzip on), and `n`
@@ -372,6 +376,51 @@ describe("an upstream that fails during generation", () => {
     await recorded(key.id, 1);
     expect(await usageOf(key.id)).toEqual([
       { answered: 0, upstream_errors: 1, prompt_tokens: 0, completion_tokens: 0 },
+    ]);
+  });
+});
+
+describe("a client that leaves before its request is forwarded", () => {
+  it("is charged no prompt tokens when it gave up waiting for a slot at a busy upstream", async () => {
+    const config = env.configWith({
+      UPSTREAMS: JSON.stringify([{ url: upstreamUrl, max_concurrency: 1 }]),
+      UPSTREAM_QUEUE_TIMEOUT_MS: "60000",
+    });
+    const clock = manualClock(new Date(Math.floor(Date.now() / 60_000) * 60_000 + 1_000));
+    const server = createWebServer((await env.makeApp({ config, clock })).app);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const busyUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const connections = () => new Promise<number>((resolve) => server.getConnections((_, n) => resolve(n)));
+    const key = await insertApiKey(env, (await createAccount(env)).id);
+    const body = { model: MODEL, messages: hello, max_tokens: 2 };
+    const window = tokenWindowKey(env.prefix, key.id, tokenWindowStart(clock.now().getTime()));
+    const reservation = Math.ceil(Buffer.byteLength(JSON.stringify(body)) / 4) + 2;
+    const before = upstream.received.length;
+    upstream.hold();
+    try {
+      const first = sdk(busyUrl, key.secret).chat.completions.create(body);
+      await waitFor("the first request at the upstream", () => upstream.received.length > before);
+      const leaving = new AbortController();
+      const second = sdk(busyUrl, key.secret).chat.completions.create(body, { signal: leaving.signal });
+      second.catch(() => {});
+      // Admitted (its reservation is in the window) and waiting for the upstream's one slot.
+      await waitFor("the second reservation", async () => Number(await redis.get(window)) >= 2 * reservation);
+      leaving.abort();
+      await expect(second).rejects.toThrow();
+      // keyward has seen it go (its connection closed) before the upstream's slot comes free.
+      await waitFor("the second client's connection to close", async () => (await connections()) === 1);
+      upstream.release();
+      await first;
+    } finally {
+      upstream.release();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    await recorded(key.id, 2, utcDay(clock.now()));
+    // The upstream saw one request: only its tokens are counted.
+    expect(upstream.received.length - before).toBe(1);
+    expect(await usageOf(key.id)).toEqual([
+      { answered: 2, upstream_errors: 0, prompt_tokens: PROMPT_TOKENS, completion_tokens: 2 },
     ]);
   });
 });

@@ -19,7 +19,8 @@ import type { ResponseTap } from "../usage/response-tap.js";
 export type ForwardResult =
   | { outcome: "ok"; upstreamMs: number }
   | { outcome: "cut"; upstreamMs: number }
-  | { outcome: "client_aborted"; upstreamMs: number | undefined }
+  /** `unsent`: the client was gone before the request was sent, so the upstream never had it. */
+  | { outcome: "client_aborted"; upstreamMs: number | undefined; unsent?: true }
   | { outcome: "failed"; failure: UpstreamFailure; err: unknown };
 
 /** Raised when the client goes away before its answer is complete: the upstream request is aborted. */

@@ -179,7 +179,8 @@ export function forwardToUpstream(
   },
 ): Promise<ForwardResult> {
   // Gone while its key was being checked or its body read: nothing is sent upstream.
-  if (target.gone.aborted) return Promise.resolve({ outcome: "client_aborted", upstreamMs: undefined });
+  if (target.gone.aborted)
+    return Promise.resolve({ outcome: "client_aborted", upstreamMs: undefined, unsent: true });
   return new Promise((resolve) => {
     const relay = new AnswerRelay(res, { gone: target.gone, startAnswer, tap: target.tap }, resolve);
     upstream.pool.dispatch(

@@ -45,8 +45,11 @@ export function outcomeOfError(error: { code: string }): "refused" | "upstream_e
     : "refused";
 }
 
-/** How the answer ended: "refused" when keyward answered instead (no replica free, say). */
-export type MeterEnd = "complete" | "client_aborted" | "upstream_failed" | "refused";
+/**
+ * How the answer ended: "refused" when keyward answered instead (no replica free, say); "withdrawn"
+ * when the client left before the request was sent (waiting for a slot, say): no upstream had it.
+ */
+export type MeterEnd = "complete" | "client_aborted" | "withdrawn" | "upstream_failed" | "refused";
 
 export interface RequestMeter {
   /** The token decision, for the x-ratelimit-*-tokens headers; undefined on routes without tokens. */
