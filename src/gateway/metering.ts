@@ -56,7 +56,7 @@ export interface RequestMeter {
   decision: TokenDecision | undefined;
   /** What to forward: the client's bytes, or with `include_usage` added; undefined when bodiless. */
   body: Buffer | undefined;
-  /** The tap the answer goes through, given its status and type; undefined to write it untouched. */
+  /** The tap the answer goes through, given its status, type and encoding; undefined: untouched. */
   tap(
     status: number,
     contentType: string | undefined,
