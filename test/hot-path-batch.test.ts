@@ -9,6 +9,7 @@ import { pendingUsageKey } from "../src/usage/buffer.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
+import { waitFor } from "./support/wait-for.js";
 
 // The gateway's Redis work for one event-loop turn (markers, rate windows, key uses) leaves as one
 // script call on its own connection. These tests run it on the real Redis and count what is sent.
@@ -58,6 +59,16 @@ async function proxiedConnection(options: RedisOptions = {}) {
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+let direct: Redis | undefined;
+/** A connection of the test's own, straight to Redis, to look at what arrived. */
+function connectedRedis(): Redis {
+  if (!direct) {
+    direct = connectRedis(env.config);
+    connections.push(direct);
+  }
+  return direct;
+}
 
 describe("one script call per event-loop turn", () => {
   it("answers every marker, window and use of a turn with one command, as if run one by one", async () => {
@@ -310,6 +321,23 @@ describe("a Redis that stops answering (black hole)", () => {
     await batch.readKeyState("key_b"); // the first turn after carries what was kept
     expect(await redis.hgetall(pendingUsageKey(prefix))).toEqual({ g1: "8", g2: "1" });
     expect(reported.filter((err) => /is full/.test(String(err)))).toHaveLength(1);
+    await proxy.close();
+  });
+});
+
+describe("usage counts kept through an outage", () => {
+  it("are delivered once Redis is back, even when no request comes to carry them", async () => {
+    const { proxy, redis } = await proxiedConnection({ maxRetriesPerRequest: 0 });
+    const prefix = `${env.prefix}:quiet`;
+    const batch = createHotPathBatch(redis, prefix, () => {}, { heldRetryMs: 10 });
+    proxy.cut();
+    await waitFor("the cut connection to leave ready", () => redis.status !== "ready");
+    batch.addUsage([["c:key_quiet:2026-03-10", 3]]);
+    proxy.restore();
+    await waitFor(
+      "the kept counts to reach Redis",
+      async () => (await connectedRedis().hget(pendingUsageKey(prefix), "c:key_quiet:2026-03-10")) === "3",
+    );
     await proxy.close();
   });
 });

@@ -110,6 +110,7 @@ describe("request meter", () => {
       json: json as Record<string, unknown>,
       stream: (json as { stream?: boolean }).stream === true,
       maxOutputTokens: (json as { max_tokens?: number }).max_tokens,
+      choices: 1,
     };
   };
   const setUp = () => {
@@ -137,7 +138,7 @@ describe("request meter", () => {
     });
     if (!admission.ok) throw new Error("refused");
     expect(JSON.parse(String(admission.meter.body)).stream_options).toEqual({ include_usage: true });
-    const tap = admission.meter.tap(200, "text/event-stream");
+    const tap = admission.meter.tap(200, "text/event-stream", undefined);
     const usage =
       'data: {"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4}}\n\ndata: [DONE]\n\n';
     expect(String(tap?.write(Buffer.from(usage)))).toBe("data: [DONE]\n\n");
@@ -169,7 +170,9 @@ describe("request meter", () => {
       at,
     });
     if (!admission.ok) throw new Error("refused");
-    admission.meter.tap(200, "text/event-stream")?.write(Buffer.from('data: {"choices":[{"delta":{}}]}\n\n'));
+    admission.meter
+      .tap(200, "text/event-stream", undefined)
+      ?.write(Buffer.from('data: {"choices":[{"delta":{}}]}\n\n'));
     admission.meter.finish("client_aborted");
     await settled(redisA);
     const prompt = Math.ceil(sent.raw.length / 4);
@@ -201,7 +204,7 @@ describe("request meter", () => {
     });
     expect(second).toMatchObject({ ok: false, decision: { allowed: false, limit: 100, remaining: 0 } });
     if (first.ok) {
-      first.meter.tap(500, "application/json");
+      first.meter.tap(500, "application/json", undefined);
       first.meter.finish("complete");
     }
     await settled(redisA);

@@ -13,11 +13,14 @@ import type { ResponseTap } from "../usage/response-tap.js";
 /**
  * How a forwarded request ended; `upstreamMs` is the upstream's time to response headers, once known.
  * "failed" comes only while nothing has been sent to the client yet, with what kind of failure it was
- * (the caller decides whether another replica may be tried).
+ * (the caller decides whether another replica may be tried); "cut" when the upstream failed after the
+ * answer had begun: the client's answer was cut off.
  */
 export type ForwardResult =
   | { outcome: "ok"; upstreamMs: number }
-  | { outcome: "client_aborted"; upstreamMs: number | undefined }
+  | { outcome: "cut"; upstreamMs: number }
+  /** `unsent`: the client was gone before the request was sent, so the upstream never had it. */
+  | { outcome: "client_aborted"; upstreamMs: number | undefined; unsent?: true }
   | { outcome: "failed"; failure: UpstreamFailure; err: unknown };
 
 /** Raised when the client goes away before its answer is complete: the upstream request is aborted. */
@@ -30,8 +33,12 @@ export interface RelayTarget {
   gone: AbortSource;
   /** Sets the response's status and headers from the upstream's (before any byte is written). */
   startAnswer(res: ServerResponse, statusCode: number, headers: UpstreamHeaders): void;
-  /** Given the answer's status and type: the tap its body goes through, or undefined for none. */
-  tap?: (status: number, contentType: string | undefined) => ResponseTap | undefined;
+  /** Given the answer's status, type and encoding: the tap its body goes through, or undefined for none. */
+  tap?: (
+    status: number,
+    contentType: string | undefined,
+    contentEncoding: string | undefined,
+  ) => ResponseTap | undefined;
 }
 
 /** An answer's headers as undici parsed them (names in lower case). */
@@ -77,7 +84,7 @@ export class AnswerRelay implements Dispatcher.DispatchHandler {
         if (!res.headersSent && !res.destroyed) res.flushHeaders();
       });
     }
-    this.tap = this.target.tap?.(statusCode, contentType);
+    this.tap = this.target.tap?.(statusCode, contentType, headers["content-encoding"] as string | undefined);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -101,7 +108,7 @@ export class AnswerRelay implements Dispatcher.DispatchHandler {
     } else if (this.res.headersSent) {
       // The upstream failed mid-answer: nothing can be said to the client any more but the cut.
       this.res.destroy();
-      this.settle({ outcome: "ok", upstreamMs: this.upstreamMs ?? 0 });
+      this.settle({ outcome: "cut", upstreamMs: this.upstreamMs ?? 0 });
     } else {
       this.settle({ outcome: "failed", failure: classifyUpstreamError(err), err });
     }

@@ -8,6 +8,7 @@ import type { UpstreamSet } from "../upstreams/upstream-set.js";
 import {
   type CallerIdentity,
   declaresTooLarge,
+  type ForwardResult,
   forwardToUpstream,
   logFailedCall,
   tooLargeError,
@@ -203,10 +204,15 @@ export function createModelForwarding(deps: {
   return { start, abandon, forward };
 }
 
-/** A replica's failure is the upstream's error; a refusal of keyward's own (none free, 503) is not. */
-function endOf(sent: { ok: true; value: { outcome: string } } | { ok: false; error: AppError }): MeterEnd {
+/**
+ * A replica's failure is the upstream's error, and so is an answer it broke off; a refusal of
+ * keyward's own (none free, 503) is not.
+ */
+function endOf(sent: { ok: true; value: ForwardResult } | { ok: false; error: AppError }): MeterEnd {
   if (!sent.ok) return outcomeOfError(sent.error) === "upstream_error" ? "upstream_failed" : "refused";
-  return sent.value.outcome === "client_aborted" ? "client_aborted" : "complete";
+  if (sent.value.outcome === "cut") return "upstream_failed";
+  if (sent.value.outcome !== "client_aborted") return "complete";
+  return sent.value.unsent ? "withdrawn" : "client_aborted";
 }
 
 function tokenLimitError(decision: TokenDecision): AppError {

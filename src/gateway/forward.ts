@@ -29,7 +29,10 @@ const HOP_BY_HOP = [
 // Never sent upstream: the client's key (replaced by the upstream's own), its cookies, the Host of this
 // gateway, Expect (undici does not do 100-continue; the body follows at once anyway), the length (undici
 // sets it from the body it sends), and what a client could forge about itself or how it came (any
-// x-forwarded-* header too, and keyward's own identity headers: replaced below).
+// x-forwarded-* header too, and keyward's own identity headers: replaced below). Accept-Encoding is
+// replaced by identity: the usage tap reads and edits the answer's bytes, and a compressed answer
+// (vLLM behind a proxy that gzips what the client accepts) could be neither counted nor stripped of
+// the usage-only chunk keyward asked for, which would then reach a client that did not ask for it.
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP,
   "host",
@@ -38,6 +41,7 @@ const NOT_FORWARDED = new Set([
   "cookie",
   "expect",
   "content-length",
+  "accept-encoding",
   "forwarded",
   "x-real-ip",
   "x-client-ip",
@@ -111,6 +115,7 @@ function upstreamHeaders(
     headers[name] = value;
   }
   headers["x-request-id"] = requestId;
+  headers["accept-encoding"] = "identity";
   if (caller) {
     headers["x-keyward-key-id"] = caller.keyId;
     headers["x-keyward-account-id"] = caller.accountId;
@@ -165,12 +170,17 @@ export function forwardToUpstream(
     gone: ClientGone;
     body: Buffer | undefined;
     caller: CallerIdentity | undefined;
-    /** Given the answer's status and type: the tap its body goes through, or undefined for none. */
-    tap?: (status: number, contentType: string | undefined) => ResponseTap | undefined;
+    /** Given the answer's status, type and encoding: the tap its body goes through, or undefined for none. */
+    tap?: (
+      status: number,
+      contentType: string | undefined,
+      contentEncoding: string | undefined,
+    ) => ResponseTap | undefined;
   },
 ): Promise<ForwardResult> {
   // Gone while its key was being checked or its body read: nothing is sent upstream.
-  if (target.gone.aborted) return Promise.resolve({ outcome: "client_aborted", upstreamMs: undefined });
+  if (target.gone.aborted)
+    return Promise.resolve({ outcome: "client_aborted", upstreamMs: undefined, unsent: true });
   return new Promise((resolve) => {
     const relay = new AnswerRelay(res, { gone: target.gone, startAnswer, tap: target.tap }, resolve);
     upstream.pool.dispatch(

@@ -53,7 +53,8 @@ export interface HotPathBatch {
   noteUse(keyId: string, at: Date): void;
   /**
    * Adds to usage buffer fields (a finished request's counts); fire and forget. Kept in memory while
-   * Redis is away (bounded) and sent with the first turn after; lost only if a sent call fails.
+   * Redis is away (bounded) and sent with the first turn after, or on their own within `heldRetryMs`
+   * of its return; lost only if a sent call fails.
    */
   addUsage(fields: Array<[field: string, increment: number]>): void;
 }
@@ -69,6 +70,8 @@ export interface HotPathBatchOptions {
   onResume?: (outageMs: number) => void;
   /** Usage fields kept while Redis is away, at most (default 100,000); tests make it small. */
   maxHeldFields?: number;
+  /** How often counts kept while Redis was away are offered on their own (default 1 s). */
+  heldRetryMs?: number;
 }
 
 /**
@@ -96,6 +99,13 @@ export function createHotPathBatch(
   let calling = false;
 
   const notReady = () => new Error("Redis connection is not ready (or the hot path is suspended)");
+
+  // Counts kept while Redis was away leave with the next turn; on a process that no request reaches
+  // once Redis is back (a quiet hour, a replica the router stopped using) that turn may never come,
+  // and the counts would be missing from usage, then lost at shutdown: they are offered on their own.
+  setInterval(() => {
+    if (held.size > 0 && !turn && ready()) current();
+  }, options.heldRetryMs ?? 1_000).unref();
 
   /** Whether `call` (the turn being gathered, unless another is named) may go to Redis now. */
   function ready(call = turn): boolean {

@@ -45,16 +45,23 @@ export function outcomeOfError(error: { code: string }): "refused" | "upstream_e
     : "refused";
 }
 
-/** How the answer ended: "refused" when keyward answered instead (no replica free, say). */
-export type MeterEnd = "complete" | "client_aborted" | "upstream_failed" | "refused";
+/**
+ * How the answer ended: "refused" when keyward answered instead (no replica free, say); "withdrawn"
+ * when the client left before the request was sent (waiting for a slot, say): no upstream had it.
+ */
+export type MeterEnd = "complete" | "client_aborted" | "withdrawn" | "upstream_failed" | "refused";
 
 export interface RequestMeter {
   /** The token decision, for the x-ratelimit-*-tokens headers; undefined on routes without tokens. */
   decision: TokenDecision | undefined;
   /** What to forward: the client's bytes, or with `include_usage` added; undefined when bodiless. */
   body: Buffer | undefined;
-  /** The tap the answer goes through, given its status and type; undefined to write it untouched. */
-  tap(status: number, contentType: string | undefined): ResponseTap | undefined;
+  /** The tap the answer goes through, given its status, type and encoding; undefined: untouched. */
+  tap(
+    status: number,
+    contentType: string | undefined,
+    contentEncoding: string | undefined,
+  ): ResponseTap | undefined;
   /** The answer ended (complete, cut by the client's leaving, or the upstream failing). Once. */
   finish(end: MeterEnd): void;
 }
@@ -106,6 +113,7 @@ export function createMetering(deps: MeteringDeps) {
     const estimate = estimateTokens({
       bodyBytes: promptBytesOf(input.body),
       maxOutputTokens: input.body?.maxOutputTokens,
+      choices: input.body?.choices,
       generates: spec.generates,
       limit: input.tokenLimit,
     });
@@ -158,16 +166,21 @@ export function createMetering(deps: MeteringDeps) {
       const meter: RequestMeter = {
         decision: reservation?.decision,
         body: asked?.kind === "added" ? asked.body : body?.raw,
-        tap(answerStatus, contentType) {
+        tap(answerStatus, contentType, contentEncoding) {
           status = answerStatus;
           if (!spec || answerStatus >= 400) return undefined;
+          // Compressed although keyward asked for identity: its bytes can be neither read nor edited
+          // (nor held back until an event ends: none would be found), so it passes untouched, unread.
+          if (contentEncoding !== undefined && contentEncoding !== "identity") return undefined;
           tap = createResponseTap({ contentType, stripUsageOnlyChunk: asked?.kind === "added" });
           return tap;
         },
         finish(end) {
           if (finished) return;
           finished = true;
-          const failed = end === "upstream_failed" || (end !== "refused" && status >= 400);
+          const failed =
+            end === "upstream_failed" ||
+            (end !== "refused" && (status >= 400 || tap?.endedInError() === true));
           const usage = tap?.usage();
           let promptTokens = usage?.promptTokens ?? 0;
           const completionTokens = usage?.completionTokens ?? 0;

@@ -30,18 +30,23 @@ export function tokenWindowStart(nowMs: number): number {
 /**
  * The reservation for one request: its prompt's size in tokens (estimated from its body's bytes) plus
  * the most it may generate (`max_completion_tokens`, `max_tokens` or `max_output_tokens`, else the
- * default), never more than the limit itself, so that any request can pass in an empty window.
+ * default, for each of its choices), never more than the limit itself, so that any request can pass
+ * in an empty window.
  */
 export function estimateTokens(input: {
   bodyBytes: number;
   /** The body's own maximum, or undefined when it sets none. */
   maxOutputTokens: number | undefined;
+  /** How many completions of up to that maximum it asks for (`n`, batched prompts); 1 if unset. */
+  choices?: number;
   /** False for routes that produce no completion tokens (embeddings, rerank, score, tokenize). */
   generates: boolean;
   limit: number;
 }): number {
   const prompt = Math.ceil(input.bodyBytes / BYTES_PER_TOKEN);
-  const completion = input.generates ? (input.maxOutputTokens ?? DEFAULT_COMPLETION_ESTIMATE) : 0;
+  const completion = input.generates
+    ? (input.maxOutputTokens ?? DEFAULT_COMPLETION_ESTIMATE) * (input.choices ?? 1)
+    : 0;
   return Math.max(1, Math.min(input.limit, prompt + completion));
 }
 

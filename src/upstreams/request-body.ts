@@ -20,6 +20,8 @@ export interface InspectedBody {
   stream: boolean;
   /** The most it may generate (`max_completion_tokens`, `max_tokens` or the Responses API's `max_output_tokens`). */
   maxOutputTokens: number | undefined;
+  /** How many completions it asks for, each up to that maximum: `n`, for each prompt of a batch. */
+  choices: number;
 }
 
 export type BodyRead = { ok: true; raw: Buffer } | { ok: false; reason: "too_large" | "aborted" };
@@ -82,7 +84,10 @@ export function inspectBody(raw: Buffer, contentType: string | undefined): BodyI
     if (!field.found) return { ok: false, reason: FORM_REFUSALS[field.reason] };
     const model = field.value;
     if (model === "") return { ok: false, reason: "no_model" };
-    return { ok: true, body: { raw, model, json: undefined, stream: false, maxOutputTokens: undefined } };
+    return {
+      ok: true,
+      body: { raw, model, json: undefined, stream: false, maxOutputTokens: undefined, choices: 1 },
+    };
   }
   let json: unknown;
   try {
@@ -106,6 +111,7 @@ export function inspectBody(raw: Buffer, contentType: string | undefined): BodyI
       json: object,
       stream: object.stream === true,
       maxOutputTokens: maxOutputTokens(object),
+      choices: choicesOf(object),
     },
   };
 }
@@ -143,6 +149,19 @@ function maxOutputTokens(json: Record<string, unknown>): number | undefined {
     if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) return value;
   }
   return undefined;
+}
+
+/**
+ * `n` choices per prompt, and a completion's `prompt` may be a list of prompts (strings or token
+ * lists; a list of numbers is one prompt): vLLM generates, and reports, every one. vLLM also reads
+ * `"n": "4"` as 4, so a number in a string counts too, lest it shrink the reservation.
+ */
+function choicesOf(json: Record<string, unknown>): number {
+  const n = typeof json.n === "number" || typeof json.n === "string" ? Number(json.n) : 1;
+  const each = Number.isSafeInteger(n) && n > 1 ? n : 1;
+  const prompt = json.prompt;
+  const prompts = Array.isArray(prompt) && typeof prompt[0] !== "number" ? Math.max(1, prompt.length) : 1;
+  return each * prompts;
 }
 
 // A multipart form is read here to check the key's models and to route, and again upstream (Starlette's

@@ -15,6 +15,8 @@ export interface ResponseTap {
   write(chunk: Buffer): Buffer | undefined;
   end(): Buffer | undefined;
   usage(): TokenUsage | undefined;
+  /** True when an answer that began as a success ended by reporting an error (an event stream's). */
+  endedInError(): boolean;
 }
 
 export function createResponseTap(input: {
@@ -58,6 +60,9 @@ function createJsonUsageTap(): ResponseTap {
         chunks = [];
       }
       return found;
+    },
+    endedInError() {
+      return false;
     },
   };
 }

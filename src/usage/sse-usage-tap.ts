@@ -23,6 +23,8 @@ export interface SseUsageTap {
   end(): Buffer | undefined;
   /** The latest usage the stream reported (final, or cumulative so far), if any. */
   usage(): TokenUsage | undefined;
+  /** True when the stream ended on an error event (vLLM's `data: {"error": …}` before `[DONE]`). */
+  endedInError(): boolean;
 }
 
 export function createSseUsageTap(options: { stripUsageOnlyChunk: boolean }): SseUsageTap {
@@ -30,6 +32,10 @@ export function createSseUsageTap(options: { stripUsageOnlyChunk: boolean }): Ss
   let delimiter: Buffer | undefined;
   let held: Buffer | undefined;
   let lastUsageEvent: Buffer | undefined;
+  // The last two runs of complete events, unread: vLLM reports a failure during generation as an
+  // error event followed by [DONE] (status 200), which are the stream's last two events.
+  let latest: Buffer | undefined;
+  let beforeLatest: Buffer | undefined;
   let untapped = false;
 
   function endsWithDelimiter(bytes: Buffer, d: Buffer): boolean {
@@ -41,6 +47,8 @@ export function createSseUsageTap(options: { stripUsageOnlyChunk: boolean }): Ss
 
   /** Complete events only: notes the latest usage event, and drops the usage-only one if asked. */
   function pass(events: Buffer, d: Buffer): Buffer | undefined {
+    beforeLatest = latest;
+    latest = events;
     if (!mentionsUsage(events)) return events;
     if (!strip) {
       const at = events.lastIndexOf('"usage"');
@@ -99,8 +107,14 @@ export function createSseUsageTap(options: { stripUsageOnlyChunk: boolean }): Ss
     usage() {
       return lastUsageEvent ? findUsage(lastUsageEvent) : undefined;
     },
+    endedInError() {
+      return [beforeLatest, latest].some((events) => events && ERROR_EVENT.test(events.toString("latin1")));
+    },
   };
 }
+
+/** An event whose data is an object with `error` as its first member: not a chunk of an answer. */
+const ERROR_EVENT = /(?:^|\n)data: ?\{\s*"error"\s*:/;
 
 /** `"usage":null` beside a chunk's other members (either side of them), with its separator. */
 const NULL_USAGE = /,\s*"usage"\s*:\s*null(?=\s*[,}])|"usage"\s*:\s*null\s*,\s*/;

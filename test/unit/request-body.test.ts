@@ -82,6 +82,19 @@ describe("request body inspection", () => {
     expect(inspectBody(Buffer.from('{"model":"m","stream_options":null}'), undefined).ok).toBe(true);
   });
 
+  it.each([
+    ['{"model":"m"}', 1],
+    ['{"model":"m","n":4}', 4],
+    ['{"model":"m","n":"4"}', 4],
+    ['{"model":"m","n":0}', 1],
+    ['{"model":"m","prompt":"one"}', 1],
+    ['{"model":"m","prompt":[1,2,3]}', 1],
+    ['{"model":"m","prompt":["one","two","three"],"n":2}', 6],
+    ['{"model":"m","prompt":[[1,2],[3]]}', 2],
+  ])("counts the completions %s asks for: %i", (text, choices) => {
+    expect(inspectBody(Buffer.from(text), "application/json")).toMatchObject({ ok: true, body: { choices } });
+  });
+
   it("finds the model field of a multipart form wherever it is, the file untouched", async () => {
     const audio = new Blob([Buffer.from('RIFF\r\n--fake boundary\r\nname="model"\r\n\r\nnot-this')]);
     const { raw, contentType } = await multipart({ file: audio, model: "whisper-large", language: "en" });

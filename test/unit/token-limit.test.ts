@@ -25,6 +25,15 @@ describe("token limit decisions", () => {
     );
   });
 
+  it("reserves the maximum for each choice a request asks for", () => {
+    const input = { bodyBytes: 400, generates: true, limit: 100_000, choices: 4 };
+    expect(estimateTokens({ ...input, maxOutputTokens: 50 })).toBe(100 + 4 * 50);
+    expect(estimateTokens({ ...input, maxOutputTokens: undefined })).toBe(
+      100 + 4 * DEFAULT_COMPLETION_ESTIMATE,
+    );
+    expect(estimateTokens({ ...input, maxOutputTokens: 50, generates: false })).toBe(100);
+  });
+
   it("admits while the count before the reservation is under the limit, and says when the window resets", () => {
     const now = MINUTE + 15_000;
     expect(evaluateTokenLimit({ countAfter: 90, reserved: 40, limit: 100, nowMs: now })).toEqual({

@@ -143,6 +143,19 @@ describe("SSE usage tap", () => {
     expect(tap.usage()).toEqual({ promptTokens: 7, completionTokens: 3 });
   });
 
+  it("says a stream ended on vLLM's error event, however the bytes are cut, and only then", () => {
+    const failed =
+      content("Hel") + event({ error: { message: "boom", type: "InternalServerError", code: 500 } }) + done;
+    for (const cuts of [[], [10], [failed.length - done.length], [30, failed.length - 3]]) {
+      const tap = createSseUsageTap({ stripUsageOnlyChunk: true });
+      expect(run(tap, failed, cuts)).toBe(failed);
+      expect(tap.endedInError()).toBe(true);
+    }
+    const tap = createSseUsageTap({ stripUsageOnlyChunk: false });
+    run(tap, content('an "error": none') + event({ id: "c1", error: null, choices: [] }) + done, [12]);
+    expect(tap.endedInError()).toBe(false);
+  });
+
   it("passes a stream it cannot read unchanged, with no usage", () => {
     const tap = createSseUsageTap({ stripUsageOnlyChunk: true });
     const text = 'data: {"usage": oops}\n\nevent: x\n';
