@@ -32,6 +32,7 @@ export function App() {
   const route = useRoute();
   const [me, setMe] = useState<Me | null>(null);
   const [loadError, setLoadError] = useState<ApiError | null>(null);
+  const [signOutError, setSignOutError] = useState<ApiError | null>(null);
   const isPrivate = Object.hasOwn(PRIVATE_PAGES, route.page);
   // The dashboard's home is API Keys: "/console/" and "/console/dashboard" lead there.
   const isHome = route.page === "" || route.page === "dashboard";
@@ -67,8 +68,16 @@ export function App() {
     document.querySelector<HTMLElement>("main h1")?.focus();
   }, [route.page, me === null]);
 
+  // The session cookie is HttpOnly: only keyward can end the session. A call that did not reach it
+  // leaves the session alive, so the page must not look signed out (on a shared computer, the next
+  // person to open the console would be let in).
   const signOut = useCallback(async () => {
-    await call(api.DELETE("/admin/sessions/current"));
+    setSignOutError(null);
+    const result = await call(api.DELETE("/admin/sessions/current"));
+    if (!result.ok && result.error.code !== "session_required") {
+      setSignOutError(result.error);
+      return;
+    }
     hadSession.current = false;
     setMe(null);
     navigate("log-in");
@@ -94,6 +103,12 @@ export function App() {
   return (
     <MeContext.Provider value={{ me, signOut, refresh: setMe }}>
       <Shell page={route.page}>
+        {signOutError ? (
+          <ErrorNotice
+            error={{ ...signOutError, message: `You are still signed in: ${signOutError.message}` }}
+            onRetry={() => void signOut()}
+          />
+        ) : null}
         <Page params={route.params} />
       </Shell>
     </MeContext.Provider>

@@ -97,6 +97,30 @@ describe("the Account page", () => {
   });
 });
 
+describe("signing out", () => {
+  it("a Sign out that does not reach keyward says so and stays signed in; Retry then signs out", async () => {
+    const { email } = await createAccount(app.env);
+    const page = await loggedIn(email);
+    // keyward cannot be reached for the sign-out call only: the session it would end lives on.
+    await page.route("**/admin/sessions/current", (route) =>
+      route.request().method() === "DELETE" ? route.abort("failed") : route.fallback(),
+    );
+    await page.getByRole("navigation", { name: "Dashboard" }).getByRole("button", { name: "Sign out" }).click();
+    const notice = page.getByRole("alert").filter({ hasText: "You are still signed in" });
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain("keyward could not be reached. Check your connection.");
+    expect(page.url()).toBe(`${app.consoleUrl}keys`);
+    expect(await page.getByRole("heading", { name: "API Keys", level: 1 }).isVisible()).toBe(true);
+
+    await page.unroute("**/admin/sessions/current");
+    await notice.getByRole("button", { name: "Retry" }).click();
+    await page.getByRole("heading", { name: "Log in", level: 1 }).waitFor();
+    await page.goto(`${app.consoleUrl}keys`);
+    await page.getByRole("heading", { name: "Log in", level: 1 }).waitFor();
+    expect(page.url()).toContain("log-in?next=keys");
+  });
+});
+
 describe("a key's page and the pages before logging in", () => {
   it("renames a key, and the list shows the new name", async () => {
     const { id, email } = await createAccount(app.env);
