@@ -105,7 +105,10 @@ describe("signing out", () => {
     await page.route("**/admin/sessions/current", (route) =>
       route.request().method() === "DELETE" ? route.abort("failed") : route.fallback(),
     );
-    await page.getByRole("navigation", { name: "Dashboard" }).getByRole("button", { name: "Sign out" }).click();
+    await page
+      .getByRole("navigation", { name: "Dashboard" })
+      .getByRole("button", { name: "Sign out" })
+      .click();
     const notice = page.getByRole("alert").filter({ hasText: "You are still signed in" });
     await notice.waitFor();
     expect(await notice.textContent()).toContain("keyward could not be reached. Check your connection.");
