@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import express, { type RequestHandler, Router } from "express";
 import { createAbuseLimits } from "../../accounts/abuse-limits.js";
 import { AppError } from "../../errors/app-error.js";
@@ -27,7 +28,7 @@ export function adminRouter(deps: AppDeps & { upstreams: UpstreamSet }): Router 
   router.use(requireJsonBody);
   // Not strict: any JSON value parses (`null`, `"text"`), and the route's schema then says what it
   // expected, rather than calling valid JSON invalid.
-  router.use(express.json({ limit: "64kb", strict: false, type: () => true }));
+  router.use(express.json({ limit: "64kb", strict: false, type: () => true, verify: refuseNonUtf8 }));
   // keyward's own origin is always allowed: the bundled console and the docs page's "Try it out".
   router.use(rejectCrossSiteWrites([deps.config.publicOrigin, ...deps.config.consoleOrigins]));
   // One set of abuse limits for the app: login, the second factor, the password change and the email
@@ -62,6 +63,14 @@ const requireJsonBody: RequestHandler = (req, _res, next) => {
   }
   next();
 };
+
+/**
+ * JSON is UTF-8 (RFC 8259). Decoded leniently, every invalid byte would become U+FFFD: a name stored
+ * as garbage, and two different Latin-1 passwords of one length taken for one password.
+ */
+function refuseNonUtf8(_req: unknown, _res: unknown, body: Buffer): void {
+  if (!isUtf8(body)) throw new AppError("invalid_json", "Request body is not valid UTF-8");
+}
 
 /**
  * CSRF: a browser attaches the session cookie to cross-site requests, so a cookie-authenticated
