@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { type ApiError, api, call, whenSessionExpires } from "./api/client";
 import { ErrorNotice, Loading } from "./components/notice";
 import { Shell } from "./components/shell";
-import { here, navigate, useRoute } from "./router";
+import { here, navigate, useRoute, whenUnguarded } from "./router";
 import { AccountPage } from "./screens/account";
 import { ApiKeysPage } from "./screens/api-keys";
 import { CheckInboxPage } from "./screens/check-inbox";
@@ -14,7 +14,7 @@ import { NotFoundPage } from "./screens/not-found";
 import { ResetPasswordPage } from "./screens/reset-password";
 import { SignUpPage } from "./screens/sign-up";
 import { VerifyEmailPage } from "./screens/verify-email";
-import { type Me, MeContext } from "./session";
+import { announceLogIn, type Me, MeContext, whenLoggedInElsewhere } from "./session";
 
 const PUBLIC_PAGES = {
   "sign-up": SignUpPage,
@@ -39,6 +39,8 @@ export function App() {
   // Only a session this tab had can be said to have ended; a first visit just needs to log in.
   const hadSession = useRef(false);
   if (me) hadSession.current = true;
+  const latestMe = useRef<Me | null>(null);
+  latestMe.current = me;
 
   useEffect(() => {
     whenSessionExpires(() => {
@@ -48,6 +50,14 @@ export function App() {
         const expired = hadSession.current ? "&expired=1" : "";
         navigate(`log-in?next=${encodeURIComponent(here())}${expired}`, { replace: true });
       }
+    });
+  }, []);
+
+  // Another tab logged in as another account: this one reloads the account and its page, but not
+  // under a key shown once (that key is the account's only chance to copy it).
+  useEffect(() => {
+    whenLoggedInElsewhere((accountId) => {
+      if (latestMe.current && latestMe.current.account.id !== accountId) whenUnguarded(() => setMe(null));
     });
   }, []);
 
@@ -83,9 +93,14 @@ export function App() {
     navigate("log-in");
   }, []);
 
+  const loggedIn = (m: Me) => {
+    setMe(m);
+    announceLogIn(m.account.id);
+  };
+
   if (Object.hasOwn(PUBLIC_PAGES, route.page)) {
     const Page = PUBLIC_PAGES[route.page as keyof typeof PUBLIC_PAGES];
-    return <Page params={route.params} onLoggedIn={(m: Me) => setMe(m)} />;
+    return <Page params={route.params} onLoggedIn={loggedIn} />;
   }
   if (!isPrivate) return isHome ? null : <NotFoundPage />;
   if (!me) {

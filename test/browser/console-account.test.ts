@@ -6,7 +6,7 @@ import { accounts, apiKeys } from "../../src/db/schema.js";
 import { createAccount, FIXTURE_PASSWORD, insertApiKey } from "../support/fixtures.js";
 import { type ConsoleBrowser, launchBrowser } from "./support/browser.js";
 import { type ConsoleApp, startConsoleApp } from "./support/console-app.js";
-import { keyRow, logIn } from "./support/console-steps.js";
+import { closeShownKey, createKey, keyRow, logIn } from "./support/console-steps.js";
 
 // The Account page and the key list's paging and status filter, in Chromium.
 
@@ -121,6 +121,31 @@ describe("signing out", () => {
     await page.goto(`${app.consoleUrl}keys`);
     await page.getByRole("heading", { name: "Log in", level: 1 }).waitFor();
     expect(page.url()).toContain("log-in?next=keys");
+  });
+});
+
+describe("two tabs", () => {
+  // One session cookie serves every tab: a log-in in one tab changes the account the others act as.
+  it("a log-in as another account in one tab moves the other tab to that account, once a key shown there is closed", async () => {
+    const first = await createAccount(app.env);
+    const second = await createAccount(app.env);
+    await insertApiKey(app.env, second.id, { name: "second's key" });
+    const tab = await loggedIn(first.email);
+    const who = tab.getByRole("navigation", { name: "Dashboard" });
+    const secret = await createKey(tab, "first's key");
+
+    const other = await browser.newPage();
+    await logIn(other, app.consoleUrl, second.email, FIXTURE_PASSWORD);
+    // The key shown once stays until it is closed: it is the only chance to copy it.
+    await expect
+      .poll(async () => (await other.getByRole("navigation", { name: "Dashboard" }).textContent()) ?? "")
+      .toContain(second.email);
+    expect(await tab.getByLabel("Your API key").inputValue()).toBe(secret);
+    await closeShownKey(tab);
+    await expect.poll(async () => (await who.textContent()) ?? "").toContain(second.email);
+    await keyRow(tab, "second's key").waitFor();
+    expect(await keyRow(tab, "first's key").count()).toBe(0);
+    await other.close();
   });
 });
 
