@@ -215,6 +215,35 @@ describe("a key's page and the pages before logging in", () => {
     await page.getByRole("button", { name: "Send reset link" }).click();
     await page.getByText("If an account exists for that address").waitFor();
   });
+
+  it("a second request refused as too many no longer says a link is on its way", async () => {
+    const tooMany = {
+      status: 429,
+      contentType: "application/json",
+      body: JSON.stringify({
+        error: {
+          message: "Too many requests; try again later",
+          type: "rate_limit_error",
+          code: "rate_limit_exceeded",
+        },
+      }),
+    };
+    const page = await browser.newPage();
+    for (const [path, button, sent] of [
+      ["forgot-password", "Send reset link", "If an account exists for that address"],
+      ["check-inbox", "Resend the email", "a new link is on its way"],
+    ]) {
+      await page.goto(`${app.consoleUrl}${path}`);
+      await page.getByLabel("Email address").fill("nobody@example.com");
+      await page.getByRole("button", { name: button }).click();
+      await page.getByText(sent).waitFor();
+      await page.route("**/admin/accounts/**", (route) => route.fulfill(tooMany));
+      await page.getByRole("button", { name: button }).click();
+      await page.getByRole("alert").filter({ hasText: "Too many requests" }).waitFor();
+      expect(await page.getByText(sent).count()).toBe(0);
+      await page.unroute("**/admin/accounts/**");
+    }
+  });
 });
 
 describe("the key list's paging and filter", () => {
