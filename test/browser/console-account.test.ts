@@ -205,6 +205,17 @@ describe("a key's page and the pages before logging in", () => {
     expect(await save.isDisabled()).toBe(true);
   });
 
+  it("a key's page without a key id says there is no such key, rather than loading forever", async () => {
+    const { email } = await createAccount(app.env);
+    const page = await loggedIn(email);
+    const errors: string[] = [];
+    page.on("pageerror", (err) => errors.push(err.message));
+    await page.goto(`${app.consoleUrl}key`);
+    await page.getByRole("alert").filter({ hasText: "No such API key" }).waitFor();
+    expect(await page.getByRole("link", { name: "Back to API Keys" }).isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
   it("asks for a reset link from Forgot password? and answers alike for any address", async () => {
     await browser.context.clearCookies();
     const page = await browser.newPage();
