@@ -216,6 +216,22 @@ describe("a key's page and the pages before logging in", () => {
     expect(errors).toEqual([]);
   });
 
+  it("a link from an email cut short of its token says so in words, not in the schema's", async () => {
+    await browser.context.clearCookies();
+    const page = await browser.newPage();
+    for (const [path, title] of [
+      ["verify-email", "Verify your email address"],
+      ["confirm-email", "Confirm your new email address"],
+      ["reset-password", "Reset your password"],
+    ]) {
+      await page.goto(`${app.consoleUrl}${path}`);
+      await page.getByRole("heading", { name: title, level: 1 }).waitFor();
+      const alert = page.getByRole("alert");
+      await alert.waitFor();
+      expect(await alert.textContent()).toBe("This link is incomplete. Open the whole link from the email.");
+    }
+  });
+
   it("asks for a reset link from Forgot password? and answers alike for any address", async () => {
     await browser.context.clearCookies();
     const page = await browser.newPage();
