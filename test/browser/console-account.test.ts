@@ -259,7 +259,7 @@ describe("a key's page and the pages before logging in", () => {
     for (const [path, button, sent] of [
       ["forgot-password", "Send reset link", "If an account exists for that address"],
       ["check-inbox", "Resend the email", "a new link is on its way"],
-    ]) {
+    ] as const) {
       await page.goto(`${app.consoleUrl}${path}`);
       await page.getByLabel("Email address").fill("nobody@example.com");
       await page.getByRole("button", { name: button }).click();
