@@ -110,6 +110,22 @@ describe("a body that is not UTF-8", () => {
     expect(again.status).toBe(201);
   });
 
+  it("nor is a string with an unpaired surrogate escape (\\ud800): 400 invalid_json, no account", async () => {
+    // Valid UTF-8 bytes, but not Unicode text (RFC 7493): stored, it became U+FFFD all the same.
+    const email = `surrogate-${Date.now()}@example.com`;
+    const res = await request(web.app)
+      .post("/admin/accounts")
+      .set("Content-Type", "application/json")
+      .serialize((body) => body)
+      .send(`{"email":"${email}","password":"a long enough passphrase \\ud800"}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("invalid_json");
+    await request(web.app)
+      .post("/admin/accounts")
+      .send({ email, password: "a long enough passphrase \u{1F600}" })
+      .expect(201);
+  });
+
   it("is a 400 on key creation, and no key is made", async () => {
     const user = await createAccountWithSession(env);
     const auth = `Bearer ${user.token}`;
