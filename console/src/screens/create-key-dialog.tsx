@@ -122,6 +122,7 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
         title="Your new API key"
         name={created.key.name}
         secret={created.secret}
+        models={created.key.models}
         onClose={props.onClose}
       />
     );
