@@ -85,3 +85,59 @@ describe("a key name's length", () => {
     expect(name).toMatchObject({ type: "string", minLength: 1, maxLength: 100 });
   });
 });
+
+describe("a body that is not UTF-8", () => {
+  // JSON is UTF-8 (RFC 8259). Decoded leniently, every invalid byte became U+FFFD, so two different
+  // Latin-1 passwords of one length were one password.
+  const latin1 = (json: string) => Buffer.from(json, "latin1");
+
+  it("is a 400 invalid_json on sign-up, and no account is made", async () => {
+    const email = `latin1-${Date.now()}@example.com`;
+    const res = await request(web.app)
+      .post("/admin/accounts")
+      .set("Content-Type", "application/json")
+      .serialize((body) => body)
+      .send(latin1(JSON.stringify({ email, password: "mot de passe sécret très long" })));
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual({
+      message: "Request body is not valid UTF-8",
+      type: "invalid_request_error",
+      code: "invalid_json",
+    });
+    const again = await request(web.app)
+      .post("/admin/accounts")
+      .send({ email, password: "mot de passe sécret très long" });
+    expect(again.status).toBe(201);
+  });
+
+  it("nor is a string with an unpaired surrogate escape (\\ud800): 400 invalid_json, no account", async () => {
+    // Valid UTF-8 bytes, but not Unicode text (RFC 7493): stored, it became U+FFFD all the same.
+    const email = `surrogate-${Date.now()}@example.com`;
+    const res = await request(web.app)
+      .post("/admin/accounts")
+      .set("Content-Type", "application/json")
+      .serialize((body) => body)
+      .send(`{"email":"${email}","password":"a long enough passphrase \\ud800"}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("invalid_json");
+    await request(web.app)
+      .post("/admin/accounts")
+      .send({ email, password: "a long enough passphrase \u{1F600}" })
+      .expect(201);
+  });
+
+  it("is a 400 on key creation, and no key is made", async () => {
+    const user = await createAccountWithSession(env);
+    const auth = `Bearer ${user.token}`;
+    const res = await request(web.app)
+      .post("/admin/keys")
+      .set("Authorization", auth)
+      .set("Content-Type", "application/json")
+      .serialize((body) => body)
+      .send(latin1(JSON.stringify({ name: "Entwicklung für München" })));
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("invalid_json");
+    const list = await request(web.app).get("/admin/keys").set("Authorization", auth).expect(200);
+    expect(list.body.data).toEqual([]);
+  });
+});

@@ -73,10 +73,21 @@ export function useRoute(): Route {
   return route;
 }
 
+let afterRelease: (() => void) | null = null;
+
 function release(mine: LeaveGuard) {
   if (guard !== mine) return;
   guard = null;
   removeEventListener("beforeunload", askBeforeUnload);
+  const next = afterRelease;
+  afterRelease = null;
+  next?.();
+}
+
+/** Runs `change` now, or once the page that holds the person (a key shown once) lets them go. */
+export function whenUnguarded(change: () => void): void {
+  if (guard) afterRelease = change;
+  else change();
 }
 
 /**

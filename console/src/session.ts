@@ -22,6 +22,18 @@ export function useMe() {
   return value;
 }
 
+// Every tab shares one session cookie, so a log-in in one tab changes the account all the others act
+// as: they are told, so that none keeps showing one account while its calls go to another.
+const tabs = typeof BroadcastChannel === "function" ? new BroadcastChannel("keyward-session") : null;
+
+export function announceLogIn(accountId: string): void {
+  tabs?.postMessage({ loggedIn: accountId });
+}
+
+export function whenLoggedInElsewhere(handler: (accountId: string) => void): void {
+  if (tabs) tabs.onmessage = (event: MessageEvent<{ loggedIn: string }>) => handler(event.data.loggedIn);
+}
+
 // A draft of a form, kept for this tab only, so that what the person typed survives a detour through
 // Log in when the session expired. Never used for passwords or keys.
 export function loadDraft<T>(name: string): T | null {

@@ -6,7 +6,7 @@ import { accounts, apiKeys } from "../../src/db/schema.js";
 import { createAccount, FIXTURE_PASSWORD, insertApiKey } from "../support/fixtures.js";
 import { type ConsoleBrowser, launchBrowser } from "./support/browser.js";
 import { type ConsoleApp, startConsoleApp } from "./support/console-app.js";
-import { keyRow, logIn } from "./support/console-steps.js";
+import { closeShownKey, createKey, keyRow, logIn } from "./support/console-steps.js";
 
 // The Account page and the key list's paging and status filter, in Chromium.
 
@@ -97,6 +97,58 @@ describe("the Account page", () => {
   });
 });
 
+describe("signing out", () => {
+  it("a Sign out that does not reach keyward says so and stays signed in; Retry then signs out", async () => {
+    const { email } = await createAccount(app.env);
+    const page = await loggedIn(email);
+    // keyward cannot be reached for the sign-out call only: the session it would end lives on.
+    await page.route("**/admin/sessions/current", (route) =>
+      route.request().method() === "DELETE" ? route.abort("failed") : route.fallback(),
+    );
+    await page
+      .getByRole("navigation", { name: "Dashboard" })
+      .getByRole("button", { name: "Sign out" })
+      .click();
+    const notice = page.getByRole("alert").filter({ hasText: "You are still signed in" });
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain("keyward could not be reached. Check your connection.");
+    expect(page.url()).toBe(`${app.consoleUrl}keys`);
+    expect(await page.getByRole("heading", { name: "API Keys", level: 1 }).isVisible()).toBe(true);
+
+    await page.unroute("**/admin/sessions/current");
+    await notice.getByRole("button", { name: "Retry" }).click();
+    await page.getByRole("heading", { name: "Log in", level: 1 }).waitFor();
+    await page.goto(`${app.consoleUrl}keys`);
+    await page.getByRole("heading", { name: "Log in", level: 1 }).waitFor();
+    expect(page.url()).toContain("log-in?next=keys");
+  });
+});
+
+describe("two tabs", () => {
+  // One session cookie serves every tab: a log-in in one tab changes the account the others act as.
+  it("a log-in as another account in one tab moves the other tab to that account, once a key shown there is closed", async () => {
+    const first = await createAccount(app.env);
+    const second = await createAccount(app.env);
+    await insertApiKey(app.env, second.id, { name: "second's key" });
+    const tab = await loggedIn(first.email);
+    const who = tab.getByRole("navigation", { name: "Dashboard" });
+    const secret = await createKey(tab, "first's key");
+
+    const other = await browser.newPage();
+    await logIn(other, app.consoleUrl, second.email, FIXTURE_PASSWORD);
+    // The key shown once stays until it is closed: it is the only chance to copy it.
+    await expect
+      .poll(async () => (await other.getByRole("navigation", { name: "Dashboard" }).textContent()) ?? "")
+      .toContain(second.email);
+    expect(await tab.getByLabel("Your API key").inputValue()).toBe(secret);
+    await closeShownKey(tab);
+    await expect.poll(async () => (await who.textContent()) ?? "").toContain(second.email);
+    await keyRow(tab, "second's key").waitFor();
+    expect(await keyRow(tab, "first's key").count()).toBe(0);
+    await other.close();
+  });
+});
+
 describe("a key's page and the pages before logging in", () => {
   it("renames a key, and the list shows the new name", async () => {
     const { id, email } = await createAccount(app.env);
@@ -153,6 +205,33 @@ describe("a key's page and the pages before logging in", () => {
     expect(await save.isDisabled()).toBe(true);
   });
 
+  it("a key's page without a key id says there is no such key, rather than loading forever", async () => {
+    const { email } = await createAccount(app.env);
+    const page = await loggedIn(email);
+    const errors: string[] = [];
+    page.on("pageerror", (err) => errors.push(err.message));
+    await page.goto(`${app.consoleUrl}key`);
+    await page.getByRole("alert").filter({ hasText: "No such API key" }).waitFor();
+    expect(await page.getByRole("link", { name: "Back to API Keys" }).isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it("a link from an email cut short of its token says so in words, not in the schema's", async () => {
+    await browser.context.clearCookies();
+    const page = await browser.newPage();
+    for (const [path, title] of [
+      ["verify-email", "Verify your email address"],
+      ["confirm-email", "Confirm your new email address"],
+      ["reset-password", "Reset your password"],
+    ]) {
+      await page.goto(`${app.consoleUrl}${path}`);
+      await page.getByRole("heading", { name: title, level: 1 }).waitFor();
+      const alert = page.getByRole("alert");
+      await alert.waitFor();
+      expect(await alert.textContent()).toBe("This link is incomplete. Open the whole link from the email.");
+    }
+  });
+
   it("asks for a reset link from Forgot password? and answers alike for any address", async () => {
     await browser.context.clearCookies();
     const page = await browser.newPage();
@@ -162,6 +241,35 @@ describe("a key's page and the pages before logging in", () => {
     await page.getByLabel("Email address").fill("nobody@example.com");
     await page.getByRole("button", { name: "Send reset link" }).click();
     await page.getByText("If an account exists for that address").waitFor();
+  });
+
+  it("a second request refused as too many no longer says a link is on its way", async () => {
+    const tooMany = {
+      status: 429,
+      contentType: "application/json",
+      body: JSON.stringify({
+        error: {
+          message: "Too many requests; try again later",
+          type: "rate_limit_error",
+          code: "rate_limit_exceeded",
+        },
+      }),
+    };
+    const page = await browser.newPage();
+    for (const [path, button, sent] of [
+      ["forgot-password", "Send reset link", "If an account exists for that address"],
+      ["check-inbox", "Resend the email", "a new link is on its way"],
+    ] as const) {
+      await page.goto(`${app.consoleUrl}${path}`);
+      await page.getByLabel("Email address").fill("nobody@example.com");
+      await page.getByRole("button", { name: button }).click();
+      await page.getByText(sent).waitFor();
+      await page.route("**/admin/accounts/**", (route) => route.fulfill(tooMany));
+      await page.getByRole("button", { name: button }).click();
+      await page.getByRole("alert").filter({ hasText: "Too many requests" }).waitFor();
+      expect(await page.getByText(sent).count()).toBe(0);
+      await page.unroute("**/admin/accounts/**");
+    }
   });
 });
 

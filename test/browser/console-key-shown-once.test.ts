@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccount, FIXTURE_PASSWORD, insertApiKey } from "../support/fixtures.js";
 import { type ConsoleBrowser, launchBrowser } from "./support/browser.js";
 import { type ConsoleApp, startConsoleApp } from "./support/console-app.js";
-import { createKey, logIn, readShownKey } from "./support/console-steps.js";
+import { closeShownKey, createKey, logIn, readShownKey } from "./support/console-steps.js";
 
 // A key is shown once: until the person closes it through the console's own question, neither the
 // browser's Back or Forward nor a reload may take it off the screen without asking.
@@ -12,7 +12,11 @@ let app: ConsoleApp;
 let browser: ConsoleBrowser;
 
 beforeAll(async () => {
-  app = await startConsoleApp();
+  // The models this deployment serves (listed: no upstream needs to run), none of them the docs'
+  // example "vllm-primary": the snippets must name one a pasted call can use.
+  app = await startConsoleApp({
+    UPSTREAMS: JSON.stringify([{ url: "http://127.0.0.1:9", models: ["llama-3-8b", "qwen-2-7b"] }]),
+  });
   browser = await launchBrowser({ origin: app.origin });
 });
 afterAll(async () => {
@@ -110,5 +114,27 @@ describe("a key shown once", () => {
     expect(await page.getByRole("dialog").count()).toBe(0);
     await page.reload();
     expect(prompts).toEqual(["beforeunload"]);
+  });
+
+  it("offers curl snippets that name a model the key may use on this deployment", async () => {
+    const { page } = await loggedIn();
+    const modelOfSnippets = async () => {
+      const shown = page.getByRole("dialog", { name: "Your new API key" });
+      await shown.waitFor();
+      const curls = (await shown.locator("pre").allTextContents()).filter((code) => code.startsWith("curl"));
+      expect(curls).toHaveLength(2);
+      return curls.map((code) => /"model": "([^"]+)"/.exec(code)?.[1]);
+    };
+    await createKey(page, "Every model");
+    await expect.poll(modelOfSnippets).toEqual(["llama-3-8b", "llama-3-8b"]);
+    await closeShownKey(page);
+
+    await page.getByRole("button", { name: "Create New Key" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create New Key" });
+    await dialog.getByLabel("Name").fill("Qwen only");
+    await dialog.getByRole("radio", { name: "Only these models" }).check();
+    await dialog.getByRole("checkbox", { name: "qwen-2-7b" }).check();
+    await dialog.getByRole("button", { name: "Generate Key" }).click();
+    await expect.poll(modelOfSnippets).toEqual(["qwen-2-7b", "qwen-2-7b"]);
   });
 });

@@ -138,6 +138,24 @@ describe("the console's API keys", () => {
     expect(await emailField.inputValue()).toBe(email);
   });
 
+  it("asks for the day when On a date is chosen without one, and makes no key", async () => {
+    const { id, email } = await createAccount(app.env);
+    const page = await freshPage();
+    await logIn(page, app.consoleUrl, email, FIXTURE_PASSWORD);
+    await page.getByRole("button", { name: "Create New Key" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create New Key" });
+    await dialog.getByLabel("Name").fill("Dated");
+    await dialog.getByRole("radio", { name: "On a date" }).check();
+    const date = dialog.getByLabel("Expiry date");
+    await dialog.getByRole("button", { name: "Generate Key" }).click();
+    await expect.poll(() => date.getAttribute("aria-invalid")).toBe("true");
+    const described = (await date.getAttribute("aria-describedby")) ?? "";
+    expect(await page.locator(`[id="${described.split(" ").pop()}"]`).textContent()).toBe(
+      "Choose the day the key stops working",
+    );
+    expect(await keysOf(id)).toHaveLength(0);
+  });
+
   it("returns an expired session to Log in, then back to the page and the draft it left", async () => {
     const { id, email } = await createAccount(app.env);
     const page = await freshPage();

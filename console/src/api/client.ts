@@ -59,6 +59,16 @@ export async function call<T>(
   return { ok: false, error: apiError };
 }
 
+/**
+ * An email's link without its token (cut short by a mail client, or copied in part): said in words
+ * without asking the API, whose answer would name its schema's rule.
+ */
+export const INCOMPLETE_LINK: ApiError = {
+  status: 400,
+  code: "invalid_token",
+  message: "This link is incomplete. Open the whole link from the email.",
+};
+
 /** An error that belongs beside a form field: validation_failed naming one of the form's fields. */
 export function fieldError(error: ApiError | null, field: string): string | undefined {
   if (!error || error.param !== field) return undefined;

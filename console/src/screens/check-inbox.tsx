@@ -13,6 +13,7 @@ export function CheckInboxPage(props: PageProps) {
 
   async function resend(event: Event) {
     event.preventDefault();
+    setSent(false);
     const result = await submit(() => api.POST("/admin/accounts/verification-email", { body: { email } }));
     if (result?.ok) setSent(true);
   }

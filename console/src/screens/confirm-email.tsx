@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { type ApiError, api, call } from "../api/client";
+import { type ApiError, api, call, INCOMPLETE_LINK } from "../api/client";
 import { ErrorNotice, Loading } from "../components/notice";
 import { PublicShell } from "../components/shell";
 import { Link } from "../router";
@@ -11,6 +11,10 @@ export function ConfirmEmailPage(props: PageProps) {
   const [state, setState] = useState<"confirming" | { email: string } | ApiError>("confirming");
 
   async function confirm() {
+    if (!token) {
+      setState(INCOMPLETE_LINK);
+      return;
+    }
     setState("confirming");
     const result = await call(api.POST("/admin/me/email/confirm", { body: { token } }));
     setState(result.ok ? { email: result.data.account.email } : result.error);

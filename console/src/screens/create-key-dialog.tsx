@@ -60,6 +60,8 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
   // its Idempotency-Key and body (an expiry "in 30 days" included, not recomputed), so a call whose
   // answer was lost answers the key it made. Changing the form starts a new one.
   const attempt = useRef<{ idempotencyKey: string; body: CreateKeyRequest } | null>(null);
+  // "On a date" with no day picked: said here, as the API could only name the date-time format.
+  const [dateMissing, setDateMissing] = useState(false);
 
   const setDraft = (change: Partial<Draft>) => {
     attempt.current = null;
@@ -95,6 +97,8 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
 
   async function submit(event: Event) {
     event.preventDefault();
+    setDateMissing(draft.expiry === "date" && !draft.date);
+    if (draft.expiry === "date" && !draft.date) return;
     attempt.current ??= { idempotencyKey: newIdempotencyKey(), body: requestOfDraft() };
     const { idempotencyKey, body } = attempt.current;
     const result = await send(() =>
@@ -118,6 +122,7 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
         title="Your new API key"
         name={created.key.name}
         secret={created.secret}
+        models={created.key.models}
         onClose={props.onClose}
       />
     );
@@ -206,7 +211,11 @@ export function CreateKeyDialog(props: { onCreated: (key: Key) => void; onClose:
               type="date"
               required
               value={draft.date}
-              error={fieldError(error, "expires_at")}
+              error={
+                dateMissing && !draft.date
+                  ? "Choose the day the key stops working"
+                  : fieldError(error, "expires_at")
+              }
               onInput={(e) => setDraft({ date: e.currentTarget.value })}
             />
           ) : fieldError(error, "expires_at") ? (

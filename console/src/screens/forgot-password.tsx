@@ -12,6 +12,7 @@ export function ForgotPasswordPage() {
 
   async function requestLink(event: Event) {
     event.preventDefault();
+    setSent(false);
     const result = await submit(() => api.POST("/admin/accounts/password-reset", { body: { email } }));
     if (result?.ok) setSent(true);
   }

@@ -27,6 +27,11 @@ export function KeyPage(props: PageProps) {
 
   async function load() {
     setError(null);
+    // No id (a link cut short): /admin/keys/ would answer the key list, not a key.
+    if (!id) {
+      setError({ status: 404, code: "not_found", message: "No such API key" });
+      return;
+    }
     const [found, days] = await Promise.all([
       call(api.GET("/admin/keys/{id}", { params: { path: { id } } })),
       call(api.GET("/admin/keys/{id}/usage", { params: { path: { id }, query: { days: 30 } } })),

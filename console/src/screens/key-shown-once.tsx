@@ -1,12 +1,13 @@
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { CopyButton } from "../components/copy-button";
 import { Dialog } from "../components/dialog";
+import { useServedModels } from "../components/models-choice";
 import { v1Url } from "../keys";
 import { useLeaveGuard } from "../router";
 
-function snippets(secret: string): { title: string; code: string }[] {
+function snippets(secret: string, model: string): { title: string; code: string }[] {
   const base = v1Url();
-  const body = `'{"model": "vllm-primary", "messages": [{"role": "user", "content": "Hello!"}]}'`;
+  const body = `'{"model": "${model}", "messages": [{"role": "user", "content": "Hello!"}]}'`;
   return [
     {
       title: "curl, Authorization: Bearer",
@@ -31,8 +32,19 @@ function snippets(secret: string): { title: string; code: string }[] {
  * The full key, shown this once, with Copy and ready-to-paste snippets for this deployment. Closing
  * asks first, and so does leaving the page: the key cannot be retrieved later.
  */
-export function KeyShownOnce(props: { title: string; name: string; secret: string; onClose: () => void }) {
+export function KeyShownOnce(props: {
+  title: string;
+  name: string;
+  secret: string;
+  /** The key's models; null: every model. */
+  models: string[] | null;
+  onClose: () => void;
+}) {
   const [confirming, setConfirming] = useState(false);
+  // A model the key may use and this deployment serves, so that a pasted call works; the docs'
+  // example model until the served ones are known.
+  const { served } = useServedModels();
+  const model = props.models?.[0] ?? served?.[0] ?? "vllm-primary";
   const guardRef = useRef<HTMLButtonElement>(null);
   const doneRef = useRef<HTMLButtonElement>(null);
   const asked = useRef(false);
@@ -71,7 +83,7 @@ export function KeyShownOnce(props: { title: string; name: string; secret: strin
         <CopyButton text={props.secret} label="Copy the API key" />
       </div>
       <h3>Use it</h3>
-      {snippets(props.secret).map((s) => (
+      {snippets(props.secret, model).map((s) => (
         <div class="snippet" key={s.title}>
           <div class="snippet-head">
             <h4>{s.title}</h4>

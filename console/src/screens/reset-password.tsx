@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
-import { api, fieldError } from "../api/client";
+import { api, fieldError, INCOMPLETE_LINK } from "../api/client";
 import { useSubmit } from "../api/use-submit";
+import { ErrorNotice } from "../components/notice";
 import { PasswordField } from "../components/password-field";
 import { PublicForm } from "../components/public-form";
 import { PublicShell } from "../components/shell";
@@ -22,6 +23,16 @@ export function ResetPasswordPage(props: PageProps) {
     if (result?.ok) setDone(true);
   }
 
+  if (!token) {
+    return (
+      <PublicShell title="Reset your password">
+        <ErrorNotice error={INCOMPLETE_LINK} />
+        <p>
+          <Link to="forgot-password">Ask for a new link</Link>
+        </p>
+      </PublicShell>
+    );
+  }
   if (done) {
     return (
       <PublicShell title="Reset your password">

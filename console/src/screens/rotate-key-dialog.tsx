@@ -52,6 +52,7 @@ export function RotateKeyDialog(props: {
         title="Your new API key"
         name={rotated.key.name}
         secret={rotated.secret}
+        models={rotated.key.models}
         onClose={() => props.onClose(rotated.key)}
       />
     );

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { type ApiError, api, call } from "../api/client";
+import { type ApiError, api, call, INCOMPLETE_LINK } from "../api/client";
 import { ErrorNotice, Loading } from "../components/notice";
 import { PublicShell } from "../components/shell";
 import { Link } from "../router";
@@ -11,6 +11,10 @@ export function VerifyEmailPage(props: PageProps) {
   const [state, setState] = useState<"verifying" | "verified" | ApiError>("verifying");
 
   async function verify() {
+    if (!token) {
+      setState(INCOMPLETE_LINK);
+      return;
+    }
     setState("verifying");
     const result = await call(api.POST("/admin/accounts/verify", { body: { token } }));
     setState(result.ok ? "verified" : result.error);

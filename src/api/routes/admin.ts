@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import express, { type RequestHandler, Router } from "express";
 import { createAbuseLimits } from "../../accounts/abuse-limits.js";
 import { AppError } from "../../errors/app-error.js";
@@ -27,7 +28,15 @@ export function adminRouter(deps: AppDeps & { upstreams: UpstreamSet }): Router 
   router.use(requireJsonBody);
   // Not strict: any JSON value parses (`null`, `"text"`), and the route's schema then says what it
   // expected, rather than calling valid JSON invalid.
-  router.use(express.json({ limit: "64kb", strict: false, type: () => true }));
+  router.use(
+    express.json({
+      limit: "64kb",
+      strict: false,
+      type: () => true,
+      verify: refuseNonUtf8,
+      reviver: refuseLoneSurrogates,
+    }),
+  );
   // keyward's own origin is always allowed: the bundled console and the docs page's "Try it out".
   router.use(rejectCrossSiteWrites([deps.config.publicOrigin, ...deps.config.consoleOrigins]));
   // One set of abuse limits for the app: login, the second factor, the password change and the email
@@ -62,6 +71,26 @@ const requireJsonBody: RequestHandler = (req, _res, next) => {
   }
   next();
 };
+
+/**
+ * JSON is UTF-8 (RFC 8259). Decoded leniently, every invalid byte would become U+FFFD: a name stored
+ * as garbage, and two different Latin-1 passwords of one length taken for one password.
+ */
+function refuseNonUtf8(_req: unknown, _res: unknown, body: Buffer): void {
+  if (!isUtf8(body)) throw new AppError("invalid_json", "Request body is not valid UTF-8");
+}
+
+// Only an unpaired surrogate matches: with the u flag, a pair is one code point, not \p{Cs}.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * A string escaping half a surrogate pair ("\ud800") is valid UTF-8 but not Unicode text (I-JSON,
+ * RFC 7493): stored, it too would become U+FFFD. Thrown here, it is answered as invalid JSON.
+ */
+function refuseLoneSurrogates(_key: string, value: unknown): unknown {
+  if (typeof value === "string" && LONE_SURROGATE.test(value)) throw new SyntaxError("unpaired surrogate");
+  return value;
+}
 
 /**
  * CSRF: a browser attaches the session cookie to cross-site requests, so a cookie-authenticated
