@@ -127,6 +127,19 @@ describe("a key shown once", () => {
     };
     await createKey(page, "Every model");
     await expect.poll(modelOfSnippets).toEqual(["llama-3-8b", "llama-3-8b"]);
+    // The key is in the curl commands and the environment variable's line, never in the SDK snippets,
+    // which read it from the environment (pasted into a source file, they hold no key).
+    const secret = await readShownKey(page);
+    const codes = await page
+      .getByRole("dialog", { name: "Your new API key" })
+      .locator("pre")
+      .allTextContents();
+    expect(codes.filter((code) => code.includes(secret)).map((code) => code.split(" ")[0])).toEqual([
+      "curl",
+      "curl",
+      "export",
+    ]);
+    expect(codes.filter((code) => code.includes("SOLIDRUST_API_KEY")).length).toBe(3);
     await closeShownKey(page);
 
     await page.getByRole("button", { name: "Create New Key" }).click();

@@ -17,13 +17,19 @@ function snippets(secret: string, model: string): { title: string; code: string 
       title: "curl, X-API-Key",
       code: `curl ${base}/chat/completions \\\n  -H "X-API-Key: ${secret}" \\\n  -H "Content-Type: application/json" \\\n  -d ${body}`,
     },
+    // The key goes into the environment, and the SDK snippets read it from there: pasted into a source
+    // file, they hold no key (the docs: "never hardcode it").
+    {
+      title: "Environment variable (Linux/macOS)",
+      code: `export SOLIDRUST_API_KEY="${secret}"`,
+    },
     {
       title: "Python (OpenAI SDK)",
-      code: `# export SOLIDRUST_API_KEY="${secret}"\nimport os\nfrom openai import OpenAI\n\nclient = OpenAI(\n    api_key=os.environ.get("SOLIDRUST_API_KEY"),\n    base_url="${base}"\n)`,
+      code: `import os\nfrom openai import OpenAI\n\nclient = OpenAI(\n    api_key=os.environ.get("SOLIDRUST_API_KEY"),\n    base_url="${base}"\n)`,
     },
     {
       title: "JavaScript/TypeScript (OpenAI SDK)",
-      code: `// export SOLIDRUST_API_KEY="${secret}"\nimport OpenAI from 'openai';\n\nconst client = new OpenAI({\n  apiKey: process.env.SOLIDRUST_API_KEY,\n  baseURL: '${base}',\n});`,
+      code: `import OpenAI from 'openai';\n\nconst client = new OpenAI({\n  apiKey: process.env.SOLIDRUST_API_KEY,\n  baseURL: '${base}',\n});`,
     },
   ];
 }
