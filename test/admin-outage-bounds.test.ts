@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccountWithSession, FIXTURE_PASSWORD, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
+import { waitFor } from "./support/wait-for.js";
 
 // Every admin call answers in bounded time while PostgreSQL or Redis is cut (connections reset) or
 // stalled (connections open, nothing passes): 503 with Retry-After where it cannot do its work, never
@@ -222,6 +223,50 @@ describe("admin calls while a dependency is away", () => {
     expect(
       all.body.data.filter((k: { rotated_from: string | null }) => k.rotated_from === toRotate.id),
     ).toEqual([]);
+  }, 40_000);
+
+  it("a signup and a password-reset request answered 503 during a PostgreSQL stall create and send nothing once it ends", async () => {
+    await healthy();
+    // Idle connections in the pool: the stalled statements go out on them, and so run once it ends.
+    await Promise.all(Array.from({ length: 4 }, () => bearer(request(app.app).get("/admin/me")).expect(200)));
+    const email = `stalled-${Math.random().toString(36).slice(2)}@example.com`;
+    const emailJobsFor = async (accountId: string) => {
+      const jobs = await app.deps.emailQueue.getJobs(["waiting", "delayed", "active", "completed"]);
+      return jobs.filter((j) => (j.data as { accountId?: string }).accountId === accountId);
+    };
+    const before = (await emailJobsFor(user.id)).length;
+    pgProxy.stall();
+    try {
+      const answers = await Promise.all([
+        request(app.app)
+          .post("/admin/accounts")
+          .send({ email, password: "a perfectly fine passphrase" })
+          .timeout(CLIENT_GIVES_UP_MS),
+        request(app.app)
+          .post("/admin/accounts/password-reset")
+          .send({ email: user.email })
+          .timeout(CLIENT_GIVES_UP_MS),
+      ]);
+      for (const res of answers)
+        expect([res.status, res.body.error?.code]).toEqual([503, "service_unavailable"]);
+    } finally {
+      pgProxy.resume();
+    }
+    // Both calls' work resumes with PostgreSQL: each, told it was answered already, stops (a line
+    // logged), or else goes on to create the account, or to queue the email.
+    const logsBefore = env.logs.lines.length;
+    const accountOf = async () => (await env.database.sql`select id from accounts where email = ${email}`)[0];
+    await waitFor("both calls to end", async () => {
+      const stopped = env.logs.lines
+        .slice(logsBefore)
+        .filter((l) => l.includes("request failed after it was answered") && l.includes("DeadlinePassed"));
+      const created = (await accountOf()) === undefined ? 0 : 1;
+      const queued = (await emailJobsFor(user.id)).length - before;
+      return stopped.length + created + queued >= 2;
+    });
+    await healthy();
+    expect(await accountOf()).toBeUndefined();
+    expect(await emailJobsFor(user.id)).toHaveLength(before);
   }, 40_000);
 
   it("a session check on /admin/me during a PostgreSQL stall answers 503, then 200 once it ends", async () => {

@@ -20,6 +20,7 @@ import {
 } from "../../email/email-requests.js";
 import { AppError, type ErrorCode } from "../../errors/app-error.js";
 import { resetPassword } from "../../sessions/reset-password.js";
+import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import { errorResponses, jsonBody, registry, requestBody, WRITE_ERRORS } from "../openapi-registry.js";
 import { invalidField, rateLimited } from "../refusals.js";
@@ -57,7 +58,7 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
             queueAccountEmail(emailDeps, "verification-email", accountId),
         },
         // Parsed only once the IP's attempt is counted: see signUp.
-        { ip: clientIp(req), readBody: () => parseInput(SignupBody, req.body) },
+        { ip: clientIp(req), readBody: () => parseInput(SignupBody, req.body), signal: deadlineOf(res) },
       );
       if (!result.ok) {
         switch (result.reason) {
@@ -87,7 +88,11 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
   route(router, "/accounts/verification-email", {
     post: async (req, res) => {
       const { email } = parseInput(EmailOnlyBody, req.body);
-      const result = await requestVerificationEmail(emailDeps, { email, ip: clientIp(req) });
+      const result = await requestVerificationEmail(emailDeps, {
+        email,
+        ip: clientIp(req),
+        signal: deadlineOf(res),
+      });
       res.status(202).json(accepted(result));
     },
   });
@@ -95,7 +100,11 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
   route(router, "/accounts/password-reset", {
     post: async (req, res) => {
       const { email } = parseInput(EmailOnlyBody, req.body);
-      const result = await requestPasswordReset(emailDeps, { email, ip: clientIp(req) });
+      const result = await requestPasswordReset(emailDeps, {
+        email,
+        ip: clientIp(req),
+        signal: deadlineOf(res),
+      });
       res.status(202).json(accepted(result));
     },
   });
