@@ -1,6 +1,12 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAccountWithSession, FIXTURE_PASSWORD, insertApiKey } from "./support/fixtures.js";
+import { mintEmailToken } from "../src/accounts/email-tokens.js";
+import {
+  createAccount,
+  createAccountWithSession,
+  FIXTURE_PASSWORD,
+  insertApiKey,
+} from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 import { waitFor } from "./support/wait-for.js";
@@ -267,6 +273,62 @@ describe("admin calls while a dependency is away", () => {
     await healthy();
     expect(await accountOf()).toBeUndefined();
     expect(await emailJobsFor(user.id)).toHaveLength(before);
+  }, 40_000);
+
+  it("a login, a password change or reset, and an email verification answered 503 during a PostgreSQL stall change nothing once it ends", async () => {
+    await healthy();
+    const other = await createAccountWithSession(env);
+    const unverified = await createAccount(env, { verified: false });
+    const resetting = await createAccount(env);
+    const mint = (accountId: string, purpose: "verify_email" | "reset_password") =>
+      mintEmailToken(env.database.db, { accountId, purpose, requestId: "stall-test", now: new Date() });
+    const verifyToken = await mint(unverified.id, "verify_email");
+    const resetToken = await mint(resetting.id, "reset_password");
+    const stateOf = async () =>
+      env.database.sql`
+        select id, password_hash, email_verified_at,
+          (select count(*) from sessions s where s.account_id = a.id)::int as sessions,
+          (select count(*) from email_tokens t where t.account_id = a.id and t.used_at is null)::int as links
+        from accounts a where id in ${env.database.sql([other.id, unverified.id, resetting.id])} order by id`;
+    // A first login stores the password's hash with the app's own parameters (a rehash), before the count.
+    await request(app.app)
+      .post("/admin/sessions")
+      .send({ email: other.email, password: FIXTURE_PASSWORD })
+      .expect(201);
+    const before = await stateOf();
+    await Promise.all(Array.from({ length: 8 }, () => bearer(request(app.app).get("/admin/me")).expect(200)));
+    pgProxy.stall();
+    try {
+      const answers = await Promise.all(
+        [
+          request(app.app).post("/admin/sessions").send({ email: other.email, password: FIXTURE_PASSWORD }),
+          request(app.app)
+            .post("/admin/me/password")
+            .set("Authorization", `Bearer ${other.token}`)
+            .send({ current_password: FIXTURE_PASSWORD, new_password: "another perfectly fine passphrase" }),
+          request(app.app)
+            .post("/admin/accounts/password-reset/confirm")
+            .send({ token: resetToken, password: "yet another fine passphrase" }),
+          request(app.app).post("/admin/accounts/verify").send({ token: verifyToken }),
+        ].map((call) => call.timeout(CLIENT_GIVES_UP_MS)),
+      );
+      for (const res of answers)
+        expect([res.status, res.body.error?.code]).toEqual([503, "service_unavailable"]);
+    } finally {
+      pgProxy.resume();
+    }
+    // Each call's work resumes with PostgreSQL: it stops, told it was answered already (a line
+    // logged), or else it changes what the assertion below compares.
+    const logsBefore = env.logs.lines.length;
+    const ended = () =>
+      env.logs.lines.slice(logsBefore).filter((l) => l.includes("request failed after it was answered"))
+        .length;
+    await waitFor(
+      "the four calls to end",
+      async () => ended() >= 4 || JSON.stringify(await stateOf()) !== JSON.stringify(before),
+    );
+    await healthy();
+    expect(await stateOf()).toEqual(before);
   }, 40_000);
 
   it("a session check on /admin/me during a PostgreSQL stall answers 503, then 200 once it ends", async () => {

@@ -79,7 +79,12 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
   route(router, "/accounts/verify", {
     post: async (req, res) => {
       const body = parseInput(VerifyBody, req.body);
-      const account = await verifyEmailWithToken(deps.database.db, body.token, deps.clock.now());
+      const account = await verifyEmailWithToken(
+        deps.database.db,
+        body.token,
+        deps.clock.now(),
+        deadlineOf(res),
+      );
       if (!account) throw invalidToken();
       res.json({ account: accountJson(account) });
     },
@@ -114,7 +119,7 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
       const body = parseInput(ResetConfirmBody, req.body);
       const result = await resetPassword(
         { db: deps.database.db, now: deps.clock.now() },
-        { token: body.token, password: body.password, ...clientContext(req) },
+        { token: body.token, password: body.password, ...clientContext(req), signal: deadlineOf(res) },
       );
       if (!result.ok) {
         if (result.reason === "invalid_token") throw invalidToken();
