@@ -165,6 +165,25 @@ describe("SIGTERM on the web process", () => {
     }
   }, 40_000);
 
+  it("exits 0 before a 10 s deadline while Redis is black-holed (connected, never answering)", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
+    try {
+      const port = await freePort();
+      const web = await startWeb(port, {
+        REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+        SHUTDOWN_TIMEOUT_MS: "10000",
+      });
+      expect(await get(port, "/readyz")).toBe(200);
+      proxy.stall();
+      web.signal("SIGTERM");
+      expect((await web.exited).code).toBe(0);
+      expect(endOf(web)).toEqual(["stopped"]);
+    } finally {
+      proxy.resume();
+      await proxy.close();
+    }
+  }, 40_000);
+
   it("exits 0 before a 10 s deadline even while Redis is unreachable (pools cannot close politely)", async () => {
     const port = await freePort();
     const web = await startWeb(port, { REDIS_URL: "redis://127.0.0.1:1", SHUTDOWN_TIMEOUT_MS: "10000" });
