@@ -1,8 +1,15 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAccountWithSession, FIXTURE_PASSWORD, insertApiKey } from "./support/fixtures.js";
+import { mintEmailToken } from "../src/accounts/email-tokens.js";
+import {
+  createAccount,
+  createAccountWithSession,
+  FIXTURE_PASSWORD,
+  insertApiKey,
+} from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
+import { waitFor } from "./support/wait-for.js";
 
 // Every admin call answers in bounded time while PostgreSQL or Redis is cut (connections reset) or
 // stalled (connections open, nothing passes): 503 with Retry-After where it cannot do its work, never
@@ -222,6 +229,106 @@ describe("admin calls while a dependency is away", () => {
     expect(
       all.body.data.filter((k: { rotated_from: string | null }) => k.rotated_from === toRotate.id),
     ).toEqual([]);
+  }, 40_000);
+
+  it("a signup and a password-reset request answered 503 during a PostgreSQL stall create and send nothing once it ends", async () => {
+    await healthy();
+    // Idle connections in the pool: the stalled statements go out on them, and so run once it ends.
+    await Promise.all(Array.from({ length: 4 }, () => bearer(request(app.app).get("/admin/me")).expect(200)));
+    const email = `stalled-${Math.random().toString(36).slice(2)}@example.com`;
+    const emailJobsFor = async (accountId: string) => {
+      const jobs = await app.deps.emailQueue.getJobs(["waiting", "delayed", "active", "completed"]);
+      return jobs.filter((j) => (j.data as { accountId?: string }).accountId === accountId);
+    };
+    const before = (await emailJobsFor(user.id)).length;
+    pgProxy.stall();
+    try {
+      const answers = await Promise.all([
+        request(app.app)
+          .post("/admin/accounts")
+          .send({ email, password: "a perfectly fine passphrase" })
+          .timeout(CLIENT_GIVES_UP_MS),
+        request(app.app)
+          .post("/admin/accounts/password-reset")
+          .send({ email: user.email })
+          .timeout(CLIENT_GIVES_UP_MS),
+      ]);
+      for (const res of answers)
+        expect([res.status, res.body.error?.code]).toEqual([503, "service_unavailable"]);
+    } finally {
+      pgProxy.resume();
+    }
+    // Both calls' work resumes with PostgreSQL: each, told it was answered already, stops (a line
+    // logged), or else goes on to create the account, or to queue the email.
+    const logsBefore = env.logs.lines.length;
+    const accountOf = async () => (await env.database.sql`select id from accounts where email = ${email}`)[0];
+    await waitFor("both calls to end", async () => {
+      const stopped = env.logs.lines
+        .slice(logsBefore)
+        .filter((l) => l.includes("request failed after it was answered") && l.includes("DeadlinePassed"));
+      const created = (await accountOf()) === undefined ? 0 : 1;
+      const queued = (await emailJobsFor(user.id)).length - before;
+      return stopped.length + created + queued >= 2;
+    });
+    await healthy();
+    expect(await accountOf()).toBeUndefined();
+    expect(await emailJobsFor(user.id)).toHaveLength(before);
+  }, 40_000);
+
+  it("a login, a password change or reset, and an email verification answered 503 during a PostgreSQL stall change nothing once it ends", async () => {
+    await healthy();
+    const other = await createAccountWithSession(env);
+    const unverified = await createAccount(env, { verified: false });
+    const resetting = await createAccount(env);
+    const mint = (accountId: string, purpose: "verify_email" | "reset_password") =>
+      mintEmailToken(env.database.db, { accountId, purpose, requestId: "stall-test", now: new Date() });
+    const verifyToken = await mint(unverified.id, "verify_email");
+    const resetToken = await mint(resetting.id, "reset_password");
+    const stateOf = async () =>
+      env.database.sql`
+        select id, password_hash, email_verified_at,
+          (select count(*) from sessions s where s.account_id = a.id)::int as sessions,
+          (select count(*) from email_tokens t where t.account_id = a.id and t.used_at is null)::int as links
+        from accounts a where id in ${env.database.sql([other.id, unverified.id, resetting.id])} order by id`;
+    // A first login stores the password's hash with the app's own parameters (a rehash), before the count.
+    await request(app.app)
+      .post("/admin/sessions")
+      .send({ email: other.email, password: FIXTURE_PASSWORD })
+      .expect(201);
+    const before = await stateOf();
+    await Promise.all(Array.from({ length: 8 }, () => bearer(request(app.app).get("/admin/me")).expect(200)));
+    pgProxy.stall();
+    try {
+      const answers = await Promise.all(
+        [
+          request(app.app).post("/admin/sessions").send({ email: other.email, password: FIXTURE_PASSWORD }),
+          request(app.app)
+            .post("/admin/me/password")
+            .set("Authorization", `Bearer ${other.token}`)
+            .send({ current_password: FIXTURE_PASSWORD, new_password: "another perfectly fine passphrase" }),
+          request(app.app)
+            .post("/admin/accounts/password-reset/confirm")
+            .send({ token: resetToken, password: "yet another fine passphrase" }),
+          request(app.app).post("/admin/accounts/verify").send({ token: verifyToken }),
+        ].map((call) => call.timeout(CLIENT_GIVES_UP_MS)),
+      );
+      for (const res of answers)
+        expect([res.status, res.body.error?.code]).toEqual([503, "service_unavailable"]);
+    } finally {
+      pgProxy.resume();
+    }
+    // Each call's work resumes with PostgreSQL: it stops, told it was answered already (a line
+    // logged), or else it changes what the assertion below compares.
+    const logsBefore = env.logs.lines.length;
+    const ended = () =>
+      env.logs.lines.slice(logsBefore).filter((l) => l.includes("request failed after it was answered"))
+        .length;
+    await waitFor(
+      "the four calls to end",
+      async () => ended() >= 4 || JSON.stringify(await stateOf()) !== JSON.stringify(before),
+    );
+    await healthy();
+    expect(await stateOf()).toEqual(before);
   }, 40_000);
 
   it("a session check on /admin/me during a PostgreSQL stall answers 503, then 200 once it ends", async () => {

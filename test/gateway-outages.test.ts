@@ -2,7 +2,10 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
 import { connectDatabase } from "../src/db/client.js";
+import { connectRedis } from "../src/redis/client.js";
 import { generateApiKey } from "../src/secrets/secrets.js";
+import { pendingUsageKey } from "../src/usage/buffer.js";
+import { flushUsage } from "../src/usage/flush.js";
 import { createAccountWithSession, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestApp, type TestEnv } from "./support/harness.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
@@ -95,6 +98,42 @@ describe("Redis unreachable for one instance", () => {
     const res = await models(counted, key.secret).expect(429);
     expect(res.body.error.code).toBe("rate_limit_exceeded");
     expect(Number(res.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("key use while Redis is away for one instance", () => {
+  it("reaches the key's last use and usage once Redis is back, with no further request", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
+    const away = await env.makeApp({ redisUrl: `redis://127.0.0.1:${proxy.port}` });
+    const redis = connectRedis(env.config);
+    try {
+      const key = await insertApiKey(env, owner.id);
+      proxy.cut();
+      await waitFor("the cut Redis connection to leave ready", () => away.deps.redis.status !== "ready");
+      const usedAt = Date.now();
+      await models(away.app, key.secret).expect(200);
+      await models(away.app, key.secret).expect(200);
+      proxy.restore();
+      // Nothing else is asked of this instance: what it kept through the outage must go by itself.
+      await waitFor("the kept use to reach Redis", async () =>
+        Object.keys(await redis.hgetall(pendingUsageKey(env.prefix))).some((f) => f.includes(key.id)),
+      );
+      await flushUsage({ ...away.deps, redis });
+      const res = await request(main.app)
+        .get(`/admin/keys/${key.id}`)
+        .set("Authorization", `Bearer ${owner.token}`)
+        .expect(200);
+      expect(Date.parse(res.body.key.last_used_at)).toBeGreaterThanOrEqual(usedAt - 1_000);
+      const usage = await request(main.app)
+        .get(`/admin/keys/${key.id}/usage?days=1`)
+        .set("Authorization", `Bearer ${owner.token}`)
+        .expect(200);
+      expect(usage.body.data.map((d: { requests: number }) => d.requests)).toEqual([2]);
+    } finally {
+      redis.disconnect();
+      await away.close();
+      await proxy.close();
+    }
   });
 });
 

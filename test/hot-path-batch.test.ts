@@ -183,7 +183,7 @@ describe("one script call per event-loop turn", () => {
     expect(String(usage[0])).toMatch(/WRONGTYPE/);
   });
 
-  it("refuses at once while the connection is not ready, and drops uses noted then", async () => {
+  it("refuses at once while the connection is not ready, and keeps uses noted then unsent", async () => {
     const { redis, batch, sent, usage } = await countedBatch();
     const ended = new Promise((resolve) => redis.once("end", resolve));
     await redis.quit();
@@ -338,6 +338,53 @@ describe("usage counts kept through an outage", () => {
       "the kept counts to reach Redis",
       async () => (await connectedRedis().hget(pendingUsageKey(prefix), "c:key_quiet:2026-03-10")) === "3",
     );
+    await proxy.close();
+  });
+});
+
+describe("what was kept through an outage", () => {
+  it("goes to Redis by itself once a suspension ends, without a request to carry it", async () => {
+    const { proxy, redis } = await proxiedConnection({ commandTimeout: 200, maxRetriesPerRequest: 1 });
+    let clock = 1_000_000;
+    const prefix = `${env.prefix}:kept`;
+    const batch = createHotPathBatch(redis, prefix, () => {}, { now: () => clock, heldRetryMs: 10 });
+    await batch.readKeyState("key_warm");
+
+    proxy.stall();
+    await expect(batch.readKeyState("key_a")).rejects.toThrow(/timed out/);
+    proxy.resume();
+    // Suspended: a use and counts arriving now are kept, and stay kept while the suspension lasts.
+    const usedAt = new Date(1_796_000_000_000);
+    batch.noteUse("key_kept", usedAt);
+    batch.addUsage([["f_kept", 3]]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await redis.hgetall(pendingUsageKey(prefix))).toEqual({});
+
+    clock += 5_000;
+    await waitFor("the kept use and counts in Redis", async () =>
+      Object.keys(await redis.hgetall(pendingUsageKey(prefix))).length === 2 ? true : undefined,
+    );
+    expect(await redis.hgetall(pendingUsageKey(prefix))).toEqual({
+      "t:key_kept": String(usedAt.getTime()),
+      f_kept: "3",
+    });
+    expect(batch.ready()).toBe(true);
+    await proxy.close();
+  });
+
+  it("is handed over when the process stops, once Redis answers within the time given", async () => {
+    const { proxy, redis } = await proxiedConnection({ commandTimeout: 200, maxRetriesPerRequest: 1 });
+    const prefix = `${env.prefix}:handover`;
+    const batch = createHotPathBatch(redis, prefix, () => {}, { heldRetryMs: 60_000 });
+    await batch.readKeyState("key_warm");
+    proxy.cut();
+    await waitFor("the connection to drop", () => redis.status !== "ready");
+    batch.addUsage([["f_stop", 2]]);
+    expect(await batch.handOver(50)).toBe(false); // Redis still away: nothing could go
+
+    proxy.restore();
+    expect(await batch.handOver(10_000)).toBe(true);
+    expect(await redis.hgetall(pendingUsageKey(prefix))).toEqual({ f_stop: "2" });
     await proxy.close();
   });
 });

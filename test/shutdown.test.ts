@@ -1,8 +1,11 @@
 import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectRedis } from "../src/redis/client.js";
+import { pendingUsageKey, utcDay } from "../src/usage/buffer.js";
 import { freePort, killServiceProcesses, type ServiceProcess, spawnWeb } from "./support/child-processes.js";
 import { createAccount, insertApiKey } from "./support/fixtures.js";
 import { createTestEnv, type TestEnv } from "./support/harness.js";
+import { startTcpProxy } from "./support/tcp-proxy.js";
 import { STUB_MODEL, startUpstreamStub, type UpstreamStub } from "./support/upstream-stub.js";
 import { waitFor } from "./support/wait-for.js";
 
@@ -123,6 +126,63 @@ describe("SIGTERM on the web process", () => {
     expect(web.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(["web listening", "stopped"]));
     expect(endOf(web)).toEqual(["stopped"]);
   }, 60_000);
+
+  it("hands the usage it kept through a Redis outage to Redis before it exits", async () => {
+    const account = await createAccount(env);
+    const key = await insertApiKey(env, account.id);
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
+    const redis = connectRedis(env.config);
+    try {
+      const port = await freePort();
+      const web = await startWeb(port, { REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+      const chat = () =>
+        fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key.secret}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: STUB_MODEL, messages: [{ role: "user", content: "hi" }] }),
+        }).then((res) => res.status);
+      const counted = () => redis.hget(pendingUsageKey(env.prefix), `c:${key.id}:${utcDay(new Date())}`);
+      expect(await chat()).toBe(200);
+      await waitFor("the first request counted in Redis", async () => (await counted()) === "1");
+      proxy.cut();
+      await waitFor("the web process to see Redis gone", async () =>
+        (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 503 ? true : undefined,
+      );
+      expect([await chat(), await chat()]).toEqual([200, 200]);
+
+      web.signal("SIGTERM");
+      await web.waitForLog(
+        "the shutdown",
+        (line) => line.msg === "stopping: no new connections, finishing in-flight requests",
+      );
+      proxy.restore();
+      expect((await web.exited).code).toBe(0);
+      // Three requests answered, two of them while Redis was away: all three counted, none lost.
+      expect(await counted()).toBe("3");
+    } finally {
+      redis.disconnect();
+      await proxy.close();
+    }
+  }, 40_000);
+
+  it("exits 0 before a 10 s deadline while Redis is black-holed (connected, never answering)", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
+    try {
+      const port = await freePort();
+      const web = await startWeb(port, {
+        REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+        SHUTDOWN_TIMEOUT_MS: "10000",
+      });
+      expect(await get(port, "/readyz")).toBe(200);
+      proxy.stall();
+      web.signal("SIGTERM");
+      expect((await web.exited).code).toBe(0);
+      expect(endOf(web)).toEqual(["stopped"]);
+    } finally {
+      proxy.resume();
+      await proxy.close();
+    }
+  }, 40_000);
 
   it("exits 0 before a 10 s deadline even while Redis is unreachable (pools cannot close politely)", async () => {
     const port = await freePort();

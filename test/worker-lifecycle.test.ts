@@ -151,4 +151,52 @@ describe("worker lifecycle", () => {
     worker.signal("SIGTERM");
     expect(await worker.exited).toEqual({ code: 0, signal: null });
   }, 60_000);
+
+  it("tells of a PostgreSQL outage in one line, not a line at every flush it fails", async () => {
+    const { env, held } = await setUp();
+    const pg = await startTcpProxy({ host: "127.0.0.1", port: 5432 });
+    cleanups.push(() => pg.close());
+    const account = await createAccount(env);
+    const key = await insertApiKey(env, account.id);
+    const redis = connectRedis(env.config);
+    const connection = connectRedis(env.config, "bullmq");
+    const queues = createQueues(connection, env.config.redisPrefix);
+    cleanups.push(
+      () => redis.quit(),
+      async () => {
+        await Promise.allSettled([queues.email.close(), queues.maintenance.close()]);
+        await connection.quit();
+      },
+    );
+    const dbUrl = new URL(env.env.DATABASE_URL as string);
+    dbUrl.port = String(pg.port);
+    const worker = spawnWorker(
+      workerEnv(env, held, { DATABASE_URL: dbUrl.toString(), LAST_USED_FLUSH_MS: "200" }),
+    );
+    await worker.waitForLog("start", (l) => l.msg === "worker started, schedules in place");
+    const flushed = async () => {
+      const [row] = await env.database.sql<{ total: string | null }[]>`
+        select sum(requests) as total from key_usage_daily where key_id = ${key.id}`;
+      return Number(row?.total ?? 0) === 2;
+    };
+    await recordKeyUse(redis, env.prefix, key.id, new Date());
+    await worker.waitForLog("a first flush", (l) => l.msg === "usage flushed");
+
+    pg.cut();
+    await recordKeyUse(redis, env.prefix, key.id, new Date());
+    // Five runs of the flush, each failed once and waiting for its retry: five failures of one outage.
+    await waitFor("five failed flush runs", async () => {
+      const delayed = await queues.maintenance.getDelayed();
+      return delayed.filter((job) => job.attemptsMade > 0).length >= 5;
+    });
+    const failures = worker.logs.filter((l) => l.msg === "job failed");
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ job: "last-used-flush" });
+    expect(worker.logs.filter((l) => /handed over by an earlier run/.test(String(l.msg)))).toEqual([]);
+
+    pg.restore();
+    await waitFor("the flush after PostgreSQL came back", flushed);
+    worker.signal("SIGTERM");
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
 });

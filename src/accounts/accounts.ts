@@ -45,37 +45,27 @@ export async function findAccountById(db: Db, id: string): Promise<AccountRow | 
   return row ?? null;
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  // drizzle wraps the driver's error; PostgreSQL's code is on it or on its cause.
-  const e = err as { code?: string; cause?: { code?: string } };
-  return e?.code === "23505" || e?.cause?.code === "23505";
-}
-
 /**
  * A new, unverified account. Two signups racing for one address both pass any prior check, so the
- * unique index on lower(email) is the arbiter: its violation is the "taken" answer.
+ * unique index on lower(email) is the arbiter: a row it keeps out is the "taken" answer. DO NOTHING
+ * rather than a caught violation, so that the caller's transaction stays usable either way.
  */
 export async function insertAccount(
-  db: Db,
+  db: Pick<Db, "insert">,
   input: { email: string; passwordHash: string; now: Date },
 ): Promise<{ ok: true; account: AccountRow } | { ok: false; reason: "email_taken" }> {
-  try {
-    const [account] = await db
-      .insert(accounts)
-      .values({
-        id: newId("acc", input.now.getTime()),
-        email: input.email.trim(),
-        passwordHash: input.passwordHash,
-        createdAt: input.now,
-        updatedAt: input.now,
-      })
-      .returning();
-    if (!account) throw new Error("account insert returned no row");
-    return { ok: true, account };
-  } catch (err) {
-    if (isUniqueViolation(err)) return { ok: false, reason: "email_taken" };
-    throw err;
-  }
+  const [account] = await db
+    .insert(accounts)
+    .values({
+      id: newId("acc", input.now.getTime()),
+      email: input.email.trim(),
+      passwordHash: input.passwordHash,
+      createdAt: input.now,
+      updatedAt: input.now,
+    })
+    .onConflictDoNothing()
+    .returning();
+  return account ? { ok: true, account } : { ok: false, reason: "email_taken" };
 }
 
 export async function updateAccountSettings(

@@ -59,8 +59,16 @@ async function consumeToken(
   return row?.accountId ?? null;
 }
 
-/** Verifies the account's email with a verification token; null when the token is not usable. */
-export async function verifyEmailWithToken(db: Db, token: string, now: Date): Promise<AccountRow | null> {
+/**
+ * Verifies the account's email with a verification token; null when the token is not usable. A call
+ * answered 503 at its deadline (`signal`) uses nothing: the link works for the retry.
+ */
+export async function verifyEmailWithToken(
+  db: Db,
+  token: string,
+  now: Date,
+  signal?: AbortSignal,
+): Promise<AccountRow | null> {
   return db.transaction(async (tx) => {
     const accountId = await consumeToken(tx, token, "verify_email", now);
     if (!accountId) return null;
@@ -69,6 +77,7 @@ export async function verifyEmailWithToken(db: Db, token: string, now: Date): Pr
       .set({ emailVerifiedAt: sql`coalesce(${accounts.emailVerifiedAt}, ${now.toISOString()}::timestamptz)` })
       .where(eq(accounts.id, accountId))
       .returning();
+    signal?.throwIfAborted();
     return account ?? null;
   });
 }

@@ -28,17 +28,20 @@ export interface SignUpDeps {
  */
 export async function signUp(
   deps: SignUpDeps,
-  input: { ip: string; readBody: () => { email: string; password: string } },
+  input: { ip: string; readBody: () => { email: string; password: string }; signal?: AbortSignal },
 ): Promise<SignUpResult> {
   const wait = await deps.limits.consumeSignup(input.ip);
   if (wait !== null) return { ok: false, reason: "rate_limited", retryAfterSeconds: wait };
   const { email, password } = input.readBody();
   const problem = passwordProblem(password, email);
   if (problem) return { ok: false, reason: "weak_password", problem };
-  const created = await insertAccount(deps.db, {
-    email,
-    passwordHash: await hashPassword(password),
-    now: deps.now,
+  const passwordHash = await hashPassword(password);
+  // In a transaction whose last step checks the call's deadline: a signup answered 503 while its
+  // insert was held by a stalled PostgreSQL must not create the account once the stall ends.
+  const created = await deps.db.transaction(async (tx) => {
+    const inserted = await insertAccount(tx, { email, passwordHash, now: deps.now });
+    input.signal?.throwIfAborted();
+    return inserted;
   });
   if (!created.ok) return created;
   await deps.queueVerificationEmail(created.account.id);

@@ -29,6 +29,11 @@ export interface WebApp {
   express: Express;
   /** The upstreams behind /v1 (the entry point reloads UPSTREAMS_FILE into them on SIGHUP). */
   upstreams: UpstreamSet;
+  /**
+   * Once the server has stopped: hands the /v1 usage still in memory (counts kept through a Redis
+   * outage, a turn still out) to Redis, waiting at most `timeoutMs`. False when some is lost.
+   */
+  handOverUsage(timeoutMs: number): Promise<boolean>;
 }
 
 /** `ablation` is for the benchmark alone (src/gateway/ablation.ts). */
@@ -42,8 +47,9 @@ export function createApp(deps: AppDeps, ablation: Ablation = {}): WebApp {
   const upstreams = deps.upstreams ?? startUpstreams(deps);
   const app = createExpressApp({ ...deps, upstreams }, metrics, exchanges);
   watchUpstreams(metrics.registry, upstreams);
+  const gatewayCore = createGateway({ ...deps, upstreams }, ablation);
   const gateway = createGatewayHandler({
-    gateway: createGateway({ ...deps, upstreams }, ablation),
+    gateway: gatewayCore,
     exchanges,
     metrics,
     logger: deps.logger,
@@ -59,6 +65,7 @@ export function createApp(deps: AppDeps, ablation: Ablation = {}): WebApp {
     },
     express: app,
     upstreams,
+    handOverUsage: (timeoutMs) => gatewayCore.handOverUsage(timeoutMs),
   };
 }
 

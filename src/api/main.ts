@@ -4,6 +4,9 @@ import { createApp } from "./app.js";
 import { createWebServer, LISTEN_BACKLOG } from "./server.js";
 import { connectWebDeps } from "./web-deps.js";
 
+/** How long a stopping process waits for Redis to take the usage it kept through an outage. */
+const USAGE_HANDOVER_MS = 5_000;
+
 const config = loadConfigOrExit();
 let stopping = false;
 const web = connectWebDeps(config);
@@ -42,6 +45,9 @@ async function shutdown(signal: string): Promise<void> {
   const sweep = setInterval(() => server.closeIdleConnections(), 100);
   await closed;
   clearInterval(sweep);
+  // Counts kept through a Redis outage live only in this process: they go to Redis before it closes.
+  const handedOver = await app.handOverUsage(USAGE_HANDOVER_MS);
+  if (!handedOver) logger.error("Redis did not answer before exit: usage counts kept in memory are lost");
   await web.close();
   logger.info("stopped");
   process.exit(0);

@@ -100,11 +100,13 @@ async function waitEnd(answer: Promise<unknown>): Promise<QueueWaitEnd> {
 /** Sends the verification email again, only to an unverified, enabled account; the same answer otherwise. */
 export async function requestVerificationEmail(
   deps: EmailRequestDeps,
-  input: { email: string; ip: string },
+  input: { email: string; ip: string; signal?: AbortSignal },
 ): Promise<EmailRequestResult> {
   const wait = await deps.limits.consumeVerificationEmail(input.email, input.ip);
   if (wait !== null) return { ok: false, reason: "rate_limited", retryAfterSeconds: wait };
   const account = await findAccountByEmail(deps.db, input.email);
+  // A look-up held by a stalled PostgreSQL past the call's deadline was answered 503: no email then.
+  input.signal?.throwIfAborted();
   const waitEnded =
     account && !account.emailVerifiedAt && !account.disabledAt
       ? await queueAccountEmail(deps, "verification-email", account.id)
@@ -115,11 +117,12 @@ export async function requestVerificationEmail(
 /** Emails a password-reset link to an enabled account; the same answer for any other address. */
 export async function requestPasswordReset(
   deps: EmailRequestDeps,
-  input: { email: string; ip: string },
+  input: { email: string; ip: string; signal?: AbortSignal },
 ): Promise<EmailRequestResult> {
   const wait = await deps.limits.consumePasswordReset(input.email, input.ip);
   if (wait !== null) return { ok: false, reason: "rate_limited", retryAfterSeconds: wait };
   const account = await findAccountByEmail(deps.db, input.email);
+  input.signal?.throwIfAborted();
   const waitEnded =
     account && !account.disabledAt
       ? await queueAccountEmail(deps, "password-reset-email", account.id)

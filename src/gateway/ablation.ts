@@ -29,5 +29,6 @@ export function inMemoryBatch(redis: Redis, prefix: string): HotPathBatch {
     adjustWindow() {},
     noteUse() {},
     addUsage() {},
+    handOver: async () => true,
   };
 }

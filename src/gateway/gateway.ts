@@ -51,6 +51,8 @@ export interface Gateway {
    * over, or with the refusal to answer (nothing has been sent then).
    */
   serve(req: IncomingMessage, res: ServerResponse, call: V1Call): Promise<GatewayOutcome>;
+  /** For a process that stops: hands the usage it still holds to Redis (hot-path-batch.ts). */
+  handOverUsage(timeoutMs: number): Promise<boolean>;
 }
 
 /** How the request was served, before who asked is added (forward-by-model's result is one). */
@@ -222,6 +224,8 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
       );
       return outcomeOf(forwarded, route.pattern, key);
     },
+
+    handOverUsage: (timeoutMs) => batch.handOver(timeoutMs),
   };
 }
 

@@ -49,14 +49,22 @@ export interface HotPathBatch {
   incrementWindow(windowKey: string, points: number, seconds: number): Promise<WindowCount>;
   /** Adds to a window only if it still exists; fire and forget (dropped while not ready). */
   adjustWindow(windowKey: string, amount: number): void;
-  /** A key's use, for its last-used time; fire and forget (dropped while not ready). */
+  /**
+   * A key's use, for its last-used time; fire and forget. Kept in memory while Redis is away (one
+   * entry per key, bounded as usage fields are) and sent like them.
+   */
   noteUse(keyId: string, at: Date): void;
   /**
    * Adds to usage buffer fields (a finished request's counts); fire and forget. Kept in memory while
    * Redis is away (bounded) and sent with the first turn after, or on their own within `heldRetryMs`
-   * of its return; lost only if a sent call fails.
+   * of its return (`handOver` when the process stops); lost only if a sent call fails.
    */
   addUsage(fields: Array<[field: string, increment: number]>): void;
+  /**
+   * For a process that stops: sends what is kept and waits for every call out, at most `timeoutMs`.
+   * True when nothing is left in memory; false when Redis stayed away and kept counts are lost.
+   */
+  handOver(timeoutMs: number): Promise<boolean>;
 }
 
 export interface HotPathBatchOptions {
@@ -95,16 +103,19 @@ export function createHotPathBatch(
   const maxHeldFields = options.maxHeldFields ?? MAX_HELD_FIELDS;
   let turn: Turn | undefined;
   let held = new Map<string, number>();
+  let heldUses = new Map<string, { keyId: string; at: Date }>();
   /** A call that requests wait on is out: the next turn is sent when it answers. */
   let calling = false;
+  /** Calls out of any kind, for a hand-over that must wait for them. */
+  let outstanding = 0;
 
   const notReady = () => new Error("Redis connection is not ready (or the hot path is suspended)");
 
-  // Counts kept while Redis was away leave with the next turn; on a process that no request reaches
-  // once Redis is back (a quiet hour, a replica the router stopped using) that turn may never come,
-  // and the counts would be missing from usage, then lost at shutdown: they are offered on their own.
+  // Counts and key uses kept while Redis was away leave with the next turn; on a process that no
+  // request reaches once Redis is back (a quiet hour, a replica the router stopped using) that turn may
+  // never come, and they would be missing from usage and last-used times: they are offered on their own.
   setInterval(() => {
-    if (held.size > 0 && !turn && ready()) current();
+    if (held.size + heldUses.size > 0 && !turn && ready()) current();
   }, options.heldRetryMs ?? 1_000).unref();
 
   /** Whether `call` (the turn being gathered, unless another is named) may go to Redis now. */
@@ -118,10 +129,11 @@ export function createHotPathBatch(
         markers: new Map(),
         windows: new Map(),
         adjustments: new Map(),
-        uses: new Map(),
+        uses: heldUses,
         fields: held,
       };
       held = new Map();
+      heldUses = new Map();
       breaker.chooseTrial(turn);
       if (!calling) setImmediate(send);
     }
@@ -137,7 +149,9 @@ export function createHotPathBatch(
       // at once rather than wait out a timeout of their own; its usage counts are kept for the first
       // turn after.
       keep(held, batch.fields);
+      keepUses(batch.uses.values());
       batch.fields = new Map();
+      batch.uses = new Map();
       fail(batch, notReady());
       return;
     }
@@ -162,8 +176,12 @@ export function createHotPathBatch(
       calling = false;
       if (turn) setImmediate(send);
     };
+    outstanding++;
     runTurn(redis, prefix, input)
-      .finally(answered)
+      .finally(() => {
+        outstanding--;
+        answered();
+      })
       .then((out) => {
         breaker.succeeded(batch);
         settle(batch, out);
@@ -213,6 +231,17 @@ export function createHotPathBatch(
     if (dropped) usageSettled(new Error("usage kept while Redis is away is full: counts dropped"));
   }
 
+  /** A use kept while Redis is away: the latest per key, within the same bound as usage fields. */
+  function keepUses(uses: Iterable<{ keyId: string; at: Date }>): void {
+    let dropped = false;
+    for (const use of uses) {
+      const before = heldUses.get(use.keyId);
+      if (!before && heldUses.size >= maxHeldFields) dropped = true;
+      else if (!before || use.at.getTime() > before.at.getTime()) heldUses.set(use.keyId, use);
+    }
+    if (dropped) usageSettled(new Error("key uses kept while Redis is away are full: uses dropped"));
+  }
+
   function fail(batch: Turn, err: unknown): void {
     breaker.failed(batch, err);
     for (const waiters of batch.markers.values()) for (const waiter of waiters) waiter.reject(err);
@@ -255,7 +284,10 @@ export function createHotPathBatch(
     },
 
     noteUse(keyId, at) {
-      if (!ready()) return;
+      if (!ready()) {
+        keepUses([{ keyId, at }]);
+        return;
+      }
       const uses = current().uses;
       const use = uses.get(keyId);
       if (!use) uses.set(keyId, { keyId, at });
@@ -264,6 +296,17 @@ export function createHotPathBatch(
 
     addUsage(list) {
       keep(ready() ? current().fields : held, list);
+    },
+
+    async handOver(timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const kept = held.size + heldUses.size > 0;
+        if (!kept && !turn && outstanding === 0) return true;
+        if (Date.now() >= until) return !kept;
+        if (kept && !turn && ready()) current();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
   };
 }

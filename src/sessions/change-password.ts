@@ -33,6 +33,7 @@ export async function changePassword(
     newPassword: string;
     /** The address the failure limits count under. */
     limitIp: string;
+    signal?: AbortSignal;
   } & AuditContext,
 ): Promise<ChangePasswordResult> {
   const { account } = input;
@@ -59,6 +60,8 @@ export async function changePassword(
       userAgent: input.userAgent,
       at: deps.now,
     });
+    // Answered 503 at its deadline: the retry must still find the current password in place.
+    input.signal?.throwIfAborted();
   });
   return { ok: true };
 }

@@ -25,7 +25,7 @@ export type LoginResult =
  */
 export async function logIn(
   deps: { db: Db; limits: AbuseLimits; now: Date; sessionTtlHours: number },
-  input: { email: string; password: string; ip: string } & AuditContext,
+  input: { email: string; password: string; ip: string; signal?: AbortSignal } & AuditContext,
 ): Promise<LoginResult> {
   // Counted before the password check: a count read now and raised only after the check would let a
   // burst of parallel guesses all pass before any of them is counted.
@@ -59,14 +59,17 @@ export async function logIn(
   }
   await deps.limits.loginSucceeded(input.email, input.ip);
 
-  const started = await deps.db.transaction((tx) =>
-    startSession(tx, {
+  const started = await deps.db.transaction(async (tx) => {
+    const session = await startSession(tx, {
       account,
       ip: input.ip,
       userAgent: input.userAgent,
       now: deps.now,
       ttlHours: deps.sessionTtlHours,
-    }),
-  );
+    });
+    // A login answered 503 at its deadline (PostgreSQL stalled) must not leave a session behind.
+    input.signal?.throwIfAborted();
+    return session;
+  });
   return { ok: true, ...started, account };
 }

@@ -18,7 +18,7 @@ export type ResetPasswordResult =
  */
 export async function resetPassword(
   deps: { db: Db; now: Date },
-  input: { token: string; password: string } & AuditContext,
+  input: { token: string; password: string; signal?: AbortSignal } & AuditContext,
 ): Promise<ResetPasswordResult> {
   const account = await accountForResetToken(deps.db, input.token, deps.now);
   if (!account) return { ok: false, reason: "invalid_token" };
@@ -42,6 +42,8 @@ export async function resetPassword(
       userAgent: input.userAgent,
       at: deps.now,
     });
+    // Answered 503 at its deadline: the link must still work for the retry.
+    input.signal?.throwIfAborted();
     return true;
   });
   return done ? { ok: true } : { ok: false, reason: "invalid_token" };

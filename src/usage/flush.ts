@@ -98,7 +98,6 @@ export async function flushUsage(deps: FlushDeps, options: FlushOptions = {}): P
   };
   if (handed[0] === 0 || !stats.batchId) return stats;
   const batchId = stats.batchId;
-  if (stats.resumed) deps.logger.info({ batchId }, "working on a usage batch handed over by an earlier run");
 
   await options.afterHandOver?.();
   const usage = await readUsageBatch(deps, usageBatchKey(prefix, batchId));

@@ -40,11 +40,23 @@ export function createWorker(
     ...common,
     concurrency: 1,
   });
+  const jobFailed = (fields: Record<string, unknown>) => deps.logger.warn(fields, "job failed");
+  // A scheduled run fails at every interval of an outage (the flush every 10 s while PostgreSQL is
+  // away): one line per job name per window tells of it, with the repeats held back. An email's
+  // failure is about that one email, and keeps its own line.
+  const scheduledRunFailed = new Map<string, (fields: Record<string, unknown>) => void>();
+  maintenance.on("failed", (job, err) => {
+    const name = job?.name ?? "";
+    let log = scheduledRunFailed.get(name);
+    if (!log) {
+      log = atMostEvery(CONNECTION_ERROR_LOG_MS, jobFailed);
+      scheduledRunFailed.set(name, log);
+    }
+    log({ job: name, jobId: job?.id, err: loggableMessage(err) });
+  });
+  email.on("failed", (job, err) => jobFailed({ job: job?.name, jobId: job?.id, err: loggableMessage(err) }));
   for (const w of [email, maintenance]) {
     w.on("completed", (job) => deps.logger.debug({ job: job.name, jobId: job.id }, "job completed"));
-    w.on("failed", (job, err) =>
-      deps.logger.warn({ job: job?.name, jobId: job?.id, err: loggableMessage(err) }, "job failed"),
-    );
     // Mostly its connections failing, again at every reconnect attempt while Redis is away.
     const error = atMostEvery(CONNECTION_ERROR_LOG_MS, (fields) => deps.logger.error(fields, "worker error"));
     w.on("error", (err) => error({ queue: w.name, err: err.message }));

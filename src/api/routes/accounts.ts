@@ -20,6 +20,7 @@ import {
 } from "../../email/email-requests.js";
 import { AppError, type ErrorCode } from "../../errors/app-error.js";
 import { resetPassword } from "../../sessions/reset-password.js";
+import { deadlineOf } from "../admin-deadline.js";
 import type { AppDeps } from "../deps.js";
 import { errorResponses, jsonBody, registry, requestBody, WRITE_ERRORS } from "../openapi-registry.js";
 import { invalidField, rateLimited } from "../refusals.js";
@@ -57,7 +58,7 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
             queueAccountEmail(emailDeps, "verification-email", accountId),
         },
         // Parsed only once the IP's attempt is counted: see signUp.
-        { ip: clientIp(req), readBody: () => parseInput(SignupBody, req.body) },
+        { ip: clientIp(req), readBody: () => parseInput(SignupBody, req.body), signal: deadlineOf(res) },
       );
       if (!result.ok) {
         switch (result.reason) {
@@ -78,7 +79,12 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
   route(router, "/accounts/verify", {
     post: async (req, res) => {
       const body = parseInput(VerifyBody, req.body);
-      const account = await verifyEmailWithToken(deps.database.db, body.token, deps.clock.now());
+      const account = await verifyEmailWithToken(
+        deps.database.db,
+        body.token,
+        deps.clock.now(),
+        deadlineOf(res),
+      );
       if (!account) throw invalidToken();
       res.json({ account: accountJson(account) });
     },
@@ -87,7 +93,11 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
   route(router, "/accounts/verification-email", {
     post: async (req, res) => {
       const { email } = parseInput(EmailOnlyBody, req.body);
-      const result = await requestVerificationEmail(emailDeps, { email, ip: clientIp(req) });
+      const result = await requestVerificationEmail(emailDeps, {
+        email,
+        ip: clientIp(req),
+        signal: deadlineOf(res),
+      });
       res.status(202).json(accepted(result));
     },
   });
@@ -95,7 +105,11 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
   route(router, "/accounts/password-reset", {
     post: async (req, res) => {
       const { email } = parseInput(EmailOnlyBody, req.body);
-      const result = await requestPasswordReset(emailDeps, { email, ip: clientIp(req) });
+      const result = await requestPasswordReset(emailDeps, {
+        email,
+        ip: clientIp(req),
+        signal: deadlineOf(res),
+      });
       res.status(202).json(accepted(result));
     },
   });
@@ -105,7 +119,7 @@ export function accountsRouter(deps: AppDeps, limits: AbuseLimits): Router {
       const body = parseInput(ResetConfirmBody, req.body);
       const result = await resetPassword(
         { db: deps.database.db, now: deps.clock.now() },
-        { token: body.token, password: body.password, ...clientContext(req) },
+        { token: body.token, password: body.password, ...clientContext(req), signal: deadlineOf(res) },
       );
       if (!result.ok) {
         if (result.reason === "invalid_token") throw invalidToken();

@@ -107,6 +107,7 @@ export function meRouter(deps: AppDeps, limits: AbuseLimits): Router {
             newPassword: body.new_password,
             limitIp: clientIp(req),
             ...clientContext(req),
+            signal: deadlineOf(res),
           },
         );
         if (!result.ok) {

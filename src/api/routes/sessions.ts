@@ -40,7 +40,13 @@ export function sessionsRouter(deps: AppDeps, limits: AbuseLimits): Router {
           now: deps.clock.now(),
           sessionTtlHours: deps.config.sessionTtlHours,
         },
-        { email: body.email, password: body.password, ...clientContext(req), ip: clientIp(req) },
+        {
+          email: body.email,
+          password: body.password,
+          ...clientContext(req),
+          ip: clientIp(req),
+          signal: deadlineOf(res),
+        },
       );
       if (!result.ok) {
         switch (result.reason) {
