@@ -160,8 +160,28 @@ describe("POST /admin/keys", () => {
         .set("Content-Type", "application/json")
         .send(body);
       expectError(res, 400, "validation_failed");
-      expect(res.body.error.message).toMatch(/expected object/i);
+      expect(res.body.error.message).toBe("Request body must be a JSON object");
     }
+  });
+
+  it("says what a field must be in words, not in zod's ('expected int, received number')", async () => {
+    const user = await createAccountWithSession(env);
+    const refusals = [
+      [{ name: "a", rate_limit_per_minute: 2.5 }, "rate_limit_per_minute: must be a whole number"],
+      [{ name: "a", rate_limit_per_minute: "10" }, "rate_limit_per_minute: must be a number"],
+      [{ name: "a", token_limit_per_minute: 0 }, "token_limit_per_minute: must be greater than 0"],
+      [{ name: 5 }, "name: must be a string"],
+      [{}, "name: is required"],
+      [{ name: "a", models: "m" }, "models: must be a list"],
+    ] as const;
+    for (const [body, message] of refusals) {
+      const res = await as(user.token).post("/admin/keys", body);
+      expectError(res, 400, "validation_failed");
+      expect(res.body.error.message).toBe(message);
+    }
+    const listed = await as(user.token).get("/admin/keys?status=gone&limit=20");
+    expect(listed.body.error.message).toBe('status: must be one of "active", "revoked", "expired", "all"');
+    expect((await as(user.token).get("/admin/keys")).body.data).toEqual([]);
   });
 
   it("is 403 email_not_verified for an unverified account, 401 without a session", async () => {
