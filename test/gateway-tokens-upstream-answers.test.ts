@@ -22,6 +22,7 @@ import { waitFor } from "./support/wait-for.js";
 
 const MODEL = "vllm-gzip";
 const PROMPT_TOKENS = 5;
+const CUT_RESPONSE = "resp_cut";
 
 interface Answered {
   n: number;
@@ -40,6 +41,19 @@ function startCompressingUpstream() {
     if (req.url === "/v1/models") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ object: "list", data: [{ id: MODEL, object: "model", owned_by: "vllm" }] }));
+      return;
+    }
+    if (req.url?.startsWith(`/v1/responses/${CUT_RESPONSE}`)) {
+      // A stored response: found when keyward asks, then its streamed retrieval breaks off.
+      if (!req.url.includes("stream=true")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ id: CUT_RESPONSE, object: "response", status: "in_progress", usage: null }));
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`event: response.in_progress\ndata: {"type":"response.in_progress"}\n\n`, () =>
+        res.socket?.destroy(),
+      );
       return;
     }
     const body = JSON.parse(raw) as Record<string, unknown>;
@@ -125,7 +139,7 @@ function startCompressingUpstream() {
       raw += d;
     });
     req.on("end", () => {
-      if (req.url === "/v1/models") return answer(req, res, raw);
+      if (req.method === "GET") return answer(req, res, raw);
       const body = JSON.parse(raw) as { n?: number; max_tokens?: number };
       received.push({
         n: body.n ?? 1,
@@ -419,8 +433,28 @@ describe("a client that leaves before its request is forwarded", () => {
     await recorded(key.id, 2, utcDay(clock.now()));
     // The upstream saw one request: only its tokens are counted.
     expect(upstream.received.length - before).toBe(1);
+    // A client that left counts as answered (neither the upstream's error nor keyward's refusal), and
+    // the one that left before it was sent had no answer to read: it is not a request without usage.
     expect(await usageOf(key.id)).toEqual([
       { answered: 2, upstream_errors: 0, prompt_tokens: PROMPT_TOKENS, completion_tokens: 2 },
+    ]);
+    const [row] = await env.database.sql<{ requests_without_usage: string }[]>`
+      select requests_without_usage from key_model_usage_daily where key_id = ${key.id}`;
+    expect(row?.requests_without_usage).toBe("0");
+  });
+});
+
+describe("a stored response's streamed retrieval", () => {
+  it("counts as an upstream error when the upstream breaks it off, as any other answer", async () => {
+    const key = await insertApiKey(env, (await createAccount(env)).id);
+    const res = await fetch(`${web.url}/v1/responses/${CUT_RESPONSE}?stream=true`, {
+      headers: { authorization: `Bearer ${key.secret}` },
+    });
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
+    await recorded(key.id, 1);
+    expect(await usageOf(key.id)).toEqual([
+      { answered: 0, upstream_errors: 1, prompt_tokens: 0, completion_tokens: 0 },
     ]);
   });
 });

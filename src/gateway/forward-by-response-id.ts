@@ -20,7 +20,8 @@ import type { KeyRecord } from "./key-records.js";
 const REMEMBERED = 10_000;
 
 export type ResponseIdForwarding =
-  | { kind: "forwarded"; upstreamMs: number; upstream: string }
+  /** `brokenOff`: the upstream began its answer, then broke it off (counted as its error). */
+  | { kind: "forwarded"; upstreamMs: number; upstream: string; brokenOff: boolean }
   | { kind: "client_aborted"; upstreamMs: number | undefined; upstream: string }
   | { kind: "refused"; error: AppError; upstream?: string };
 
@@ -130,6 +131,6 @@ export function createResponseIdForwarding(deps: {
     if (!sent.ok) return { kind: "refused", error: sent.error, upstream: owner.label };
     const { outcome, upstreamMs } = sent.value;
     if (outcome === "client_aborted") return { kind: "client_aborted", upstreamMs, upstream: owner.label };
-    return { kind: "forwarded", upstreamMs, upstream: owner.label };
+    return { kind: "forwarded", upstreamMs, upstream: owner.label, brokenOff: outcome === "cut" };
   };
 }

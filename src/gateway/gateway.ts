@@ -5,7 +5,7 @@ import { extractApiKey } from "./api-key.js";
 import type { GatewayDeps } from "./deps.js";
 import type { V1Call } from "./forward.js";
 import { createModelForwarding, type ReadAhead } from "./forward-by-model.js";
-import { createResponseIdForwarding } from "./forward-by-response-id.js";
+import { createResponseIdForwarding, type ResponseIdForwarding } from "./forward-by-response-id.js";
 import { createGatewayBatch } from "./gateway-batch.js";
 import { createKeyAuthenticator } from "./key-authenticator.js";
 import { isKeyLive, type KeyRecord } from "./key-records.js";
@@ -197,8 +197,7 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
           call,
           key,
         });
-        if (key)
-          metering.record(key.id, "", at, sent.kind === "refused" ? outcomeOfError(sent.error) : "answered");
+        if (key) metering.record(key.id, "", at, storedResponseOutcome(sent));
         return outcomeOf(sent, route.pattern, key);
       }
 
@@ -233,6 +232,12 @@ export function createGateway(deps: GatewayDeps, ablation: Ablation = {}): Gatew
  * The outcome with who asked: built field by field, always in the same shape (spreading a union of
  * shapes sends V8 to its slow generic copy on every request).
  */
+/** As for a request routed by model: an answer the upstream broke off is its error (metering.ts). */
+function storedResponseOutcome(sent: ResponseIdForwarding): "answered" | "refused" | "upstream_error" {
+  if (sent.kind === "refused") return outcomeOfError(sent.error);
+  return sent.kind === "forwarded" && sent.brokenOff ? "upstream_error" : "answered";
+}
+
 function outcomeOf(forwarding: Served, route: string, key: KeyRecord | undefined): GatewayOutcome {
   const keyId = key?.id;
   const accountId = key?.accountId;

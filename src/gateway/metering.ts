@@ -201,7 +201,8 @@ export function createMetering(deps: MeteringDeps) {
             outcome: end === "refused" ? "refused" : failed ? "upstream_error" : "answered",
             promptTokens,
             completionTokens,
-            usageReported: !spec || usage !== undefined,
+            // Withdrawn: no upstream had it, so there was nothing to report, rather than a report unread.
+            usageReported: !spec || usage !== undefined || end === "withdrawn",
           });
         },
       };
