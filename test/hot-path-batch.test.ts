@@ -372,6 +372,17 @@ describe("what was kept through an outage", () => {
     await proxy.close();
   });
 
+  it("is not said to be handed over when the call that carried it failed", async () => {
+    const { proxy, redis } = await proxiedConnection({ commandTimeout: 200, maxRetriesPerRequest: 1 });
+    const batch = createHotPathBatch(redis, `${env.prefix}:lost`, () => {}, { heldRetryMs: 60_000 });
+    await batch.readKeyState("key_warm");
+    proxy.stall();
+    batch.addUsage([["f_lost", 1]]); // sent at once, into the silence
+    expect(await batch.handOver(5_000)).toBe(false);
+    proxy.resume();
+    await proxy.close();
+  });
+
   it("is handed over when the process stops, once Redis answers within the time given", async () => {
     const { proxy, redis } = await proxiedConnection({ commandTimeout: 200, maxRetriesPerRequest: 1 });
     const prefix = `${env.prefix}:handover`;

@@ -165,6 +165,39 @@ describe("SIGTERM on the web process", () => {
     }
   }, 40_000);
 
+  it("gives up handing over kept usage in time to exit 0 when Redis stays black-holed", async () => {
+    const account = await createAccount(env);
+    const key = await insertApiKey(env, account.id);
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
+    try {
+      const port = await freePort();
+      // Shorter than the hand-over's own 5 s plus the connections' 3 s polite close.
+      const web = await startWeb(port, {
+        REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+        SHUTDOWN_TIMEOUT_MS: "7000",
+      });
+      const chat = () =>
+        fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key.secret}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: STUB_MODEL, messages: [{ role: "user", content: "hi" }] }),
+        }).then((res) => res.status);
+      expect(await chat()).toBe(200);
+      proxy.stall();
+      // Served through the fallback once Redis does not answer: its count is kept in memory.
+      expect(await chat()).toBe(200);
+      web.signal("SIGTERM");
+      expect((await web.exited).code).toBe(0);
+      expect(web.logs.map((l) => l.msg)).toContain(
+        "Redis did not answer before exit: usage counts kept in memory are lost",
+      );
+      expect(endOf(web)).toEqual(["stopped"]);
+    } finally {
+      proxy.resume();
+      await proxy.close();
+    }
+  }, 40_000);
+
   it("exits 0 before a 10 s deadline while Redis is black-holed (connected, never answering)", async () => {
     const proxy = await startTcpProxy({ host: "127.0.0.1", port: 6379 });
     try {

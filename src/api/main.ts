@@ -2,7 +2,7 @@ import { loadConfigOrExit } from "../config/config.js";
 import { createUpstreamsReloader } from "../upstreams/reload-upstreams.js";
 import { createApp } from "./app.js";
 import { createWebServer, LISTEN_BACKLOG } from "./server.js";
-import { connectWebDeps } from "./web-deps.js";
+import { connectWebDeps, POLITE_CLOSE_MS } from "./web-deps.js";
 
 /** How long a stopping process waits for Redis to take the usage it kept through an outage. */
 const USAGE_HANDOVER_MS = 5_000;
@@ -32,6 +32,7 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, "stopping: no new connections, finishing in-flight requests");
+  const stopBy = Date.now() + config.shutdownTimeoutMs;
   const deadline = setTimeout(() => {
     logger.error("in-flight requests did not finish in time; exiting");
     process.exit(1);
@@ -46,7 +47,11 @@ async function shutdown(signal: string): Promise<void> {
   await closed;
   clearInterval(sweep);
   // Counts kept through a Redis outage live only in this process: they go to Redis before it closes.
-  const handedOver = await app.handOverUsage(USAGE_HANDOVER_MS);
+  // Within what is left of SHUTDOWN_TIMEOUT_MS once the connections' polite close (and a second for
+  // the rest) is set aside, so that a stream ending late still leaves time to exit 0.
+  const left = stopBy - Date.now() - POLITE_CLOSE_MS - 1_000;
+  const handOverMs = Math.max(0, Math.min(USAGE_HANDOVER_MS, left));
+  const handedOver = await app.handOverUsage(handOverMs);
   if (!handedOver) logger.error("Redis did not answer before exit: usage counts kept in memory are lost");
   await web.close();
   logger.info("stopped");

@@ -8,7 +8,7 @@ import { withTimeout } from "../time/with-timeout.js";
 import type { AppDeps } from "./deps.js";
 
 /** How long closing waits for PostgreSQL and Redis to take their connections' end politely. */
-const POLITE_CLOSE_MS = 3_000;
+export const POLITE_CLOSE_MS = 3_000;
 
 /**
  * The web process's dependencies on real services, as its entry point runs them (the benchmark's

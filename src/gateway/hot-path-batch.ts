@@ -62,7 +62,8 @@ export interface HotPathBatch {
   addUsage(fields: Array<[field: string, increment: number]>): void;
   /**
    * For a process that stops: sends what is kept and waits for every call out, at most `timeoutMs`.
-   * True when nothing is left in memory; false when Redis stayed away and kept counts are lost.
+   * True when all of it reached Redis; false when Redis stayed away, a call carrying counts failed, or
+   * one was still out at the deadline: counts are lost (or, for that last, may be).
    */
   handOver(timeoutMs: number): Promise<boolean>;
 }
@@ -108,15 +109,19 @@ export function createHotPathBatch(
   let calling = false;
   /** Calls out of any kind, for a hand-over that must wait for them. */
   let outstanding = 0;
+  /** Usage or uses a failed call carried since the last hand-over began: lost, not handed over. */
+  let lost = false;
 
   const notReady = () => new Error("Redis connection is not ready (or the hot path is suspended)");
 
   // Counts and key uses kept while Redis was away leave with the next turn; on a process that no
   // request reaches once Redis is back (a quiet hour, a replica the router stopped using) that turn may
   // never come, and they would be missing from usage and last-used times: they are offered on their own.
-  setInterval(() => {
+  // Stopped with the connection (quit or disconnect).
+  const retry = setInterval(() => {
     if (held.size + heldUses.size > 0 && !turn && ready()) current();
   }, options.heldRetryMs ?? 1_000).unref();
+  redis.once("end", () => clearInterval(retry));
 
   /** Whether `call` (the turn being gathered, unless another is named) may go to Redis now. */
   function ready(call = turn): boolean {
@@ -209,6 +214,7 @@ export function createHotPathBatch(
       }
     }
     if (batch.uses.size + batch.fields.size > 0) {
+      if (out.usageError) lost = true;
       usageSettled(out.usageError ? new Error(out.usageError) : null);
     }
   }
@@ -246,7 +252,10 @@ export function createHotPathBatch(
     breaker.failed(batch, err);
     for (const waiters of batch.markers.values()) for (const waiter of waiters) waiter.reject(err);
     for (const window of batch.windows.values()) for (const call of window.calls) call.waiter.reject(err);
-    if (batch.uses.size + batch.fields.size > 0) usageSettled(err ?? new Error("key use not recorded"));
+    if (batch.uses.size + batch.fields.size > 0) {
+      lost = true;
+      usageSettled(err ?? new Error("key use not recorded"));
+    }
   }
 
   return {
@@ -300,10 +309,12 @@ export function createHotPathBatch(
 
     async handOver(timeoutMs) {
       const until = Date.now() + timeoutMs;
+      lost = false;
       for (;;) {
         const kept = held.size + heldUses.size > 0;
-        if (!kept && !turn && outstanding === 0) return true;
-        if (Date.now() >= until) return !kept;
+        if (!kept && !turn && outstanding === 0) return !lost;
+        // Kept, or still out (its fate unknown): not handed over.
+        if (Date.now() >= until) return false;
         if (kept && !turn && ready()) current();
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
