@@ -42,9 +42,12 @@ export function App() {
   const latestMe = useRef<Me | null>(null);
   latestMe.current = me;
 
+  // A failed Sign out is about the session it could not end: once that session is gone or another
+  // account's, the shell must no longer say "You are still signed in".
   useEffect(() => {
     whenSessionExpires(() => {
       setMe(null);
+      setSignOutError(null);
       const page = location.pathname.split("/").pop() ?? "";
       if (!Object.hasOwn(PUBLIC_PAGES, page)) {
         const expired = hadSession.current ? "&expired=1" : "";
@@ -57,7 +60,12 @@ export function App() {
   // under a key shown once (that key is the account's only chance to copy it).
   useEffect(() => {
     whenLoggedInElsewhere((accountId) => {
-      if (latestMe.current && latestMe.current.account.id !== accountId) whenUnguarded(() => setMe(null));
+      if (latestMe.current && latestMe.current.account.id !== accountId) {
+        whenUnguarded(() => {
+          setMe(null);
+          setSignOutError(null);
+        });
+      }
     });
   }, []);
 
@@ -94,6 +102,7 @@ export function App() {
   }, []);
 
   const loggedIn = (m: Me) => {
+    setSignOutError(null);
     setMe(m);
     announceLogIn(m.account.id);
   };

@@ -6,7 +6,7 @@ import { accounts, apiKeys } from "../../src/db/schema.js";
 import { createAccount, FIXTURE_PASSWORD, insertApiKey } from "../support/fixtures.js";
 import { type ConsoleBrowser, launchBrowser } from "./support/browser.js";
 import { type ConsoleApp, startConsoleApp } from "./support/console-app.js";
-import { closeShownKey, createKey, keyRow, logIn } from "./support/console-steps.js";
+import { closeShownKey, createKey, fillLogIn, keyRow, logIn } from "./support/console-steps.js";
 
 // The Account page and the key list's paging and status filter, in Chromium.
 
@@ -122,7 +122,46 @@ describe("signing out", () => {
     await page.getByRole("heading", { name: "Log in", level: 1 }).waitFor();
     expect(page.url()).toContain("log-in?next=keys");
   });
+
+  it("a Sign out that did not reach keyward is not reported after the session expired and the person logged in again", async () => {
+    const { email } = await createAccount(app.env);
+    const page = await loggedIn(email);
+    const notice = await failSignOut(page);
+
+    // The session ends (here: its cookie is gone); the next call finds it expired and asks to log in.
+    await browser.context.clearCookies();
+    await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Account" }).click();
+    await fillLogIn(page, email, FIXTURE_PASSWORD);
+    await page.getByRole("heading", { name: "Account", level: 1 }).waitFor();
+    expect(await notice.count()).toBe(0);
+  });
+
+  it("a Sign out that did not reach keyward is not reported once another tab logged in as another account", async () => {
+    const first = await createAccount(app.env);
+    const second = await createAccount(app.env);
+    const tab = await loggedIn(first.email);
+    const notice = await failSignOut(tab);
+
+    const other = await browser.newPage();
+    await logIn(other, app.consoleUrl, second.email, FIXTURE_PASSWORD);
+    const who = tab.getByRole("navigation", { name: "Dashboard" });
+    await expect.poll(async () => (await who.textContent()) ?? "").toContain(second.email);
+    expect(await notice.count()).toBe(0);
+    await other.close();
+  });
 });
+
+/** Sign out while keyward cannot be reached for that call; returns the notice it leaves. */
+async function failSignOut(page: Page) {
+  await page.route("**/admin/sessions/current", (route) =>
+    route.request().method() === "DELETE" ? route.abort("failed") : route.fallback(),
+  );
+  await page.getByRole("navigation", { name: "Dashboard" }).getByRole("button", { name: "Sign out" }).click();
+  const notice = page.getByRole("alert").filter({ hasText: "You are still signed in" });
+  await notice.waitFor();
+  await page.unroute("**/admin/sessions/current");
+  return notice;
+}
 
 describe("two tabs", () => {
   // One session cookie serves every tab: a log-in in one tab changes the account the others act as.

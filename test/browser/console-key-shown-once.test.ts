@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccount, FIXTURE_PASSWORD, insertApiKey } from "../support/fixtures.js";
@@ -48,6 +50,28 @@ async function tryReload(page: Page): Promise<void> {
 }
 
 const question = (page: Page) => page.getByText("You won't see this key again");
+const run = promisify(execFile);
+
+/** Rotate an inserted key from its page, which shows the new key once, with the old key's models. */
+async function rotateInserted(page: Page, accountId: string, name: string, models: string[]): Promise<void> {
+  await insertApiKey(app.env, accountId, { name, models });
+  await page.reload();
+  await page.getByRole("link", { name }).click();
+  await page.getByRole("heading", { name, level: 1 }).waitFor();
+  await page.getByRole("button", { name: "Rotate" }).click();
+  const form = page.getByRole("dialog", { name: `Rotate "${name}"` });
+  await form.getByRole("button", { name: "Rotate" }).click();
+  await readShownKey(page);
+}
+
+/** The two curl snippets of the key shown once. */
+async function curlSnippets(page: Page): Promise<string[]> {
+  const shown = page.getByRole("dialog", { name: "Your new API key" });
+  await shown.waitFor();
+  const curls = (await shown.locator("pre").allTextContents()).filter((code) => code.startsWith("curl"));
+  expect(curls).toHaveLength(2);
+  return curls;
+}
 
 describe("a key shown once", () => {
   it("stays on screen through Back and reload until closed through the console's question", async () => {
@@ -118,13 +142,8 @@ describe("a key shown once", () => {
 
   it("offers curl snippets that name a model the key may use on this deployment", async () => {
     const { page } = await loggedIn();
-    const modelOfSnippets = async () => {
-      const shown = page.getByRole("dialog", { name: "Your new API key" });
-      await shown.waitFor();
-      const curls = (await shown.locator("pre").allTextContents()).filter((code) => code.startsWith("curl"));
-      expect(curls).toHaveLength(2);
-      return curls.map((code) => /"model": "([^"]+)"/.exec(code)?.[1]);
-    };
+    const modelOfSnippets = async () =>
+      (await curlSnippets(page)).map((code) => /"model": "([^"]+)"/.exec(code)?.[1]);
     await createKey(page, "Every model");
     await expect.poll(modelOfSnippets).toEqual(["llama-3-8b", "llama-3-8b"]);
     // The key is in the curl commands and the environment variable's line, never in the SDK snippets,
@@ -149,5 +168,34 @@ describe("a key shown once", () => {
     await dialog.getByRole("checkbox", { name: "qwen-2-7b" }).check();
     await dialog.getByRole("button", { name: "Generate Key" }).click();
     await expect.poll(modelOfSnippets).toEqual(["qwen-2-7b", "qwen-2-7b"]);
+  });
+
+  it("names the key's first model this deployment serves, not one it does not", async () => {
+    const { page, id } = await loggedIn();
+    // A key's models are not checked against the upstreams: "retired-model" is the key's, not served.
+    await rotateInserted(page, id, "Mixed models", ["retired-model", "qwen-2-7b"]);
+    await expect
+      .poll(async () => (await curlSnippets(page)).map((code) => /"model": "([^"]+)"/.exec(code)?.[1]))
+      .toEqual(["qwen-2-7b", "qwen-2-7b"]);
+  });
+
+  it("gives curl snippets that, pasted into bash, send the key's model exactly and run nothing else", async () => {
+    const { page, id } = await loggedIn();
+    // Key models may hold quotes (only control characters and edge spaces are refused): pasted raw into
+    // the single-quoted body, this one would end the quoting and run its own command, which prints
+    // "ran42" (the answer quotes the id itself, "ran$((6*7))", unexpanded).
+    const model = `say "hi"'; echo ran$((6*7)); echo '`;
+    await rotateInserted(page, id, "Quoted model", [model]);
+    for (const code of await curlSnippets(page)) {
+      // The deployment does not serve it, so the gateway answers 404 naming the model it was sent.
+      const { stdout } = await run("bash", ["-c", code], { timeout: 10_000 });
+      expect(stdout).not.toContain("ran42");
+      expect(JSON.parse(stdout)).toMatchObject({
+        error: {
+          code: "model_not_found",
+          message: `The model \`${model}\` does not exist or you do not have access to it.`,
+        },
+      });
+    }
   });
 });

@@ -5,9 +5,26 @@ import { useServedModels } from "../components/models-choice";
 import { v1Url } from "../keys";
 import { useLeaveGuard } from "../router";
 
+/**
+ * The model the snippets name: one the key may use and this deployment serves, so that a pasted call
+ * works (a key may list models no upstream serves); the docs' example until either is known.
+ */
+function snippetModel(keyModels: string[] | null, served: string[] | null): string {
+  return keyModels?.find((m) => served?.includes(m)) ?? keyModels?.[0] ?? served?.[0] ?? "vllm-primary";
+}
+
+/** A word for a POSIX shell, in single quotes: nothing inside is expanded, and `'` becomes `'\''`. */
+function shellQuoted(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 function snippets(secret: string, model: string): { title: string; code: string }[] {
   const base = v1Url();
-  const body = `'{"model": "${model}", "messages": [{"role": "user", "content": "Hello!"}]}'`;
+  // A key's model ids may hold quotes: JSON.stringify keeps the body JSON, and the shell quoting keeps a
+  // pasted command from running anything the id spells out.
+  const body = shellQuoted(
+    `{"model": ${JSON.stringify(model)}, "messages": [{"role": "user", "content": "Hello!"}]}`,
+  );
   return [
     {
       title: "curl, Authorization: Bearer",
@@ -47,10 +64,8 @@ export function KeyShownOnce(props: {
   onClose: () => void;
 }) {
   const [confirming, setConfirming] = useState(false);
-  // A model the key may use and this deployment serves, so that a pasted call works; the docs'
-  // example model until the served ones are known.
   const { served } = useServedModels();
-  const model = props.models?.[0] ?? served?.[0] ?? "vllm-primary";
+  const model = snippetModel(props.models, served);
   const guardRef = useRef<HTMLButtonElement>(null);
   const doneRef = useRef<HTMLButtonElement>(null);
   const asked = useRef(false);
