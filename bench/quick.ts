@@ -4,7 +4,7 @@ import { cpus, loadavg } from "node:os";
 import autocannon from "autocannon";
 import { connectRedis } from "../src/redis/client.js";
 import { prepareBenchDatabase } from "./bench-database.js";
-import { cpuMs, keywardBenchEnv, median, startServer } from "./processes.js";
+import { BENCH_REDIS_URL, cpuMs, keywardBenchEnv, median, startServer } from "./processes.js";
 
 // A quick look at the hot path while working on it (not `npm run bench`): the upstream stand-in, the
 // bare proxy and keyward's server as bench/run.ts starts them, then autocannon (32 connections) on each
@@ -172,7 +172,7 @@ for (const server of Object.values(servers)) server.child.kill("SIGTERM");
 up.child.kill("SIGTERM");
 await new Promise((r) => setTimeout(r, 1500));
 // The run's keys (rate-limit windows, usage buffer, epoch) go with it.
-const redis = connectRedis({ redisUrl: "redis://127.0.0.1:6379", redisTlsRejectUnauthorized: false });
+const redis = connectRedis({ redisUrl: BENCH_REDIS_URL, redisTlsRejectUnauthorized: false });
 const leftovers = await redis.keys(`${prefix}:*`);
 if (leftovers.length > 0) await redis.del(...leftovers);
 await redis.quit();

@@ -173,7 +173,13 @@ describe("POST /admin/accounts/verify", () => {
     const res = await post("/admin/accounts/verify", { token: "no-such-token" }).expect(400);
     expect(res.body.error).toMatchObject({ code: "invalid_token", type: "invalid_request_error" });
     const missing = await post("/admin/accounts/verify", {}).expect(400);
-    expect(missing.body.error).toMatchObject({ code: "validation_failed", param: "token" });
+    expect(missing.body.error).toMatchObject({
+      code: "validation_failed",
+      param: "token",
+      message: "token: is required",
+    });
+    const empty = await post("/admin/accounts/verify", { token: "" }).expect(400);
+    expect(empty.body.error).toMatchObject({ param: "token", message: "token: must not be empty" });
   });
 });
 

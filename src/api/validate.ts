@@ -80,8 +80,11 @@ function sizeWords(
       if (issue.inclusive === false) return `must be ${small ? "greater" : "less"} than ${bound}`;
       return `must be at ${small ? "least" : "most"} ${bound}`;
     case "string":
+      if (issue.exact) return `must be exactly ${bound} characters`;
+      if (small && bound === 1) return "must not be empty";
       return `must be at ${small ? "least" : "most"} ${bound} characters`;
     case "array":
+      if (issue.exact) return `must list exactly ${bound}`;
       return `must list at ${small ? "least" : "most"} ${bound}`;
     default:
       return undefined;
