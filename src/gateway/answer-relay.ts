@@ -16,6 +16,13 @@ import type { ResponseTap } from "../usage/response-tap.js";
  * (the caller decides whether another replica may be tried); "cut" when the upstream failed after the
  * answer had begun: the client's answer was cut off.
  */
+/** Given the answer's status, type and encoding: the tap its body goes through, or undefined for none. */
+export type TapFor = (
+  status: number,
+  contentType: string | undefined,
+  contentEncoding: string | undefined,
+) => ResponseTap | undefined;
+
 export type ForwardResult =
   | { outcome: "ok"; upstreamMs: number }
   | { outcome: "cut"; upstreamMs: number }
@@ -33,12 +40,7 @@ export interface RelayTarget {
   gone: AbortSource;
   /** Sets the response's status and headers from the upstream's (before any byte is written). */
   startAnswer(res: ServerResponse, statusCode: number, headers: UpstreamHeaders): void;
-  /** Given the answer's status, type and encoding: the tap its body goes through, or undefined for none. */
-  tap?: (
-    status: number,
-    contentType: string | undefined,
-    contentEncoding: string | undefined,
-  ) => ResponseTap | undefined;
+  tap?: TapFor;
 }
 
 /** An answer's headers as undici parsed them (names in lower case). */

@@ -4,8 +4,13 @@ import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { Upstream, UpstreamFailure } from "../upstreams/upstream.js";
-import type { ResponseTap } from "../usage/response-tap.js";
-import { type AbortSource, AnswerRelay, type ForwardResult, type UpstreamHeaders } from "./answer-relay.js";
+import {
+  type AbortSource,
+  AnswerRelay,
+  type ForwardResult,
+  type TapFor,
+  type UpstreamHeaders,
+} from "./answer-relay.js";
 
 export type { ForwardResult } from "./answer-relay.js";
 
@@ -170,15 +175,11 @@ export function forwardToUpstream(
     gone: ClientGone;
     body: Buffer | undefined;
     caller: CallerIdentity | undefined;
-    /** Given the answer's status, type and encoding: the tap its body goes through, or undefined for none. */
-    tap?: (
-      status: number,
-      contentType: string | undefined,
-      contentEncoding: string | undefined,
-    ) => ResponseTap | undefined;
+    tap?: TapFor;
   },
 ): Promise<ForwardResult> {
-  // Gone while its key was being checked or its body read: nothing is sent upstream.
+  // Gone before it could be sent (while its key was checked, its body read, or it waited for a slot at
+  // a busy upstream): nothing is sent upstream, and the metering is told so (unsent).
   if (target.gone.aborted)
     return Promise.resolve({ outcome: "client_aborted", upstreamMs: undefined, unsent: true });
   return new Promise((resolve) => {
