@@ -47,7 +47,7 @@ describe("a key's models", () => {
     [[""], "invalid model id"],
     [[" padded"], "invalid model id"],
     [["a\u0000b"], "invalid model id"],
-    ["vllm-primary", "expected array"],
+    ["vllm-primary", "must be a list"],
     [Array.from({ length: 101 }, (_, i) => `m${i}`), "at most 100"],
   ])("refuses models %j with 400 naming models", async (models, message) => {
     const user = await createAccountWithSession(env);
