@@ -49,6 +49,14 @@ function endOf(web: ServiceProcess): string[] {
   return web.logs.map((l) => String(l.msg)).filter((msg) => msg === "stopped" || /did not finish/.test(msg));
 }
 
+/** A chat completion's status, through the web process on `port`. */
+function chatStatus(port: number, secret: string): Promise<number> {
+  return fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: STUB_MODEL, messages: [{ role: "user", content: "hi" }] }),
+  }).then((res) => res.status);
+}
 describe("SIGTERM on the web process", () => {
   it("stops accepting, lets a stream in flight finish, and exits 0 before its 25 s deadline", async () => {
     const account = await createAccount(env);
@@ -135,12 +143,7 @@ describe("SIGTERM on the web process", () => {
     try {
       const port = await freePort();
       const web = await startWeb(port, { REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
-      const chat = () =>
-        fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${key.secret}`, "content-type": "application/json" },
-          body: JSON.stringify({ model: STUB_MODEL, messages: [{ role: "user", content: "hi" }] }),
-        }).then((res) => res.status);
+      const chat = () => chatStatus(port, key.secret);
       const counted = () => redis.hget(pendingUsageKey(env.prefix), `c:${key.id}:${utcDay(new Date())}`);
       expect(await chat()).toBe(200);
       await waitFor("the first request counted in Redis", async () => (await counted()) === "1");
@@ -176,12 +179,7 @@ describe("SIGTERM on the web process", () => {
         REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
         SHUTDOWN_TIMEOUT_MS: "7000",
       });
-      const chat = () =>
-        fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${key.secret}`, "content-type": "application/json" },
-          body: JSON.stringify({ model: STUB_MODEL, messages: [{ role: "user", content: "hi" }] }),
-        }).then((res) => res.status);
+      const chat = () => chatStatus(port, key.secret);
       expect(await chat()).toBe(200);
       proxy.stall();
       // Served through the fallback once Redis does not answer: its count is kept in memory.
