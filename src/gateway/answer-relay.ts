@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import type { Dispatcher } from "undici";
 import { classifyUpstreamError } from "../upstreams/balancer.js";
 import type { UpstreamFailure } from "../upstreams/upstream.js";
-import type { ResponseTap } from "../usage/response-tap.js";
+import type { ResponseTap, TapFor } from "../usage/response-tap.js";
 
 // The upstream's answer, relayed into the client's response as it arrives, through undici's dispatch
 // handler (its lowest public API): each chunk goes through the usage tap, if any, straight into the
@@ -16,13 +16,6 @@ import type { ResponseTap } from "../usage/response-tap.js";
  * (the caller decides whether another replica may be tried); "cut" when the upstream failed after the
  * answer had begun: the client's answer was cut off.
  */
-/** Given the answer's status, type and encoding: the tap its body goes through, or undefined for none. */
-export type TapFor = (
-  status: number,
-  contentType: string | undefined,
-  contentEncoding: string | undefined,
-) => ResponseTap | undefined;
-
 export type ForwardResult =
   | { outcome: "ok"; upstreamMs: number }
   | { outcome: "cut"; upstreamMs: number }

@@ -4,13 +4,8 @@ import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { Upstream, UpstreamFailure } from "../upstreams/upstream.js";
-import {
-  type AbortSource,
-  AnswerRelay,
-  type ForwardResult,
-  type TapFor,
-  type UpstreamHeaders,
-} from "./answer-relay.js";
+import type { TapFor } from "../usage/response-tap.js";
+import { type AbortSource, AnswerRelay, type ForwardResult, type UpstreamHeaders } from "./answer-relay.js";
 
 export type { ForwardResult } from "./answer-relay.js";
 

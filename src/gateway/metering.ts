@@ -1,7 +1,7 @@
 import { estimateTokens, type TokenDecision } from "../token-limits/token-limit.js";
 import type { InspectedBody } from "../upstreams/request-body.js";
 import { type RequestOutcome, usageFields } from "../usage/buffer.js";
-import { createResponseTap, type ResponseTap } from "../usage/response-tap.js";
+import { createResponseTap, type ResponseTap, type TapFor } from "../usage/response-tap.js";
 import { requestStreamUsage } from "../usage/stream-options.js";
 import type { HotPathBatch } from "./hot-path-batch.js";
 import type { TokenLimiter, TokenReservation } from "./token-limiter.js";
@@ -57,11 +57,7 @@ export interface RequestMeter {
   /** What to forward: the client's bytes, or with `include_usage` added; undefined when bodiless. */
   body: Buffer | undefined;
   /** The tap the answer goes through, given its status, type and encoding; undefined: untouched. */
-  tap(
-    status: number,
-    contentType: string | undefined,
-    contentEncoding: string | undefined,
-  ): ResponseTap | undefined;
+  tap: TapFor;
   /** The answer ended (complete, cut by the client's leaving, or the upstream failing). Once. */
   finish(end: MeterEnd): void;
 }

@@ -19,6 +19,13 @@ export interface ResponseTap {
   endedInError(): boolean;
 }
 
+/** Given the answer's status, type and encoding: the tap its body goes through, or undefined for none. */
+export type TapFor = (
+  status: number,
+  contentType: string | undefined,
+  contentEncoding: string | undefined,
+) => ResponseTap | undefined;
+
 export function createResponseTap(input: {
   contentType: string | undefined;
   /** True when keyward added `include_usage` for a client that did not ask for it. */
