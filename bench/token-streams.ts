@@ -110,6 +110,18 @@ function row(name: string, list: Run[]): string {
   return `| ${name} | ${m((r) => r.cpuUsPerChunk).toFixed(2)} | ${m((r) => r.mainThreadUsPerChunk).toFixed(2)} | ${m((r) => percentile(r.ttfb, 50)).toFixed(1)} / ${m((r) => percentile(r.ttfb, 99)).toFixed(1)} | ${list.reduce((n, r) => n + r.bad, 0)} |`;
 }
 
+/**
+ * Each round's pair, and how far the bare proxy's own p99 moves from round to round: a gap smaller
+ * than that spread is below what the measurement resolves.
+ */
+function spread(label: string, bare: Run[], keyward: Run[]): string {
+  const signed = (ms: number) => `${ms >= 0 ? "+" : ""}${ms.toFixed(1)}`;
+  const ratios = keyward.map((k, i) => (k.cpuUsPerChunk / (bare[i]?.cpuUsPerChunk ?? 1)).toFixed(2));
+  const gaps = keyward.map((k, i) => signed(percentile(k.ttfb, 99) - percentile(bare[i]?.ttfb ?? [], 99)));
+  const bareP99 = bare.map((b) => percentile(b.ttfb, 99));
+  return `${label}, round by round: CPU per chunk × ${ratios.join(", ")}; first-byte p99 gap ${gaps.join(", ")} ms; the bare proxy's own p99 from ${Math.min(...bareP99).toFixed(1)} to ${Math.max(...bareP99).toFixed(1)} ms over its rounds.`;
+}
+
 function verdict(label: string, c: Comparison): string {
   const gap = `${c.p99GapMs >= 0 ? "+" : ""}${c.p99GapMs.toFixed(1)} ms`;
   return `${label}: keyward's CPU per chunk × ${c.cpuRatio.toFixed(2)} the bare proxy's (target ≤ 1.3: ${c.cpuRatio <= 1.3 ? "met" : "MISSED"}); first-byte p99 ${gap} over the bare proxy's (target ≤ +1 ms: ${c.p99GapMs <= 1 ? "met" : "MISSED"})`;
@@ -145,6 +157,9 @@ export async function measureTokenStreams(
       row(`keyward, ${perSecond} a second`, runs.keywardPaced),
       "",
       `Memory per open stream (live heap and external bytes, untimed run): bare proxy ${bareHeap.toFixed(1)} KiB, keyward ${keywardHeap.toFixed(1)} KiB.`,
+      "",
+      `- ${spread("All at once", runs.bare, runs.keyward)}`,
+      `- ${spread(`${perSecond} a second`, runs.barePaced, runs.keywardPaced)}`,
     ],
     verdicts: [
       verdict("all at once", compare(runs.bare, runs.keyward)),
